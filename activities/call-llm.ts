@@ -1,0 +1,71 @@
+import { Context } from '@temporalio/activity';
+import type OpenAI from 'openai';
+import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatMessage, LlmReply, LlmRequest } from '../workflows/contract.ts';
+import { classifyLlmError } from './llm-errors.ts';
+
+export interface LlmSettings {
+  model: string;
+  timeoutMs: number;
+  temperature?: number;
+}
+
+function toOpenAi(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        ...(message.toolCalls?.length
+          ? {
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.id,
+                type: 'function' as const,
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+    default:
+      return message;
+  }
+}
+
+/** One chat completion. The client is built with maxRetries 0: Temporal's retry policy is the only one. */
+export function createCallLlm(client: OpenAI, settings: LlmSettings) {
+  return async function callLlm(request: LlmRequest): Promise<LlmReply> {
+    const tools: ChatCompletionTool[] = request.tools.map((tool) => ({
+      type: 'function',
+      function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+    }));
+    try {
+      const completion = await client.chat.completions.create(
+        {
+          model: settings.model,
+          messages: request.messages.map(toOpenAi),
+          ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice } : {}),
+          ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+        },
+        { timeout: settings.timeoutMs, signal: Context.current().cancellationSignal },
+      );
+      const choice = completion.choices[0];
+      const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) =>
+        call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
+      );
+      return {
+        content: choice?.message.content ?? null,
+        toolCalls,
+        finishReason: choice?.finish_reason ?? 'unknown',
+        usage: {
+          promptTokens: completion.usage?.prompt_tokens ?? 0,
+          completionTokens: completion.usage?.completion_tokens ?? 0,
+          totalTokens: completion.usage?.total_tokens ?? 0,
+        },
+      };
+    } catch (error) {
+      throw classifyLlmError(error);
+    }
+  };
+}

@@ -1,0 +1,22 @@
+// The activity factory: the worker calls it with its resources (config, MCP pool, LLM client).
+import type OpenAI from 'openai';
+import type { ToolgateActivities } from '../workflows/contract.ts';
+import type { ToolgateConfig } from '../worker/config.ts';
+import { createCallLlm } from './call-llm.ts';
+import { createCallTool } from './call-tool.ts';
+import { createListTools } from './list-tools.ts';
+import type { McpConnections } from './mcp-connections.ts';
+
+export interface ActivityResources {
+  config: ToolgateConfig;
+  connections: McpConnections;
+  llm: OpenAI;
+}
+
+export function createActivities({ config, connections, llm }: ActivityResources): ToolgateActivities {
+  return {
+    listTools: createListTools(config, connections),
+    callLlm: createCallLlm(llm, { model: config.llm.model, timeoutMs: config.llm.timeout, temperature: config.llm.temperature }),
+    callTool: createCallTool(connections, config.round.toolOutputChars),
+  };
+}

@@ -1,0 +1,58 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolCatalog, ToolDescriptor } from '../workflows/contract.ts';
+import type { ToolgateConfig } from '../worker/config.ts';
+import { isConnectionLevel } from './mcp-errors.ts';
+import type { McpConnections } from './mcp-connections.ts';
+import { resolveToolPolicy } from './tool-policy.ts';
+
+async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {
+  const client = await connections.client(name);
+  const tools: Tool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : {}, { timeout: timeoutMs });
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return tools;
+}
+
+/** Lists every requested server's tools with their resolved policy; a server that fails is reported, not fatal. */
+export function createListTools(config: ToolgateConfig, connections: McpConnections) {
+  return async function listTools(input: { servers?: string[] }): Promise<ToolCatalog> {
+    const requested = input.servers ?? connections.serverNames();
+    const catalog: ToolCatalog = { tools: [], unavailable: [], maxSteps: config.round.maxSteps };
+    const listings = await Promise.allSettled(
+      requested.map(async (name) => {
+        const server = connections.server(name);
+        if (!server) throw new Error(`MCP server '${name}' is not configured`);
+        try {
+          return { server, tools: await listAll(connections, name, server.timeout) };
+        } catch (error) {
+          if (isConnectionLevel(error)) await connections.discard(name);
+          throw error;
+        }
+      }),
+    );
+    listings.forEach((listing, index) => {
+      if (listing.status === 'rejected') {
+        const reason = listing.reason instanceof Error ? listing.reason.message : String(listing.reason);
+        catalog.unavailable.push({ server: requested[index]!, error: reason });
+        return;
+      }
+      const { server, tools } = listing.value;
+      for (const tool of tools) {
+        const descriptor: ToolDescriptor = {
+          server: server.name,
+          name: tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema as Record<string, unknown>,
+          annotations: tool.annotations ?? {},
+          policy: resolveToolPolicy(config, server, tool.name),
+        };
+        catalog.tools.push(descriptor);
+      }
+    });
+    return catalog;
+  };
+}

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import * as z from 'zod';
+
+export interface RecordedToolCall {
+  server: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  meta?: Record<string, unknown>;
+  receivedAt: number;
+}
+
+const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
+
+/** Exactly `chars` characters of numbered lines. */
+function numberedLines(chars: number): string {
+  const lines: string[] = [];
+  let length = 0;
+  for (let i = 1; length < chars; i++) {
+    const line = `line ${i}\n`;
+    lines.push(line);
+    length += line.length;
+  }
+  return lines.join('').slice(0, chars);
+}
+
+export function createTestMcpServer(options: {
+  name: string;
+  onCall?: (call: RecordedToolCall) => void;
+}): McpServer {
+  const server = new McpServer({ name: options.name, version: '1.0.0' });
+
+  // Records before the tool does its work, so a call that later times out is still visible.
+  const record = (tool: string, args: Record<string, unknown>, meta: Record<string, unknown> | undefined) => {
+    options.onCall?.({
+      server: options.name,
+      tool,
+      arguments: args,
+      ...(meta ? { meta } : {}),
+      receivedAt: Date.now(),
+    });
+  };
+
+  server.registerTool(
+    'echo',
+    {
+      description: 'Echoes the message back',
+      inputSchema: { message: z.string() },
+      annotations: { readOnlyHint: true },
+    },
+    async (args, extra) => {
+      record('echo', args, extra._meta);
+      return text(`echo: ${args.message}`);
+    },
+  );
+
+  server.registerTool(
+    'add',
+    {
+      description: 'Adds two numbers',
+      inputSchema: { a: z.number(), b: z.number() },
+      outputSchema: { sum: z.number() },
+      annotations: { readOnlyHint: true },
+    },
+    async (args, extra) => {
+      record('add', args, extra._meta);
+      const sum = args.a + args.b;
+      return { ...text(String(sum)), structuredContent: { sum } };
+    },
+  );
+
+  server.registerTool(
+    'delete_pod',
+    {
+      description: 'Deletes a pod',
+      inputSchema: { namespace: z.string(), name: z.string() },
+      annotations: { destructiveHint: true, readOnlyHint: false },
+    },
+    async (args, extra) => {
+      record('delete_pod', args, extra._meta);
+      return text(`deleted pod ${args.namespace}/${args.name}`);
+    },
+  );
+
+  server.registerTool(
+    'scale_deployment',
+    {
+      description: 'Scales a deployment',
+      inputSchema: { namespace: z.string(), name: z.string(), replicas: z.number() },
+      annotations: { idempotentHint: true, destructiveHint: false },
+    },
+    async (args, extra) => {
+      record('scale_deployment', args, extra._meta);
+      return text(`scaled deployment ${args.namespace}/${args.name} to ${args.replicas} replicas`);
+    },
+  );
+
+  server.registerTool(
+    'fail',
+    {
+      description: 'Always returns an error result',
+      inputSchema: { reason: z.string() },
+      annotations: { readOnlyHint: true },
+    },
+    async (args, extra) => {
+      record('fail', args, extra._meta);
+      return { isError: true, content: [{ type: 'text', text: args.reason }] };
+    },
+  );
+
+  const sleeper = (tool: string) => async (args: { ms: number }, extra: { _meta?: Record<string, unknown>; signal: AbortSignal }) => {
+    record(tool, args, extra._meta);
+    // Stops sleeping when the client cancels, so no timers outlive a test.
+    await sleep(args.ms, undefined, { signal: extra.signal });
+    return text(`slept ${args.ms}`);
+  };
+
+  server.registerTool(
+    'slow',
+    {
+      description: 'Sleeps, then returns (side-effecting, not idempotent)',
+      inputSchema: { ms: z.number() },
+      annotations: { readOnlyHint: false, idempotentHint: false },
+    },
+    sleeper('slow'),
+  );
+
+  server.registerTool(
+    'slow_read',
+    {
+      description: 'Sleeps, then returns (read-only)',
+      inputSchema: { ms: z.number() },
+      annotations: { readOnlyHint: true },
+    },
+    sleeper('slow_read'),
+  );
+
+  server.registerTool(
+    'big_output',
+    {
+      description: 'Returns exactly `chars` characters of numbered lines',
+      inputSchema: { chars: z.number().int().nonnegative() },
+      annotations: { readOnlyHint: true },
+    },
+    async (args, extra) => {
+      record('big_output', args, extra._meta);
+      return text(numberedLines(args.chars));
+    },
+  );
+
+  return server;
+}
+
+export interface HttpMcpServer {
+  url: string;
+  calls: RecordedToolCall[];
+  close(): Promise<void>;
+}
+
+/** Streamable HTTP MCP server on /mcp; one McpServer + transport per session. */
+export async function startHttpMcpServer(options: {
+  name: string;
+  port?: number;
+  failWith?: () => number | undefined;
+}): Promise<HttpMcpServer> {
+  const calls: RecordedToolCall[] = [];
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+
+  const jsonRpcError = (res: ServerResponse, status: number, code: number, message: string, headers = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/mcp') return jsonRpcError(res, 404, -32601, `unknown path ${path}`);
+
+    const sessionHeader = req.headers['mcp-session-id'];
+    const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
+    const existing = sessionId ? sessions.get(sessionId) : undefined;
+
+    if (req.method === 'POST') {
+      const failure = options.failWith?.();
+      if (failure !== undefined) {
+        req.resume();
+        const retry = failure === 429 || failure === 503 ? { 'retry-after': '1' } : {};
+        return jsonRpcError(res, failure, -32000, `scripted failure ${failure}`, retry);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch {
+        return jsonRpcError(res, 400, -32700, 'Parse error');
+      }
+      if (existing) return existing.handleRequest(req, res, body);
+      if (!sessionId && isInitializeRequest(body)) {
+        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            sessions.set(id, transport);
+          },
+        });
+        transport.onclose = () => {
+          if (transport.sessionId) sessions.delete(transport.sessionId);
+        };
+        await createTestMcpServer({ name: options.name, onCall: (call) => calls.push(call) }).connect(transport);
+        return transport.handleRequest(req, res, body);
+      }
+    } else if ((req.method === 'GET' || req.method === 'DELETE') && existing) {
+      return existing.handleRequest(req, res);
+    } else if (req.method !== 'GET' && req.method !== 'DELETE') {
+      res.writeHead(405, { allow: 'GET, POST, DELETE' }).end();
+      return;
+    }
+    if (sessionId) return jsonRpcError(res, 404, -32001, 'Session not found');
+    return jsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) jsonRpcError(res, 500, -32603, String(error));
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    calls,
+    async close() {
+      await Promise.allSettled([...sessions.values()].map((transport) => transport.close()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,257 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ChatMessage {
+  role: string;
+  content?: unknown;
+  tool_calls?: Array<{ id: string; type: string; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export interface ChatRequestBody {
+  model: string;
+  messages: ChatMessage[];
+  tools?: unknown[];
+  tool_choice?: unknown;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  [key: string]: unknown;
+}
+
+export interface RecordedLlmRequest {
+  body: ChatRequestBody;
+  headers: Record<string, string | string[] | undefined>;
+  receivedAt: number;
+}
+
+export type LlmReply =
+  | { content: string }
+  | { toolCalls: Array<{ name: string; arguments: unknown; id?: string }>; content?: string }
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  | { delayMs: number; then: LlmReply };
+
+export type LlmScript = (request: RecordedLlmRequest, index: number) => LlmReply | Promise<LlmReply>;
+
+export interface ScriptedLlmServer {
+  baseURL: string;
+  requests: RecordedLlmRequest[];
+  setScript(script: LlmScript): void;
+  close(): Promise<void>;
+}
+
+/** Text of a message's content, whether a string or an array of content parts. */
+export function messageText(message: ChatMessage | undefined): string {
+  const content = message?.content;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
+  }
+  return '';
+}
+
+/** Text of the first user message, or undefined when there is none. */
+export function firstUserMessage(request: RecordedLlmRequest): string | undefined {
+  const message = request.body.messages.find((m) => m.role === 'user');
+  return message ? messageText(message) : undefined;
+}
+
+/** The run of `role: 'tool'` messages at the end of the conversation. */
+export function lastToolMessages(request: RecordedLlmRequest): ChatMessage[] {
+  const messages = request.body.messages;
+  let start = messages.length;
+  while (start > 0 && messages[start - 1]?.role === 'tool') start--;
+  return messages.slice(start);
+}
+
+/** Replies in order by index, repeating the last one; a function is called when its turn comes. */
+export function scriptedSteps(...replies: Array<LlmReply | (() => LlmReply | Promise<LlmReply>)>): LlmScript {
+  if (replies.length === 0) throw new Error('scriptedSteps needs at least one reply');
+  return (_request, index) => {
+    const reply = replies[Math.min(index, replies.length - 1)]!;
+    return typeof reply === 'function' ? reply() : reply;
+  };
+}
+
+/**
+ * Routes by the marker found in the first user message; each route gets its own index.
+ * The longest matching key wins so that markers like `t-1` and `t-10` cannot collide.
+ */
+export function routeByMarker(routes: Record<string, LlmScript>): LlmScript {
+  const counts = new Map<string, number>();
+  return (request) => {
+    const text = firstUserMessage(request) ?? '';
+    const marker = Object.keys(routes)
+      .filter((key) => text.includes(key))
+      .sort((a, b) => b.length - a.length)[0];
+    if (marker === undefined) {
+      return errorReply(500, `no route matches first user message: ${JSON.stringify(text.slice(0, 200))}`);
+    }
+    const index = counts.get(marker) ?? 0;
+    counts.set(marker, index + 1);
+    return routes[marker]!(request, index);
+  };
+}
+
+function errorReply(status: number, message: string): LlmReply {
+  return { status, body: { error: { message, type: 'scripted_error', code: null } } };
+}
+
+const noScript: LlmScript = () => errorReply(500, 'scripted LLM server has no script');
+
+export async function startScriptedLlmServer(
+  script?: LlmScript,
+  options?: { port?: number },
+): Promise<ScriptedLlmServer> {
+  let current = script ?? noScript;
+  const requests: RecordedLlmRequest[] = [];
+  const closing = new AbortController();
+  let nextCallId = 1;
+  let nextCompletionId = 1;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (closing.signal.aborted) return;
+      if (!res.headersSent) sendJson(res, 500, errorBody(String(error)));
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/models') {
+      sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: 'scripted-model', object: 'model', created: 0, owned_by: 'scripted' }],
+      });
+      return;
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      sendJson(res, 404, errorBody(`unknown path ${req.method} ${path}`, 'not_found'));
+      return;
+    }
+    let body: ChatRequestBody;
+    try {
+      body = JSON.parse(await readBody(req)) as ChatRequestBody;
+    } catch {
+      sendJson(res, 400, errorBody('request body is not valid JSON'));
+      return;
+    }
+    const recorded: RecordedLlmRequest = { body, headers: { ...req.headers }, receivedAt: Date.now() };
+    const index = requests.push(recorded) - 1;
+    let reply: LlmReply;
+    try {
+      reply = await current(recorded, index);
+    } catch (error) {
+      reply = errorReply(500, `script threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    while ('delayMs' in reply) {
+      await sleep(reply.delayMs, undefined, { signal: closing.signal });
+      reply = reply.then;
+    }
+    if ('status' in reply) {
+      const payload = reply.body ?? errorBody(`scripted error ${reply.status}`);
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+      res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+      return;
+    }
+    const toolCalls = 'toolCalls' in reply
+      ? reply.toolCalls.map((call) => ({
+          id: call.id ?? `call_${nextCallId++}`,
+          type: 'function' as const,
+          function: {
+            name: call.name,
+            arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+          },
+        }))
+      : undefined;
+    const content = reply.content ?? null;
+    const finishReason = toolCalls ? 'tool_calls' : 'stop';
+    const completionTokens = approxTokens(JSON.stringify({ content, toolCalls }));
+    const promptTokens = approxTokens(JSON.stringify(body.messages));
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    const base = {
+      id: `chatcmpl-scripted-${nextCompletionId++}`,
+      created: Math.floor(Date.now() / 1000),
+      model: body.model ?? 'scripted-model',
+    };
+
+    if (body.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const chunk = (delta: object, finish: string | null) => ({
+        ...base,
+        object: 'chat.completion.chunk',
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
+      const events: object[] = [chunk({ role: 'assistant', content: '' }, null)];
+      if (content) events.push(chunk({ content }, null));
+      toolCalls?.forEach((call, i) => events.push(chunk({ tool_calls: [{ index: i, ...call }] }, null)));
+      events.push(chunk({}, finishReason));
+      if (body.stream_options?.include_usage) {
+        events.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+      }
+      for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+
+    sendJson(res, 200, {
+      ...base,
+      object: 'chat.completion',
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content, ...(toolCalls ? { tool_calls: toolCalls } : {}), refusal: null },
+          logprobs: null,
+          finish_reason: finishReason,
+        },
+      ],
+      usage,
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options?.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    setScript(script) {
+      current = script;
+    },
+    async close() {
+      closing.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function errorBody(message: string, code: string | null = null) {
+  return { error: { message, type: 'invalid_request_error', code } };
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+function approxTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

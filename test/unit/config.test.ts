@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveToolPolicy } from '../../activities/tool-policy.ts';
+import { ConfigError, loadConfig, parseConfig } from '../../worker/config.ts';
+
+const minimal = { llm: { baseURL: 'http://127.0.0.1:1/v1', model: 'm' }, approvals: { approvers: ['alice'] } };
+
+describe('configuration', () => {
+  it('fills defaults', () => {
+    const config = parseConfig(minimal, 'test');
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'toolgate' });
+    expect(config.round).toEqual({ maxSteps: 5, toolOutputChars: 16_000 });
+    expect(config.approvals.timeout).toBe(600_000);
+  });
+
+  it('names the bad field', () => {
+    const bad = { ...minimal, servers: [{ name: 'k8s', transport: 'http', url: 'not a url' }] };
+    expect(() => parseConfig(bad, 'toolgate.yaml')).toThrow(/Invalid configuration in toolgate.yaml:\n\s+servers\[0\]\.url: /);
+    expect(() => parseConfig({ ...minimal, approvals: { approvers: ['a'], timeout: 'soon' } }, 'f')).toThrow(/approvals\.timeout: expected a duration/);
+    expect(() => parseConfig({ ...minimal, surprise: 1 }, 'f')).toThrow(/surprise/);
+    expect(() => parseConfig({ llm: minimal.llm }, 'f')).toThrow(/approvals/);
+  });
+
+  it('refuses duplicate server names', () => {
+    const server = { name: 'a', transport: 'stdio', command: 'x' };
+    expect(() => parseConfig({ ...minimal, servers: [server, server] }, 'f')).toThrow(/servers\[1\]\.name: duplicate server name 'a'/);
+  });
+
+  it('resolves ${ENV} references and refuses missing ones', () => {
+    const withHeader = { ...minimal, servers: [{ name: 'a', transport: 'http', url: 'http://x/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } }] };
+    const config = parseConfig(withHeader, 'f', { TOKEN: 's3cret' });
+    expect(config.servers[0]).toMatchObject({ headers: { Authorization: 'Bearer s3cret' } });
+    expect(() => parseConfig(withHeader, 'f', {})).toThrow(/servers\[0\]\.headers\.Authorization: environment variable TOKEN is not set/);
+  });
+
+  it('reports unreadable files and invalid YAML clearly', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'toolgate-config-'));
+    expect(() => loadConfig(join(folder, 'missing.yaml'))).toThrow(ConfigError);
+    writeFileSync(join(folder, 'bad.yaml'), 'llm: [unclosed');
+    expect(() => loadConfig(join(folder, 'bad.yaml'))).toThrow(/not valid YAML/);
+  });
+
+  it('resolves a tool policy from tool, server and global settings', () => {
+    const config = parseConfig(
+      {
+        ...minimal,
+        approvals: { approvers: ['alice'], timeout: '10m', allowSelfApproval: true },
+        servers: [
+          {
+            name: 'k8s',
+            transport: 'http',
+            url: 'http://x/mcp',
+            approvers: ['ops'],
+            rules: [{ argument: 'namespace', matches: 'prod-*' }],
+            tools: { delete_pod: { approval: 'always', approvalTimeout: '1h', rules: [{ argument: 'name', matches: 'db-*' }], idempotent: false } },
+          },
+        ],
+      },
+      'f',
+    );
+    const server = config.servers[0]!;
+    expect(resolveToolPolicy(config, server, 'delete_pod')).toMatchObject({
+      approval: 'always',
+      approvalTimeoutMs: 3_600_000,
+      approvers: ['ops'],
+      allowSelfApproval: true,
+      argumentRules: [{ argument: 'namespace', matches: 'prod-*' }, { argument: 'name', matches: 'db-*' }],
+      idempotent: false,
+      callTimeoutMs: 30_000,
+    });
+    expect(resolveToolPolicy(config, server, 'constructor')).toMatchObject({ approval: 'annotations', approvalTimeoutMs: 600_000 });
+  });
+});

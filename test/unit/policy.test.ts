@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { ToolDescriptor, ToolPolicy } from '../../workflows/contract.ts';
+import { isRetrySafe, mayDecide, requiresApproval } from '../../workflows/policy.ts';
+
+const policy: ToolPolicy = {
+  approval: 'annotations',
+  trusted: true,
+  argumentRules: [],
+  approvalTimeoutMs: 600_000,
+  approvers: ['alice'],
+  allowSelfApproval: false,
+  callTimeoutMs: 30_000,
+  retry: { maxAttempts: 3, initialDelayMs: 500, maxDelayMs: 10_000 },
+};
+
+function tool(annotations: ToolDescriptor['annotations'], overrides: Partial<ToolPolicy> = {}): ToolDescriptor {
+  return { server: 's', name: 't', inputSchema: { type: 'object' }, annotations, policy: { ...policy, ...overrides } };
+}
+
+describe('requiresApproval', () => {
+  it('follows the mode', () => {
+    expect(requiresApproval(tool({ readOnlyHint: true }, { approval: 'always' }), {})).toBe(true);
+    expect(requiresApproval(tool({}, { approval: 'never' }), {})).toBe(false);
+  });
+
+  it('waives approval for read-only tools of trusted servers only', () => {
+    expect(requiresApproval(tool({ readOnlyHint: true }), {})).toBe(false);
+    expect(requiresApproval(tool({ readOnlyHint: true }, { trusted: false }), {})).toBe(true);
+    expect(requiresApproval(tool({}), {})).toBe(true);
+    expect(requiresApproval(tool({ readOnlyHint: false, destructiveHint: false }), {})).toBe(true);
+  });
+
+  it('gates by argument glob even when the mode says never', () => {
+    const gated = tool({}, { approval: 'never', argumentRules: [{ argument: 'namespace', matches: 'prod-*' }] });
+    expect(requiresApproval(gated, { namespace: 'prod-eu' })).toBe(true);
+    expect(requiresApproval(gated, { namespace: 'production' })).toBe(false);
+    expect(requiresApproval(gated, { namespace: 'dev' })).toBe(false);
+    expect(requiresApproval(gated, {})).toBe(false);
+    expect(requiresApproval(gated, { namespace: { nested: 'prod-x' } })).toBe(false);
+  });
+
+  it('treats glob metacharacters other than * and ? literally', () => {
+    const gated = tool({}, { approval: 'never', argumentRules: [{ argument: 'name', matches: 'a.b?' }] });
+    expect(requiresApproval(gated, { name: 'a.bc' })).toBe(true);
+    expect(requiresApproval(gated, { name: 'axbc' })).toBe(false);
+  });
+
+  it('does not read rules from the prototype of the arguments', () => {
+    const gated = tool({}, { approval: 'never', argumentRules: [{ argument: 'toString', matches: '*' }] });
+    expect(requiresApproval(gated, {})).toBe(false);
+  });
+});
+
+describe('isRetrySafe', () => {
+  it('trusts hints only from trusted servers, and the operator override always', () => {
+    expect(isRetrySafe(tool({ readOnlyHint: true }))).toBe(true);
+    expect(isRetrySafe(tool({ idempotentHint: true }))).toBe(true);
+    expect(isRetrySafe(tool({ idempotentHint: true }, { trusted: false }))).toBe(false);
+    expect(isRetrySafe(tool({}))).toBe(false);
+    expect(isRetrySafe(tool({}, { trusted: false, idempotent: true }))).toBe(true);
+  });
+});
+
+describe('mayDecide', () => {
+  const approval = { approvers: ['alice', 'bob'], requester: 'alice', allowSelfApproval: false };
+  it('allows listed approvers other than the requester', () => {
+    expect(mayDecide(approval, 'bob')).toEqual({ allowed: true });
+    expect(mayDecide(approval, 'alice')).toMatchObject({ allowed: false, why: expect.stringContaining('requested this call') });
+    expect(mayDecide(approval, 'eve')).toMatchObject({ allowed: false, why: expect.stringContaining('not an approver') });
+    expect(mayDecide({ ...approval, allowSelfApproval: true }, 'alice')).toEqual({ allowed: true });
+    expect(mayDecide({ ...approval, approvers: ['*'] }, 'eve')).toEqual({ allowed: true });
+  });
+});

@@ -1,0 +1,151 @@
+// Pending approvals survive a SIGKILLed worker, a worker-less expiry and a restart of the Temporal server.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startDevServer } from '../../scripts/dev-server.ts';
+import { parseConfig } from '../../worker/config.ts';
+import { createToolgateWorker } from '../../worker/create-worker.ts';
+import { createLogger } from '../../worker/logger.ts';
+import { decideSignal, stateQuery } from '../../workflows/contract.ts';
+import type { queryRound } from '../../workflows/query-round.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { waitForPendingApprovals, workflowBundle } from '../support/round-harness.ts';
+import { routeByMarker, scriptedSteps, startScriptedLlmServer, type LlmScript, type ScriptedLlmServer } from '../support/scripted-llm-server.ts';
+import { spawnWorker, writeConfig } from '../support/worker-process.ts';
+
+const alice = { id: 'alice', channel: 'cli' } as const;
+
+describe('durability', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'toolgate-durability-'));
+  const routes: Record<string, LlmScript> = {};
+  let llm: ScriptedLlmServer;
+  let mcp: HttpMcpServer;
+
+  const rawConfig = (address: string, taskQueue: string) => ({
+    temporal: { address, taskQueue },
+    llm: { baseURL: llm.baseURL, model: 'scripted' },
+    approvals: { approvers: ['alice'], timeout: '10m' },
+    servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { approvalTimeout: '3s' } } }],
+  });
+  const deletes = (marker: string) => mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === marker);
+
+  beforeAll(async () => {
+    llm = await startScriptedLlmServer(routeByMarker(routes));
+    mcp = await startHttpMcpServer({ name: 'k8s' });
+  });
+
+  afterAll(async () => {
+    await llm?.close();
+    await mcp?.close();
+  });
+
+  async function clientFor(address: string) {
+    const connection = await NativeConnection.connect({ address });
+    return { connection, client: new Client({ connection }) };
+  }
+
+  it('completes after the worker is SIGKILLed with an approval pending, running the tool once', async () => {
+    const address = inject('temporalAddress');
+    const taskQueue = `toolgate-kill-${randomUUID()}`;
+    const configPath = writeConfig(join(folder, 'kill.yaml'), rawConfig(address, taskQueue));
+    routes['d-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-kill' } }] }, { content: 'deleted after restart' });
+    const { connection, client } = await clientFor(address);
+    const first = await spawnWorker(configPath);
+    const handle = await client.workflow.start<typeof queryRound>('queryRound', {
+      taskQueue,
+      workflowId: `round-${randomUUID()}`,
+      args: [{ query: 'd-kill', requester: 'carol' }],
+    });
+    const [approval] = await waitForPendingApprovals(handle);
+    await first.kill('SIGKILL');
+    const second = await spawnWorker(configPath);
+    try {
+      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      const result = await handle.result();
+      expect(result.answer).toBe('deleted after restart');
+      expect(deletes('d-kill')).toHaveLength(1);
+    } finally {
+      await second.kill('SIGTERM');
+      await connection.close();
+    }
+  });
+
+  it('expires an approval whose timer fires while no worker runs', async () => {
+    const address = inject('temporalAddress');
+    const taskQueue = `toolgate-expire-${randomUUID()}`;
+    const configPath = writeConfig(join(folder, 'expire.yaml'), rawConfig(address, taskQueue));
+    routes['d-expire'] = scriptedSteps({ toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'd-expire', replicas: 0 } }] }, { content: 'noted' });
+    const { connection, client } = await clientFor(address);
+    const first = await spawnWorker(configPath);
+    const handle = await client.workflow.start<typeof queryRound>('queryRound', {
+      taskQueue,
+      workflowId: `round-${randomUUID()}`,
+      args: [{ query: 'd-expire', requester: 'carol' }],
+    });
+    await waitForPendingApprovals(handle);
+    await first.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const second = await spawnWorker(configPath);
+    try {
+      const result = await handle.result();
+      expect(result.approvals[0]!.status).toBe('expired');
+      expect(result.toolCalls[0]!.outcome).toBe('expired');
+      expect(mcp.calls.filter((call) => call.arguments.name === 'd-expire')).toHaveLength(0);
+    } finally {
+      await second.kill('SIGTERM');
+      await connection.close();
+    }
+  });
+
+  it('keeps a pending approval across a restart of the Temporal server on the same SQLite file', async () => {
+    const dbFilename = join(folder, 'temporal.sqlite');
+    const logger = createLogger('durability');
+    logger.level = 'warn';
+    let server = await startDevServer({ dbFilename, ui: false, logOutput: join(folder, 'server.log') });
+    const taskQueue = `toolgate-restart-${randomUUID()}`;
+    routes['d-restart'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-restart' } }] }, { content: 'survived' });
+
+    let { connection, client } = await clientFor(server.address);
+    let worker = await createToolgateWorker({
+      config: parseConfig(rawConfig(server.address, taskQueue), 'test'),
+      connection,
+      logger,
+      workflowBundle: workflowBundle(),
+    });
+    let running = worker.worker.run();
+    const workflowId = `round-${randomUUID()}`;
+    const handle = await client.workflow.start<typeof queryRound>('queryRound', { taskQueue, workflowId, args: [{ query: 'd-restart', requester: 'carol' }] });
+    const [approval] = await waitForPendingApprovals(handle);
+    await worker.close();
+    await running;
+    await connection.close();
+    await server.stop();
+
+    server = await startDevServer({ dbFilename, port: server.port, ui: false, logOutput: join(folder, 'server.log') });
+    try {
+      ({ connection, client } = await clientFor(server.address));
+      worker = await createToolgateWorker({
+        config: parseConfig(rawConfig(server.address, taskQueue), 'test'),
+        connection,
+        logger,
+        workflowBundle: workflowBundle(),
+      });
+      running = worker.worker.run();
+      const again = client.workflow.getHandle<typeof queryRound>(workflowId);
+      const state = await again.query(stateQuery);
+      expect(state.approvals.map((entry) => [entry.approvalId, entry.status])).toEqual([[approval!.approvalId, 'pending']]);
+      await again.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      expect((await again.result()).answer).toBe('survived');
+      expect(deletes('d-restart')).toHaveLength(1);
+    } finally {
+      await worker.close();
+      await running;
+      await connection.close();
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,183 @@
+// The worker's YAML configuration: one zod schema, the type inferred from it, and one loader that turns any
+// problem into an error naming the file and the field.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { TASK_QUEUE } from '../workflows/contract.ts';
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `250ms`, `30s`, `10m`, `2h`, `1d`, or a number of milliseconds. */
+const Duration = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m or 2h')])
+  .transform((value) => {
+    if (typeof value === 'number') return value;
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
+    return Number(amount) * DURATION_UNITS[unit!]!;
+  });
+
+const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use letters, digits, _ and - only');
+const ApprovalMode = z.enum(['never', 'always', 'annotations']);
+const ArgumentRule = z.strictObject({ argument: z.string().min(1), matches: z.string().min(1) });
+const Principals = z.array(z.string().min(1)).min(1);
+
+const ToolOverride = z.strictObject({
+  approval: ApprovalMode.optional(),
+  approvers: Principals.optional(),
+  allowSelfApproval: z.boolean().optional(),
+  approvalTimeout: Duration.optional(),
+  timeout: Duration.optional(),
+  rules: z.array(ArgumentRule).optional(),
+  /** Safe to call again after an unknown outcome, whatever the server's annotations say. */
+  idempotent: z.boolean().optional(),
+});
+
+const Retry = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(20).default(3),
+  initialDelay: Duration.default(500),
+  maxDelay: Duration.default(10_000),
+});
+
+const ServerCommon = {
+  name: Name,
+  timeout: Duration.default(30_000),
+  /** Trust the server's tool annotations (readOnlyHint may waive approval; idempotentHint allows retries). */
+  trusted: z.boolean().default(false),
+  approval: ApprovalMode.default('annotations'),
+  approvers: Principals.optional(),
+  allowSelfApproval: z.boolean().optional(),
+  approvalTimeout: Duration.optional(),
+  rules: z.array(ArgumentRule).default([]),
+  retry: Retry.default({ maxAttempts: 3, initialDelay: 500, maxDelay: 10_000 }),
+  tools: z.record(z.string(), ToolOverride).default({}),
+};
+
+const StdioServer = z.strictObject({
+  ...ServerCommon,
+  transport: z.literal('stdio'),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+});
+
+const HttpServer = z.strictObject({
+  ...ServerCommon,
+  transport: z.literal('http'),
+  url: z.url(),
+  /** Values may reference environment variables as ${NAME}; they never enter workflow history. */
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+const ServerConfig = z.discriminatedUnion('transport', [StdioServer, HttpServer]);
+
+export const ConfigSchema = z.strictObject({
+  temporal: z
+    .strictObject({
+      address: z.string().default('127.0.0.1:7233'),
+      namespace: z.string().default('default'),
+      taskQueue: z.string().default(TASK_QUEUE),
+    })
+    .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: TASK_QUEUE }),
+  llm: z.strictObject({
+    baseURL: z.url(),
+    model: z.string().min(1),
+    /** May reference an environment variable as ${NAME}. Local servers accept any placeholder. */
+    apiKey: z.string().default('not-needed'),
+    timeout: Duration.default(120_000),
+    temperature: z.number().min(0).max(2).optional(),
+  }),
+  round: z
+    .strictObject({
+      maxSteps: z.number().int().min(1).max(50).default(5),
+      toolOutputChars: z.number().int().min(200).max(500_000).default(16_000),
+    })
+    .default({ maxSteps: 5, toolOutputChars: 16_000 }),
+  approvals: z.strictObject({
+    timeout: Duration.default(600_000),
+    /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
+    approvers: Principals,
+    allowSelfApproval: z.boolean().default(false),
+  }),
+  servers: z
+    .array(ServerConfig)
+    .default([])
+    .superRefine((servers, context) => {
+      const seen = new Set<string>();
+      servers.forEach((server, index) => {
+        if (seen.has(server.name)) {
+          context.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate server name '${server.name}'` });
+        }
+        seen.add(server.name);
+      });
+    }),
+});
+
+export type ToolgateConfig = z.infer<typeof ConfigSchema>;
+export type ServerConfig = z.infer<typeof ServerConfig>;
+export type HttpServerConfig = z.infer<typeof HttpServer>;
+export type StdioServerConfig = z.infer<typeof StdioServer>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+}
+
+/** Replaces ${NAME} with the environment variable, refusing to start when one is missing. */
+function interpolate(value: string, field: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const resolved = env[name];
+    if (resolved === undefined) throw new ConfigError(`${field}: environment variable ${name} is not set`);
+    return resolved;
+  });
+}
+
+function resolveSecrets(config: ToolgateConfig, env: NodeJS.ProcessEnv): ToolgateConfig {
+  const servers = config.servers.map((server, index): ServerConfig => {
+    const field = `servers[${index}]`;
+    if (server.transport === 'http') {
+      const headers = Object.fromEntries(
+        Object.entries(server.headers).map(([name, value]) => [name, interpolate(value, `${field}.headers.${name}`, env)]),
+      );
+      return { ...server, headers };
+    }
+    const serverEnv = Object.fromEntries(
+      Object.entries(server.env).map(([name, value]) => [name, interpolate(value, `${field}.env.${name}`, env)]),
+    );
+    return { ...server, env: serverEnv };
+  });
+  return { ...config, llm: { ...config.llm, apiKey: interpolate(config.llm.apiKey, 'llm.apiKey', env) }, servers };
+}
+
+export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): ToolgateConfig {
+  const parsed = ConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${formatPath(issue.path) || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
+  }
+  try {
+    return resolveSecrets(parsed.data, env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`Invalid configuration in ${source}: ${error.message}`);
+    throw error;
+  }
+}
+
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ToolgateConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read configuration file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Configuration file ${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path, env);
+}

@@ -1,0 +1,46 @@
+// Builds a worker from a config: MCP pool, LLM client and activities wired together. Used by the worker
+// process and by tests, which hand in a prebuilt workflow bundle.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import OpenAI from 'openai';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities/index.ts';
+import type { ToolgateConfig } from './config.ts';
+import { McpClientPool } from './mcp-client-pool.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface ToolgateWorker {
+  worker: Worker;
+  pool: McpClientPool;
+  /** Stops polling, waits for running activities, then closes MCP connections. */
+  close(): Promise<void>;
+}
+
+export async function createToolgateWorker(options: {
+  config: ToolgateConfig;
+  connection: NativeConnection;
+  logger: Logger;
+  workflowBundle?: WorkflowBundleOption;
+  taskQueue?: string;
+}): Promise<ToolgateWorker> {
+  const { config, connection, logger } = options;
+  const pool = new McpClientPool(config.servers, logger);
+  const llm = new OpenAI({ baseURL: config.llm.baseURL, apiKey: config.llm.apiKey, maxRetries: 0, timeout: config.llm.timeout });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ config, connections: pool, llm }),
+    shutdownGraceTime: '10 seconds',
+  });
+  return {
+    worker,
+    pool,
+    async close() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await pool.close();
+    },
+  };
+}

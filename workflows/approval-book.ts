@@ -1,0 +1,136 @@
+// The approvals of one round: opened by the round loop, closed by the first valid decision, by the
+// approval timer or by cancellation. Shared by the `decide` signal and the `decide` update.
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import {
+  FailureType,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type ApprovalSummary,
+  type DecisionRequest,
+  type DecisionResult,
+} from './contract.ts';
+import { mayDecide } from './policy.ts';
+
+export interface Refusal {
+  type: FailureType;
+  message: string;
+}
+
+export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
+  const { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, openedAt, expiresAt } = record;
+  return { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, openedAt, expiresAt };
+}
+
+const CHANNELS = new Set(['http', 'slack', 'cli']);
+
+function malformed(request: DecisionRequest): string | undefined {
+  if (typeof request !== 'object' || request === null) return 'decision is not an object';
+  if (typeof request.approvalId !== 'string') return 'approvalId is missing';
+  if (request.decision !== 'approve' && request.decision !== 'reject') return 'decision must be approve or reject';
+  if (typeof request.approver?.id !== 'string' || request.approver.id === '') return 'approver.id is missing';
+  if (!CHANNELS.has(request.approver.channel)) return 'approver.channel must be http, slack or cli';
+  if (request.reason !== undefined && typeof request.reason !== 'string') return 'reason must be a string';
+  return undefined;
+}
+
+export class ApprovalBook {
+  private readonly records = new Map<string, ApprovalRecord>();
+  private readonly onChange: () => void;
+
+  constructor(onChange: () => void) {
+    this.onChange = onChange;
+  }
+
+  open(record: Omit<ApprovalRecord, 'status' | 'ignored'>): ApprovalRecord {
+    const opened: ApprovalRecord = { ...record, status: 'pending', ignored: [] };
+    this.records.set(opened.approvalId, opened);
+    this.onChange();
+    return opened;
+  }
+
+  /** Why a decision would not be applied now, or undefined when it would. */
+  check(request: DecisionRequest): Refusal | undefined {
+    const shapeError = malformed(request);
+    if (shapeError) return { type: FailureType.ApprovalNotFound, message: `Malformed decision: ${shapeError}` };
+    const record = this.records.get(request.approvalId);
+    if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${request.approvalId} not found` };
+    if (record.status !== 'pending') {
+      const by = record.decision ? ` by ${record.decision.approver.id} (${record.decision.approver.channel})` : '';
+      return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} is already ${record.status}${by}` };
+    }
+    if (request.argsDigest !== undefined && request.argsDigest !== record.argsDigest) {
+      return {
+        type: FailureType.DigestMismatch,
+        message: `Approval ${record.approvalId} is for other arguments (digest ${record.argsDigest})`,
+      };
+    }
+    const permission = mayDecide(record, request.approver.id);
+    if (!permission.allowed) return { type: FailureType.NotAnApprover, message: permission.why };
+    return undefined;
+  }
+
+  /** Update validator: refuses before the update enters history. */
+  validate(request: DecisionRequest): void {
+    const refusal = this.check(request);
+    if (refusal) {
+      const record = this.records.get(request?.approvalId);
+      throw ApplicationFailure.create({
+        type: refusal.type,
+        message: refusal.message,
+        nonRetryable: true,
+        details: record ? [{ status: record.status, decision: record.decision }] : [],
+      });
+    }
+  }
+
+  /** First valid decision wins; anything else is kept on the record as ignored, never applied. */
+  decide(request: DecisionRequest): DecisionResult {
+    const refusal = this.check(request);
+    const record = this.records.get(request?.approvalId);
+    if (refusal) {
+      record?.ignored.push({ request, receivedAt: new Date().toISOString(), why: refusal.message });
+      return { approvalId: String(request?.approvalId), status: record?.status ?? 'pending', decision: record?.decision, applied: false };
+    }
+    const approval = record!;
+    approval.status = request.decision === 'approve' ? 'approved' : 'rejected';
+    approval.closedAt = new Date().toISOString();
+    approval.decision = {
+      decision: request.decision,
+      approver: { id: request.approver.id, channel: request.approver.channel },
+      reason: request.reason,
+      argsDigest: approval.argsDigest,
+      decidedAt: approval.closedAt,
+    };
+    this.onChange();
+    return { approvalId: approval.approvalId, status: approval.status, decision: approval.decision, applied: true };
+  }
+
+  /** Races the decision against the durable approval timer; the timer fires even while no worker runs. */
+  async waitForDecision(record: ApprovalRecord, timeoutMs: number): Promise<ApprovalStatus> {
+    const decided = await condition(() => record.status !== 'pending', timeoutMs, {
+      summary: `approval ${record.approvalId} (${record.server}/${record.tool})`,
+    });
+    if (!decided) this.close(record, 'expired');
+    return record.status;
+  }
+
+  cancelPending(): ApprovalRecord[] {
+    const pending = this.pending();
+    for (const record of pending) this.close(record, 'cancelled');
+    return pending;
+  }
+
+  pending(): ApprovalRecord[] {
+    return this.all().filter((record) => record.status === 'pending');
+  }
+
+  all(): ApprovalRecord[] {
+    return [...this.records.values()];
+  }
+
+  private close(record: ApprovalRecord, status: 'expired' | 'cancelled'): void {
+    record.status = status;
+    record.closedAt = new Date().toISOString();
+    this.onChange();
+  }
+}

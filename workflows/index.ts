@@ -1,0 +1,2 @@
+// Entry point of the workflow bundle: every exported function is a workflow type.
+export { queryRound } from './query-round.ts';

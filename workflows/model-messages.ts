@@ -1,0 +1,38 @@
+// What the model is told when a tool call did not simply succeed. Each ends with an explicit instruction,
+// because models otherwise retry the same call.
+const DO_NOT_RETRY = 'Do not retry this exact tool call.';
+
+export function rejectedMessage(tool: string, approverId: string, reason: string | undefined): string {
+  return `Tool '${tool}' was rejected by ${approverId}: ${reason?.trim() || 'no reason given'}. ${DO_NOT_RETRY}`;
+}
+
+export function expiredMessage(tool: string, timeoutMs: number): string {
+  return `Tool '${tool}' was not run: approval expired after ${formatDuration(timeoutMs)} without a decision. ${DO_NOT_RETRY}`;
+}
+
+export function cancelledMessage(tool: string): string {
+  return `Tool '${tool}' was not run: the round was cancelled. ${DO_NOT_RETRY}`;
+}
+
+export function invalidCallMessage(detail: string): string {
+  return `Invalid tool call: ${detail} ${DO_NOT_RETRY}`;
+}
+
+export function unauthorizedMessage(tool: string, detail: string): string {
+  return `Tool '${tool}' failed: not authorized by its MCP server (${detail}). ${DO_NOT_RETRY}`;
+}
+
+export function failedMessage(tool: string, attempts: number, detail: string): string {
+  return `Tool '${tool}' failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${detail}. ${DO_NOT_RETRY}`;
+}
+
+export function outcomeUnknownMessage(tool: string, detail: string): string {
+  return `Tool '${tool}' timed out (${detail}); its outcome is unknown and it may or may not have taken effect. It was not retried automatically. ${DO_NOT_RETRY}`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
