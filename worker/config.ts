@@ -1,5 +1,5 @@
-// The worker's YAML configuration: one zod schema, the type inferred from it, and one loader that turns any
-// problem into an error naming the file and the field.
+// The YAML configuration of worker and API: one zod schema, the type inferred from it, and one loader that
+// turns any problem into an error naming the file and the field. Any string may reference ${ENV_VAR}.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -65,11 +65,28 @@ const HttpServer = z.strictObject({
   ...ServerCommon,
   transport: z.literal('http'),
   url: z.url(),
-  /** Values may reference environment variables as ${NAME}; they never enter workflow history. */
+  /** Kept in worker memory only: headers never enter workflow history. */
   headers: z.record(z.string(), z.string()).default({}),
 });
 
 const ServerConfig = z.discriminatedUnion('transport', [StdioServer, HttpServer]);
+
+const ApiToken = z.strictObject({
+  principal: z.string().min(1),
+  /** Put the value in an environment variable and reference it as ${NAME}. */
+  token: z.string().min(16, 'tokens must be at least 16 characters'),
+});
+
+const ApiSettings = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  /** Base URL of this API as clients reach it, for links; defaults to http://host:port. */
+  publicUrl: z.url().optional(),
+  /** Temporal Web UI base URL, for links to rounds. */
+  webUiUrl: z.url().default('http://127.0.0.1:8233'),
+  tokens: z.array(ApiToken).default([]),
+  maxQueryChars: z.number().int().min(1).max(1_000_000).default(8000),
+});
 
 export const ConfigSchema = z.strictObject({
   temporal: z
@@ -82,7 +99,7 @@ export const ConfigSchema = z.strictObject({
   llm: z.strictObject({
     baseURL: z.url(),
     model: z.string().min(1),
-    /** May reference an environment variable as ${NAME}. Local servers accept any placeholder. */
+    /** Local servers accept any placeholder. */
     apiKey: z.string().default('not-needed'),
     timeout: Duration.default(120_000),
     temperature: z.number().min(0).max(2).optional(),
@@ -98,6 +115,13 @@ export const ConfigSchema = z.strictObject({
     /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
     approvers: Principals,
     allowSelfApproval: z.boolean().default(false),
+  }),
+  api: ApiSettings.default({
+    host: '127.0.0.1',
+    port: 8080,
+    webUiUrl: 'http://127.0.0.1:8233',
+    tokens: [],
+    maxQueryChars: 8000,
   }),
   servers: z
     .array(ServerConfig)
@@ -126,44 +150,36 @@ function formatPath(path: PropertyKey[]): string {
   return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
 }
 
-/** Replaces ${NAME} with the environment variable, refusing to start when one is missing. */
-function interpolate(value: string, field: string, env: NodeJS.ProcessEnv): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
-    const resolved = env[name];
-    if (resolved === undefined) throw new ConfigError(`${field}: environment variable ${name} is not set`);
-    return resolved;
-  });
-}
-
-function resolveSecrets(config: ToolgateConfig, env: NodeJS.ProcessEnv): ToolgateConfig {
-  const servers = config.servers.map((server, index): ServerConfig => {
-    const field = `servers[${index}]`;
-    if (server.transport === 'http') {
-      const headers = Object.fromEntries(
-        Object.entries(server.headers).map(([name, value]) => [name, interpolate(value, `${field}.headers.${name}`, env)]),
-      );
-      return { ...server, headers };
-    }
-    const serverEnv = Object.fromEntries(
-      Object.entries(server.env).map(([name, value]) => [name, interpolate(value, `${field}.env.${name}`, env)]),
-    );
-    return { ...server, env: serverEnv };
-  });
-  return { ...config, llm: { ...config.llm, apiKey: interpolate(config.llm.apiKey, 'llm.apiKey', env) }, servers };
+/** Replaces ${NAME} in every string with the environment variable, refusing to start when one is missing. */
+function interpolate(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+      const resolved = env[name];
+      if (resolved === undefined) throw new ConfigError(`${formatPath(path)}: environment variable ${name} is not set`);
+      return resolved;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], env));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, [...path, key], env)]));
+  }
+  return value;
 }
 
 export function parseConfig(raw: unknown, source: string, env: NodeJS.ProcessEnv = process.env): ToolgateConfig {
-  const parsed = ConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${formatPath(issue.path) || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
-  }
+  let resolved: unknown;
   try {
-    return resolveSecrets(parsed.data, env);
+    resolved = interpolate(raw ?? {}, [], env);
   } catch (error) {
     if (error instanceof ConfigError) throw new ConfigError(`Invalid configuration in ${source}: ${error.message}`);
     throw error;
   }
+  const parsed = ConfigSchema.safeParse(resolved);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${formatPath(issue.path) || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
+  }
+  return parsed.data;
 }
 
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): ToolgateConfig {

@@ -1,0 +1,12 @@
+import type { Client } from '@temporalio/client';
+import type { LinkBases } from './links.ts';
+
+/** What the API's operations need: the Temporal client and where rounds live. */
+export interface ApiContext {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  links: LinkBases;
+  /** How long the API waits for a worker to answer a query or update before it gives up (or falls back). */
+  workerWaitMs: number;
+}

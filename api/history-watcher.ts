@@ -1,0 +1,35 @@
+// Wakes the event stream when a round's history grows: a long poll on GetWorkflowExecutionHistory with
+// waitNewEvent, which the server answers as soon as a workflow task adds events. No fixed-interval polling.
+import type { ApiContext } from './api-context.ts';
+
+export type Wakeup = 'grown' | 'closed';
+
+export class HistoryWatcher {
+  private readonly context: ApiContext;
+  private readonly workflowId: string;
+  private nextPageToken: Uint8Array | undefined;
+
+  constructor(context: ApiContext, workflowId: string) {
+    this.context = context;
+    this.workflowId = workflowId;
+  }
+
+  /** Resolves once history has events not seen before, or when the workflow has closed and all were read. */
+  async next(signal: AbortSignal): Promise<Wakeup> {
+    for (;;) {
+      const response = await this.context.client.withAbortSignal(signal, () =>
+        this.context.client.workflowService.getWorkflowExecutionHistory({
+          namespace: this.context.namespace,
+          execution: { workflowId: this.workflowId },
+          waitNewEvent: true,
+          skipArchival: true,
+          nextPageToken: this.nextPageToken,
+        }),
+      );
+      const token = response.nextPageToken;
+      this.nextPageToken = token && token.length > 0 ? token : undefined;
+      if ((response.history?.events?.length ?? 0) > 0) return 'grown';
+      if (!this.nextPageToken) return 'closed';
+    }
+  }
+}

@@ -1,0 +1,14 @@
+export interface LinkBases {
+  apiUrl: string;
+  webUiUrl: string;
+  namespace: string;
+}
+
+export function roundLinks(bases: LinkBases, roundId: string) {
+  const self = `${bases.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}`;
+  return {
+    self,
+    events: `${self}/events`,
+    webUi: `${bases.webUiUrl}/namespaces/${encodeURIComponent(bases.namespace)}/workflows/${encodeURIComponent(roundId)}`,
+  };
+}

@@ -1,0 +1,55 @@
+// The API process: `npm run api -- --config toolgate.yaml`.
+import { parseArgs } from 'node:util';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../worker/config.ts';
+import { createLogger } from '../worker/logger.ts';
+import { createAuthenticator } from './auth.ts';
+import { createMetrics } from './metrics.ts';
+import { buildApiServer } from './server.ts';
+
+const logger = createLogger('toolgate-api');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
+  const config = loadConfig(values.config ?? process.env.TOOLGATE_CONFIG ?? 'toolgate.yaml');
+  const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
+  const port = values.port === undefined ? config.api.port : Number(values.port);
+  const connection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  if (config.api.tokens.length === 0) logger.warn('no API tokens configured: every request except /healthz and /metrics gets 401');
+  const app = await buildApiServer({
+    context: {
+      client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      links: {
+        apiUrl: config.api.publicUrl ?? `http://${config.api.host}:${port}`,
+        webUiUrl: config.api.webUiUrl,
+        namespace: config.temporal.namespace,
+      },
+      workerWaitMs: 5000,
+    },
+    authenticate: createAuthenticator(config.api.tokens),
+    metrics: createMetrics(),
+    logger,
+    maxQueryChars: config.api.maxQueryChars,
+  });
+  const url = await app.listen({ host: config.api.host, port });
+  logger.info({ url, openapi: `${url}/openapi.json`, temporal: address }, 'API listening');
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void app.close().then(() => connection.close()).then(() => process.exit(0));
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else logger.error({ err: error }, 'API failed');
+  process.exit(1);
+});

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ApiContext } from '../api-context.ts';
+import { ApiError } from '../api-error.ts';
+import { decide } from '../decisions.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import { listPendingApprovals } from '../pending-approvals.ts';
+import { ApprovalIdParams, ApprovalListQuery, ApprovalListResponse, DecisionBody, DecisionResponse, ErrorResponse } from '../schemas.ts';
+
+export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/v1/approvals',
+      {
+        schema: {
+          summary: 'Pending approvals across all rounds (one visibility call per page)',
+          tags: ['approvals'],
+          querystring: ApprovalListQuery,
+          response: { 200: ApprovalListResponse, 400: ErrorResponse },
+        },
+      },
+      async (request) => listPendingApprovals(context, request.query),
+    );
+
+    app.post(
+      '/v1/approvals/:approvalId',
+      {
+        schema: {
+          summary: 'Approve or reject a pending tool call',
+          description:
+            'Answered by the round itself (a workflow update). When no worker answers within a few seconds the decision is ' +
+            'signalled instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns.',
+          tags: ['approvals'],
+          params: ApprovalIdParams,
+          body: DecisionBody,
+          response: { 202: DecisionResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+        },
+      },
+      async (request, reply) => {
+        try {
+          const outcome = await decide(context, request.params.approvalId, request.principal, request.body);
+          metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
+          return reply.code(202).send(outcome);
+        } catch (error) {
+          metrics.decisions.inc({ result: error instanceof ApiError ? error.code : 'error' });
+          throw error;
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { RoundEvent } from '../../workflows/contract.ts';
+import type { ApiContext } from '../api-context.ts';
+import { streamRoundEvents } from '../event-stream.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import { roundState } from '../rounds.ts';
+import { EventsQuery, RoundIdParams } from '../schemas.ts';
+
+const HEARTBEAT_MS = 15_000;
+
+function lastEventId(header: string | string[] | undefined, fallback: number | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  const parsed = value === undefined ? Number.NaN : Number(value);
+  return Number.isInteger(parsed) && parsed >= 0 ? parsed : (fallback ?? 0);
+}
+
+export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/v1/rounds/:id/events',
+      {
+        schema: {
+          summary: 'Server-Sent Events of a round; resume with the Last-Event-ID header (or ?lastEventId=)',
+          tags: ['rounds'],
+          params: RoundIdParams,
+          querystring: EventsQuery,
+        },
+      },
+      async (request, reply) => {
+        // Fails with 404 before the stream starts, rather than as an event.
+        await roundState(context, request.params.id);
+        const afterId = lastEventId(request.headers['last-event-id'], request.query.lastEventId);
+        const abort = new AbortController();
+        request.raw.on('close', () => abort.abort());
+        reply.hijack();
+        const response = reply.raw;
+        response.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        response.write(': stream open\n\n');
+        const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
+        metrics.openStreams.inc();
+        const sink = {
+          event(event: RoundEvent) {
+            response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+          },
+          comment(text: string) {
+            response.write(`: ${text}\n\n`);
+          },
+        };
+        try {
+          await streamRoundEvents(context, request.params.id, afterId, sink, abort.signal);
+        } catch (error) {
+          if (!abort.signal.aborted) {
+            request.log.warn({ err: error, roundId: request.params.id }, 'event stream ended early');
+            sink.comment('stream interrupted; reconnect with Last-Event-ID to resume');
+          }
+        } finally {
+          clearInterval(heartbeat);
+          metrics.openStreams.dec();
+          response.end();
+        }
+      },
+    );
+  };
+}

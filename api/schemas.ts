@@ -1,0 +1,92 @@
+// Schemas of the HTTP API's inputs (validated) and outputs (documented in /openapi.json).
+import { z } from 'zod';
+import { ROUND_ID_PATTERN } from '../workflows/contract.ts';
+
+export const RoundIdParams = z.strictObject({
+  id: z.string().regex(ROUND_ID_PATTERN, 'round ids are 1-128 letters, digits, _ or -'),
+});
+
+export const ApprovalIdParams = z.strictObject({
+  approvalId: z.string().max(160).regex(/^[A-Za-z0-9_.-]+$/, 'not an approval id'),
+});
+
+const ChatMessage = z.discriminatedUnion('role', [
+  z.strictObject({ role: z.literal('system'), content: z.string().max(100_000) }),
+  z.strictObject({ role: z.literal('user'), content: z.string().max(100_000) }),
+  z.strictObject({
+    role: z.literal('assistant'),
+    content: z.string().max(100_000).nullable(),
+    toolCalls: z.array(z.strictObject({ id: z.string(), name: z.string(), arguments: z.string() })).optional(),
+  }),
+  z.strictObject({ role: z.literal('tool'), toolCallId: z.string(), content: z.string().max(100_000) }),
+]);
+
+export function startRoundBody(maxQueryChars: number) {
+  return z
+    .strictObject({
+      query: z.string().trim().min(1, 'query must not be empty').max(maxQueryChars, `query is longer than ${maxQueryChars} characters`),
+      messages: z.array(ChatMessage).max(200).optional(),
+      previousRoundId: z.string().regex(ROUND_ID_PATTERN, 'not a round id').optional(),
+      servers: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
+      maxSteps: z.number().int().min(1).max(50).optional(),
+      idempotencyKey: z.string().min(1).max(200).optional(),
+    })
+    .refine((body) => !(body.messages && body.previousRoundId), { message: 'give messages or previousRoundId, not both' });
+}
+export type StartRoundBody = z.infer<ReturnType<typeof startRoundBody>>;
+
+export const DecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  reason: z.string().max(2000, 'reason is longer than 2000 characters').optional(),
+  argsDigest: z.string().regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256').optional(),
+});
+export type DecisionBody = z.infer<typeof DecisionBody>;
+
+export const ApprovalListQuery = z.strictObject({
+  status: z.literal('pending').default('pending'),
+  tool: z.string().max(200).optional(),
+  requester: z.string().max(200).optional(),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+  pageToken: z.string().max(4096).optional(),
+});
+
+export const EventsQuery = z.strictObject({
+  lastEventId: z.coerce.number().int().min(0).optional(),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string() }).loose(),
+});
+
+export const RoundLinks = z.object({ self: z.string(), events: z.string(), webUi: z.string() });
+
+export const StartRoundResponse = z.object({ roundId: z.string(), created: z.boolean(), links: RoundLinks });
+
+export const ApprovalSummaryResponse = z.object({
+  approvalId: z.string(),
+  roundId: z.string(),
+  step: z.number(),
+  server: z.string(),
+  tool: z.string(),
+  argsPreview: z.string(),
+  argsDigest: z.string(),
+  requester: z.string(),
+  openedAt: z.string(),
+  expiresAt: z.string(),
+});
+
+export const ApprovalListResponse = z.object({
+  approvals: z.array(ApprovalSummaryResponse),
+  nextPageToken: z.string().optional(),
+});
+
+export const DecisionResponse = z.object({
+  approvalId: z.string(),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
+  applied: z.boolean(),
+  /** True when no worker answered in time: the decision was signalled and waits in the round's history. */
+  queued: z.boolean(),
+  decision: z.unknown().optional(),
+});
+
+export const CancelResponse = z.object({ roundId: z.string(), status: z.literal('cancelling') });

@@ -1,0 +1,108 @@
+// The HTTP API: Fastify with zod-validated inputs, bearer auth, JSON errors and a generated OpenAPI document.
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { ApiError, errorBody } from './api-error.ts';
+import type { ApiContext } from './api-context.ts';
+import type { Authenticator } from './auth.ts';
+import type { ApiMetrics } from './metrics.ts';
+import { approvalRoutes } from './routes/approvals.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { roundRoutes } from './routes/rounds.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: string;
+  }
+  interface FastifyContextConfig {
+    /** Served without a bearer token. */
+    public?: boolean;
+  }
+}
+
+const BODY_LIMIT_BYTES = 256 * 1024;
+
+export interface ApiServerOptions {
+  context: ApiContext;
+  authenticate: Authenticator;
+  metrics: ApiMetrics;
+  logger: Logger;
+  maxQueryChars: number;
+}
+
+function validationMessage(error: FastifyError): string {
+  const where = error.validationContext ?? 'request';
+  return (error.validation ?? [])
+    .map((issue) => `${where}${issue.instancePath.replace(/\//g, '.')}: ${issue.message ?? 'invalid'}`)
+    .join('; ');
+}
+
+function toErrorReply(error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } {
+  if (error instanceof ApiError) return { status: error.status, body: errorBody(error.code, error.message, error.details) };
+  if (error.validation) return { status: 400, body: errorBody('invalid_request', validationMessage(error)) };
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, body: errorBody('invalid_json', 'The request body is not valid JSON') };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: errorBody('invalid_json', 'The request body is empty') };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: errorBody('body_too_large', `The request body is larger than ${BODY_LIMIT_BYTES} bytes`) };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: errorBody('unsupported_media_type', 'Send the request body as application/json') };
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, body: errorBody('bad_request', error.message) };
+  }
+  return { status: 500, body: errorBody('internal', 'Internal error; see the server log') };
+}
+
+export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const { context, authenticate, metrics } = options;
+  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'toolgate', version: '0.1.0', description: 'Durable, approval-gated executor of LLM tool calls' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.decorateRequest('principal', '');
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.public) return;
+    const principal = authenticate(request.headers.authorization);
+    if (!principal) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(errorBody('unauthorized', 'A valid bearer token is required (Authorization: Bearer <token>)'));
+    }
+    request.principal = principal;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const { status, body } = toErrorReply(error);
+    if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes(context, metrics));
+  await app.register(roundRoutes(context, options.maxQueryChars));
+  await app.register(eventRoutes(context, metrics));
+  await app.register(approvalRoutes(context, metrics));
+  return app;
+}

@@ -1,0 +1,65 @@
+// The real API server (in-process, real HTTP on a free port) in front of a round harness.
+import type { FastifyInstance } from 'fastify';
+import { createAuthenticator } from '../../api/auth.ts';
+import { createMetrics } from '../../api/metrics.ts';
+import { buildApiServer } from '../../api/server.ts';
+import { createLogger } from '../../worker/logger.ts';
+import type { Harness } from './round-harness.ts';
+
+export const TOKENS = {
+  alice: 'alice-token-0123456789',
+  bob: 'bob-token-0123456789ab',
+  carol: 'carol-token-0123456789',
+  mallory: 'mallory-token-01234567',
+} as const;
+export type Person = keyof typeof TOKENS;
+
+export interface ApiHarness {
+  url: string;
+  app: FastifyInstance;
+  request(person: Person | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(harness: Harness, options: { workerWaitMs?: number; maxQueryChars?: number } = {}): Promise<ApiHarness> {
+  const logger = createLogger('test-api');
+  logger.level = process.env.LOG_LEVEL ?? 'fatal';
+  const app = await buildApiServer({
+    context: {
+      client: harness.client,
+      namespace: 'default',
+      taskQueue: harness.config.temporal.taskQueue,
+      links: { apiUrl: 'http://api.test', webUiUrl: 'http://ui.test', namespace: 'default' },
+      workerWaitMs: options.workerWaitMs ?? 5000,
+    },
+    authenticate: createAuthenticator(Object.entries(TOKENS).map(([principal, token]) => ({ principal, token }))),
+    metrics: createMetrics(),
+    logger,
+    maxQueryChars: options.maxQueryChars ?? 8000,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    app,
+    async request(person, method, path, body, headers = {}) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(person ? { authorization: `Bearer ${TOKENS[person]}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Non-JSON bodies (metrics) stay text.
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    close: () => app.close(),
+  };
+}
