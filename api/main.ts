@@ -12,7 +12,7 @@ const logger = createLogger('toolgate-api');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
-  const config = loadConfig(values.config ?? process.env.TOOLGATE_CONFIG ?? 'toolgate.yaml');
+  const config = loadConfig(values.config ?? process.env.TOOLGATE_CONFIG ?? 'config/toolgate.yaml');
   const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
   const port = values.port === undefined ? config.api.port : Number(values.port);
   const connection = await NativeConnection.connect({ address });

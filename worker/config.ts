@@ -1,5 +1,6 @@
 // The YAML configuration of worker and API: one zod schema, the type inferred from it, and one loader that
-// turns any problem into an error naming the file and the field. Any string may reference ${ENV_VAR}.
+// turns any problem into an error naming the file and the field. Any string may reference ${ENV_VAR} or
+// ${ENV_VAR:-default}.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -79,7 +80,7 @@ const ApiToken = z.strictObject({
 
 const ApiSettings = z.strictObject({
   host: z.string().default('127.0.0.1'),
-  port: z.number().int().min(0).max(65_535).default(8080),
+  port: z.coerce.number().int().min(0).max(65_535).default(8080),
   /** Base URL of this API as clients reach it, for links; defaults to http://host:port. */
   publicUrl: z.url().optional(),
   /** Temporal Web UI base URL, for links to rounds. */
@@ -150,11 +151,11 @@ function formatPath(path: PropertyKey[]): string {
   return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
 }
 
-/** Replaces ${NAME} in every string with the environment variable, refusing to start when one is missing. */
+/** Replaces ${NAME} (or ${NAME:-default}) in every string, refusing to start when a variable without default is missing. */
 function interpolate(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
-      const resolved = env[name];
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback?: string) => {
+      const resolved = env[name] || fallback;
       if (resolved === undefined) throw new ConfigError(`${formatPath(path)}: environment variable ${name} is not set`);
       return resolved;
     });

@@ -4,12 +4,14 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.ts';
 import { createToolgateWorker } from './create-worker.ts';
 import { createLogger } from './logger.ts';
+import { routeTemporalLogs } from './temporal-logging.ts';
 
 const logger = createLogger('toolgate-worker');
+routeTemporalLogs(logger);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
-  const configPath = values.config ?? process.env.TOOLGATE_CONFIG ?? 'toolgate.yaml';
+  const configPath = values.config ?? process.env.TOOLGATE_CONFIG ?? 'config/toolgate.yaml';
   const config = loadConfig(configPath);
   const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
   const connection = await NativeConnection.connect({ address });

@@ -33,6 +33,9 @@ describe('configuration', () => {
     const config = parseConfig(withHeader, 'f', { TOKEN: 's3cret' });
     expect(config.servers[0]).toMatchObject({ headers: { Authorization: 'Bearer s3cret' } });
     expect(() => parseConfig(withHeader, 'f', {})).toThrow(/servers\[0\]\.headers\.Authorization: environment variable TOKEN is not set/);
+    const withDefault = { ...minimal, llm: { baseURL: '${LLM_URL:-http://127.0.0.1:8300/v1}', model: '${LLM_MODEL:-demo}' } };
+    expect(parseConfig(withDefault, 'f', {}).llm).toMatchObject({ baseURL: 'http://127.0.0.1:8300/v1', model: 'demo' });
+    expect(parseConfig(withDefault, 'f', { LLM_MODEL: 'gpt-x' }).llm.model).toBe('gpt-x');
   });
 
   it('reports unreadable files and invalid YAML clearly', () => {

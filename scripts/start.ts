@@ -1,0 +1,126 @@
+// `npm start`: the whole product on this machine. Ensures the Temporal CLI, starts the dev server on a SQLite
+// file (pending approvals survive a restart of everything), the demo model when configured, the worker and
+// the API; prints where everything is; stops it all on Ctrl-C. With TEMPORAL_ADDRESS set it uses that
+// cluster and starts no dev server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEMO_MODEL_NAME, startDemoModel } from '../demo/demo-model.ts';
+import { ConfigError, loadConfig } from '../worker/config.ts';
+import { startDevServer, type DevServer } from './dev-server.ts';
+
+const DATA = resolve('.data');
+const log = (line: string) => process.stdout.write(`[toolgate] ${line}\n`);
+
+/** A stable API token for this machine, so a restart does not log the CLI out. Returns where it came from. */
+function ensureApiToken(): string {
+  if (process.env.TOOLGATE_TOKEN) return 'TOOLGATE_TOKEN';
+  const file = join(DATA, 'api-token');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  process.env.TOOLGATE_TOKEN = readFileSync(file, 'utf8').trim();
+  return '.data/api-token';
+}
+
+function ensureScratch(): void {
+  const scratch = resolve(process.env.TOOLGATE_SCRATCH ?? join(DATA, 'scratch'));
+  if (existsSync(scratch)) return;
+  mkdirSync(scratch, { recursive: true });
+  writeFileSync(join(scratch, 'notes.txt'), 'Files in this folder are what the demo filesystem MCP server can see.\n');
+}
+
+function spawnService(name: string, script: string, configPath: string): ChildProcess {
+  const child = spawn(process.execPath, [script, '--config', configPath], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      void stop(1);
+    }
+  });
+  return child;
+}
+
+async function waitForHealthy(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the API did not become healthy at ${url} within ${timeoutMs / 1000} s`);
+}
+
+let stopping = false;
+const children: ChildProcess[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+async function stop(code: number): Promise<never> {
+  stopping = true;
+  log('stopping...');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  log('stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+  const configPath = values.config ?? process.env.TOOLGATE_CONFIG ?? 'config/toolgate.yaml';
+  mkdirSync(DATA, { recursive: true });
+  const tokenSource = ensureApiToken();
+  ensureScratch();
+  const config = loadConfig(configPath);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
+
+  let devServer: DevServer | undefined;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const port = Number(config.temporal.address.split(':').at(-1));
+    log(`starting the Temporal dev server (state in ${join(DATA, 'temporal.sqlite')})...`);
+    devServer = await startDevServer({
+      port,
+      uiPort: Number(process.env.TOOLGATE_UI_PORT ?? 8233),
+      dbFilename: join(DATA, 'temporal.sqlite'),
+      logOutput: join(DATA, 'temporal.log'),
+      log,
+    });
+    cleanups.push(() => devServer!.stop());
+  } else {
+    log(`using the Temporal cluster at ${process.env.TEMPORAL_ADDRESS}`);
+  }
+
+  if (config.llm.model === DEMO_MODEL_NAME) {
+    const url = new URL(config.llm.baseURL);
+    const demo = await startDemoModel({ host: url.hostname, port: Number(url.port), log });
+    cleanups.push(() => demo.close());
+  }
+
+  children.push(spawnService('worker', 'worker/main.ts', configPath));
+  children.push(spawnService('API', 'api/main.ts', configPath));
+  const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`;
+  await waitForHealthy(apiUrl, 60_000);
+
+  log('ready');
+  log(`  API            ${apiUrl}  (bearer token in ${tokenSource})`);
+  log(`  OpenAPI        ${apiUrl}/openapi.json`);
+  if (devServer) log(`  Temporal UI    ${devServer.uiUrl}`);
+  log(`  Temporal gRPC  ${devServer?.address ?? process.env.TEMPORAL_ADDRESS}`);
+  log(`  LLM            ${config.llm.model} at ${config.llm.baseURL}${config.llm.model === DEMO_MODEL_NAME ? ' (built-in demo model, rule-based, not an AI)' : ''}`);
+  log('try:  export TOOLGATE_TOKEN=$(cat .data/api-token)');
+  log('      npx toolgate ask "use write_file with path hello.txt content hi"');
+  log('press Ctrl-C to stop');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  void stop(1);
+});

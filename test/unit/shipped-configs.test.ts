@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../worker/config.ts';
+
+describe('shipped configuration files', () => {
+  it('config/toolgate.yaml loads with only the generated token set', () => {
+    const config = loadConfig('config/toolgate.yaml', { TOOLGATE_TOKEN: 'x'.repeat(32) });
+    expect(config.llm.model).toBe('toolgate-demo');
+    expect(config.servers.map((server) => server.name)).toEqual(['files', 'everything']);
+  });
+
+  it('config/example.yaml loads when its secrets are set', () => {
+    const env = Object.fromEntries(
+      ['OPENAI_API_KEY', 'TOOLGATE_TOKEN_ALICE', 'TOOLGATE_TOKEN_BOB', 'TOOLGATE_TOKEN_CHATBOT', 'K8S_MCP_TOKEN'].map((name) => [name, `${name}-0123456789abcdef`]),
+    );
+    const config = loadConfig('config/example.yaml', env);
+    expect(config.servers[0]).toMatchObject({ name: 'k8s', headers: { Authorization: 'Bearer K8S_MCP_TOKEN-0123456789abcdef' } });
+    expect(() => loadConfig('config/example.yaml', {})).toThrow(/environment variable OPENAI_API_KEY is not set/);
+  });
+});
