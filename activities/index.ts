@@ -5,17 +5,21 @@ import type { ToolgateConfig } from '../worker/config.ts';
 import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
+import type { ApprovalNotifier } from './approval-notifier.ts';
 import type { McpConnections } from './mcp-connections.ts';
 
 export interface ActivityResources {
   config: ToolgateConfig;
   connections: McpConnections;
   llm: OpenAI;
+  notifier?: ApprovalNotifier;
 }
 
-export function createActivities({ config, connections, llm }: ActivityResources): ToolgateActivities {
+export function createActivities({ config, connections, llm, notifier }: ActivityResources): ToolgateActivities {
   return {
-    listTools: createListTools(config, connections),
+    listTools: createListTools(config, connections, notifier !== undefined),
+    notifyApprovalOpened: async ({ approval }) => (notifier ? notifier.opened(approval) : null),
+    notifyApprovalClosed: async ({ approval, notification }) => notifier?.closed(approval, notification),
     callLlm: createCallLlm(llm, { model: config.llm.model, timeoutMs: config.llm.timeout, temperature: config.llm.temperature }),
     callTool: createCallTool(connections, config.round.toolOutputChars),
   };

@@ -18,10 +18,10 @@ async function listAll(connections: McpConnections, name: string, timeoutMs: num
 }
 
 /** Lists every requested server's tools with their resolved policy; a server that fails is reported, not fatal. */
-export function createListTools(config: ToolgateConfig, connections: McpConnections) {
+export function createListTools(config: ToolgateConfig, connections: McpConnections, notifications: boolean) {
   return async function listTools(input: { servers?: string[] }): Promise<ToolCatalog> {
     const requested = input.servers ?? connections.serverNames();
-    const catalog: ToolCatalog = { tools: [], unavailable: [], maxSteps: config.round.maxSteps };
+    const catalog: ToolCatalog = { tools: [], unavailable: [], maxSteps: config.round.maxSteps, notifications };
     const listings = await Promise.allSettled(
       requested.map(async (name) => {
         const server = connections.server(name);

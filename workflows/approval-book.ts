@@ -17,8 +17,9 @@ export interface Refusal {
 }
 
 export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
-  const { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, openedAt, expiresAt } = record;
-  return { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, openedAt, expiresAt };
+  const { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, approvers, allowSelfApproval, openedAt, expiresAt } =
+    record;
+  return { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, approvers, allowSelfApproval, openedAt, expiresAt };
 }
 
 const CHANNELS = new Set(['http', 'slack', 'cli']);
@@ -41,7 +42,7 @@ export class ApprovalBook {
     this.onChange = onChange;
   }
 
-  open(record: Omit<ApprovalRecord, 'status' | 'ignored'>): ApprovalRecord {
+  open(record: Omit<ApprovalRecord, 'status' | 'ignored' | 'notification'>): ApprovalRecord {
     const opened: ApprovalRecord = { ...record, status: 'pending', ignored: [] };
     this.records.set(opened.approvalId, opened);
     this.onChange();

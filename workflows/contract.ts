@@ -84,6 +84,8 @@ export interface ToolDescriptor {
 
 export interface ToolCatalog {
   tools: ToolDescriptor[];
+  /** Whether the worker posts approval notifications (Slack); the round skips the activities otherwise. */
+  notifications: boolean;
   /** Servers that could not be listed: reported, not fatal. */
   unavailable: Array<{ server: string; error: string }>;
   maxSteps: number;
@@ -128,10 +130,20 @@ export interface ToolCallResult {
   originalLength: number;
 }
 
+/** Where an approval's notification was posted, so it can be updated when the approval closes. */
+export interface NotificationRef {
+  channel: string;
+  ts: string;
+}
+
 export interface ToolgateActivities {
   listTools(input: { servers?: string[] }): Promise<ToolCatalog>;
   callLlm(input: LlmRequest): Promise<LlmReply>;
   callTool(input: ToolCallRequest): Promise<ToolCallResult>;
+  /** Posts the approval request (Slack card); null when nobody is to be notified for this tool. */
+  notifyApprovalOpened(input: { approval: ApprovalRecord }): Promise<NotificationRef | null>;
+  /** Updates the posted request to show the outcome, who decided and when. */
+  notifyApprovalClosed(input: { approval: ApprovalRecord; notification: NotificationRef }): Promise<void>;
 }
 
 /** `ApplicationFailure.type` values thrown by activities and update validators. */
@@ -191,6 +203,9 @@ export interface ApprovalSummary {
   argsPreview: string;
   argsDigest: string;
   requester: string;
+  /** Principal ids allowed to decide; `*` means any authenticated principal. */
+  approvers: string[];
+  allowSelfApproval: boolean;
   openedAt: string;
   expiresAt: string;
 }
@@ -199,12 +214,11 @@ export interface ApprovalRecord extends ApprovalSummary {
   callIndex: number;
   toolCallId: string;
   arguments: Record<string, unknown>;
-  approvers: string[];
-  allowSelfApproval: boolean;
   status: ApprovalStatus;
   decision?: DecisionRecord;
   closedAt?: string;
   ignored: IgnoredDecision[];
+  notification?: NotificationRef;
 }
 
 /** Result of the `decide` update: the approval's effective state after the request. */

@@ -2,6 +2,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   isCancellation,
@@ -10,6 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ApprovalBook, approvalSummary } from './approval-book.ts';
+import { ApprovalNotices } from './approval-notices.ts';
 import { argsDigest, canonicalJson } from './canonical-json.ts';
 import {
   FailureType,
@@ -39,6 +41,7 @@ import { buildToolDirectory, resolveToolCall, type ToolDirectory } from './tool-
 const DEFAULT_MAX_STEPS = 5;
 const ARGS_PREVIEW_CHARS = 300;
 const EVENT_ARGS_CHARS = 2000;
+const NOTIFICATION_GRACE = '1 minute';
 
 const { listTools } = proxyActivities<ToolgateActivities>({
   startToCloseTimeout: '1 minute',
@@ -98,6 +101,7 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
     visibility.publish(status(), requester, pending, details);
   };
   const book = new ApprovalBook(publish);
+  let notices = new ApprovalNotices(false);
 
   setHandler(decideSignal, (request) => {
     book.decide(request);
@@ -149,8 +153,10 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
       });
       record.approvalId = approvalId;
       events.emit({ type: 'approval_required', approval: approvalSummary(approval) });
+      notices.opened(approval);
       const outcome = await book.waitForDecision(approval, tool.policy.approvalTimeoutMs);
       events.emit({ type: 'approval_decided', approvalId, status: outcome, decision: approval.decision });
+      notices.closed(approval);
       if (outcome === 'rejected') {
         const decision = approval.decision!;
         return { outcome: 'rejected', content: rejectedMessage(tool.name, decision.approver.id, decision.reason), truncated: false, attempts: 0 };
@@ -223,6 +229,7 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
   try {
     publish();
     const catalog = await listTools({ servers: input.servers });
+    notices = new ApprovalNotices(catalog.notifications);
     maxSteps = input.maxSteps ?? catalog.maxSteps ?? DEFAULT_MAX_STEPS;
     const directory = buildToolDirectory(catalog.tools);
     events.emit({
@@ -256,6 +263,7 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
     events.emit({ type: 'round_completed', answer: answer ?? '', steps });
     events.done = true;
     publish();
+    await notices.settle(NOTIFICATION_GRACE);
     await condition(allHandlersFinished);
     return {
       roundId,
@@ -273,12 +281,14 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
     if (!cancelled && !(error instanceof ActivityFailure) && !(error instanceof ApplicationFailure)) throw error;
     for (const approval of book.cancelPending()) {
       events.emit({ type: 'approval_decided', approvalId: approval.approvalId, status: 'cancelled' });
+      notices.closed(approval);
     }
     failure = cancelled ? { type: 'Cancelled', message: 'The round was cancelled' } : describeFailure(error);
     finalStatus = cancelled ? 'cancelled' : 'failed';
     events.emit({ type: 'round_failed', error: failure });
     events.done = true;
     publish();
+    await CancellationScope.nonCancellable(() => notices.settle(NOTIFICATION_GRACE));
     if (cancelled) throw error;
     throw ApplicationFailure.nonRetryable(`Round failed: ${failure.message}`, failure.type);
   }

@@ -1,0 +1,55 @@
+// Approval notifications (Slack cards) run beside the approval, never in its way: a notification outage only
+// delays the card, and cancelling the round does not stop the card from being updated.
+import { CancellationScope, condition, log, proxyActivities } from '@temporalio/workflow';
+import type { ApprovalRecord, NotificationRef, ToolgateActivities } from './contract.ts';
+
+const { notifyApprovalOpened, notifyApprovalClosed } = proxyActivities<ToolgateActivities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export class ApprovalNotices {
+  private readonly enabled: boolean;
+  private readonly posted = new Map<string, Promise<NotificationRef | null>>();
+  private running = 0;
+
+  constructor(enabled: boolean) {
+    this.enabled = enabled;
+  }
+
+  opened(approval: ApprovalRecord): void {
+    if (!this.enabled) return;
+    const posting = this.background(() => notifyApprovalOpened({ approval: { ...approval } })).then((ref) => {
+      if (ref) approval.notification = ref;
+      return ref;
+    });
+    this.posted.set(approval.approvalId, posting);
+  }
+
+  closed(approval: ApprovalRecord): void {
+    const posting = this.posted.get(approval.approvalId);
+    if (!posting) return;
+    void this.background(async () => {
+      const notification = await posting;
+      if (notification) await notifyApprovalClosed({ approval: { ...approval }, notification });
+    });
+  }
+
+  /** Lets in-flight notifications finish before the round returns, for at most `timeout`. */
+  async settle(timeout: string): Promise<void> {
+    await condition(() => this.running === 0, timeout);
+  }
+
+  private async background<T>(work: () => Promise<T>): Promise<T | null> {
+    this.running++;
+    try {
+      return await CancellationScope.nonCancellable(work);
+    } catch (error) {
+      log.warn('approval notification failed', { error: (error as Error).message });
+      return null;
+    } finally {
+      this.running--;
+    }
+  }
+}
