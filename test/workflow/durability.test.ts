@@ -15,7 +15,7 @@ import type { queryRound } from '../../workflows/query-round.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { waitForPendingApprovals, workflowBundle } from '../support/round-harness.ts';
 import { routeByMarker, scriptedSteps, startScriptedLlmServer, type LlmScript, type ScriptedLlmServer } from '../support/scripted-llm-server.ts';
-import { spawnWorker, writeConfig } from '../support/worker-process.ts';
+import { spawnWorker, writeConfig } from '../support/service-process.ts';
 
 const alice = { id: 'alice', channel: 'cli' } as const;
 

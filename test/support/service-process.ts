@@ -1,9 +1,9 @@
-// The real worker entry point (`worker/main.ts`) as a child process, so tests can SIGKILL it.
+// The real worker and API entry points as child processes, so tests can SIGKILL them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 
-export interface WorkerProcess {
+export interface ServiceProcess {
   child: ChildProcess;
   output: () => string;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -14,25 +14,34 @@ export function writeConfig(path: string, config: unknown): string {
   return path;
 }
 
-export async function spawnWorker(configPath: string, timeoutMs = 60_000): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['worker/main.ts', '--config', configPath], {
+export function spawnWorker(configPath: string, timeoutMs = 60_000): Promise<ServiceProcess> {
+  return spawnService('worker/main.ts', configPath, 'worker running', timeoutMs);
+}
+
+export function spawnApi(configPath: string, timeoutMs = 30_000): Promise<ServiceProcess> {
+  return spawnService('api/main.ts', configPath, 'API listening', timeoutMs);
+}
+
+/** Starts a service and resolves once it logs `readyMessage`. */
+export async function spawnService(script: string, configPath: string, readyMessage: string, timeoutMs: number): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [script, '--config', configPath], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'info' },
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     child.stderr!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      if (output.includes('"msg":"worker running"')) {
+      if (output.includes(`"msg":"${readyMessage}"`)) {
         clearTimeout(timer);
         resolve();
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited with ${code} before it was running:\n${output}`));
+      reject(new Error(`${script} exited with ${code} before it was running:\n${output}`));
     });
   });
   return {
