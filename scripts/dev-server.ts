@@ -47,6 +47,10 @@ export interface DevServerOptions {
   ui?: boolean;
   /** Where the server's stdout/stderr go: 'ignore' (default), 'inherit', or a file path (appended to). */
   logOutput?: 'inherit' | 'ignore' | string;
+  /** Extra dynamic config values, added to (or overriding) the defaults above. */
+  dynamicConfig?: Record<string, unknown>;
+  /** SQLite pragmas (`--sqlite-pragma NAME=VALUE`), e.g. journal_mode=wal for latency benchmarks; never for durability runs. */
+  sqlitePragmas?: Record<string, string>;
 }
 
 export interface DevServer {
@@ -211,7 +215,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     args.push('--db-filename', dbFilename);
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
-  for (const [key, value] of Object.entries(DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries({ ...DYNAMIC_CONFIG, ...options.dynamicConfig })) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  for (const [key, value] of Object.entries(options.sqlitePragmas ?? {})) args.push('--sqlite-pragma', `${key}=${value}`);
 
   // Output: a file is appended to; remember where this run starts so errors quote only its lines.
   let logFile: string | undefined;

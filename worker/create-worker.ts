@@ -1,7 +1,7 @@
 // Builds a worker from a config: MCP pool, LLM client and activities wired together. Used by the worker
 // process and by tests, which hand in a prebuilt workflow bundle.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
@@ -9,6 +9,20 @@ import type { ToolgateConfig } from './config.ts';
 import { McpClientPool } from './mcp-client-pool.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */
+export type WorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxCachedWorkflows'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'workflowTaskPollerBehavior'
+    | 'activityTaskPollerBehavior'
+    | 'nonStickyToStickyPollRatio'
+    | 'stickyQueueScheduleToStartTimeout'
+  >
+>;
 
 export interface ToolgateWorker {
   worker: Worker;
@@ -23,6 +37,7 @@ export async function createToolgateWorker(options: {
   logger: Logger;
   workflowBundle?: WorkflowBundleOption;
   taskQueue?: string;
+  tuning?: WorkerTuning;
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
   const pool = new McpClientPool(config.servers, logger);
@@ -34,6 +49,7 @@ export async function createToolgateWorker(options: {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ config, connections: pool, llm }),
     shutdownGraceTime: '10 seconds',
+    ...options.tuning,
   });
   return {
     worker,

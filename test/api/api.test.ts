@@ -113,6 +113,7 @@ describe('HTTP API', () => {
     expect(otherPerson.status).toBe(201);
     expect(otherPerson.body.roundId).not.toBe(first.body.roundId);
     await harness.client.workflow.getHandle(first.body.roundId).result();
+    await harness.client.workflow.getHandle(otherPerson.body.roundId).result();
     const afterCompletion = await api.request('carol', 'POST', '/v1/rounds', body);
     expect(afterCompletion.body).toMatchObject({ roundId: first.body.roundId, created: false });
     expect(harness.llm.requests.filter((request) => messageText(request.body.messages[0]) === 'h-idem')).toHaveLength(2);
