@@ -23,6 +23,9 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
 }
 
 const CHANNELS = new Set(['http', 'slack', 'cli']);
+const MAX_REASON_CHARS = 2000;
+/** Ignored decisions are kept for audit, but a flood of them must not grow the round's state without end. */
+const MAX_IGNORED = 50;
 
 function malformed(request: DecisionRequest): string | undefined {
   if (typeof request !== 'object' || request === null) return 'decision is not an object';
@@ -31,6 +34,7 @@ function malformed(request: DecisionRequest): string | undefined {
   if (typeof request.approver?.id !== 'string' || request.approver.id === '') return 'approver.id is missing';
   if (!CHANNELS.has(request.approver.channel)) return 'approver.channel must be http, slack or cli';
   if (request.reason !== undefined && typeof request.reason !== 'string') return 'reason must be a string';
+  if ((request.reason?.length ?? 0) > MAX_REASON_CHARS) return `reason is longer than ${MAX_REASON_CHARS} characters`;
   return undefined;
 }
 
@@ -89,7 +93,9 @@ export class ApprovalBook {
     const refusal = this.check(request);
     const record = this.records.get(request?.approvalId);
     if (refusal) {
-      record?.ignored.push({ request, receivedAt: new Date().toISOString(), why: refusal.message });
+      if (record && record.ignored.length < MAX_IGNORED) {
+        record.ignored.push({ request, receivedAt: new Date().toISOString(), why: refusal.message });
+      }
       return { approvalId: String(request?.approvalId), status: record?.status ?? 'pending', decision: record?.decision, applied: false };
     }
     const approval = record!;

@@ -1,6 +1,7 @@
 // Approval notifications (Slack cards) run beside the approval, never in its way: a notification outage only
 // delays the card, and cancelling the round does not stop the card from being updated.
 import { CancellationScope, condition, log, proxyActivities } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { ApprovalRecord, NotificationRef, ToolgateActivities } from './contract.ts';
 
 const { notifyApprovalOpened, notifyApprovalClosed } = proxyActivities<ToolgateActivities>({
@@ -37,7 +38,7 @@ export class ApprovalNotices {
   }
 
   /** Lets in-flight notifications finish before the round returns, for at most `timeout`. */
-  async settle(timeout: string): Promise<void> {
+  async settle(timeout: Duration): Promise<void> {
     await condition(() => this.running === 0, timeout);
   }
 

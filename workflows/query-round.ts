@@ -9,7 +9,9 @@ import {
   proxyActivities,
   setHandler,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import { ApprovalBook, approvalSummary } from './approval-book.ts';
 import { ApprovalNotices } from './approval-notices.ts';
 import { argsDigest, canonicalJson } from './canonical-json.ts';
@@ -41,14 +43,14 @@ import { buildToolDirectory, resolveToolCall, type ToolDirectory } from './tool-
 const DEFAULT_MAX_STEPS = 5;
 const ARGS_PREVIEW_CHARS = 300;
 const EVENT_ARGS_CHARS = 2000;
-const NOTIFICATION_GRACE = '1 minute';
+const NOTIFICATION_GRACE: Duration = '1 minute';
 
 const { listTools } = proxyActivities<ToolgateActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });
 
-const llmOptions = {
+const llmOptions: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   retry: {
     initialInterval: '1 second',
