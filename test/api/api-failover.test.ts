@@ -1,0 +1,69 @@
+// An API instance SIGKILLed mid-stream: the client resumes on another instance with Last-Event-ID and
+// misses nothing, because events live in the workflow, not in the API process.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../scripts/dev-server.ts';
+import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHarness, type Harness } from '../support/round-harness.ts';
+import { scriptedSteps } from '../support/scripted-llm-server.ts';
+import { spawnApi, writeConfig } from '../support/service-process.ts';
+import { readEvents } from '../support/sse-client.ts';
+
+describe('API failover', () => {
+  let harness: Harness;
+  let survivor: ApiHarness;
+  let mcp: HttpMcpServer;
+
+  beforeAll(async () => {
+    mcp = await startHttpMcpServer({ name: 'k8s' });
+    harness = await startHarness({ approvals: { approvers: ['alice'] }, servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }] });
+    survivor = await startApi(harness);
+  });
+
+  afterAll(async () => {
+    await survivor?.close();
+    await harness?.close();
+    await mcp?.close();
+  });
+
+  it('resumes a stream on a second instance after the first is SIGKILLed', async () => {
+    const port = await freePort();
+    const configPath = writeConfig(join(mkdtempSync(join(tmpdir(), 'toolgate-failover-')), 'api.yaml'), {
+      temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
+      llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
+      approvals: { approvers: ['alice'] },
+      api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
+    });
+    const doomed = await spawnApi(configPath);
+    const doomedUrl = `http://127.0.0.1:${port}`;
+    harness.routes['f-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'f-kill' } }] }, { content: 'done' });
+    const started = await fetch(`${doomedUrl}/v1/rounds`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.carol}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'f-kill' }),
+    }).then((response) => response.json() as Promise<{ roundId: string }>);
+    harness.roundIds.push(started.roundId);
+
+    const before = await readEvents(`${doomedUrl}/v1/rounds/${started.roundId}/events`, {
+      token: TOKENS.carol,
+      until: (event) => event.event === 'approval_required',
+    });
+    await doomed.kill('SIGKILL');
+    await expect(fetch(`${doomedUrl}/healthz`)).rejects.toThrow();
+
+    const approvalId = JSON.parse(before.events.at(-1)!.data).approval.approvalId as string;
+    expect((await survivor.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(202);
+    const after = await readEvents(`${survivor.url}/v1/rounds/${started.roundId}/events`, {
+      token: TOKENS.carol,
+      lastEventId: Number(before.events.at(-1)!.id),
+    });
+    const all = [...before.events, ...after.events];
+    expect(all.map((event) => Number(event.id))).toEqual(all.map((_, index) => index + 1));
+    expect(after.events.map((event) => event.event)).toEqual(['approval_decided', 'tool_result', 'llm_step', 'round_completed']);
+    expect(mcp.calls.filter((call) => call.arguments.name === 'f-kill')).toHaveLength(1);
+    expect(await harness.replayRounds()).toBe(1);
+  });
+});
