@@ -1,0 +1,70 @@
+// `rounds show|cancel`, `approvals`, `approve` and `reject`.
+import type { ApprovalStatus, ApprovalSummary, DecisionRecord, RoundState } from '../workflows/contract.ts';
+import { formatApprovals, formatRound } from './format.ts';
+import { EXIT, type Session } from './session.ts';
+
+const id = encodeURIComponent;
+
+export async function showRound(session: Session, roundId: string): Promise<number> {
+  const state = await session.client.request<RoundState & { links?: { webUi?: string } }>('GET', `/v1/rounds/${id(roundId)}`);
+  session.out(session.json ? JSON.stringify(state, null, 2) : formatRound(state));
+  return EXIT.ok;
+}
+
+export async function cancelRound(session: Session, roundId: string): Promise<number> {
+  const answer = await session.client.request<{ roundId: string; status: string }>('DELETE', `/v1/rounds/${id(roundId)}`);
+  session.out(
+    session.json ? JSON.stringify(answer) : `round ${answer.roundId}: cancelling (open approvals close as cancelled, running tool calls are cancelled)`,
+  );
+  return EXIT.ok;
+}
+
+export async function listApprovals(session: Session, filter: { tool?: string; requester?: string; pageSize?: number }): Promise<number> {
+  const approvals: ApprovalSummary[] = [];
+  let pageToken: string | undefined;
+  do {
+    const query = new URLSearchParams({ status: 'pending' });
+    if (filter.tool) query.set('tool', filter.tool);
+    if (filter.requester) query.set('requester', filter.requester);
+    if (filter.pageSize) query.set('pageSize', String(filter.pageSize));
+    if (pageToken) query.set('pageToken', pageToken);
+    const page = await session.client.request<{ approvals: ApprovalSummary[]; nextPageToken?: string }>('GET', `/v1/approvals?${query}`);
+    approvals.push(...page.approvals);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  session.out(session.json ? JSON.stringify({ approvals }, null, 2) : formatApprovals(approvals));
+  return EXIT.ok;
+}
+
+interface DecisionAnswer {
+  approvalId: string;
+  status: ApprovalStatus;
+  applied: boolean;
+  queued: boolean;
+  decision?: DecisionRecord;
+}
+
+export async function decide(
+  session: Session,
+  approvalId: string,
+  body: { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string },
+): Promise<number> {
+  const answer = await session.client.request<DecisionAnswer>('POST', `/v1/approvals/${id(approvalId)}`, body);
+  if (session.json) {
+    session.out(JSON.stringify(answer, null, 2));
+    return EXIT.ok;
+  }
+  if (answer.queued) {
+    session.out(`${approvalId}: ${body.decision} sent, but no worker answered; the decision is queued in the round's history`);
+    return EXIT.ok;
+  }
+  const by = answer.decision
+    ? ` by ${answer.decision.approver.id} (${answer.decision.approver.channel})${answer.decision.reason ? `: ${JSON.stringify(answer.decision.reason)}` : ''}`
+    : '';
+  session.out(
+    answer.applied
+      ? `${approvalId}: ${answer.status}${by}`
+      : `${approvalId}: not applied; the approval was already ${answer.status}${by}`,
+  );
+  return EXIT.ok;
+}

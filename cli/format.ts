@@ -1,0 +1,139 @@
+// Human-readable output: one line per event, summaries and tables. Machine output (--json) bypasses this.
+import type { ApprovalRecord, ApprovalSummary, DecisionRecord, RoundEvent, RoundState, ToolCallRecord } from '../workflows/contract.ts';
+import type { ApiHttpError } from './api-client.ts';
+
+export const PROGRAM = 'toolgate';
+
+export function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** `in 59m`, `3s ago`: how far a timestamp is from now. */
+export function relative(iso: string, now = Date.now()): string {
+  const ms = Date.parse(iso) - now;
+  if (Number.isNaN(ms)) return iso;
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  const span =
+    seconds < 90 ? `${seconds}s` : seconds < 90 * 60 ? `${Math.round(seconds / 60)}m` : seconds < 36 * 3600 ? `${Math.round(seconds / 3600)}h` : `${Math.round(seconds / 86400)}d`;
+  return ms >= 0 ? `in ${span}` : `${span} ago`;
+}
+
+function when(iso: string): string {
+  return `${iso.replace(/\.\d+Z$/, 'Z')} (${relative(iso)})`;
+}
+
+/** `server/tool`, dropping the `server__` qualifier the model sees when two servers share a name. */
+function toolLabel(name: string, server: string | undefined): string {
+  if (!server) return name;
+  const bare = name.startsWith(`${server}__`) ? name.slice(server.length + 2) : name;
+  return `${server}/${bare}`;
+}
+
+function decidedBy(decision: DecisionRecord | undefined): string {
+  if (!decision) return '';
+  return ` by ${decision.approver.id} (${decision.approver.channel})${decision.reason ? `: ${JSON.stringify(decision.reason)}` : ''}`;
+}
+
+function quoteArg(value: string): string {
+  return /^[A-Za-z0-9_./:=@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command an operator types, with --url when it is not the default (so copy-paste hits the same API). */
+export function commandLine(args: string[], url: string | undefined): string {
+  return [PROGRAM, ...(url ? ['--url', url] : []), ...args].map(quoteArg).join(' ');
+}
+
+export function formatEvent(event: RoundEvent, commandUrl: string | undefined): string {
+  const head = `[${event.id}] ${event.type} `;
+  switch (event.type) {
+    case 'round_started': {
+      const unavailable = event.unavailableServers.length > 0 ? `; unavailable: ${event.unavailableServers.join(', ')}` : '';
+      return `${head} by ${event.requester}, ${event.tools.length} tool${event.tools.length === 1 ? '' : 's'}${unavailable}`;
+    }
+    case 'llm_step': {
+      const calls = event.toolCalls === 1 ? '1 tool call' : `${event.toolCalls} tool calls`;
+      return `${head} step ${event.step}: ${calls} (${event.finishReason}, ${event.usage.totalTokens} tokens)`;
+    }
+    case 'tool_call':
+      return `${head} ${toolLabel(event.name, event.server)} ${clip(event.arguments, 160)}`;
+    case 'approval_required': {
+      const a = event.approval;
+      return [
+        `${head} ${a.server}/${a.tool} ${clip(a.argsPreview, 160)}`,
+        `    approval ${a.approvalId}  digest ${a.argsDigest.slice(0, 12)}…  expires ${when(a.expiresAt)}`,
+        `    approve: ${commandLine(['approve', a.approvalId], commandUrl)}`,
+        `    reject:  ${commandLine(['reject', a.approvalId, '--reason'], commandUrl)} "<why>"`,
+      ].join('\n');
+    }
+    case 'approval_decided':
+      return `${head} ${event.approvalId} ${event.status}${decidedBy(event.decision)}`;
+    case 'tool_result':
+      return `${head} ${event.name} ${event.outcome}: ${clip(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
+    case 'round_completed':
+      return `${head} after ${event.steps} step${event.steps === 1 ? '' : 's'}\n\n${event.answer}`;
+    case 'round_failed':
+      return `${head} ${event.error.type}: ${event.error.message}`;
+  }
+}
+
+function toolCallLine(call: ToolCallRecord): string {
+  const args = call.arguments ? ` ${clip(JSON.stringify(call.arguments), 100)}` : '';
+  const extras = [
+    call.approvalId ? `approval ${call.approvalId}` : '',
+    call.attempts > 1 ? `${call.attempts} attempts` : '',
+    call.reusedFrom ? `reused from ${call.reusedFrom}` : '',
+  ].filter(Boolean);
+  const label = call.server && call.tool ? `${call.server}/${call.tool}` : call.name;
+  return `  ${call.step}.${call.callIndex}  ${label}${args}  ${call.outcome}${extras.length ? `  [${extras.join(', ')}]` : ''}`;
+}
+
+function approvalLine(approval: ApprovalRecord): string {
+  const pending = approval.status === 'pending' ? `  expires ${when(approval.expiresAt)}` : '';
+  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}`;
+}
+
+export function formatRound(state: RoundState & { links?: { webUi?: string } }): string {
+  const lines = [
+    `round     ${state.roundId}`,
+    `status    ${state.status} (step ${state.step} of at most ${state.maxSteps})`,
+    `requester ${state.requester}`,
+    `query     ${clip(state.query, 200)}`,
+    `tokens    ${state.usage.totalTokens}`,
+  ];
+  if (state.links?.webUi) lines.push(`web UI    ${state.links.webUi}`);
+  lines.push('', state.toolCalls.length ? 'tool calls:' : 'tool calls: none', ...state.toolCalls.map(toolCallLine));
+  lines.push('', state.approvals.length ? 'approvals:' : 'approvals: none', ...state.approvals.map(approvalLine));
+  if (state.error) lines.push('', `error: ${state.error.type}: ${state.error.message}`);
+  if (state.answer !== undefined) lines.push('', 'answer:', state.answer);
+  return lines.join('\n');
+}
+
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatApprovals(approvals: ApprovalSummary[]): string {
+  if (approvals.length === 0) return 'No pending approvals.';
+  return formatTable(
+    ['APPROVAL', 'TOOL', 'SERVER', 'REQUESTER', 'ARGS', 'EXPIRES'],
+    approvals.map((a) => [a.approvalId, a.tool, a.server, a.requester, clip(a.argsPreview, 48), when(a.expiresAt)]),
+  );
+}
+
+/** One line, e.g. `409 approval_closed: Approval x is already rejected by bob (http)`. */
+export function formatHttpError(error: ApiHttpError): string {
+  let message = error.message;
+  const by = error.details.decidedBy;
+  // A round that has already ended reports the closed approval from its state, without the decider in the message.
+  if (error.code === 'approval_closed' && typeof by === 'string' && !message.includes(` by ${by}`)) {
+    message += ` by ${by}${typeof error.details.channel === 'string' ? ` (${error.details.channel})` : ''}`;
+  }
+  return `${error.status} ${error.code}: ${message}`;
+}

@@ -1,0 +1,191 @@
+// The operator's command-line client over the HTTP API. Run through bin/toolgate.js or `npm run cli --`.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { ApiClient, ApiHttpError, ApiUnreachableError } from './api-client.ts';
+import { ask } from './ask.ts';
+import { cancelRound, decide, listApprovals, showRound } from './commands.ts';
+import { formatHttpError, PROGRAM } from './format.ts';
+import { EXIT, type Session } from './session.ts';
+import { DEFAULT_URL, helpText, UsageError, usageLine } from './usage.ts';
+
+const GLOBAL_OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsOptionsConfig;
+
+const DECISION_OPTIONS = { reason: { type: 'string' }, digest: { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
+
+const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
+  ask: {
+    follow: { type: 'boolean', short: 'f', default: true },
+    previous: { type: 'string' },
+    server: { type: 'string', multiple: true },
+    'idempotency-key': { type: 'string' },
+  },
+  rounds: {},
+  approvals: { tool: { type: 'string' }, requester: { type: 'string' }, 'page-size': { type: 'string' } },
+  approve: DECISION_OPTIONS,
+  reject: DECISION_OPTIONS,
+  help: {},
+};
+
+type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+/** The command is the first word that is neither an option nor the value of a global option. */
+function splitCommand(argv: string[]): { command: string | undefined; rest: string[] } {
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') break;
+    if (arg === '--url' || arg === '--token') {
+      index++;
+      continue;
+    }
+    if (arg.startsWith('-') && arg !== '-') continue;
+    return { command: arg, rest: [...argv.slice(0, index), ...argv.slice(index + 1)] };
+  }
+  return { command: undefined, rest: argv };
+}
+
+function parse(command: string | undefined, args: string[]): { values: Values; positionals: string[] } {
+  try {
+    return parseArgs({
+      args,
+      options: { ...GLOBAL_OPTIONS, ...(command ? COMMAND_OPTIONS[command] : {}) },
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (!code.startsWith('ERR_PARSE_ARGS')) throw error;
+    // Node's messages go on to explain `--`; the first sentence is the one-line error.
+    const message = (error as Error).message.split(/\.\s/)[0]!.replace(/\.$/, '');
+    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1), command);
+  }
+}
+
+function text(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function only(positionals: string[], what: string, topic: string): string {
+  const [value, extra] = positionals;
+  if (value === undefined || value === '') throw new UsageError(`missing ${what}`, topic);
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, topic);
+  return value;
+}
+
+function connect(values: Values, env: NodeJS.ProcessEnv): { client: ApiClient; commandUrl: string | undefined } {
+  const url = (text(values, 'url') ?? env.TOOLGATE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--url ${url} is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--url ${url} is not an http(s) URL`);
+  const token = text(values, 'token') ?? env.TOOLGATE_TOKEN;
+  if (!token) throw new UsageError('no API token: set TOOLGATE_TOKEN or pass --token');
+  const usual = [DEFAULT_URL, env.TOOLGATE_URL?.replace(/\/+$/, '')];
+  return { client: new ApiClient(url, token), commandUrl: usual.includes(url) ? undefined : url };
+}
+
+function decisionBody(decision: 'approve' | 'reject', values: Values) {
+  const reason = text(values, 'reason');
+  if (decision === 'reject' && !reason?.trim()) throw new UsageError('reject needs --reason <text>', 'reject');
+  const digest = text(values, 'digest')?.toLowerCase();
+  if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest)) throw new UsageError('--digest takes the 64 hex characters of a SHA-256', decision);
+  return { decision, ...(reason ? { reason } : {}), ...(digest ? { argsDigest: digest } : {}) };
+}
+
+function pageSize(values: Values): number | undefined {
+  const raw = text(values, 'page-size');
+  if (raw === undefined) return undefined;
+  const size = Number(raw);
+  if (!Number.isInteger(size) || size < 1 || size > 1000) throw new UsageError('--page-size takes a whole number from 1 to 1000', 'approvals');
+  return size;
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, io: Pick<Session, 'out' | 'err'>): Promise<number> {
+  const { command, rest } = splitCommand(argv);
+  if (command !== undefined && !(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command '${command}'`);
+  const { values, positionals } = parse(command, rest);
+  if (command === 'help' || values.help || command === undefined) {
+    if (command === undefined && !values.help) throw new UsageError('missing command');
+    io.out(helpText(command === 'help' ? positionals[0] : command));
+    return EXIT.ok;
+  }
+
+  // Checked before connecting, so a usage error never waits on the network.
+  let action: (session: Session) => Promise<number>;
+  switch (command) {
+    case 'ask': {
+      const query = positionals.join(' ').trim();
+      if (!query) throw new UsageError('missing query', 'ask');
+      const input = {
+        query,
+        follow: values.follow !== false,
+        previousRoundId: text(values, 'previous'),
+        servers: values.server as string[] | undefined,
+        idempotencyKey: text(values, 'idempotency-key'),
+      };
+      action = (session) => ask(session, input);
+      break;
+    }
+    case 'rounds': {
+      const [sub, ...ids] = positionals;
+      if (sub === undefined) throw new UsageError('missing subcommand: show or cancel', 'rounds');
+      if (sub !== 'show' && sub !== 'cancel') throw new UsageError(`unknown subcommand 'rounds ${sub}'`, 'rounds');
+      const roundId = only(ids, 'round id', 'rounds');
+      action = (session) => (sub === 'show' ? showRound(session, roundId) : cancelRound(session, roundId));
+      break;
+    }
+    case 'approvals': {
+      const [sub, extra] = positionals;
+      if ((sub !== undefined && sub !== 'list') || extra !== undefined) throw new UsageError(`unexpected argument '${extra ?? sub}'`, 'approvals');
+      const filter = { tool: text(values, 'tool'), requester: text(values, 'requester'), pageSize: pageSize(values) };
+      action = (session) => listApprovals(session, filter);
+      break;
+    }
+    default: {
+      const decision = command === 'approve' ? 'approve' : 'reject';
+      const approvalId = only(positionals, 'approval id', decision);
+      const body = decisionBody(decision, values);
+      action = (session) => decide(session, approvalId, body);
+    }
+  }
+  return action({ ...connect(values, env), json: values.json === true, ...io });
+}
+
+async function main(): Promise<number> {
+  const io = {
+    out: (line: string) => void process.stdout.write(`${line}\n`),
+    err: (line: string) => void process.stderr.write(`${line}\n`),
+  };
+  const json = process.argv.includes('--json');
+  try {
+    return await run(process.argv.slice(2), process.env, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(usageLine(error));
+      return EXIT.usage;
+    }
+    if (error instanceof ApiHttpError) {
+      if (json) io.out(JSON.stringify({ error: { status: error.status, code: error.code, message: error.message, ...error.details } }));
+      const hint = error.status === 401 ? ' (check --token or TOOLGATE_TOKEN)' : '';
+      io.err(`${PROGRAM}: ${formatHttpError(error)}${hint}`);
+      return EXIT.http;
+    }
+    if (error instanceof ApiUnreachableError) {
+      if (json) io.out(JSON.stringify({ error: { code: 'unreachable', url: error.url, message: error.message } }));
+      io.err(`${PROGRAM}: cannot reach the API at ${error.url}: ${error.message}`);
+      return EXIT.unreachable;
+    }
+    io.err(`${PROGRAM}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.roundFailed;
+  }
+}
+
+process.exitCode = await main();

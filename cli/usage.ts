@@ -1,0 +1,105 @@
+// Help texts and usage errors.
+import { PROGRAM } from './format.ts';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+/** Wrong invocation: exit 2 with a one-line message and where to find help. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly topic: string | undefined;
+
+  constructor(message: string, topic?: string) {
+    super(message);
+    this.topic = topic;
+  }
+}
+
+export function usageLine(error: UsageError): string {
+  const help = error.topic ? `${PROGRAM} ${error.topic} --help` : `${PROGRAM} --help`;
+  return `${PROGRAM}: ${error.message} (see '${help}')`;
+}
+
+const GLOBAL_OPTIONS = `Global options:
+  --url <url>       API address (default: $TOOLGATE_URL or ${DEFAULT_URL})
+  --token <token>   bearer token (default: $TOOLGATE_TOKEN)
+  --json            machine output: one JSON document per command (ask --follow: one JSON line per event)
+  -h, --help        help`;
+
+const MAIN = `${PROGRAM}: operate approval-gated LLM tool calls over the toolgate HTTP API
+
+Usage: ${PROGRAM} [global options] <command> [options]
+
+Commands:
+  ask <query...>              start a round and follow its events until it ends
+  rounds show <roundId>       status, tool calls, approvals and answer of a round
+  rounds cancel <roundId>     cancel a round (open approvals close as cancelled)
+  approvals [list]            pending approvals across all rounds
+  approve <approvalId>        approve a pending tool call
+  reject <approvalId>         reject a pending tool call (a reason is required)
+  help [command]              this help, or a command's
+
+${GLOBAL_OPTIONS}
+
+Exit codes: 0 ok, 1 the round failed or was cancelled, 2 usage error, 3 the API answered with an error,
+4 the API cannot be reached.`;
+
+const TOPICS: Record<string, string> = {
+  ask: `Usage: ${PROGRAM} ask <query...> [options]
+
+Starts a round (POST /v1/rounds), prints its id and Web UI link, then follows its events
+(GET /v1/rounds/{id}/events), resuming with Last-Event-ID if the connection drops.
+Exits 0 when the round completes, 1 when it fails or is cancelled.
+
+Options:
+  -f, --follow              follow the round's events (default)
+  --no-follow               print the round id and return
+  --previous <roundId>      continue the conversation of a completed round of yours
+  --server <name>           restrict the round to this MCP server (repeatable)
+  --idempotency-key <key>   start at most one round per key (asking again follows the same round)
+
+With --json: the start answer {roundId, created, links} on the first line, then one event per line.
+
+${GLOBAL_OPTIONS}`,
+  rounds: `Usage: ${PROGRAM} rounds show <roundId>
+       ${PROGRAM} rounds cancel <roundId>
+
+show    status, step, tool calls with their outcomes, approvals with status and decider, answer
+cancel  cancel the round: open approvals close as cancelled, running tool calls are cancelled
+
+${GLOBAL_OPTIONS}`,
+  approvals: `Usage: ${PROGRAM} approvals [list] [options]
+
+Lists pending approvals across all rounds, following every page.
+
+Options:
+  --tool <tool>             only approvals of this tool
+  --requester <principal>   only approvals of rounds this principal started
+  --page-size <n>           approvals per API request, 1-1000 (default 100)
+
+${GLOBAL_OPTIONS}`,
+  approve: `Usage: ${PROGRAM} approve <approvalId> [options]
+
+Approves a pending tool call and prints the effective decision.
+
+Options:
+  --reason <text>           why (recorded with the decision)
+  --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
+
+${GLOBAL_OPTIONS}`,
+  reject: `Usage: ${PROGRAM} reject <approvalId> --reason <text> [options]
+
+Rejects a pending tool call and prints the effective decision.
+
+Options:
+  --reason <text>           why (required; the model is told)
+  --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
+
+${GLOBAL_OPTIONS}`,
+};
+
+export function helpText(topic?: string): string {
+  if (topic === undefined || topic === 'help') return MAIN;
+  const text = TOPICS[topic];
+  if (!text) throw new UsageError(`no help for unknown command '${topic}'`);
+  return text;
+}

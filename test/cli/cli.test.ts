@@ -1,0 +1,328 @@
+// The real CLI, as child processes, against the real API, worker and dev server.
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApprovalSummary, RoundEvent } from '../../workflows/contract.ts';
+import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHarness, type Harness } from '../support/round-harness.ts';
+import { scriptedSteps } from '../support/scripted-llm-server.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface CliRun {
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stdout. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill(): void;
+}
+
+/** Runs the CLI; TOOLGATE_* come only from `env`, never from the test's own environment. */
+function cli(args: string[], options: { env?: Record<string, string>; launcher?: boolean } = {}): CliRun {
+  const { TOOLGATE_URL: _url, TOOLGATE_TOKEN: _token, ...inherited } = process.env;
+  const command = options.launcher ? '/usr/bin/env' : process.execPath;
+  const argv = options.launcher ? ['node', 'bin/toolgate.js', ...args] : ['cli/main.ts', ...args];
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    kill: () => child.kill('SIGKILL'),
+    async waitFor(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = stdout.match(pattern);
+        if (match) return match;
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`no ${pattern} in output (exit ${child.exitCode}):\n${stdout}\n${stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+/** A pass-through proxy that cuts the first event stream after its first event, to force a resume. */
+async function startDroppingProxy(target: string): Promise<{ url: string; resumedFrom: string[]; close(): Promise<void> }> {
+  const resumedFrom: string[] = [];
+  let cut = false;
+  const server: Server = createServer((req, res) => {
+    const isStream = /\/events(\?|$)/.test(req.url ?? '');
+    if (isStream && req.headers['last-event-id']) resumedFrom.push(String(req.headers['last-event-id']));
+    const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      let buffer = '';
+      answer.on('data', (chunk: Buffer) => {
+        if (!isStream || cut) return void res.write(chunk);
+        // Forward whole SSE blocks until the first event has passed, then drop the connection.
+        buffer += chunk.toString();
+        let boundary: number;
+        while (!cut && (boundary = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, boundary + 2);
+          buffer = buffer.slice(boundary + 2);
+          const last = (cut = /^id: /m.test(block));
+          // Destroyed only once the event has gone out, so the client sees it and then a broken connection.
+          res.write(block, () => {
+            if (!last) return;
+            answer.destroy();
+            res.destroy();
+          });
+        }
+      });
+      answer.on('end', () => res.end());
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    resumedFrom,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('toolgate CLI', () => {
+  let harness: Harness;
+  let api: ApiHarness;
+  let mcp: HttpMcpServer;
+  const as = (person: Person) => ['--url', api.url, '--token', TOKENS[person]];
+  const gatedStep = (name: string) => scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] }, { content: `done ${name}` });
+
+  async function pendingFor(roundId: string): Promise<ApprovalSummary> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const state = await api.request('alice', 'GET', `/v1/rounds/${roundId}`);
+      const pending = (state.body.approvals ?? []).find((approval: { status: string }) => approval.status === 'pending');
+      if (pending) return pending;
+      if (Date.now() > deadline) throw new Error(`no pending approval in ${roundId}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function askNoFollow(person: Person, query: string): Promise<string> {
+    const run = await cli(['ask', '--no-follow', ...as(person), query]).exited;
+    expect(run.code, run.stderr).toBe(0);
+    const roundId = /^round (round-[\w-]+)/m.exec(run.stdout)?.[1];
+    expect(roundId, run.stdout).toBeDefined();
+    harness.roundIds.push(roundId!);
+    return roundId!;
+  }
+
+  beforeAll(async () => {
+    mcp = await startHttpMcpServer({ name: 'k8s' });
+    harness = await startHarness({
+      approvals: { approvers: ['alice', 'bob'] },
+      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+    });
+    api = await startApi(harness);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await harness?.close();
+    await mcp?.close();
+  });
+
+  it('ask --no-follow prints the round id and Web UI link', async () => {
+    harness.routes['c-quick'] = scriptedSteps({ content: 'quick answer' });
+    const run = await cli(['ask', '--no-follow', 'c-quick', 'how', 'are', 'things?'], { env: { TOOLGATE_URL: api.url, TOOLGATE_TOKEN: TOKENS.carol } }).exited;
+    expect(run.code, run.stderr).toBe(0);
+    const roundId = /^round (round-[\w-]+)$/m.exec(run.stdout)![1]!;
+    harness.roundIds.push(roundId);
+    expect(run.stdout).toContain(`web UI: http://ui.test/namespaces/default/workflows/${roundId}`);
+    expect((await harness.client.workflow.getHandle(roundId).result()).answer).toBe('quick answer');
+  });
+
+  it('ask follows the round; approve from a second CLI lets it finish with the answer', async () => {
+    harness.routes['c-flow'] = gatedStep('c-flow');
+    const asking = cli(['ask', ...as('carol'), 'c-flow delete the pod']);
+    const [, approvalId] = await asking.waitFor(/approval_required[^\n]*\n\s+approval (\S+)/);
+    expect(asking.stdout()).toMatch(/\[3\] tool_call {2}k8s\/delete_pod \{"namespace":"dev","name":"c-flow"\}/);
+    expect(asking.stdout()).toMatch(/\[4\] approval_required {2}k8s\/delete_pod .*\n\s+approval \S+ {2}digest [0-9a-f]{12}… {2}expires /);
+    expect(asking.stdout()).toContain(`approve: toolgate --url ${api.url} approve ${approvalId}`);
+    expect(asking.stdout()).toContain(`reject:  toolgate --url ${api.url} reject ${approvalId} --reason "<why>"`);
+
+    const approving = await cli(['approve', approvalId!, '--reason', 'looks fine', ...as('alice')]).exited;
+    expect(approving.code, approving.stderr).toBe(0);
+    expect(approving.stdout.trim()).toBe(`${approvalId}: approved by alice (http): "looks fine"`);
+
+    const asked = await asking.exited;
+    expect(asked.code, asked.stderr).toBe(0);
+    harness.roundIds.push(/^round (round-[\w-]+)/m.exec(asked.stdout)![1]!);
+    expect(asked.stdout).toMatch(/\[5\] approval_decided {2}\S+ approved by alice \(http\)/);
+    expect(asked.stdout).toMatch(/round_completed {2}after 2 steps\n\ndone c-flow\n$/);
+    const ids = [...asked.stdout.matchAll(/^\[(\d+)\]/gm)].map((match) => Number(match[1]));
+    expect(ids).toEqual(ids.map((_, index) => index + 1));
+    expect(mcp.calls.filter((call) => call.arguments.name === 'c-flow')).toHaveLength(1);
+  });
+
+  it('ask resumes a dropped event stream with Last-Event-ID, missing and repeating nothing', async () => {
+    harness.routes['c-drop'] = scriptedSteps({ content: 'survived' });
+    const proxy = await startDroppingProxy(api.url);
+    try {
+      const run = await cli(['ask', '--url', proxy.url, '--token', TOKENS.carol, 'c-drop']).exited;
+      expect(run.code, run.stderr).toBe(0);
+      harness.roundIds.push(/^round (round-[\w-]+)/m.exec(run.stdout)![1]!);
+      expect(run.stderr).toMatch(/event stream dropped .*; resuming after event \d+, attempt 1/);
+      expect(proxy.resumedFrom, run.stderr + run.stdout).toHaveLength(1);
+      const types = [...run.stdout.matchAll(/^\[(\d+)\] (\w+)/gm)].map((match) => `${match[1]} ${match[2]}`);
+      expect(types).toEqual(['1 round_started', '2 llm_step', '3 round_completed']);
+      expect(run.stdout).toMatch(/\n\nsurvived\n$/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('exits 1 when the followed round is cancelled', async () => {
+    harness.routes['c-cancel'] = gatedStep('c-cancel');
+    const asking = cli(['ask', ...as('carol'), 'c-cancel']);
+    const [, roundId] = await asking.waitFor(/^round (round-[\w-]+)/m);
+    harness.roundIds.push(roundId!);
+    await asking.waitFor(/approval_required/);
+    const cancelled = await cli(['rounds', 'cancel', roundId!, ...as('carol')]).exited;
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toContain(`round ${roundId}: cancelling`);
+    const asked = await asking.exited;
+    expect(asked.code).toBe(1);
+    expect(asked.stdout).toMatch(/approval_decided {2}\S+ cancelled/);
+    expect(asked.stdout).toMatch(/round_failed {2}\S+/);
+
+    const shown = await cli(['rounds', 'show', roundId!, ...as('alice')]).exited;
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^status {4}cancelled/m);
+    expect(shown.stdout).toMatch(/k8s\/delete_pod {2}cancelled/);
+  });
+
+  it('reject needs --reason (exit 2); deciding an approval twice is a 409 (exit 3)', async () => {
+    const noReason = await cli(['reject', 'round-x.1.0', ...as('bob')]).exited;
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr.trim()).toBe("toolgate: reject needs --reason <text> (see 'toolgate reject --help')");
+
+    harness.routes['c-twice'] = gatedStep('c-twice');
+    const roundId = await askNoFollow('carol', 'c-twice');
+    const { approvalId } = await pendingFor(roundId);
+    const rejected = await cli(['reject', approvalId, '--reason', 'not today', ...as('bob')]).exited;
+    expect(rejected.code, rejected.stderr).toBe(0);
+    expect(rejected.stdout.trim()).toBe(`${approvalId}: rejected by bob (http): "not today"`);
+
+    const late = await cli(['approve', approvalId, ...as('alice')]).exited;
+    expect(late.code).toBe(3);
+    expect(late.stdout).toBe('');
+    expect(late.stderr.trim()).toBe(`toolgate: 409 approval_closed: Approval ${approvalId} is already rejected by bob (http)`);
+
+    await harness.client.workflow.getHandle(roundId).result();
+    const shown = await cli(['rounds', 'show', roundId, ...as('carol')]).exited;
+    expect(shown.stdout).toMatch(/^status {4}completed/m);
+    expect(shown.stdout).toContain(`${approvalId}  k8s/delete_pod  rejected by bob (http): "not today"`);
+    expect(shown.stdout).toMatch(/k8s\/delete_pod \{"namespace":"dev","name":"c-twice"\}  rejected {2}\[approval \S+\]/);
+    expect(shown.stdout).toMatch(/answer:\ndone c-twice\n$/);
+  });
+
+  it('approvals lists the pending approval of another round, as a table and as JSON', async () => {
+    harness.routes['c-list'] = gatedStep('c-list');
+    const roundId = await askNoFollow('bob', 'c-list');
+    const { approvalId } = await pendingFor(roundId);
+    // The list comes from visibility, which catches up a moment after the round's state.
+    await expect
+      .poll(async () => (await cli(['approvals', '--requester', 'bob', '--page-size', '1', ...as('alice')]).exited).stdout, { timeout: 15_000 })
+      .toContain(approvalId);
+    const table = await cli(['approvals', 'list', '--tool', 'delete_pod', ...as('alice')]).exited;
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^APPROVAL +TOOL +SERVER +REQUESTER +ARGS +EXPIRES$/m);
+    expect(table.stdout).toMatch(new RegExp(`^${approvalId.replace(/[.]/g, '\\.')} +delete_pod +k8s +bob +\\{"name":"c-list","namespace":"dev"\\} +\\S+Z \\(in \\d+m\\)$`, 'm'));
+
+    const json = await cli(['--json', 'approvals', ...as('alice')]).exited;
+    expect(json.code).toBe(0);
+    const listed = JSON.parse(json.stdout) as { approvals: ApprovalSummary[] };
+    expect(listed.approvals.find((approval) => approval.approvalId === approvalId)).toMatchObject({ roundId, tool: 'delete_pod', requester: 'bob' });
+    expect((await cli(['rounds', 'cancel', roundId, ...as('bob')]).exited).code).toBe(0);
+    const again = await cli(['rounds', 'cancel', roundId, ...as('bob')]).exited;
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('409 round_closed');
+  });
+
+  it('--json: one document per command, one event per line when following', async () => {
+    harness.routes['c-json'] = scriptedSteps({ content: 'json answer' });
+    const run = await cli(['ask', 'c-json', '--json', ...as('carol')]).exited;
+    expect(run.code, run.stderr).toBe(0);
+    const [started, ...events] = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(started).toMatchObject({ roundId: expect.stringMatching(/^round-/), created: true });
+    harness.roundIds.push(started.roundId);
+    expect((events as RoundEvent[]).map((event) => event.type)).toEqual(['round_started', 'llm_step', 'round_completed']);
+    expect(events.at(-1)).toMatchObject({ type: 'round_completed', answer: 'json answer' });
+
+    const shown = await cli(['rounds', 'show', started.roundId, '--json', ...as('carol')]).exited;
+    expect(JSON.parse(shown.stdout)).toMatchObject({ roundId: started.roundId, status: 'completed', answer: 'json answer' });
+    const failed = await cli(['rounds', 'show', 'round-missing', '--json', ...as('carol')]).exited;
+    expect(failed.code).toBe(3);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ error: { status: 404, code: 'round_not_found' } });
+  });
+
+  it('reports a wrong token (exit 3), a missing token and bad usage (exit 2), an unreachable API (exit 4)', async () => {
+    const wrong = await cli(['approvals', '--url', api.url, '--token', 'nope-nope-nope-nope']).exited;
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/^toolgate: 401 unauthorized: .*TOOLGATE_TOKEN/);
+
+    const missing = await cli(['approvals', '--url', api.url]).exited;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('TOOLGATE_TOKEN');
+
+    for (const args of [['frobnicate'], ['ask', '--frob', 'x'], ['rounds', 'show'], ['ask']]) {
+      const run = await cli([...args, ...as('alice')]).exited;
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(/^toolgate: .+ \(see 'toolgate .*--help'\)\n$/);
+    }
+
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const down = await cli(['rounds', 'show', 'round-x', '--url', url, '--token', 'whatever']).exited;
+    expect(down.code).toBe(4);
+    expect(down.stderr).toContain(`cannot reach the API at ${url}/v1/rounds/round-x`);
+    expect(down.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  it('help prints usage for the CLI and each command', async () => {
+    const main = await cli(['--help']).exited;
+    expect(main.code).toBe(0);
+    expect(main.stdout).toContain('Usage: toolgate [global options] <command> [options]');
+    const reject = await cli(['help', 'reject']).exited;
+    expect(reject.stdout).toContain('Usage: toolgate reject <approvalId> --reason <text>');
+    expect((await cli(['approvals', '--help']).exited).stdout).toContain('--page-size <n>');
+  });
+
+  const systemNode = spawnSync('/usr/bin/env', ['node', '--version'], { encoding: 'utf8' });
+  it.skipIf(systemNode.status !== 0)('runs through bin/toolgate.js with the system node', async () => {
+    harness.routes['c-launcher'] = scriptedSteps({ content: 'via launcher' });
+    const roundId = await askNoFollow('carol', 'c-launcher');
+    await harness.client.workflow.getHandle(roundId).result();
+    const shown = await cli(['rounds', 'show', roundId, ...as('carol')], { launcher: true }).exited;
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^status {4}completed/m);
+    expect(shown.stdout).toMatch(/answer:\nvia launcher\n$/);
+    const late = await cli(['reject', 'round-x.1.0', ...as('carol')], { launcher: true }).exited;
+    expect(late.code).toBe(2);
+  });
+
+  it('replays every round of this file without non-determinism', async () => {
+    expect(await harness.replayRounds()).toBe(harness.roundIds.length);
+  });
+});
