@@ -1,5 +1,6 @@
 // The CLI's view of the HTTP API: JSON requests with typed failures, and a resuming SSE reader.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError } from '../api/api-error.ts';
 import type { RoundEvent, RoundState } from '../workflows/contract.ts';
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -7,21 +8,6 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const STREAM_IDLE_MS = 45_000;
 const STREAM_RETRIES = 5;
 const FIRST_RETRY_DELAY_MS = 500;
-
-/** The API answered with an error status. */
-export class ApiHttpError extends Error {
-  override readonly name = 'ApiHttpError';
-  readonly status: number;
-  readonly code: string;
-  readonly details: Record<string, unknown>;
-
-  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
 
 /** No HTTP answer at all: refused, DNS, reset, timed out. */
 export class ApiUnreachableError extends Error {
@@ -42,18 +28,18 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function errorFrom(response: Response): Promise<ApiHttpError> {
+async function errorFrom(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
     const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } & Record<string, unknown> };
     if (error && typeof error.code === 'string') {
       const { code, message, ...details } = error;
-      return new ApiHttpError(response.status, code, typeof message === 'string' ? message : response.statusText, details);
+      return new ApiError(response.status, code, typeof message === 'string' ? message : response.statusText, details);
     }
   } catch {
     // Not the API's JSON error shape (a proxy, say): report the raw text below.
   }
-  return new ApiHttpError(response.status, 'http_error', text.trim().slice(0, 200) || response.statusText);
+  return new ApiError(response.status, 'http_error', text.trim().slice(0, 200) || response.statusText);
 }
 
 export interface StreamOptions {
@@ -133,8 +119,8 @@ export class ApiClient {
         }
         reason = 'the stream ended before the round did';
       } catch (error) {
-        if (error instanceof ApiHttpError && ![502, 503, 504].includes(error.status)) throw error;
-        reason = error instanceof ApiHttpError ? `${error.status} ${error.code}` : reasonOf(error);
+        if (error instanceof ApiError && ![502, 503, 504].includes(error.status)) throw error;
+        reason = error instanceof ApiError ? `${error.status} ${error.code}` : reasonOf(error);
       }
       failures = lastId > before ? 1 : failures + 1;
       if (failures > STREAM_RETRIES) throw new ApiUnreachableError(url, `event stream lost (${reason})`);

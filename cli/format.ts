@@ -1,6 +1,6 @@
 // Human-readable output: one line per event, summaries and tables. Machine output (--json) bypasses this.
 import type { ApprovalRecord, ApprovalSummary, DecisionRecord, RoundEvent, RoundState, ToolCallRecord } from '../workflows/contract.ts';
-import type { ApiHttpError } from './api-client.ts';
+import type { ApiError } from '../api/api-error.ts';
 
 export const PROGRAM = 'toolgate';
 
@@ -128,7 +128,7 @@ export function formatApprovals(approvals: ApprovalSummary[]): string {
 }
 
 /** One line, e.g. `409 approval_closed: Approval x is already rejected by bob (http)`. */
-export function formatHttpError(error: ApiHttpError): string {
+export function formatHttpError(error: ApiError): string {
   let message = error.message;
   const by = error.details.decidedBy;
   // A round that has already ended reports the closed approval from its state, without the decider in the message.

@@ -1,6 +1,7 @@
 // The operator's command-line client over the HTTP API. Run through bin/toolgate.js or `npm run cli --`.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { ApiClient, ApiHttpError, ApiUnreachableError } from './api-client.ts';
+import { ApiError } from '../api/api-error.ts';
+import { ApiClient, ApiUnreachableError } from './api-client.ts';
 import { ask } from './ask.ts';
 import { cancelRound, decide, listApprovals, showRound } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
@@ -172,7 +173,7 @@ async function main(): Promise<number> {
       io.err(usageLine(error));
       return EXIT.usage;
     }
-    if (error instanceof ApiHttpError) {
+    if (error instanceof ApiError) {
       if (json) io.out(JSON.stringify({ error: { status: error.status, code: error.code, message: error.message, ...error.details } }));
       const hint = error.status === 401 ? ' (check --token or TOOLGATE_TOKEN)' : '';
       io.err(`${PROGRAM}: ${formatHttpError(error)}${hint}`);
