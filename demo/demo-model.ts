@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendJson, writeCompletion } from './chat-completion-wire.ts';
 import { planReply } from './demo-planner.ts';
 import type { PlanRequest } from './demo-planner.ts';
 
@@ -87,50 +88,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     type: 'function' as const,
     function: { name: call.name, arguments: call.arguments },
   }));
-  const finishReason = toolCalls.length > 0 ? 'tool_calls' : 'stop';
-  const promptTokens = approxTokens(JSON.stringify(body.messages));
-  const completionTokens = approxTokens(JSON.stringify(plan));
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-  const base = {
+  writeCompletion(res, {
     id: `chatcmpl-demo-${randomBytes(12).toString('hex')}`,
-    created: Math.floor(Date.now() / 1000),
     model: typeof body.model === 'string' ? body.model : DEMO_MODEL_NAME,
-    system_fingerprint: null,
-  };
-
-  if (body.stream === true) {
-    const chunk = (delta: object, finish: string | null) => ({
-      ...base,
-      object: 'chat.completion.chunk',
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
-    const events: object[] = [
-      toolCalls.length > 0
-        ? chunk({ role: 'assistant', content: null, tool_calls: toolCalls.map((call, index) => ({ index, ...call })) }, null)
-        : chunk({ role: 'assistant', content: plan.content ?? '' }, null),
-      chunk({}, finishReason),
-    ];
-    if (isRecord(body.stream_options) && body.stream_options.include_usage === true) {
-      events.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`);
-    res.end('data: [DONE]\n\n');
-    return;
-  }
-
-  sendJson(res, 200, {
-    ...base,
-    object: 'chat.completion',
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: plan.content, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}), refusal: null },
-        logprobs: null,
-        finish_reason: finishReason,
-      },
-    ],
-    usage,
+    content: plan.content,
+    toolCalls,
+    promptText: JSON.stringify(body.messages),
+    stream: body.stream === true,
+    includeUsage: isRecord(body.stream_options) && body.stream_options.include_usage === true,
   });
 }
 
@@ -164,14 +129,6 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { error: { message, type, param: null, code } });
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(payload));
-}
-
-function approxTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sendJson, writeCompletion } from '../../demo/chat-completion-wire.ts';
 
 export interface ChatMessage {
   role: string;
@@ -168,52 +169,14 @@ export async function startScriptedLlmServer(
           },
         }))
       : undefined;
-    const content = reply.content ?? null;
-    const finishReason = toolCalls ? 'tool_calls' : 'stop';
-    const completionTokens = approxTokens(JSON.stringify({ content, toolCalls }));
-    const promptTokens = approxTokens(JSON.stringify(body.messages));
-    const usage = {
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: promptTokens + completionTokens,
-    };
-    const base = {
+    writeCompletion(res, {
       id: `chatcmpl-scripted-${nextCompletionId++}`,
-      created: Math.floor(Date.now() / 1000),
       model: body.model ?? 'scripted-model',
-    };
-
-    if (body.stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      const chunk = (delta: object, finish: string | null) => ({
-        ...base,
-        object: 'chat.completion.chunk',
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      });
-      const events: object[] = [chunk({ role: 'assistant', content: '' }, null)];
-      if (content) events.push(chunk({ content }, null));
-      toolCalls?.forEach((call, i) => events.push(chunk({ tool_calls: [{ index: i, ...call }] }, null)));
-      events.push(chunk({}, finishReason));
-      if (body.stream_options?.include_usage) {
-        events.push({ ...base, object: 'chat.completion.chunk', choices: [], usage });
-      }
-      for (const event of events) res.write(`data: ${JSON.stringify(event)}\n\n`);
-      res.end('data: [DONE]\n\n');
-      return;
-    }
-
-    sendJson(res, 200, {
-      ...base,
-      object: 'chat.completion',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content, ...(toolCalls ? { tool_calls: toolCalls } : {}), refusal: null },
-          logprobs: null,
-          finish_reason: finishReason,
-        },
-      ],
-      usage,
+      content: reply.content ?? null,
+      toolCalls: toolCalls ?? [],
+      promptText: JSON.stringify(body.messages),
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
     });
   }
 
@@ -241,14 +204,6 @@ function errorBody(message: string, code: string | null = null) {
   return { error: { message, type: 'invalid_request_error', code } };
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(payload));
-}
-
-function approxTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
-}
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
