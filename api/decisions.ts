@@ -1,4 +1,4 @@
-// A decision over HTTP goes to the round as the `decide` update, so the answer is the workflow's own
+// A decision (HTTP API or Slack) goes to the round as the `decide` update, so the answer is the workflow's own
 // verdict. When no worker answers in time it is sent as the `decide` signal instead: durable in history,
 // applied when a worker returns, and reported as queued.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -9,6 +9,7 @@ import {
   decideUpdate,
   parseApprovalId,
   stateQuery,
+  type Approver,
   type DecisionRecord,
   type DecisionRequest,
   type DecisionResult,
@@ -57,13 +58,13 @@ async function closedRoundVerdict(context: ApiContext, roundId: string, approval
   return new ApiError(409, 'approval_closed', `Approval ${approvalId} is already ${approval.status}`, closedDetails(approval.status, approval.decision));
 }
 
-export async function decide(context: ApiContext, approvalId: string, principal: string, body: DecisionBody): Promise<DecisionOutcome> {
+export async function decide(context: ApiContext, approvalId: string, approver: Approver, body: DecisionBody): Promise<DecisionOutcome> {
   const ids = parseApprovalId(approvalId);
   if (!ids) throw new ApiError(404, 'approval_not_found', `Approval ${approvalId} not found`);
   const request: DecisionRequest = {
     approvalId,
     decision: body.decision,
-    approver: { id: principal, channel: 'http' },
+    approver,
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     ...(body.argsDigest === undefined ? {} : { argsDigest: body.argsDigest }),
   };

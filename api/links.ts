@@ -4,11 +4,15 @@ export interface LinkBases {
   namespace: string;
 }
 
+export function webUiLink(bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>, roundId: string): string {
+  return `${bases.webUiUrl}/namespaces/${encodeURIComponent(bases.namespace)}/workflows/${encodeURIComponent(roundId)}`;
+}
+
 export function roundLinks(bases: LinkBases, roundId: string) {
   const self = `${bases.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}`;
   return {
     self,
     events: `${self}/events`,
-    webUi: `${bases.webUiUrl}/namespaces/${encodeURIComponent(bases.namespace)}/workflows/${encodeURIComponent(roundId)}`,
+    webUi: webUiLink(bases, roundId),
   };
 }

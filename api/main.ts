@@ -6,7 +6,9 @@ import { ConfigError, loadConfig } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
 import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
+import type { ApiContext } from './api-context.ts';
 import { buildApiServer } from './server.ts';
+import { createSlackIntegration } from './slack/slack-app.ts';
 
 const logger = createLogger('toolgate-api');
 
@@ -18,24 +20,31 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   if (config.api.tokens.length === 0) logger.warn('no API tokens configured: every request except /healthz and /metrics gets 401');
-  const app = await buildApiServer({
-    context: {
-      client,
+  const context: ApiContext = {
+    client,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    links: {
+      apiUrl: config.api.publicUrl ?? `http://${config.api.host}:${port}`,
+      webUiUrl: config.api.webUiUrl,
       namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      links: {
-        apiUrl: config.api.publicUrl ?? `http://${config.api.host}:${port}`,
-        webUiUrl: config.api.webUiUrl,
-        namespace: config.temporal.namespace,
-      },
-      workerWaitMs: 5000,
     },
+    workerWaitMs: 5000,
+  };
+  const slack = config.slack ? createSlackIntegration({ slack: config.slack, context, logger }) : undefined;
+  const app = await buildApiServer({
+    context,
     authenticate: createAuthenticator(config.api.tokens),
     metrics: createMetrics(),
     logger,
     maxQueryChars: config.api.maxQueryChars,
+    slackRoutes: slack?.routes,
   });
   const url = await app.listen({ host: config.api.host, port });
+  if (slack) {
+    await slack.start();
+    logger.info({ receiver: config.slack?.socketMode ? 'socket mode' : `${url}/slack/events` }, 'Slack approvals enabled');
+  }
   logger.info({ url, openapi: `${url}/openapi.json`, temporal: address }, 'API listening');
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -43,7 +52,11 @@ async function main(): Promise<void> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      void app.close().then(() => connection.close()).then(() => process.exit(0));
+      void app
+        .close()
+        .then(() => slack?.stop())
+        .then(() => connection.close())
+        .then(() => process.exit(0));
     });
   }
 }

@@ -1,6 +1,6 @@
 // The HTTP API: Fastify with zod-validated inputs, bearer auth, JSON errors and a generated OpenAPI document.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { ApiError, errorBody } from './api-error.ts';
@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   metrics: ApiMetrics;
   logger: Logger;
   maxQueryChars: number;
+  /** POST /slack/events, when Slack is configured in HTTP mode. */
+  slackRoutes?: FastifyPluginAsync;
 }
 
 function validationMessage(error: FastifyError): string {
@@ -104,5 +106,6 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(roundRoutes(context, options.maxQueryChars));
   await app.register(eventRoutes(context, metrics));
   await app.register(approvalRoutes(context, metrics));
+  if (options.slackRoutes) await app.register(options.slackRoutes);
   return app;
 }

@@ -89,6 +89,33 @@ const ApiSettings = z.strictObject({
   maxQueryChars: z.number().int().min(1).max(1_000_000).default(8000),
 });
 
+/** Slack approvals: cards posted by the worker, button clicks received by the API. */
+const SlackSettings = z
+  .strictObject({
+    botToken: z.string().min(1),
+    signingSecret: z.string().min(1),
+    /** App-level token (connections:write), for Socket Mode. */
+    appToken: z.string().min(1).optional(),
+    /** Receive clicks over a WebSocket instead of POST /slack/events, for deployments with no public URL. */
+    socketMode: z.boolean().default(false),
+    /** Default channel id for approval cards. */
+    channel: z.string().min(1).optional(),
+    /** `<server>` or `<server>/<tool>` -> channel id; the most specific key wins. */
+    channels: z.record(z.string(), z.string().min(1)).default({}),
+    /** Slack user id -> principal id; clicks by unmapped users are refused. */
+    users: z.record(z.string(), z.string().min(1)).default({}),
+    /** Slack Web API base URL (tests). */
+    apiUrl: z.url().optional(),
+  })
+  .refine((slack) => !slack.socketMode || slack.appToken !== undefined, {
+    path: ['appToken'],
+    message: 'appToken is required when socketMode is true',
+  })
+  .refine((slack) => slack.channel !== undefined || Object.keys(slack.channels).length > 0, {
+    path: ['channel'],
+    message: 'set channel or channels, or no approval card is ever posted',
+  });
+
 export const ConfigSchema = z.strictObject({
   temporal: z
     .strictObject({
@@ -124,6 +151,7 @@ export const ConfigSchema = z.strictObject({
     tokens: [],
     maxQueryChars: 8000,
   }),
+  slack: SlackSettings.optional(),
   servers: z
     .array(ServerConfig)
     .default([])
@@ -140,6 +168,7 @@ export const ConfigSchema = z.strictObject({
 
 export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;
+export type SlackConfig = z.infer<typeof SlackSettings>;
 export type HttpServerConfig = z.infer<typeof HttpServer>;
 export type StdioServerConfig = z.infer<typeof StdioServer>;
 

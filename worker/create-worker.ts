@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
+import { createSlackNotifier } from '../activities/slack-notifier.ts';
 import type { ToolgateConfig } from './config.ts';
 import { McpClientPool } from './mcp-client-pool.ts';
 
@@ -47,7 +48,14 @@ export async function createToolgateWorker(options: {
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ config, connections: pool, llm }),
+    activities: createActivities({
+      config,
+      connections: pool,
+      llm,
+      notifier: config.slack
+        ? createSlackNotifier(config.slack, { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace })
+        : undefined,
+    }),
     shutdownGraceTime: '10 seconds',
     ...options.tuning,
   });

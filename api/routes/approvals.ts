@@ -37,7 +37,7 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
       },
       async (request, reply) => {
         try {
-          const outcome = await decide(context, request.params.approvalId, request.principal, request.body);
+          const outcome = await decide(context, request.params.approvalId, { id: request.principal, channel: 'http' }, request.body);
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
           return reply.code(202).send(outcome);
         } catch (error) {

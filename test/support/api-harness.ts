@@ -2,7 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuthenticator } from '../../api/auth.ts';
 import { createMetrics } from '../../api/metrics.ts';
+import type { ApiContext } from '../../api/api-context.ts';
 import { buildApiServer } from '../../api/server.ts';
+import { createSlackIntegration } from '../../api/slack/slack-app.ts';
+import type { SlackConfig } from '../../worker/config.ts';
 import { createLogger } from '../../worker/logger.ts';
 import type { Harness } from './round-harness.ts';
 
@@ -21,21 +24,26 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(harness: Harness, options: { workerWaitMs?: number; maxQueryChars?: number } = {}): Promise<ApiHarness> {
+export async function startApi(
+  harness: Harness,
+  options: { workerWaitMs?: number; maxQueryChars?: number; slack?: SlackConfig } = {},
+): Promise<ApiHarness> {
   const logger = createLogger('test-api');
   logger.level = process.env.LOG_LEVEL ?? 'fatal';
+  const context: ApiContext = {
+    client: harness.client,
+    namespace: 'default',
+    taskQueue: harness.config.temporal.taskQueue,
+    links: { apiUrl: 'http://api.test', webUiUrl: 'http://ui.test', namespace: 'default' },
+    workerWaitMs: options.workerWaitMs ?? 5000,
+  };
   const app = await buildApiServer({
-    context: {
-      client: harness.client,
-      namespace: 'default',
-      taskQueue: harness.config.temporal.taskQueue,
-      links: { apiUrl: 'http://api.test', webUiUrl: 'http://ui.test', namespace: 'default' },
-      workerWaitMs: options.workerWaitMs ?? 5000,
-    },
+    context,
     authenticate: createAuthenticator(Object.entries(TOKENS).map(([principal, token]) => ({ principal, token }))),
     metrics: createMetrics(),
     logger,
     maxQueryChars: options.maxQueryChars ?? 8000,
+    slackRoutes: options.slack ? createSlackIntegration({ slack: options.slack, context, logger }).routes : undefined,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

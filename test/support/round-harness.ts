@@ -40,6 +40,7 @@ export async function startHarness(options: {
   servers: unknown[];
   approvals?: Record<string, unknown>;
   round?: Record<string, unknown>;
+  slack?: Record<string, unknown>;
   worker?: boolean;
 }): Promise<Harness> {
   const address = inject('temporalAddress');
@@ -53,6 +54,7 @@ export async function startHarness(options: {
       approvals: { approvers: ['alice', 'bob'], ...options.approvals },
       round: options.round ?? {},
       servers: options.servers,
+      slack: options.slack,
     },
     'test harness',
   );

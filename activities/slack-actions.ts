@@ -1,0 +1,24 @@
+// What an approval card's buttons carry: the card (activities/) writes it, the API's Slack handlers read it.
+export const APPROVE_ACTION = 'toolgate_approve';
+export const REJECT_ACTION = 'toolgate_reject';
+
+export interface ButtonValue {
+  approvalId: string;
+  /** Decisions carry it, so a click can never approve other arguments than the card showed. */
+  argsDigest: string;
+}
+
+export function buttonValue(value: ButtonValue): string {
+  return JSON.stringify({ approvalId: value.approvalId, argsDigest: value.argsDigest });
+}
+
+export function parseButtonValue(text: string | undefined): ButtonValue | undefined {
+  let value: Partial<ButtonValue> | null;
+  try {
+    value = JSON.parse(text ?? '') as Partial<ButtonValue> | null;
+  } catch {
+    return undefined;
+  }
+  if (typeof value?.approvalId !== 'string' || typeof value.argsDigest !== 'string') return undefined;
+  return { approvalId: value.approvalId, argsDigest: value.argsDigest };
+}

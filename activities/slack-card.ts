@@ -1,0 +1,81 @@
+// The Block Kit card of one approval, as it is now: pending with Approve / Reject buttons, or closed with
+// its outcome and no buttons.
+import type { KnownBlock } from '@slack/types';
+import type { ApprovalRecord, ApprovalStatus } from '../workflows/contract.ts';
+import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from './slack-actions.ts';
+import { argumentsBlock, escapeText, slackDate } from './slack-text.ts';
+
+const ARGUMENT_CHARS = 500;
+const REASON_CHARS = 1000;
+const HEADER_CHARS = 150;
+
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const TITLES = {
+  pending: 'Approval needed',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  expired: 'Expired',
+  cancelled: 'Cancelled',
+} as const;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pending'>): string {
+  const when = slackDate(approval.decision?.decidedAt ?? approval.closedAt ?? approval.expiresAt);
+  const decision = approval.decision;
+  const by = decision ? ` by *${escapeText(decision.approver.id)}* via ${decision.approver.channel}` : '';
+  switch (status) {
+    case 'approved':
+      return `:white_check_mark: *Approved*${by}, ${when}`;
+    case 'rejected':
+      return `:x: *Rejected*${by}, ${when}\n*Reason:* ${escapeText(clip(decision?.reason?.trim() || 'no reason given', REASON_CHARS))}`;
+    case 'expired':
+      return `:hourglass: *Expired* ${when} without a decision; the tool was not run.`;
+    case 'cancelled':
+      return `:no_entry_sign: *Cancelled* ${when}: the round was cancelled; the tool was not run.`;
+  }
+}
+
+/** Buttons while the approval is pending; afterwards, what became of it. */
+function statusBlock(approval: ApprovalRecord): KnownBlock {
+  if (approval.status !== 'pending') return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
+  const value = buttonValue(approval);
+  return {
+    type: 'actions',
+    block_id: 'toolgate_decision',
+    elements: [
+      { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
+      { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value },
+    ],
+  };
+}
+
+export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
+  const title = TITLES[approval.status];
+  const target = `${approval.server}/${approval.tool}`;
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: clip(`${title}: ${approval.tool}`, HEADER_CHARS) } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Tool*\n${escapeText(target)}` },
+        { type: 'mrkdwn', text: `*Requested by*\n${escapeText(approval.requester)}` },
+        { type: 'mrkdwn', text: `*Step*\n${approval.step}` },
+        { type: 'mrkdwn', text: `*Expires*\n${slackDate(approval.expiresAt)}` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Arguments*\n${argumentsBlock(approval.arguments, ARGUMENT_CHARS)}` } },
+    statusBlock(approval),
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Approval \`${escapeText(approval.approvalId)}\` · <${webUiLink}|Open the round in Temporal Web UI>` }],
+    },
+  ];
+  return { text: escapeText(`${title}: ${target} requested by ${approval.requester}`), blocks };
+}

@@ -1,0 +1,31 @@
+// Approval cards in Slack: posted when an approval opens, updated when it closes. Failures throw, so
+// Temporal's activity retry policy posts the card once Slack is back.
+import { WebClient } from '@slack/web-api';
+import { webUiLink, type LinkBases } from '../api/links.ts';
+import type { ApprovalRecord, NotificationRef } from '../workflows/contract.ts';
+import type { SlackConfig } from '../worker/config.ts';
+import type { ApprovalNotifier } from './approval-notifier.ts';
+import { approvalCard } from './slack-card.ts';
+import { slackClientOptions } from './slack-client.ts';
+
+/** The most specific of `<server>/<tool>`, `<server>`, the default channel; undefined when none is configured. */
+export function channelFor(slack: Pick<SlackConfig, 'channel' | 'channels'>, server: string, tool: string): string | undefined {
+  return slack.channels[`${server}/${tool}`] ?? slack.channels[server] ?? slack.channel;
+}
+
+export function createSlackNotifier(slack: SlackConfig, bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>): ApprovalNotifier {
+  const client = new WebClient(slack.botToken, slackClientOptions(slack));
+  const card = (approval: ApprovalRecord) => approvalCard(approval, webUiLink(bases, approval.roundId));
+  return {
+    async opened(approval): Promise<NotificationRef | null> {
+      const channel = channelFor(slack, approval.server, approval.tool);
+      if (!channel) return null;
+      const posted = await client.chat.postMessage({ channel, ...card(approval), unfurl_links: false });
+      if (!posted.channel || !posted.ts) throw new Error('chat.postMessage answered without channel and ts');
+      return { channel: posted.channel, ts: posted.ts };
+    },
+    async closed(approval, notification): Promise<void> {
+      await client.chat.update({ channel: notification.channel, ts: notification.ts, ...card(approval) });
+    },
+  };
+}

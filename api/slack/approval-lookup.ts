@@ -1,0 +1,37 @@
+// What a click in Slack is about: the approval's summary while it is pending (from the round's memo, which
+// needs no worker), otherwise a sentence saying what became of it.
+import { stateQuery, parseApprovalId, type ApprovalRecord, type ApprovalSummary } from '../../workflows/contract.ts';
+import type { ApiContext } from '../api-context.ts';
+import { isNotFound } from '../temporal-errors.ts';
+
+export type ApprovalLookup = { pending: true; approval: ApprovalSummary } | { pending: false; state: string };
+
+function closedState(record: ApprovalRecord): string {
+  const what = `Approval ${record.approvalId} (${record.server}/${record.tool})`;
+  const decision = record.decision;
+  if (!decision) return record.status === 'expired' ? `${what} expired without a decision.` : `${what} was ${record.status} with its round.`;
+  const reason = decision.reason ? `: ${decision.reason}` : '';
+  return `${what} was already ${record.status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
+}
+
+export async function lookUpApproval(context: ApiContext, approvalId: string): Promise<ApprovalLookup> {
+  const notFound = { pending: false, state: `Approval ${approvalId} was not found.` } as const;
+  const ids = parseApprovalId(approvalId);
+  if (!ids) return notFound;
+  const handle = context.client.workflow.getHandle(ids.roundId);
+  const description = await handle.describe().catch((error: unknown) => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
+  if (!description) return notFound;
+  const pending = description.status.name === 'RUNNING' ? ((description.memo?.pendingApprovals ?? []) as ApprovalSummary[]) : [];
+  const approval = pending.find((summary) => summary.approvalId === approvalId);
+  if (approval) return { pending: true, approval };
+  // Closed approvals are only in the round's state, which a worker answers; without one, say no more than we know.
+  const state = await context.client
+    .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))
+    .catch(() => undefined);
+  if (!state) return { pending: false, state: `Approval ${approvalId} is no longer pending.` };
+  const record = state.approvals.find((entry) => entry.approvalId === approvalId);
+  return record ? { pending: false, state: closedState(record) } : notFound;
+}
