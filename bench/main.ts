@@ -1,0 +1,135 @@
+// `npm run bench [-- --quick] [--only round,decision,throughput,pending] [--tuning JSON] [--fast-sqlite] [--out F]`
+//
+// Runs every scenario on the in-process baseline and on toolgate (worker + API child processes, Temporal dev
+// server on a temp SQLite file) in the same invocation; prints markdown tables and writes the JSON document
+// to bench/results/<mode>.json (or --out).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { WorkerTuning } from '../worker/create-worker.ts';
+import { SHAPES, type RoundShape } from './llm-script.ts';
+import { targetsOf, toMarkdown, type BenchResult } from './report.ts';
+import { decisionLatency } from './scenarios/decision-latency.ts';
+import { pendingApprovals } from './scenarios/pending-approvals.ts';
+import { roundLatency } from './scenarios/round-latency.ts';
+import { throughput } from './scenarios/throughput.ts';
+import { startBenchEnv } from './setup.ts';
+import { machineInfo } from './system.ts';
+
+const SCENARIOS = ['round', 'decision', 'throughput', 'pending'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    tuning: { type: 'string' },
+    'fast-sqlite': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    pending: { type: 'string' },
+    decisions: { type: 'string' },
+    rounds: { type: 'string' },
+    'throughput-seconds': { type: 'string' },
+    'throughput-shape': { type: 'string' },
+    levels: { type: 'string' },
+    'dynamic-config': { type: 'string' },
+    'worker-node-options': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(
+    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending] [--tuning JSON] [--fast-sqlite]\n' +
+      '                      [--out FILE] [--pending N] [--decisions N] [--rounds N] [--throughput-seconds S] [--throughput-shape one-call|three-step]\n' +
+      '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]',
+  );
+  process.exit(0);
+}
+
+const mode = values.quick ? 'quick' : 'full';
+const only = new Set<Scenario>(values.only ? (values.only.split(',') as Scenario[]) : SCENARIOS);
+for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; use ${SCENARIOS.join(', ')}`);
+const int = (value: string | undefined, fallback: number): number => (value === undefined ? fallback : Number.parseInt(value, 10));
+const settings = {
+  roundRounds: int(values.rounds, values.quick ? 10 : 200),
+  roundWarmup: values.quick ? 2 : 10,
+  llmDelays: [0, 50],
+  decisions: int(values.decisions, values.quick ? 20 : 500),
+  throughputLevels: values.levels ? values.levels.split(',').map(Number) : [1, 16, 64],
+  throughputMs: int(values['throughput-seconds'], values.quick ? 2 : 15) * 1000,
+  throughputShape: (values['throughput-shape'] ?? 'one-call') as RoundShape,
+  pendingRounds: int(values.pending, values.quick ? 100 : 10_000),
+};
+const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+// The bench process's own Temporal runtime (client connection) logs warnings only.
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const startedAt = new Date();
+const clock = performance.now();
+const dynamicConfig = JSON.parse(values['dynamic-config'] ?? '{}') as Record<string, unknown>;
+const workerNodeOptions = values['worker-node-options'] ?? '';
+const env = await startBenchEnv({ tuning, fastSqlite: values['fast-sqlite'], dynamicConfig, workerNodeOptions, log });
+let exitCode = 0;
+try {
+  const partial: Omit<BenchResult, 'targets' | 'durationSeconds'> = {
+    kind: 'toolgate-bench',
+    mode,
+    startedAt: startedAt.toISOString(),
+    machine: machineInfo(env.temporalBinary),
+    settings: {
+      ...settings,
+      roundShape: SHAPES['three-step'].text,
+      throughputShape: SHAPES[settings.throughputShape].text,
+      devServer:
+        `Dev server: temporal server start-dev, SQLite file in a temp folder` +
+        (values['fast-sqlite'] ? ', pragmas journal_mode=WAL and synchronous=OFF (latency settings, not durable)' : ', default SQLite pragmas (durable)') +
+        `, dynamic config ${JSON.stringify(env.devServerArgs.dynamicConfig)}.`,
+      worker:
+        `Worker: child process (bench/worker-child.ts = createToolgateWorker, prebuilt bundle)` +
+        `${workerNodeOptions ? `, NODE_OPTIONS=${workerNodeOptions}` : ''}; tuning ${JSON.stringify(tuning)}; effective ${JSON.stringify(env.workerOptions)}.`,
+      api: 'API: child process (api/main.ts), LOG_LEVEL=warn; the bench, scripted LLM and MCP server share one process.',
+      baseline:
+        'Baseline: in-process loop in the bench process, same activities (createActivities, McpClientPool, OpenAI client) in MockActivityEnvironment, approvals as in-memory promises.',
+      tuning,
+      workerNodeOptions,
+      fastSqlite: values['fast-sqlite'],
+      devServerArgs: env.devServerArgs,
+      workerEffective: env.workerOptions,
+    },
+  };
+  const result: Omit<BenchResult, 'targets'> = { ...partial, durationSeconds: 0 };
+  if (only.has('round')) {
+    log(`== round latency: ${settings.roundRounds} rounds per LLM latency (${settings.llmDelays.join(', ')} ms)`);
+    result.roundLatency = await roundLatency(env, { rounds: settings.roundRounds, warmup: settings.roundWarmup, delays: settings.llmDelays });
+  }
+  if (only.has('decision')) {
+    log(`== decision -> call: ${settings.decisions} decisions per path`);
+    result.decisionLatency = await decisionLatency(env, { decisions: settings.decisions });
+  }
+  if (only.has('throughput')) {
+    log(`== throughput: concurrency ${settings.throughputLevels.join(', ')}`);
+    result.throughput = await throughput(env, { levels: settings.throughputLevels, durationMs: settings.throughputMs, shape: settings.throughputShape });
+  }
+  if (only.has('pending')) {
+    log(`== pending approvals: ${settings.pendingRounds} rounds`);
+    result.pendingApprovals = await pendingApprovals(env, { rounds: settings.pendingRounds });
+  }
+  result.durationSeconds = (performance.now() - clock) / 1000;
+  const final: BenchResult = { ...result, targets: targetsOf(result) };
+  const out = resolve(values.out ?? `bench/results/${mode}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(final, null, 2)}\n`);
+  console.log(toMarkdown(final));
+  log(`\nJSON: ${out}`);
+} catch (error) {
+  exitCode = 1;
+  log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  log(`worker output (tail):\n${env.worker.output().slice(-3000)}`);
+  log(`API output (tail):\n${env.api.output().slice(-3000)}`);
+} finally {
+  await env.close().catch((error: unknown) => log(`cleanup: ${String(error)}`));
+}
+process.exit(exitCode);

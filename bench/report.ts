@@ -1,0 +1,187 @@
+// The bench's output: one JSON document (bench/results/) and the same numbers as markdown tables.
+import type { DecisionLatencyResult } from './scenarios/decision-latency.ts';
+import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
+import type { RoundLatencyResult } from './scenarios/round-latency.ts';
+import type { ThroughputResult } from './scenarios/throughput.ts';
+import { ratio } from './stats.ts';
+import type { MachineInfo } from './system.ts';
+
+export interface BenchResult {
+  kind: 'toolgate-bench';
+  mode: 'quick' | 'full';
+  startedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  settings: Record<string, unknown>;
+  roundLatency?: RoundLatencyResult[];
+  decisionLatency?: DecisionLatencyResult[];
+  throughput?: ThroughputResult[];
+  pendingApprovals?: PendingApprovalsResult;
+  targets: Target[];
+}
+
+export interface Target {
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const ms = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? 'n/a' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+const x = (value: number | null): string => (value === null ? 'n/a' : `${value.toFixed(2)}x`);
+const mem = (value: { rssMb: number; peakMb: number } | undefined): string => (value ? `${value.rssMb.toFixed(0)} MB (peak ${value.peakMb.toFixed(0)})` : 'n/a');
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  const http = result.decisionLatency?.find((entry) => entry.path === 'http');
+  if (http) {
+    targets.push({ what: 'decision -> call p50 (HTTP API)', target: '<= 25 ms', measured: `${ms(http.toCall.p50)} ms`, met: http.toCall.p50 <= 25 });
+    targets.push({ what: 'decision -> call p99 (HTTP API)', target: '<= 100 ms', measured: `${ms(http.toCall.p99)} ms`, met: http.toCall.p99 <= 100 });
+  }
+  for (const entry of result.roundLatency ?? []) {
+    targets.push({
+      what: `overhead per tool call, LLM ${entry.llmDelayMs} ms (p50)`,
+      target: '<= 10 ms',
+      measured: `${ms(entry.overheadPerToolCallMs.p50)} ms`,
+      met: entry.overheadPerToolCallMs.p50 <= 10,
+    });
+  }
+  const best = Math.max(0, ...(result.throughput ?? []).map((entry) => entry.toolgate.roundsPerSecond));
+  if (result.throughput?.length) {
+    targets.push({ what: 'throughput (best concurrency)', target: '>= 50 rounds/s', measured: `${best.toFixed(1)} rounds/s`, met: best >= 50 });
+  }
+  const pending = result.pendingApprovals;
+  if (pending) {
+    const worker = pending.toolgate.memoryPending.worker?.rssMb ?? Number.NaN;
+    targets.push({
+      what: `${pending.rounds} pending approvals: worker RSS`,
+      target: '< 300 MB',
+      measured: `${worker.toFixed(0)} MB`,
+      met: worker < 300,
+    });
+  }
+  return targets;
+}
+
+export function toMarkdown(result: BenchResult): string {
+  const out: string[] = [];
+  const m = result.machine;
+  out.push(
+    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB, Linux ${m.kernel}; Node ${m.node}; Temporal CLI ${m.temporalCli}; ` +
+      `TypeScript SDK ${m.temporalSdk}; MCP SDK ${m.mcpSdk}. Mode: ${result.mode}, ${result.durationSeconds.toFixed(0)} s.`,
+  );
+  const s = result.settings as { devServer?: string; worker?: string; api?: string; baseline?: string };
+  for (const line of [s.devServer, s.worker, s.api, s.baseline]) if (line) out.push(line);
+
+  if (result.roundLatency?.length) {
+    out.push('', `**Round latency**, sequential rounds: ${String(result.settings.roundShape)} (ms)`, '');
+    out.push(
+      table(
+        ['LLM latency', 'rounds', 'baseline p50', 'baseline p99', 'toolgate p50', 'toolgate p99', 'ratio p50', 'overhead / tool call (p50; mean)'],
+        result.roundLatency.map((entry) => [
+          `${entry.llmDelayMs} ms`,
+          String(entry.rounds),
+          ms(entry.baseline.p50),
+          ms(entry.baseline.p99),
+          ms(entry.toolgate.p50),
+          ms(entry.toolgate.p99),
+          x(ratio(entry.toolgate.p50, entry.baseline.p50)),
+          `${ms(entry.overheadPerToolCallMs.p50)}; ${ms(entry.overheadPerToolCallMs.mean)}`,
+        ]),
+      ),
+    );
+  }
+
+  if (result.decisionLatency?.length) {
+    const baseline = result.decisionLatency.find((entry) => entry.path === 'baseline');
+    const label: Record<string, string> = {
+      baseline: 'baseline: in-memory decide()',
+      http: 'toolgate: POST /v1/approvals/{id} (API -> update)',
+      update: 'toolgate: Temporal client executeUpdate(decide)',
+      signal: 'toolgate: Temporal client signal(decide)',
+    };
+    out.push('', '**Decision -> tool call received by the MCP server** (ms; sequential probes)', '');
+    out.push(
+      table(
+        ['path', 'decisions', 'p50', 'p90', 'p99', 'max', 'ratio p50', 'sender answered p50 / p99'],
+        result.decisionLatency.map((entry) => [
+          label[entry.path] ?? entry.path,
+          String(entry.decisions),
+          ms(entry.toCall.p50),
+          ms(entry.toCall.p90),
+          ms(entry.toCall.p99),
+          ms(entry.toCall.max),
+          entry.path === 'baseline' || !baseline ? '' : x(ratio(entry.toCall.p50, baseline.toCall.p50)),
+          `${ms(entry.ack.p50)} / ${ms(entry.ack.p99)}`,
+        ]),
+      ),
+    );
+  }
+
+  if (result.throughput?.length) {
+    out.push('', `**Throughput**, closed loop: ${String(result.settings.throughputShape)}, LLM latency 0 ms`, '');
+    out.push(
+      table(
+        ['concurrency', 'baseline rounds/s', 'toolgate rounds/s', 'ratio', 'baseline latency p50 / p99', 'toolgate latency p50 / p99', 'toolgate CPU % (bench, worker, dev server, API)', 'failed'],
+        result.throughput.map((entry) => [
+          String(entry.concurrency),
+          entry.baseline.roundsPerSecond.toFixed(1),
+          entry.toolgate.roundsPerSecond.toFixed(1),
+          x(ratio(entry.toolgate.roundsPerSecond, entry.baseline.roundsPerSecond)),
+          `${ms(entry.baseline.latency.p50)} / ${ms(entry.baseline.latency.p99)}`,
+          `${ms(entry.toolgate.latency.p50)} / ${ms(entry.toolgate.latency.p99)}`,
+          ['bench', 'worker', 'devServer', 'api'].map((name) => String(entry.toolgate.cpuPercent[name] ?? 'n/a')).join(', '),
+          String(entry.baseline.failed + entry.toolgate.failed),
+        ]),
+      ),
+    );
+  }
+
+  const pending = result.pendingApprovals;
+  if (pending) {
+    const b = pending.baseline;
+    const t = pending.toolgate;
+    out.push('', `**${pending.rounds} rounds each holding a pending approval**`, '');
+    out.push(
+      table(
+        ['', 'baseline (in the bench process)', 'toolgate'],
+        [
+          ['time until all pending', `${b.secondsToPending.toFixed(1)} s`, `${t.secondsToPending.toFixed(1)} s`],
+          [
+            'memory with all pending',
+            `bench process RSS +${b.benchProcessRssMb.delta.toFixed(0)} MB (heap +${b.heapUsedMb.delta.toFixed(0)} MB)`,
+            `worker ${mem(t.memoryPending.worker)}; API ${mem(t.memoryPending.api)}; dev server ${mem(t.memoryPending.devServer)}`,
+          ],
+          ['memory idle (before)', `bench process RSS ${b.benchProcessRssMb.before.toFixed(0)} MB`, `worker ${mem(t.memoryIdle.worker)}; API ${mem(t.memoryIdle.api)}; dev server ${mem(t.memoryIdle.devServer)}`],
+          [
+            'list pending: first page',
+            `${ms(b.listFirstPageMs)} ms (100)`,
+            `${ms(t.listFirstPage.firstMs)} ms first call, p50 ${ms(t.listFirstPage.samples.p50)} ms (pageSize ${t.listFirstPage.pageSize})`,
+          ],
+          ['list pending: all pages', `${ms(b.listAllMs)} ms`, `${ms(t.listAll.ms)} ms (${t.listAll.pages} pages of ${t.listAll.pageSize}, ${t.listAll.approvals} approvals)`],
+          [
+            'decide all (32 in flight)',
+            `${b.decideAllSeconds.toFixed(1)} s (${b.decisionsPerSecond.toFixed(0)}/s)`,
+            `${t.decideAllSeconds.toFixed(1)} s (${t.decisionsPerSecond.toFixed(0)}/s), all rounds completed after ${t.secondsUntilAllCompleted.toFixed(1)} s`,
+          ],
+          [
+            'decision -> call under that load p50 / p99',
+            `${ms(b.decisionToCall.p50)} / ${ms(b.decisionToCall.p99)} ms`,
+            `${ms(t.decisionToCall.p50)} / ${ms(t.decisionToCall.p99)} ms (HTTP answered p50 ${ms(t.decisionAck.p50)} ms)`,
+          ],
+          ['memory after all completed', '', `worker ${mem(t.memoryAfter.worker)}; API ${mem(t.memoryAfter.api)}; dev server ${mem(t.memoryAfter.devServer)}`],
+        ],
+      ),
+    );
+  }
+
+  if (result.targets.length) {
+    out.push('', '**Targets**', '');
+    out.push(table(['what', 'target', 'measured', 'met'], result.targets.map((entry) => [entry.what, entry.target, entry.measured, entry.met ? 'yes' : 'no'])));
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,56 @@
+// Scenario 1: sequential rounds of the three-step shape (6 read-only tool calls), LLM latency 0 and 50 ms.
+import { randomUUID } from 'node:crypto';
+import { SHAPES, queryFor } from '../llm-script.ts';
+import { REQUESTER, trimLlmLog, type BenchEnv } from '../setup.ts';
+import { round2, summarize, type Summary } from '../stats.ts';
+import { sleep } from '../system.ts';
+
+export interface RoundLatencyResult {
+  llmDelayMs: number;
+  rounds: number;
+  baseline: Summary;
+  toolgate: Summary;
+  /** (toolgate − baseline) / tool calls, from the medians and from the means. */
+  overheadPerToolCallMs: { p50: number; mean: number };
+}
+
+const GAP_MS = 5;
+
+export async function roundLatency(env: BenchEnv, settings: { rounds: number; warmup: number; delays: number[] }): Promise<RoundLatencyResult[]> {
+  const toolCalls = SHAPES['three-step'].toolCalls;
+  const results: RoundLatencyResult[] = [];
+  for (const delay of settings.delays) {
+    env.model.delayMs = delay;
+    const baseline: number[] = [];
+    const toolgate: number[] = [];
+    // Alternate the two systems round by round so that any drift of the machine hits both alike.
+    for (let i = 0; i < settings.warmup + settings.rounds; i++) {
+      const roundId = `baseline-${randomUUID()}`;
+      let started = performance.now();
+      const answer = await env.baseline.runRound(roundId, { query: queryFor('three-step', roundId), requester: REQUESTER });
+      if (answer.toolCalls !== toolCalls) throw new Error(`baseline round made ${answer.toolCalls} tool calls`);
+      if (i >= settings.warmup) baseline.push(performance.now() - started);
+      await sleep(GAP_MS);
+
+      started = performance.now();
+      const handle = await env.startRound('three-step');
+      const result = await handle.result();
+      if (result.toolCalls.length !== toolCalls) throw new Error(`toolgate round made ${result.toolCalls.length} tool calls`);
+      if (i >= settings.warmup) toolgate.push(performance.now() - started);
+      await sleep(GAP_MS);
+      if (i % 20 === 19) process.stderr.write(`  round latency, LLM ${delay} ms: ${i + 1}/${settings.warmup + settings.rounds}\n`);
+    }
+    trimLlmLog(env);
+    const b = summarize(baseline);
+    const t = summarize(toolgate);
+    results.push({
+      llmDelayMs: delay,
+      rounds: settings.rounds,
+      baseline: b,
+      toolgate: t,
+      overheadPerToolCallMs: { p50: round2((t.p50 - b.p50) / toolCalls), mean: round2((t.mean - b.mean) / toolCalls) },
+    });
+  }
+  env.model.delayMs = 0;
+  return results;
+}

@@ -1,0 +1,184 @@
+// Everything one bench invocation runs: a Temporal dev server (temp SQLite file), the scripted LLM and the
+// MCP test server (Streamable HTTP) in this process, a toolgate worker and an API instance as child
+// processes, a Temporal client, and the in-process baseline executor over the same activities.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import OpenAI from 'openai';
+import { stringify } from 'yaml';
+import { createActivities } from '../activities/index.ts';
+import { freePort, startDevServer, type DevServer, type DevServerOptions } from '../scripts/dev-server.ts';
+import { ensureTemporalBinary } from '../scripts/temporal-binary.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../test/support/mcp-test-server.ts';
+import { startScriptedLlmServer, type ScriptedLlmServer } from '../test/support/scripted-llm-server.ts';
+import { parseConfig, type ToolgateConfig } from '../worker/config.ts';
+import { WORKFLOWS_PATH, type WorkerTuning } from '../worker/create-worker.ts';
+import { createLogger } from '../worker/logger.ts';
+import { McpClientPool } from '../worker/mcp-client-pool.ts';
+import { WORKFLOW_TYPE } from '../workflows/contract.ts';
+import type { queryRound } from '../workflows/query-round.ts';
+import { BaselineExecutor } from './baseline-executor.ts';
+import { benchModel, queryFor, type BenchModel, type RoundShape } from './llm-script.ts';
+import { recordMcpCalls, type McpRecorder } from './mcp-recorder.ts';
+import { healthy, spawnService, type ChildService } from './processes.ts';
+
+export const TOKENS = { alice: 'alice-bench-token-0123456789', carol: 'carol-bench-token-0123456789' } as const;
+export const REQUESTER = 'carol';
+export const APPROVER = 'alice';
+
+export interface EnvOptions {
+  tuning: WorkerTuning;
+  /** SQLite journal_mode=WAL, synchronous=OFF (allowed for latency runs by perf-anchors.md; never for durability). */
+  fastSqlite: boolean;
+  /** Extra dev-server dynamic config (on top of eager activity execution). */
+  dynamicConfig?: Record<string, unknown>;
+  /** NODE_OPTIONS for the worker process (e.g. a heap limit). */
+  workerNodeOptions?: string;
+  log: (line: string) => void;
+}
+
+export interface BenchEnv {
+  folder: string;
+  devServer: DevServer;
+  devServerArgs: { dbFilename: string; sqlitePragmas: Record<string, string>; dynamicConfig: Record<string, unknown> };
+  llm: ScriptedLlmServer;
+  model: BenchModel;
+  mcp: HttpMcpServer;
+  recorder: McpRecorder;
+  config: ToolgateConfig;
+  worker: ChildService;
+  workerOptions: Record<string, unknown>;
+  api: ChildService;
+  apiUrl: string;
+  connection: NativeConnection;
+  client: Client;
+  baseline: BaselineExecutor;
+  temporalBinary: string;
+  startRound(shape: RoundShape): Promise<WorkflowHandle<typeof queryRound>>;
+  /** Restarts the worker child (e.g. to measure a fresh process). */
+  restartWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
+  const { log } = options;
+  const folder = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
+  const temporalBinary = await ensureTemporalBinary({ log });
+  const sqlitePragmas: Record<string, string> = options.fastSqlite ? { journal_mode: 'wal', synchronous: 'off' } : {};
+  const devServerOptions: DevServerOptions = {
+    dbFilename: join(folder, 'temporal.sqlite'),
+    ui: false,
+    logOutput: join(folder, 'temporal.log'),
+    sqlitePragmas,
+    dynamicConfig: options.dynamicConfig ?? {},
+  };
+  log(`starting Temporal dev server (SQLite ${devServerOptions.dbFilename}${options.fastSqlite ? ', WAL + synchronous=OFF' : ''})`);
+  const devServer = await startDevServer(devServerOptions);
+
+  const model = benchModel();
+  const llm = await startScriptedLlmServer(model.script);
+  const mcp = await startHttpMcpServer({ name: 'k8s' });
+  const recorder = recordMcpCalls(mcp.calls);
+  const apiPort = await freePort();
+  const rawConfig = {
+    temporal: { address: devServer.address, taskQueue: 'toolgate-bench' },
+    llm: { baseURL: llm.baseURL, model: 'scripted' },
+    approvals: { approvers: [APPROVER], timeout: '1h' },
+    api: { host: '127.0.0.1', port: apiPort, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
+    servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+  };
+  const configPath = join(folder, 'toolgate.yaml');
+  writeFileSync(configPath, stringify(rawConfig));
+  const config = parseConfig(rawConfig, configPath);
+
+  log('bundling workflow code');
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+  });
+  const bundlePath = join(folder, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  const startWorker = async (): Promise<ChildService> =>
+    spawnService({
+      name: 'worker',
+      script: 'bench/worker-child.ts',
+      args: ['--config', configPath, '--bundle', bundlePath, '--tuning', JSON.stringify(options.tuning)],
+      env: { LOG_LEVEL: 'warn', NODE_OPTIONS: options.workerNodeOptions ?? '' },
+      readyText: 'READY ',
+      timeoutMs: 60_000,
+    });
+  log('starting worker and API (child processes)');
+  let worker = await startWorker();
+  const workerOptions = JSON.parse(worker.linesStartingWith('READY ')[0]!.slice('READY '.length)) as Record<string, unknown>;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const api = await spawnService({
+    name: 'api',
+    script: 'api/main.ts',
+    args: ['--config', configPath],
+    env: { LOG_LEVEL: 'warn' },
+    readyProbe: () => healthy(apiUrl),
+    timeoutMs: 30_000,
+  });
+
+  const connection = await NativeConnection.connect({ address: devServer.address });
+  const client = new Client({ connection });
+
+  const logger = createLogger('bench-baseline');
+  logger.level = 'warn';
+  const pool = new McpClientPool(config.servers, logger);
+  const openai = new OpenAI({ baseURL: config.llm.baseURL, apiKey: config.llm.apiKey, maxRetries: 0, timeout: config.llm.timeout });
+  const baseline = new BaselineExecutor(createActivities({ config, connections: pool, llm: openai }));
+
+  const env: BenchEnv = {
+    folder,
+    devServer,
+    devServerArgs: { dbFilename: devServerOptions.dbFilename!, sqlitePragmas, dynamicConfig: { 'system.enableActivityEagerExecution': true, ...options.dynamicConfig } },
+    llm,
+    model,
+    mcp,
+    recorder,
+    config,
+    get worker() {
+      return worker;
+    },
+    workerOptions,
+    api,
+    apiUrl,
+    connection,
+    client,
+    baseline,
+    temporalBinary,
+    startRound(shape) {
+      const roundId = `bench-${shape}-${randomUUID()}`;
+      return client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: roundId,
+        args: [{ query: queryFor(shape, roundId), requester: REQUESTER }],
+      });
+    },
+    async restartWorker() {
+      await worker.stop('SIGTERM');
+      worker = await startWorker();
+    },
+    async close() {
+      await worker.stop('SIGTERM').catch(() => undefined);
+      await api.stop('SIGTERM').catch(() => undefined);
+      await pool.close();
+      await connection.close();
+      await llm.close();
+      await mcp.close();
+      await devServer.stop();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
+
+/** Keeps the scripted LLM server's request log from growing over a long run. */
+export function trimLlmLog(env: BenchEnv): void {
+  env.llm.requests.length = 0;
+}

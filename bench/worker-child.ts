@@ -1,0 +1,55 @@
+// A toolgate worker process for the benchmarks: the real createToolgateWorker (same activities, MCP pool,
+// workflow code) with a prebuilt workflow bundle and optional tuning, so that its memory is its own.
+// `node bench/worker-child.ts --config F --bundle F [--tuning JSON]`; prints `READY {effective options}`.
+import { parseArgs } from 'node:util';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../worker/config.ts';
+import { createToolgateWorker, type WorkerTuning } from '../worker/create-worker.ts';
+import { createLogger } from '../worker/logger.ts';
+import { routeTemporalLogs } from '../worker/temporal-logging.ts';
+
+const logger = createLogger('bench-worker');
+routeTemporalLogs(logger);
+
+const { values } = parseArgs({ options: { config: { type: 'string' }, bundle: { type: 'string' }, tuning: { type: 'string' } } });
+const config = loadConfig(values.config!);
+const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
+const connection = await NativeConnection.connect({ address: config.temporal.address });
+const { worker, pool } = await createToolgateWorker({
+  config,
+  connection,
+  logger,
+  ...(values.bundle ? { workflowBundle: { codePath: values.bundle } } : {}),
+  tuning,
+});
+process.on('SIGTERM', () => worker.shutdown());
+// SIGHUP (SIGUSR2 is one of the Temporal runtime's shutdown signals): report this process's memory (main isolate heap, external, RSS), for the bench's diagnostics.
+process.on('SIGHUP', () => {
+  const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+  const before = process.memoryUsage();
+  (globalThis as { gc?: () => void }).gc?.();
+  const after = process.memoryUsage();
+  process.stdout.write(
+    `MEMORY ${JSON.stringify({ rss: mb(before.rss), heapUsed: mb(before.heapUsed), heapTotal: mb(before.heapTotal), external: mb(before.external), arrayBuffers: mb(before.arrayBuffers), heapUsedAfterGc: mb(after.heapUsed), rssAfterGc: mb(after.rss) })}\n`,
+  );
+});
+const options = worker.options;
+const effective = {
+  maxCachedWorkflows: options.maxCachedWorkflows,
+  workflowTaskSlots: options.tuner.workflowTaskSlotSupplier,
+  activityTaskSlots: options.tuner.activityTaskSlotSupplier,
+  workflowTaskPollers: options.workflowTaskPollerBehavior,
+  activityTaskPollers: options.activityTaskPollerBehavior,
+  nonStickyToStickyPollRatio: options.nonStickyToStickyPollRatio,
+  stickyQueueScheduleToStartTimeoutMs: options.stickyQueueScheduleToStartTimeoutMs,
+  reuseV8Context: options.reuseV8Context,
+  heapLimitMb: Math.round((await import('node:v8')).getHeapStatistics().heap_size_limit / 2 ** 20),
+};
+const running = worker.run();
+process.stdout.write(`READY ${JSON.stringify(effective)}\n`);
+try {
+  await running;
+} finally {
+  await pool.close();
+  await connection.close();
+}
