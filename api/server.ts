@@ -7,6 +7,7 @@ import { ApiError, errorBody } from './api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import type { Authenticator } from './auth.ts';
 import type { ApiMetrics } from './metrics.ts';
+import { isTemporalUnavailable } from './temporal-errors.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -44,6 +45,9 @@ function validationMessage(error: FastifyError): string {
 function toErrorReply(error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } {
   if (error instanceof ApiError) return { status: error.status, body: errorBody(error.code, error.message, error.details) };
   if (error.validation) return { status: 400, body: errorBody('invalid_request', validationMessage(error)) };
+  if (isTemporalUnavailable(error)) {
+    return { status: 503, body: errorBody('temporal_unavailable', 'The Temporal service cannot be reached; try again shortly') };
+  }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, body: errorBody('invalid_json', 'The request body is not valid JSON') };

@@ -4,7 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../scripts/dev-server.ts';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { freePort, startDevServer } from '../../scripts/dev-server.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
@@ -65,5 +67,24 @@ describe('API failover', () => {
     expect(after.events.map((event) => event.event)).toEqual(['approval_decided', 'tool_result', 'llm_step', 'round_completed']);
     expect(mcp.calls.filter((call) => call.arguments.name === 'f-kill')).toHaveLength(1);
     expect(await harness.replayRounds()).toBe(1);
+  });
+
+  it('answers 503 while the Temporal service is down, and recovers when it is back', async () => {
+    const dbFilename = join(mkdtempSync(join(tmpdir(), 'toolgate-down-')), 'temporal.sqlite');
+    let server = await startDevServer({ ui: false, dbFilename });
+    const connection = await NativeConnection.connect({ address: server.address });
+    const api = await startApi({ client: new Client({ connection }), config: harness.config });
+    try {
+      await server.stop();
+      const refused = await api.request('alice', 'POST', '/v1/rounds', { query: 'f-down' });
+      expect(refused).toMatchObject({ status: 503, body: { error: { code: 'temporal_unavailable' } } });
+      expect((await api.request(undefined, 'GET', '/healthz')).status).toBe(503);
+      server = await startDevServer({ ui: false, dbFilename, port: server.port });
+      await expect.poll(async () => (await api.request(undefined, 'GET', '/healthz')).status, { timeout: 20_000 }).toBe(200);
+    } finally {
+      await api.close();
+      await connection.close();
+      await server.stop();
+    }
   });
 });

@@ -25,7 +25,7 @@ export interface ApiHarness {
 }
 
 export async function startApi(
-  harness: Harness,
+  harness: Pick<Harness, 'client' | 'config'>,
   options: { workerWaitMs?: number; maxQueryChars?: number; slack?: SlackConfig } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
