@@ -1,6 +1,6 @@
 // Keeps a round readable in Temporal Web UI and listable through visibility: status and pending approval
 // ids as search attributes, approval summaries in the memo, and a one-line current-details text.
-import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   PendingApprovalsAttribute,
   RequesterAttribute,
@@ -10,14 +10,25 @@ import {
 } from './contract.ts';
 import { approvalSummary } from './approval-book.ts';
 
+function attributeSnapshot(status: string | undefined, requester: string | undefined, pendingIds: string[]): string {
+  return JSON.stringify([status, requester, pendingIds]);
+}
+
 export class RoundVisibility {
-  private attributes = '';
-  private memo = '';
+  // Start from what the round was started with (the API sets status and requester), so nothing is
+  // upserted that the start already recorded; no pending approvals needs no memo.
+  private attributes: string;
+  private memo = '[]';
+
+  constructor() {
+    const current = workflowInfo().typedSearchAttributes;
+    this.attributes = attributeSnapshot(current.get(StatusAttribute), current.get(RequesterAttribute), current.get(PendingApprovalsAttribute) ?? []);
+  }
 
   /** Upserts only on change: every upsert is a history event. Current details are not. */
   publish(status: RoundStatus, requester: string, pending: ApprovalRecord[], details: string): void {
     const pendingIds = pending.map((record) => record.approvalId);
-    const attributes = JSON.stringify([status, requester, pendingIds]);
+    const attributes = attributeSnapshot(status, requester, pendingIds);
     if (attributes !== this.attributes) {
       this.attributes = attributes;
       upsertSearchAttributes([
