@@ -78,7 +78,22 @@ function describeFailure(error: unknown): { type: string; message: string } {
   return { type: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
 }
 
+/** Rounds may be started by hand (`temporal workflow start`), so the input is checked, not trusted. */
+function inputProblem(input: QueryRoundInput): string | undefined {
+  if (typeof input !== 'object' || input === null) return 'input must be an object';
+  if (typeof input.query !== 'string' || input.query.trim() === '') return 'query must be a non-empty string';
+  if (typeof input.requester !== 'string' || input.requester === '') return 'requester must be a non-empty string';
+  if (input.messages !== undefined && !Array.isArray(input.messages)) return 'messages must be an array';
+  if (input.servers !== undefined && !Array.isArray(input.servers)) return 'servers must be an array of server names';
+  if (input.maxSteps !== undefined && !(Number.isInteger(input.maxSteps) && input.maxSteps >= 1 && input.maxSteps <= 50)) {
+    return 'maxSteps must be an integer from 1 to 50';
+  }
+  return undefined;
+}
+
 export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResult> {
+  const problem = inputProblem(input);
+  if (problem) throw ApplicationFailure.nonRetryable(`Invalid round input: ${problem}`, 'InvalidRoundInput');
   const roundId = workflowInfo().workflowId;
   const requester = input.requester;
   const events = new EventLog();

@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusAttribute } from '../../workflows/contract.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
@@ -155,6 +156,13 @@ describe('query rounds', () => {
     const result = await (await harness.start({ query: 'm-everything' })).result();
     expect(result.toolCalls[0]).toMatchObject({ server: 'everything', tool: 'get-sum', outcome: 'succeeded' });
     expect(result.toolCalls[0]!.content).toContain('42');
+  });
+
+  it('fails a round started with malformed input, with a clear message', async () => {
+    const handle = await harness.start({ query: '  ', requester: 'carol' });
+    const error = await handle.result().catch((failure: unknown) => failure as WorkflowFailedError);
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect((error as WorkflowFailedError).cause?.message).toBe('Invalid round input: query must be a non-empty string');
   });
 
   it('replays every round of this file without non-determinism', async () => {
