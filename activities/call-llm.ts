@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ChatMessage, LlmReply, LlmRequest } from '../workflows/contract.ts';
+import { whileHeartbeating } from './heartbeat.ts';
 import { classifyLlmError } from './llm-errors.ts';
 
 export interface LlmSettings {
@@ -41,7 +42,7 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
     try {
-      const completion = await client.chat.completions.create(
+      const completion = await whileHeartbeating(() => client.chat.completions.create(
         {
           model: settings.model,
           messages: request.messages.map(toOpenAi),
@@ -49,7 +50,7 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
           ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
         },
         { timeout: settings.timeoutMs, signal: Context.current().cancellationSignal },
-      );
+      ));
       const choice = completion.choices[0];
       const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) =>
         call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],

@@ -5,8 +5,7 @@ import { FailureType, type ToolCallRequest, type ToolCallResult } from '../workf
 import { classifyMcpError, isConnectionLevel } from './mcp-errors.ts';
 import type { McpConnections } from './mcp-connections.ts';
 import { truncateOutput } from './truncate-output.ts';
-
-const HEARTBEAT_INTERVAL_MS = 3000;
+import { whileHeartbeating } from './heartbeat.ts';
 
 function resultText(result: CallToolResult): string {
   const parts = result.content.map((item) => {
@@ -25,7 +24,7 @@ function resultText(result: CallToolResult): string {
   return parts.join('\n');
 }
 
-/** One MCP `tools/call`. Heartbeats while waiting so a lost worker is noticed in seconds, not at the deadline. */
+/** One MCP `tools/call`, heartbeating while it waits. */
 export function createCallTool(connections: McpConnections, outputBudget: number) {
   return async function callTool(request: ToolCallRequest): Promise<ToolCallResult> {
     const context = Context.current();
@@ -36,27 +35,24 @@ export function createCallTool(connections: McpConnections, outputBudget: number
         nonRetryable: true,
       });
     }
-    context.heartbeat();
-    const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
     try {
-      const client = await connections.client(request.server);
-      const result = (await client.callTool(
-        {
-          name: request.tool,
-          arguments: request.arguments,
-          _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
-        },
-        undefined,
-        { timeout: request.timeoutMs, signal: context.cancellationSignal },
-      )) as CallToolResult;
-      const output = truncateOutput(resultText(result), outputBudget);
-      return { isError: result.isError === true, ...output };
+      return await whileHeartbeating(async () => {
+        const client = await connections.client(request.server);
+        const result = (await client.callTool(
+          {
+            name: request.tool,
+            arguments: request.arguments,
+            _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
+          },
+          undefined,
+          { timeout: request.timeoutMs, signal: context.cancellationSignal },
+        )) as CallToolResult;
+        return { isError: result.isError === true, ...truncateOutput(resultText(result), outputBudget) };
+      });
     } catch (error) {
       if (context.cancellationSignal.aborted) throw error;
       if (isConnectionLevel(error)) await connections.discard(request.server);
       throw classifyMcpError(error, { retrySafe: request.retrySafe, timeoutMs: request.timeoutMs });
-    } finally {
-      clearInterval(heartbeat);
     }
   };
 }

@@ -1,6 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog, ToolDescriptor } from '../workflows/contract.ts';
 import type { ToolgateConfig } from '../worker/config.ts';
+import { whileHeartbeating } from './heartbeat.ts';
 import { isConnectionLevel } from './mcp-errors.ts';
 import type { McpConnections } from './mcp-connections.ts';
 import { resolveToolPolicy } from './tool-policy.ts';
@@ -22,7 +23,7 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
   return async function listTools(input: { servers?: string[] }): Promise<ToolCatalog> {
     const requested = input.servers ?? connections.serverNames();
     const catalog: ToolCatalog = { tools: [], unavailable: [], maxSteps: config.round.maxSteps, notifications };
-    const listings = await Promise.allSettled(
+    const listings = await whileHeartbeating(() => Promise.allSettled(
       requested.map(async (name) => {
         const server = connections.server(name);
         if (!server) throw new Error(`MCP server '${name}' is not configured`);
@@ -33,7 +34,7 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
           throw error;
         }
       }),
-    );
+    ));
     listings.forEach((listing, index) => {
       if (listing.status === 'rejected') {
         const reason = listing.reason instanceof Error ? listing.reason.message : String(listing.reason);

@@ -45,13 +45,18 @@ const ARGS_PREVIEW_CHARS = 300;
 const EVENT_ARGS_CHARS = 2000;
 const NOTIFICATION_GRACE: Duration = '1 minute';
 
+// Activities heartbeat: a worker lost mid-call is noticed within the heartbeat timeout, not at the deadline.
+const HEARTBEAT_TIMEOUT = '15 seconds';
+
 const { listTools } = proxyActivities<ToolgateActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { maximumAttempts: 3 },
 });
 
 const llmOptions: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

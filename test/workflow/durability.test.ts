@@ -74,6 +74,33 @@ describe('durability', () => {
     }
   });
 
+  it('retries an LLM call lost with a SIGKILLed worker within the heartbeat timeout, not at its 5-minute deadline', async () => {
+    const address = inject('temporalAddress');
+    const taskQueue = `toolgate-llm-kill-${randomUUID()}`;
+    const configPath = writeConfig(join(folder, 'llm-kill.yaml'), rawConfig(address, taskQueue));
+    routes['d-llm-kill'] = scriptedSteps({ delayMs: 120_000, then: { content: 'too late' } }, { content: 'answered after the crash' });
+    const { connection, client } = await clientFor(address);
+    const first = await spawnWorker(configPath);
+    const handle = await client.workflow.start<typeof queryRound>('queryRound', {
+      taskQueue,
+      workflowId: `round-${randomUUID()}`,
+      args: [{ query: 'd-llm-kill', requester: 'carol' }],
+    });
+    const llmRequests = () => llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-llm-kill')).length;
+    await expect.poll(llmRequests, { timeout: 20_000 }).toBe(1);
+    await first.kill('SIGKILL');
+    const killedAt = Date.now();
+    const second = await spawnWorker(configPath);
+    try {
+      expect((await handle.result()).answer).toBe('answered after the crash');
+      expect(llmRequests()).toBe(2);
+      expect(Date.now() - killedAt).toBeLessThan(60_000);
+    } finally {
+      await second.kill('SIGTERM');
+      await connection.close();
+    }
+  });
+
   it('expires an approval whose timer fires while no worker runs', async () => {
     const address = inject('temporalAddress');
     const taskQueue = `toolgate-expire-${randomUUID()}`;
