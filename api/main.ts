@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
+import { configPath, onStopSignal } from '../worker/process-lifecycle.ts';
 import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import type { ApiContext } from './api-context.ts';
@@ -14,7 +15,7 @@ const logger = createLogger('toolgate-api');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
-  const config = loadConfig(values.config ?? process.env.TOOLGATE_CONFIG ?? 'config/toolgate.yaml');
+  const config = loadConfig(configPath(values.config));
   const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
   const port = values.port === undefined ? config.api.port : Number(values.port);
   const connection = await NativeConnection.connect({ address });
@@ -46,19 +47,14 @@ async function main(): Promise<void> {
     logger.info({ receiver: config.slack?.socketMode ? 'socket mode' : `${url}/slack/events` }, 'Slack approvals enabled');
   }
   logger.info({ url, openapi: `${url}/openapi.json`, temporal: address }, 'API listening');
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      void app
-        .close()
-        .then(() => slack?.stop())
-        .then(() => connection.close())
-        .then(() => process.exit(0));
-    });
-  }
+  onStopSignal((signal) => {
+    logger.info({ signal }, 'shutting down');
+    void app
+      .close()
+      .then(() => slack?.stop())
+      .then(() => connection.close())
+      .then(() => process.exit(0));
+  });
 }
 
 main().catch((error: unknown) => {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MODEL_NAME, startDemoModel } from '../demo/demo-model.ts';
 import { ConfigError, loadConfig } from '../worker/config.ts';
+import { configPath, onStopSignal } from '../worker/process-lifecycle.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 
 const DATA = resolve('.data');
@@ -30,8 +31,8 @@ function ensureScratch(): void {
   writeFileSync(join(scratch, 'notes.txt'), 'Files in this folder are what the demo filesystem MCP server can see.\n');
 }
 
-function spawnService(name: string, script: string, configPath: string): ChildProcess {
-  const child = spawn(process.execPath, [script, '--config', configPath], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+function spawnService(name: string, script: string, configFile: string): ChildProcess {
+  const child = spawn(process.execPath, [script, '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
   child.once('exit', (code, signal) => {
     if (!stopping) {
       log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
@@ -75,12 +76,12 @@ async function stop(code: number): Promise<never> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
-  const configPath = values.config ?? process.env.TOOLGATE_CONFIG ?? 'config/toolgate.yaml';
+  const configFile = configPath(values.config);
   mkdirSync(DATA, { recursive: true });
   const tokenSource = ensureApiToken();
   ensureScratch();
-  const config = loadConfig(configPath);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(0));
+  const config = loadConfig(configFile);
+  onStopSignal(() => void stop(0));
 
   let devServer: DevServer | undefined;
   if (!process.env.TEMPORAL_ADDRESS) {
@@ -104,8 +105,8 @@ async function main(): Promise<void> {
     cleanups.push(() => demo.close());
   }
 
-  children.push(spawnService('worker', 'worker/main.ts', configPath));
-  children.push(spawnService('API', 'api/main.ts', configPath));
+  children.push(spawnService('worker', 'worker/main.ts', configFile));
+  children.push(spawnService('API', 'api/main.ts', configFile));
   const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`;
   await waitForHealthy(apiUrl, 60_000);
 

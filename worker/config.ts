@@ -169,8 +169,6 @@ export const ConfigSchema = z.strictObject({
 export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;
 export type SlackConfig = z.infer<typeof SlackSettings>;
-export type HttpServerConfig = z.infer<typeof HttpServer>;
-export type StdioServerConfig = z.infer<typeof StdioServer>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.ts';
 import { createToolgateWorker } from './create-worker.ts';
 import { createLogger } from './logger.ts';
+import { configPath, onStopSignal } from './process-lifecycle.ts';
 import { routeTemporalLogs } from './temporal-logging.ts';
 
 const logger = createLogger('toolgate-worker');
@@ -11,20 +12,14 @@ routeTemporalLogs(logger);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
-  const configPath = values.config ?? process.env.TOOLGATE_CONFIG ?? 'config/toolgate.yaml';
-  const config = loadConfig(configPath);
+  const config = loadConfig(configPath(values.config));
   const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
   const connection = await NativeConnection.connect({ address });
   const { worker, pool } = await createToolgateWorker({ config, connection, logger });
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down: finishing running activities');
-      worker.shutdown();
-    });
-  }
+  onStopSignal((signal) => {
+    logger.info({ signal }, 'shutting down: finishing running activities');
+    worker.shutdown();
+  });
   logger.info(
     { address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, servers: pool.serverNames() },
     'worker running',

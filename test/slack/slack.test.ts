@@ -190,7 +190,10 @@ describe('Slack approvals', () => {
       [APPROVE_ACTION, 'Approve', value],
       [REJECT_ACTION, 'Reject', value],
     ]);
-    expect((await handle.query(stateQuery)).approvals[0]!.notification).toEqual({ channel: card.channel, ts: card.ts });
+    // The round records the card once the posting activity's completion reaches it, a moment after Slack saw it.
+    await expect
+      .poll(async () => (await handle.query(stateQuery)).approvals[0]!.notification, { timeout: 10_000 })
+      .toEqual({ channel: card.channel, ts: card.ts });
 
     await handle.cancel();
     const closed = await closedCard(card);

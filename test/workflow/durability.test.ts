@@ -48,21 +48,27 @@ describe('durability', () => {
     return { connection, client: new Client({ connection }) };
   }
 
-  it('completes after the worker is SIGKILLed with an approval pending, running the tool once', async () => {
+  /** A worker process on its own task queue, and a round `marker` started on it. */
+  async function roundOnWorkerProcess(marker: string) {
     const address = inject('temporalAddress');
-    const taskQueue = `toolgate-kill-${randomUUID()}`;
-    const configPath = writeConfig(join(folder, 'kill.yaml'), rawConfig(address, taskQueue));
-    routes['d-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-kill' } }] }, { content: 'deleted after restart' });
+    const taskQueue = `toolgate-${marker}-${randomUUID()}`;
+    const configPath = writeConfig(join(folder, `${marker}.yaml`), rawConfig(address, taskQueue));
     const { connection, client } = await clientFor(address);
-    const first = await spawnWorker(configPath);
+    const worker = await spawnWorker(configPath);
     const handle = await client.workflow.start<typeof queryRound>('queryRound', {
       taskQueue,
       workflowId: `round-${randomUUID()}`,
-      args: [{ query: 'd-kill', requester: 'carol' }],
+      args: [{ query: marker, requester: 'carol' }],
     });
+    return { handle, worker, connection, restartWorker: () => spawnWorker(configPath) };
+  }
+
+  it('completes after the worker is SIGKILLed with an approval pending, running the tool once', async () => {
+    routes['d-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-kill' } }] }, { content: 'deleted after restart' });
+    const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-kill');
     const [approval] = await waitForPendingApprovals(handle);
     await first.kill('SIGKILL');
-    const second = await spawnWorker(configPath);
+    const second = await restartWorker();
     try {
       await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
       const result = await handle.result();
@@ -75,22 +81,13 @@ describe('durability', () => {
   });
 
   it('retries an LLM call lost with a SIGKILLed worker within the heartbeat timeout, not at its 5-minute deadline', async () => {
-    const address = inject('temporalAddress');
-    const taskQueue = `toolgate-llm-kill-${randomUUID()}`;
-    const configPath = writeConfig(join(folder, 'llm-kill.yaml'), rawConfig(address, taskQueue));
     routes['d-llm-kill'] = scriptedSteps({ delayMs: 120_000, then: { content: 'too late' } }, { content: 'answered after the crash' });
-    const { connection, client } = await clientFor(address);
-    const first = await spawnWorker(configPath);
-    const handle = await client.workflow.start<typeof queryRound>('queryRound', {
-      taskQueue,
-      workflowId: `round-${randomUUID()}`,
-      args: [{ query: 'd-llm-kill', requester: 'carol' }],
-    });
+    const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-llm-kill');
     const llmRequests = () => llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-llm-kill')).length;
     await expect.poll(llmRequests, { timeout: 20_000 }).toBe(1);
     await first.kill('SIGKILL');
     const killedAt = Date.now();
-    const second = await spawnWorker(configPath);
+    const second = await restartWorker();
     try {
       expect((await handle.result()).answer).toBe('answered after the crash');
       expect(llmRequests()).toBe(2);
@@ -102,21 +99,12 @@ describe('durability', () => {
   });
 
   it('expires an approval whose timer fires while no worker runs', async () => {
-    const address = inject('temporalAddress');
-    const taskQueue = `toolgate-expire-${randomUUID()}`;
-    const configPath = writeConfig(join(folder, 'expire.yaml'), rawConfig(address, taskQueue));
     routes['d-expire'] = scriptedSteps({ toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'd-expire', replicas: 0 } }] }, { content: 'noted' });
-    const { connection, client } = await clientFor(address);
-    const first = await spawnWorker(configPath);
-    const handle = await client.workflow.start<typeof queryRound>('queryRound', {
-      taskQueue,
-      workflowId: `round-${randomUUID()}`,
-      args: [{ query: 'd-expire', requester: 'carol' }],
-    });
+    const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-expire');
     await waitForPendingApprovals(handle);
     await first.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 4000));
-    const second = await spawnWorker(configPath);
+    const second = await restartWorker();
     try {
       const result = await handle.result();
       expect(result.approvals[0]!.status).toBe('expired');
