@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FailureType, type ToolCallRequest, type ToolCallResult } from '../workflows/contract.ts';
-import { classifyMcpError, isConnectionLevel } from './mcp-errors.ts';
+import { classifyCallError, classifyConnectError, isConnectionLevel } from './mcp-errors.ts';
 import type { McpConnections } from './mcp-connections.ts';
 import { truncateOutput } from './truncate-output.ts';
 import { whileHeartbeating } from './heartbeat.ts';
@@ -24,7 +24,10 @@ function resultText(result: CallToolResult): string {
   return parts.join('\n');
 }
 
-/** One MCP `tools/call`, heartbeating while it waits. */
+/**
+ * One MCP `tools/call`, heartbeating while it waits. A failure to connect is kept apart from a failure of the
+ * call: only the second can have reached the server.
+ */
 export function createCallTool(connections: McpConnections, outputBudget: number) {
   return async function callTool(request: ToolCallRequest): Promise<ToolCallResult> {
     const context = Context.current();
@@ -35,24 +38,31 @@ export function createCallTool(connections: McpConnections, outputBudget: number
         nonRetryable: true,
       });
     }
-    try {
-      return await whileHeartbeating(async () => {
-        const client = await connections.client(request.server);
-        const result = (await client.callTool(
-          {
-            name: request.tool,
-            arguments: request.arguments,
-            _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
-          },
-          undefined,
-          { timeout: request.timeoutMs, signal: context.cancellationSignal },
-        )) as CallToolResult;
-        return { isError: result.isError === true, ...truncateOutput(resultText(result), outputBudget) };
+    return whileHeartbeating(async () => {
+      const client = await connections.client(request.server).catch((error: unknown) => {
+        if (context.cancellationSignal.aborted) throw error;
+        throw classifyConnectError(error);
       });
-    } catch (error) {
-      if (context.cancellationSignal.aborted) throw error;
-      if (isConnectionLevel(error)) await connections.discard(request.server);
-      throw classifyMcpError(error, { retrySafe: request.retrySafe, timeoutMs: request.timeoutMs });
-    }
+      try {
+        // A plain request, not client.callTool: its output-schema check throws InvalidParams after the tool ran.
+        const result = await client.request(
+          {
+            method: 'tools/call',
+            params: {
+              name: request.tool,
+              arguments: request.arguments,
+              _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
+            },
+          },
+          CallToolResultSchema,
+          { timeout: request.timeoutMs, signal: context.cancellationSignal },
+        );
+        return { isError: result.isError === true, ...truncateOutput(resultText(result), outputBudget) };
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw error;
+        if (isConnectionLevel(error)) await connections.discard(request.server);
+        throw classifyCallError(error, request.timeoutMs);
+      }
+    });
   };
 }

@@ -1,4 +1,6 @@
-// Classifies everything an MCP call can throw into the failure types the workflow's retry logic reads.
+// Classifies everything an MCP call can throw by where it failed: before the request could reach the server
+// (McpNotSent: safe to send again), after it may have reached it (McpOutcomeUnknown: the tool may have run),
+// or refused by the server without running (McpInvalidCall, McpUnauthorized). The workflow decides retries.
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -18,37 +20,72 @@ export class HttpStatusError extends Error {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Failures of connection set-up: no byte of the request reached a server that could act on it. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** Failures of an established connection: the request may have been read and acted on. */
+const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
 
-function networkCode(error: unknown): string | undefined {
+function errorCode(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    if (typeof code === 'string' && (NOT_SENT_CODES.has(code) || MAYBE_SENT_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) {
+      return code;
+    }
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
-function failure(type: FailureType, message: string, nonRetryable: boolean, retryAfterMs?: number): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable, details: retryAfterMs === undefined ? [] : [{ retryAfterMs }] });
+function failure(type: FailureType, message: string, retryAfterMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, details: retryAfterMs === undefined ? [] : [{ retryAfterMs }] });
 }
 
+const notSent = (message: string, retryAfterMs?: number) => failure(FailureType.McpNotSent, message, retryAfterMs);
+const outcomeUnknown = (message: string) => failure(FailureType.McpOutcomeUnknown, message);
+
+/**
+ * 401/403: refused before running. 429/503: the server says nothing ran. 404: the session is gone, so the call
+ * was not processed. Other 4xx: refused as malformed. 408, 500, 502, 504 and the rest: it may have run.
+ */
 function fromHttpStatus(status: number, message: string, retryAfterMs?: number): ApplicationFailure {
-  if (status === 401 || status === 403) return failure(FailureType.McpUnauthorized, `HTTP ${status} from the MCP server`, true);
-  if (status === 429 || status >= 500 || status === 404 || status === 408) {
-    return failure(FailureType.McpUnavailable, message, false, retryAfterMs);
-  }
-  return failure(FailureType.McpInvalidCall, message, true);
+  if (status === 401 || status === 403) return failure(FailureType.McpUnauthorized, `HTTP ${status} from the MCP server`);
+  if (status === 429 || status === 503 || status === 404) return notSent(message, retryAfterMs);
+  if (status >= 400 && status < 500 && status !== 408) return failure(FailureType.McpInvalidCall, message);
+  return outcomeUnknown(message);
 }
 
 /** True when the pooled connection should be dropped and made anew on the next attempt. */
 export function isConnectionLevel(error: unknown): boolean {
   if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed;
-  if (error instanceof StreamableHTTPError) return error.code === 404 || (error.code ?? 0) >= 500;
-  return networkCode(error) !== undefined;
+  if (error instanceof StreamableHTTPError) return error.code === 404 || error.code === 400 || (error.code ?? 0) >= 500;
+  return errorCode(error) !== undefined;
 }
 
-export function classifyMcpError(error: unknown, context: { retrySafe: boolean; timeoutMs: number }): ApplicationFailure {
+/** A failure while connecting (before `tools/call` was sent): nothing can have run. */
+export function classifyConnectError(error: unknown): ApplicationFailure {
+  if (error instanceof UnauthorizedError) return failure(FailureType.McpUnauthorized, error.message);
+  if (error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403)) {
+    return failure(FailureType.McpUnauthorized, `HTTP ${error.code} from the MCP server`);
+  }
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return notSent(code ? `cannot reach the MCP server (${code})` : `cannot connect to the MCP server: ${message}`);
+}
+
+/** A failure of `tools/call` itself. When in doubt, the outcome is unknown. */
+export function classifyCallError(error: unknown, timeoutMs: number): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof McpError) {
@@ -56,22 +93,22 @@ export function classifyMcpError(error: unknown, context: { retrySafe: boolean; 
       case ErrorCode.InvalidParams:
       case ErrorCode.MethodNotFound:
       case ErrorCode.InvalidRequest:
-        return failure(FailureType.McpInvalidCall, message, true);
+      case ErrorCode.ParseError:
+        return failure(FailureType.McpInvalidCall, message);
       case ErrorCode.RequestTimeout:
-        return failure(FailureType.McpTimeout, `no result within ${context.timeoutMs} ms`, !context.retrySafe);
+        return outcomeUnknown(`no result within ${timeoutMs} ms`);
       case ErrorCode.ConnectionClosed:
-        return failure(FailureType.McpUnavailable, message, false);
+        return outcomeUnknown(`the connection closed during the call (${message})`);
       default:
-        return failure(FailureType.McpUnavailable, message, false);
+        return outcomeUnknown(message);
     }
   }
   if (error instanceof HttpStatusError) return fromHttpStatus(error.status, message, error.retryAfterMs);
-  if (error instanceof UnauthorizedError) return failure(FailureType.McpUnauthorized, message, true);
-  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) {
-    return fromHttpStatus(error.code, message);
-  }
-  const code = networkCode(error);
-  if (code) return failure(FailureType.McpUnavailable, `cannot reach the MCP server (${code})`, false);
-  // Unknown failures are retried only where running the tool twice is harmless.
-  return failure(FailureType.McpUnavailable, message, !context.retrySafe);
+  if (error instanceof UnauthorizedError) return failure(FailureType.McpUnauthorized, message);
+  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) return fromHttpStatus(error.code, message);
+  const code = errorCode(error);
+  if (code && NOT_SENT_CODES.has(code)) return notSent(`cannot reach the MCP server (${code})`);
+  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_')) return notSent(`TLS handshake with the MCP server failed (${code})`);
+  if (code) return outcomeUnknown(`the connection failed during the call (${code})`);
+  return outcomeUnknown(message);
 }

@@ -1,19 +1,10 @@
 // Text for Slack mrkdwn: escaping, dates that render in the reader's time zone, and tool arguments shown
 // safely (secrets redacted, length bounded, the code block never broken open).
-const SECRET_KEY = /token|secret|password|passwd|api[-_]?key|authorization|credential|cookie/i;
-const REDACTED = '[redacted]';
+import { redactSecrets } from '../workflows/redaction.ts';
 
 /** Slack reads &, < and > as control characters (links, mentions) everywhere, code blocks included. */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, SECRET_KEY.test(key) ? REDACTED : redactSecrets(item)]));
-  }
-  return value;
 }
 
 /** Cuts at `max` UTF-16 units without splitting a surrogate pair. */

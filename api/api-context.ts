@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { AccessPolicy } from './access.ts';
 import type { LinkBases } from './links.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
@@ -9,4 +10,6 @@ export interface ApiContext {
   links: LinkBases;
   /** How long the API waits for a worker to answer a query or update before it gives up (or falls back). */
   workerWaitMs: number;
+  /** Who may read, cancel and list what. */
+  access: AccessPolicy;
 }

@@ -1,14 +1,18 @@
-// A decision (HTTP API or Slack) goes to the round as the `decide` update, so the answer is the workflow's own
-// verdict. When no worker answers in time it is sent as the `decide` signal instead: durable in history,
-// applied when a worker returns, and reported as queued.
+// A decision (HTTP API, CLI or Slack) is checked against what the round published (its memo, no worker
+// needed) before anything reaches it: approver, digest and expiry. It then goes to the round as the `decide`
+// update, so the answer is the workflow's own verdict. When no worker answers in time it is sent as the
+// `decide` signal instead: durable in history, applied when a worker returns, and reported as queued.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { approvalSummary } from '../workflows/approval-summary.ts';
+import { mayDecide } from '../workflows/policy.ts';
 import {
   FailureType,
   decideSignal,
   decideUpdate,
   parseApprovalId,
   stateQuery,
+  type ApprovalSummary,
   type Approver,
   type DecisionRecord,
   type DecisionRequest,
@@ -16,11 +20,19 @@ import {
 } from '../workflows/contract.ts';
 import { ApiError } from './api-error.ts';
 import type { ApiContext } from './api-context.ts';
+import { describeRound, type RoundFacts } from './round-facts.ts';
 import type { DecisionBody } from './schemas.ts';
 import { isNotFound, isWorkerTimeout, toApiError } from './temporal-errors.ts';
 
 export interface DecisionOutcome extends DecisionResult {
   queued: boolean;
+}
+
+/** The decision itself; who made it and through which channel travel as the approver. */
+export type DecisionInput = Omit<DecisionBody, 'channel'>;
+
+function approvalNotFound(approvalId: string): ApiError {
+  return new ApiError(404, 'approval_not_found', `Approval ${approvalId} not found`);
 }
 
 function closedDetails(status: string, decision: DecisionRecord | undefined) {
@@ -31,44 +43,74 @@ function closedDetails(status: string, decision: DecisionRecord | undefined) {
 }
 
 function refusal(failure: unknown, approvalId: string): ApiError {
-  if (!(failure instanceof ApplicationFailure)) return new ApiError(500, 'internal', 'The round refused the decision');
+  if (!(failure instanceof ApplicationFailure)) return new ApiError(409, 'decision_refused', 'The round refused the decision');
   const detail = (failure.details?.[0] ?? {}) as { status?: string; decision?: DecisionRecord };
   switch (failure.type) {
     case FailureType.ApprovalNotFound:
-      return new ApiError(404, 'approval_not_found', `Approval ${approvalId} not found`);
+      return approvalNotFound(approvalId);
     case FailureType.ApprovalClosed:
       return new ApiError(409, 'approval_closed', failure.message, closedDetails(detail.status ?? 'closed', detail.decision));
     case FailureType.DigestMismatch:
       return new ApiError(422, 'digest_mismatch', failure.message);
     case FailureType.NotAnApprover:
       return new ApiError(403, 'not_an_approver', failure.message);
+    case FailureType.InvalidDecision:
+      return new ApiError(400, 'invalid_request', failure.message);
     default:
-      return new ApiError(500, 'internal', failure.message);
+      return new ApiError(409, 'decision_refused', failure.message);
   }
 }
 
-/** A round that has already ended answers no updates; its recorded state says what became of the approval. */
-async function closedRoundVerdict(context: ApiContext, roundId: string, approvalId: string): Promise<ApiError> {
+/** What became of an approval that is not pending: only the round's state knows, and a worker answers for it. */
+async function closedVerdict(context: ApiContext, roundId: string, approvalId: string): Promise<ApiError> {
   const handle = context.client.workflow.getHandle(roundId);
   const state = await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery)).catch((error: unknown) => {
     throw toApiError(error, roundId);
   });
   const approval = state.approvals.find((entry) => entry.approvalId === approvalId);
-  if (!approval) return new ApiError(404, 'approval_not_found', `Approval ${approvalId} not found`);
-  return new ApiError(409, 'approval_closed', `Approval ${approvalId} is already ${approval.status}`, closedDetails(approval.status, approval.decision));
+  if (!approval) return approvalNotFound(approvalId);
+  const by = approval.decision ? ` by ${approval.decision.approver.id} (${approval.decision.approver.channel})` : '';
+  return new ApiError(409, 'approval_closed', `Approval ${approvalId} is already ${approval.status}${by}`, closedDetails(approval.status, approval.decision));
 }
 
-export async function decide(context: ApiContext, approvalId: string, approver: Approver, body: DecisionBody): Promise<DecisionOutcome> {
+/** Refuses what the round would refuse, from its published summary, so nothing is queued that cannot apply. */
+function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionInput, now: number): void {
+  const permission = mayDecide(pending, approver.id);
+  if (!permission.allowed) throw new ApiError(403, 'not_an_approver', permission.why);
+  if (body.argsDigest !== undefined && body.argsDigest !== pending.argsDigest) {
+    throw new ApiError(422, 'digest_mismatch', `Approval ${pending.approvalId} is for other arguments (digest ${pending.argsDigest})`);
+  }
+  if (now >= Date.parse(pending.expiresAt)) {
+    throw new ApiError(409, 'approval_closed', `Approval ${pending.approvalId} expired at ${pending.expiresAt}`, { status: 'expired' });
+  }
+}
+
+/** The pending approval as the round published it; anything else is answered here (404, or 409 with what became of it). */
+async function pendingApproval(context: ApiContext, approvalId: string, principal: string): Promise<{ facts: RoundFacts; pending: ApprovalSummary }> {
   const ids = parseApprovalId(approvalId);
-  if (!ids) throw new ApiError(404, 'approval_not_found', `Approval ${approvalId} not found`);
+  if (!ids) throw approvalNotFound(approvalId);
+  const facts = await describeRound(context, ids.roundId);
+  if (!facts) throw approvalNotFound(approvalId);
+  const pending = facts.pending.find((summary) => summary.approvalId === approvalId);
+  if (pending) return { facts, pending };
+  // Not pending: only someone who may read the round learns whether it was decided, expired or never existed.
+  if (!context.access.mayRead(principal, facts)) throw approvalNotFound(approvalId);
+  throw await closedVerdict(context, ids.roundId, approvalId);
+}
+
+export async function decide(context: ApiContext, approvalId: string, approver: Approver, body: DecisionInput): Promise<DecisionOutcome> {
+  const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
+  const now = Date.now();
+  precheck(pending, approver, body, now);
   const request: DecisionRequest = {
     approvalId,
     decision: body.decision,
     approver,
+    receivedAt: new Date(now).toISOString(),
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     ...(body.argsDigest === undefined ? {} : { argsDigest: body.argsDigest }),
   };
-  const handle = context.client.workflow.getHandle(ids.roundId);
+  const handle = context.client.workflow.getHandle(facts.roundId);
   try {
     const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
       handle.executeUpdate(decideUpdate, { args: [request] }),
@@ -76,15 +118,29 @@ export async function decide(context: ApiContext, approvalId: string, approver: 
     return { ...result, queued: false };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) throw refusal(error.cause, approvalId);
-    if (isNotFound(error)) {
-      const description = await handle.describe().catch(() => undefined);
-      if (!description) throw new ApiError(404, 'approval_not_found', `Approval ${approvalId} not found`);
-      throw await closedRoundVerdict(context, ids.roundId, approvalId);
-    }
+    // The round closed between the check and the update (completed, cancelled).
+    if (isNotFound(error)) throw await closedVerdict(context, facts.roundId, approvalId);
     if (!isWorkerTimeout(error)) throw error;
   }
   await handle.signal(decideSignal, request).catch((error: unknown) => {
-    throw toApiError(error, ids.roundId);
+    throw toApiError(error, facts.roundId);
   });
   return { approvalId, status: 'pending', applied: false, queued: true };
+}
+
+/** One approval as its reader may see it: pending from the memo (no worker), closed from the round's state. */
+export async function approvalView(context: ApiContext, approvalId: string, principal: string) {
+  const ids = parseApprovalId(approvalId);
+  if (!ids) throw approvalNotFound(approvalId);
+  const facts = await describeRound(context, ids.roundId);
+  if (!facts || !context.access.mayRead(principal, facts)) throw approvalNotFound(approvalId);
+  const pending = facts.pending.find((summary) => summary.approvalId === approvalId);
+  if (pending) return { ...pending, status: 'pending' as const };
+  const handle = context.client.workflow.getHandle(ids.roundId);
+  const state = await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery)).catch((error: unknown) => {
+    throw toApiError(error, ids.roundId);
+  });
+  const record = state.approvals.find((entry) => entry.approvalId === approvalId);
+  if (!record) throw approvalNotFound(approvalId);
+  return { ...approvalSummary(record), status: record.status, decision: record.decision, closedAt: record.closedAt };
 }

@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../worker/config.ts';
 import { createLogger } from '../worker/logger.ts';
 import { configPath, onStopSignal } from '../worker/process-lifecycle.ts';
+import { AccessPolicy } from './access.ts';
 import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import type { ApiContext } from './api-context.ts';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
     },
     workerWaitMs: 5000,
+    access: new AccessPolicy(config.api.roles),
   };
   const slack = config.slack ? createSlackIntegration({ slack: config.slack, context, logger }) : undefined;
   const app = await buildApiServer({
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     metrics: createMetrics(),
     logger,
     maxQueryChars: config.api.maxQueryChars,
+    publicMetrics: config.api.publicMetrics,
     slackRoutes: slack?.routes,
   });
   const url = await app.listen({ host: config.api.host, port });

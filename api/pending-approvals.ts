@@ -1,38 +1,73 @@
-// Pending approvals across all rounds from ONE visibility list call: the search attribute selects the rounds,
-// their memo carries the summaries. No per-round query, no side database.
-import type { ApprovalSummary } from '../workflows/contract.ts';
+// Pending approvals across all rounds from ONE visibility list call per page: search attributes select the
+// rounds the caller may see (requested, or may decide), their memo carries the summaries. No per-round query,
+// no side database. A page may hold fewer approvals than pageSize: one round can hold approvals for others.
+import { ApproversAttribute, RequesterAttribute, StatusAttribute, type ApprovalSummary } from '../workflows/contract.ts';
+import { mayDecide } from '../workflows/policy.ts';
+import { ApiError } from './api-error.ts';
 import type { ApiContext } from './api-context.ts';
+import { isInvalidArgument } from './temporal-errors.ts';
 
 export interface PendingApprovalPage {
   approvals: ApprovalSummary[];
   nextPageToken?: string;
 }
 
+export interface ApprovalFilter {
+  tool?: string;
+  requester?: string;
+  /** requested: approvals the caller asked for; decide: approvals the caller may decide. */
+  mine?: 'requested' | 'decide';
+  pageSize: number;
+  pageToken?: string;
+}
+
 function quoted(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-export async function listPendingApprovals(
-  context: ApiContext,
-  filter: { tool?: string; requester?: string; pageSize: number; pageToken?: string },
-): Promise<PendingApprovalPage> {
-  const conditions = ['ExecutionStatus = "Running"', 'ToolgateStatus = "waiting_approval"'];
-  if (filter.requester) conditions.push(`ToolgateRequester = ${quoted(filter.requester)}`);
-  const response = await context.client.workflowService.listWorkflowExecutions({
-    namespace: context.namespace,
-    query: conditions.join(' AND '),
-    pageSize: filter.pageSize,
-    nextPageToken: filter.pageToken ? Buffer.from(filter.pageToken, 'base64url') : undefined,
-  });
+/** The visibility condition that selects the caller's rounds, and the check each summary must pass. */
+function scope(context: ApiContext, principal: string, mine: ApprovalFilter['mine']) {
+  const requested = `${RequesterAttribute.name} = ${quoted(principal)}`;
+  const decidable = `${ApproversAttribute.name} IN (${quoted(principal)}, "*")`;
+  switch (mine) {
+    case 'requested':
+      return { condition: requested, admits: (summary: ApprovalSummary) => summary.requester === principal };
+    case 'decide':
+      return { condition: decidable, admits: (summary: ApprovalSummary) => mayDecide(summary, principal).allowed };
+    default:
+      if (context.access.seesAllApprovals(principal)) return { condition: undefined, admits: () => true };
+      return { condition: `(${requested} OR ${decidable})`, admits: (summary: ApprovalSummary) => context.access.mayListApproval(principal, summary) };
+  }
+}
+
+export async function listPendingApprovals(context: ApiContext, principal: string, filter: ApprovalFilter): Promise<PendingApprovalPage> {
+  const { condition, admits } = scope(context, principal, filter.mine);
+  const conditions = ['ExecutionStatus = "Running"', `${StatusAttribute.name} = "waiting_approval"`];
+  if (condition) conditions.push(condition);
+  if (filter.requester) conditions.push(`${RequesterAttribute.name} = ${quoted(filter.requester)}`);
+  let nextPageToken: Buffer | undefined;
+  if (filter.pageToken) {
+    nextPageToken = Buffer.from(filter.pageToken, 'base64url');
+    if (nextPageToken.length === 0 || nextPageToken.toString('base64url') !== filter.pageToken) {
+      throw new ApiError(400, 'invalid_page_token', 'pageToken is not a token this API returned');
+    }
+  }
+  const response = await context.client.workflowService
+    .listWorkflowExecutions({ namespace: context.namespace, query: conditions.join(' AND '), pageSize: filter.pageSize, nextPageToken })
+    .catch((error: unknown) => {
+      if (isInvalidArgument(error)) throw new ApiError(400, 'invalid_page_token', 'pageToken is not a token this API returned');
+      throw error;
+    });
   const converter = context.client.options.loadedDataConverter.payloadConverter;
   const approvals: ApprovalSummary[] = [];
   for (const execution of response.executions ?? []) {
     const payload = execution.memo?.fields?.pendingApprovals;
     if (!payload) continue;
     for (const summary of converter.fromPayload<ApprovalSummary[]>(payload)) {
-      if (!filter.tool || summary.tool === filter.tool) approvals.push(summary);
+      if ((!filter.tool || summary.tool === filter.tool) && admits(summary)) approvals.push(summary);
     }
   }
   const token = response.nextPageToken;
   return { approvals, ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}) };
 }
+

@@ -13,6 +13,7 @@ import {
 import type { queryRound } from '../workflows/query-round.ts';
 import { ApiError } from './api-error.ts';
 import type { ApiContext } from './api-context.ts';
+import { readableRound } from './round-facts.ts';
 import type { StartRoundBody } from './schemas.ts';
 import { toApiError } from './temporal-errors.ts';
 
@@ -23,17 +24,13 @@ function idempotentRoundId(principal: string, key: string): string {
   return `round-${createHash('sha256').update(`${principal}\u0000${key}`).digest('hex').slice(0, 32)}`;
 }
 
+/** A previous round's conversation, for a principal who may read that round (else it does not exist). */
 async function transcriptOf(context: ApiContext, roundId: string, principal: string): Promise<ChatMessage[]> {
+  const facts = await readableRound(context, principal, roundId);
+  if (facts.executionStatus !== 'completed') {
+    throw new ApiError(409, 'previous_round_not_completed', `Round ${roundId} is ${facts.executionStatus}, not completed`);
+  }
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
-  const description = await handle.describe().catch((error: unknown) => {
-    throw toApiError(error, roundId);
-  });
-  if (description.typedSearchAttributes.get(RequesterAttribute) !== principal) {
-    throw new ApiError(403, 'not_your_round', `Round ${roundId} was started by someone else`);
-  }
-  if (description.status.name !== 'COMPLETED') {
-    throw new ApiError(409, 'previous_round_not_completed', `Round ${roundId} is ${description.status.name.toLowerCase()}, not completed`);
-  }
   return (await handle.result()).messages;
 }
 
@@ -71,7 +68,9 @@ export async function startRound(
   }
 }
 
-export async function roundState(context: ApiContext, roundId: string): Promise<RoundState> {
+/** The round's state, for a principal who may read it; needs a worker to answer the query. */
+export async function roundState(context: ApiContext, principal: string, roundId: string): Promise<RoundState> {
+  await readableRound(context, principal, roundId);
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
   try {
     return await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery));
@@ -80,15 +79,14 @@ export async function roundState(context: ApiContext, roundId: string): Promise<
   }
 }
 
-export async function cancelRound(context: ApiContext, roundId: string): Promise<void> {
-  const handle = context.client.workflow.getHandle(roundId);
-  const description = await handle.describe().catch((error: unknown) => {
-    throw toApiError(error, roundId);
-  });
-  if (description.status.name !== 'RUNNING') {
-    throw new ApiError(409, 'round_closed', `Round ${roundId} is already ${description.status.name.toLowerCase()}`, {
-      status: description.status.name.toLowerCase(),
-    });
+/** The requester and admins may cancel; others who may read the round are refused, the rest told it does not exist. */
+export async function cancelRound(context: ApiContext, principal: string, roundId: string): Promise<void> {
+  const facts = await readableRound(context, principal, roundId);
+  if (!context.access.mayCancel(principal, facts)) {
+    throw new ApiError(403, 'not_allowed', `Only the requester of round ${roundId} or an admin may cancel it`);
   }
-  await handle.cancel();
+  if (facts.executionStatus !== 'running') {
+    throw new ApiError(409, 'round_closed', `Round ${roundId} is already ${facts.executionStatus}`, { status: facts.executionStatus });
+  }
+  await context.client.workflow.getHandle(roundId).cancel();
 }

@@ -39,11 +39,15 @@ export const DecisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   reason: z.string().max(2000, 'reason is longer than 2000 characters').optional(),
   argsDigest: z.string().regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256').optional(),
+  /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
+  channel: z.enum(['http', 'cli']).default('http'),
 });
 export type DecisionBody = z.infer<typeof DecisionBody>;
 
 export const ApprovalListQuery = z.strictObject({
   status: z.literal('pending').default('pending'),
+  /** requested: what the caller asked for; decide: what the caller may decide. Default: both. */
+  mine: z.enum(['requested', 'decide']).optional(),
   tool: z.string().max(200).optional(),
   requester: z.string().max(200).optional(),
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
@@ -71,8 +75,16 @@ export const ApprovalSummaryResponse = z.object({
   argsPreview: z.string(),
   argsDigest: z.string(),
   requester: z.string(),
+  approvers: z.array(z.string()),
+  allowSelfApproval: z.boolean(),
   openedAt: z.string(),
   expiresAt: z.string(),
+});
+
+export const ApprovalResponse = ApprovalSummaryResponse.extend({
+  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
+  decision: z.unknown().optional(),
+  closedAt: z.string().optional(),
 });
 
 export const ApprovalListResponse = z.object({

@@ -7,7 +7,10 @@ import { ApiError, errorBody } from './api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import type { Authenticator } from './auth.ts';
 import type { ApiMetrics } from './metrics.ts';
-import { isTemporalUnavailable } from './temporal-errors.ts';
+import { isTemporalUnavailable, isWorkerTimeout } from './temporal-errors.ts';
+
+/** Seconds a client should wait before retrying a 503: Temporal or the workers are coming back. */
+const RETRY_AFTER_SECONDS = 2;
 import { approvalRoutes } from './routes/approvals.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -31,6 +34,8 @@ export interface ApiServerOptions {
   metrics: ApiMetrics;
   logger: Logger;
   maxQueryChars: number;
+  /** false: /metrics needs a bearer token of an admin, auditor or metrics principal. */
+  publicMetrics: boolean;
   /** POST /slack/events, when Slack is configured in HTTP mode. */
   slackRoutes?: FastifyPluginAsync;
 }
@@ -47,6 +52,9 @@ function toErrorReply(error: FastifyError): { status: number; body: ReturnType<t
   if (error.validation) return { status: 400, body: errorBody('invalid_request', validationMessage(error)) };
   if (isTemporalUnavailable(error)) {
     return { status: 503, body: errorBody('temporal_unavailable', 'The Temporal service cannot be reached; try again shortly') };
+  }
+  if (isWorkerTimeout(error)) {
+    return { status: 503, body: errorBody('temporal_unavailable', 'The Temporal service did not answer in time; try again shortly') };
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -98,7 +106,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toErrorReply(error);
-    if (status >= 500) request.log.error({ err: error, url: request.url }, 'request failed');
+    if (status === 503) {
+      request.log.warn({ code: body.error.code, url: request.url }, 'service unavailable');
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    } else if (status >= 500) {
+      request.log.error({ err: error, url: request.url }, 'request failed');
+    }
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -106,7 +119,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   );
 
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
-  await app.register(healthRoutes(context, metrics));
+  await app.register(healthRoutes(context, metrics, options.publicMetrics));
   await app.register(roundRoutes(context, options.maxQueryChars));
   await app.register(eventRoutes(context, metrics));
   await app.register(approvalRoutes(context, metrics));

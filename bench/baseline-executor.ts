@@ -115,7 +115,6 @@ export class BaselineExecutor {
         roundId,
         toolCallId: call.id,
         timeoutMs: tool.policy.callTimeoutMs,
-        retrySafe: false,
       });
       return result.text;
     } catch (error) {

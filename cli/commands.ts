@@ -44,12 +44,22 @@ interface DecisionAnswer {
   decision?: DecisionRecord;
 }
 
+/**
+ * Shows what is being decided, then sends the digest of exactly those arguments (or the one given with --digest),
+ * so a decision can never apply to arguments the operator did not see.
+ */
 export async function decide(
   session: Session,
   approvalId: string,
   body: { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string },
 ): Promise<number> {
-  const answer = await session.client.request<DecisionAnswer>('POST', `/v1/approvals/${id(approvalId)}`, body);
+  const approval = await session.client.request<ApprovalSummary & { status: ApprovalStatus }>('GET', `/v1/approvals/${id(approvalId)}`);
+  if (!session.json && approval.status === 'pending') {
+    session.out(`${body.decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} ${approval.argsPreview}`);
+    session.out(`  requested by ${approval.requester}, digest ${approval.argsDigest}`);
+  }
+  const sent = { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, channel: 'cli' as const };
+  const answer = await session.client.request<DecisionAnswer>('POST', `/v1/approvals/${id(approvalId)}`, sent);
   if (session.json) {
     session.out(JSON.stringify(answer, null, 2));
     return EXIT.ok;

@@ -18,6 +18,7 @@ export const SEARCH_ATTRIBUTES: Record<string, SearchAttributeType> = {
   ToolgateStatus: 'Keyword',
   ToolgateRequester: 'Keyword',
   ToolgatePendingApprovals: 'KeywordList',
+  ToolgateApprovers: 'KeywordList',
 };
 
 /** Dynamic config passed as `--dynamic-config-value KEY=VALUE` (values are JSON). */

@@ -19,7 +19,12 @@ const Duration = z
 
 const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use letters, digits, _ and - only');
 const ApprovalMode = z.enum(['never', 'always', 'annotations']);
-const ArgumentRule = z.strictObject({ argument: z.string().min(1), matches: z.string().min(1) });
+const ArgumentRule = z.strictObject({
+  /** A dot path into the arguments, e.g. `namespace` or `metadata.namespace`. */
+  argument: z.string().min(1),
+  matches: z.string().min(1),
+  ignoreCase: z.boolean().optional(),
+});
 const Principals = z.array(z.string().min(1)).min(1);
 
 const ToolOverride = z.strictObject({
@@ -87,6 +92,19 @@ const ApiSettings = z.strictObject({
   webUiUrl: z.url().default('http://127.0.0.1:8233'),
   tokens: z.array(ApiToken).default([]),
   maxQueryChars: z.number().int().min(1).max(1_000_000).default(8000),
+  /**
+   * Principals with a role beyond their own rounds: auditors read every round and approval, admins also cancel
+   * any round, and `metrics` principals may scrape /metrics when it is not public.
+   */
+  roles: z
+    .strictObject({
+      admin: z.array(z.string().min(1)).default([]),
+      auditor: z.array(z.string().min(1)).default([]),
+      metrics: z.array(z.string().min(1)).default([]),
+    })
+    .default({ admin: [], auditor: [], metrics: [] }),
+  /** false: /metrics needs a bearer token of an admin, auditor or metrics principal. */
+  publicMetrics: z.boolean().default(true),
 });
 
 /** Slack approvals: cards posted by the worker, button clicks received by the API. */
@@ -150,6 +168,8 @@ export const ConfigSchema = z.strictObject({
     webUiUrl: 'http://127.0.0.1:8233',
     tokens: [],
     maxQueryChars: 8000,
+    roles: { admin: [], auditor: [], metrics: [] },
+    publicMetrics: true,
   }),
   slack: SlackSettings.optional(),
   servers: z
@@ -169,6 +189,7 @@ export const ConfigSchema = z.strictObject({
 export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;
 export type SlackConfig = z.infer<typeof SlackSettings>;
+export type ApiRoles = ToolgateConfig['api']['roles'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -5,7 +5,6 @@ import {
   FailureType,
   type ApprovalRecord,
   type ApprovalStatus,
-  type ApprovalSummary,
   type DecisionRequest,
   type DecisionResult,
 } from './contract.ts';
@@ -14,12 +13,6 @@ import { mayDecide } from './policy.ts';
 export interface Refusal {
   type: FailureType;
   message: string;
-}
-
-export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
-  const { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, approvers, allowSelfApproval, openedAt, expiresAt } =
-    record;
-  return { approvalId, roundId, step, server, tool, argsPreview, argsDigest, requester, approvers, allowSelfApproval, openedAt, expiresAt };
 }
 
 const CHANNELS = new Set(['http', 'slack', 'cli']);
@@ -35,7 +28,15 @@ function malformed(request: DecisionRequest): string | undefined {
   if (!CHANNELS.has(request.approver.channel)) return 'approver.channel must be http, slack or cli';
   if (request.reason !== undefined && typeof request.reason !== 'string') return 'reason must be a string';
   if ((request.reason?.length ?? 0) > MAX_REASON_CHARS) return `reason is longer than ${MAX_REASON_CHARS} characters`;
+  if (request.argsDigest !== undefined && typeof request.argsDigest !== 'string') return 'argsDigest must be a string';
+  if (request.receivedAt !== undefined && Number.isNaN(Date.parse(String(request.receivedAt)))) return 'receivedAt must be an ISO time';
   return undefined;
+}
+
+/** When the decision was made: as stamped by the API (a queued decision waits for a worker), else now. */
+function decidedAt(request: DecisionRequest, approval: ApprovalRecord): string {
+  if (request.receivedAt === undefined) return new Date().toISOString();
+  return new Date(Math.max(Date.parse(request.receivedAt), Date.parse(approval.openedAt))).toISOString();
 }
 
 export class ApprovalBook {
@@ -56,12 +57,17 @@ export class ApprovalBook {
   /** Why a decision would not be applied now, or undefined when it would. */
   check(request: DecisionRequest): Refusal | undefined {
     const shapeError = malformed(request);
-    if (shapeError) return { type: FailureType.ApprovalNotFound, message: `Malformed decision: ${shapeError}` };
+    if (shapeError) return { type: FailureType.InvalidDecision, message: `Malformed decision: ${shapeError}` };
     const record = this.records.get(request.approvalId);
     if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${request.approvalId} not found` };
     if (record.status !== 'pending') {
       const by = record.decision ? ` by ${record.decision.approver.id} (${record.decision.approver.channel})` : '';
       return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} is already ${record.status}${by}` };
+    }
+    // Made after the approval expired, it is refused even if the round has not yet seen its timer fire.
+    const madeAt = request.receivedAt === undefined ? Date.now() : Date.parse(request.receivedAt);
+    if (madeAt >= Date.parse(record.expiresAt)) {
+      return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} expired at ${record.expiresAt}, before this decision` };
     }
     if (request.argsDigest !== undefined && request.argsDigest !== record.argsDigest) {
       return {
@@ -106,7 +112,7 @@ export class ApprovalBook {
       approver: { id: request.approver.id, channel: request.approver.channel },
       reason: request.reason,
       argsDigest: approval.argsDigest,
-      decidedAt: approval.closedAt,
+      decidedAt: decidedAt(request, approval),
     };
     this.onChange();
     return { approvalId: approval.approvalId, status: approval.status, decision: approval.decision, applied: true };
@@ -117,7 +123,8 @@ export class ApprovalBook {
     const decided = await condition(() => record.status !== 'pending', timeoutMs, {
       summary: `approval ${record.approvalId} (${record.server}/${record.tool})`,
     });
-    if (!decided) this.close(record, 'expired');
+    // A decision applied in the same workflow task as the timer fired was made first: it stands.
+    if (!decided && record.status === 'pending') this.close(record, 'expired');
     return record.status;
   }
 
@@ -135,9 +142,11 @@ export class ApprovalBook {
     return [...this.records.values()];
   }
 
+  /** An approval closes exactly once; an expired one closed when its time ran out, whenever the round noticed. */
   private close(record: ApprovalRecord, status: 'expired' | 'cancelled'): void {
+    if (record.status !== 'pending') return;
     record.status = status;
-    record.closedAt = new Date().toISOString();
+    record.closedAt = status === 'expired' ? record.expiresAt : new Date().toISOString();
     this.onChange();
   }
 }

@@ -13,6 +13,8 @@ export const PendingApprovalsAttribute = defineSearchAttributeKey(
   'ToolgatePendingApprovals',
   SearchAttributeType.KEYWORD_LIST,
 );
+/** Everyone who may decide one of the round's approvals (`*` included): who may read it, and whose list it is on. */
+export const ApproversAttribute = defineSearchAttributeKey('ToolgateApprovers', SearchAttributeType.KEYWORD_LIST);
 
 // ---- conversation ----
 export interface LlmToolCall {
@@ -45,10 +47,16 @@ export interface ToolAnnotations {
 
 export type ApprovalMode = 'never' | 'always' | 'annotations';
 
-/** Approval is required when the named argument (as a string) matches the glob (`*` and `?`). */
+/**
+ * Approval is required when the argument at the dot path `argument` matches the glob (`*` and `?`). Keys are
+ * compared case-insensitively and arrays are searched element by element; a value the rule cannot evaluate
+ * (an object where a scalar belongs, a path through a scalar) requires approval too.
+ */
 export interface ArgumentRule {
   argument: string;
   matches: string;
+  /** Compare values case-insensitively (`prod-*` also matches `PROD-eu`). */
+  ignoreCase?: boolean;
 }
 
 export interface RetrySettings {
@@ -119,8 +127,6 @@ export interface ToolCallRequest {
   roundId: string;
   toolCallId: string;
   timeoutMs: number;
-  /** Whether a timed-out call may be tried again (read-only or idempotent tool). */
-  retrySafe: boolean;
 }
 
 export interface ToolCallResult {
@@ -146,15 +152,22 @@ export interface ToolgateActivities {
   notifyApprovalClosed(input: { approval: ApprovalRecord; notification: NotificationRef }): Promise<void>;
 }
 
-/** `ApplicationFailure.type` values thrown by activities and update validators. */
+/**
+ * `ApplicationFailure.type` values thrown by activities and update validators. MCP failures say where the call
+ * failed, not what failed: whether the request can have reached the server decides whether it may be sent again.
+ */
 export const FailureType = {
   LlmRejected: 'LlmRequestRejected',
   LlmUnavailable: 'LlmUnavailable',
+  /** The server refused the call without running it (invalid params, unknown method or tool). */
   McpInvalidCall: 'McpInvalidCall',
   McpUnauthorized: 'McpUnauthorized',
-  McpUnavailable: 'McpUnavailable',
-  McpTimeout: 'McpTimeout',
+  /** Provably never reached the server (refused, DNS, TLS, 429/503, no session): safe to send again. */
+  McpNotSent: 'McpNotSent',
+  /** May have reached the server (reset, timeout, 5xx, closed mid-call, -32603): the tool may have run. */
+  McpOutcomeUnknown: 'McpOutcomeUnknown',
   McpUnknownServer: 'McpUnknownServer',
+  InvalidDecision: 'InvalidDecision',
   ApprovalNotFound: 'ApprovalNotFound',
   ApprovalClosed: 'ApprovalClosed',
   DigestMismatch: 'DigestMismatch',
@@ -178,6 +191,12 @@ export interface DecisionRequest {
   approver: Approver;
   /** When given, must equal the approval's digest (stale-decision protection). */
   argsDigest?: string;
+  /**
+   * When the decision was made (ISO time), stamped by the API when it receives it. A decision made before the
+   * approval expired wins even when it reaches the round after the timer fired (queued while no worker ran);
+   * one made later is refused. Without it the round's own clock decides.
+   */
+  receivedAt?: string;
 }
 
 export interface DecisionRecord {

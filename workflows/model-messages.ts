@@ -26,8 +26,9 @@ export function failedMessage(tool: string, attempts: number, detail: string): s
   return `Tool '${tool}' failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${detail}. ${DO_NOT_RETRY}`;
 }
 
+/** The request may have reached the server: the model must check before it tries again. */
 export function outcomeUnknownMessage(tool: string, detail: string): string {
-  return `Tool '${tool}' timed out (${detail}); its outcome is unknown and it may or may not have taken effect. It was not retried automatically. ${DO_NOT_RETRY}`;
+  return `Tool '${tool}' may or may not have taken effect (${detail}): its outcome is unknown. It was not retried automatically; check whether it took effect before calling it again.`;
 }
 
 export function formatDuration(ms: number): string {

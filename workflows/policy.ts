@@ -1,16 +1,6 @@
 // Pure policy decisions over a tool's descriptor; no I/O, so the workflow can evaluate them on replay.
+import { rulesRequireApproval } from './argument-rules.ts';
 import type { ToolDescriptor } from './contract.ts';
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
-
-function argumentText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
-}
 
 /** Annotations count only when the server is trusted; an untrusted server's hints are treated as absent. */
 function trustedHint(tool: ToolDescriptor, hint: 'readOnlyHint' | 'idempotentHint'): boolean {
@@ -18,12 +8,7 @@ function trustedHint(tool: ToolDescriptor, hint: 'readOnlyHint' | 'idempotentHin
 }
 
 export function requiresApproval(tool: ToolDescriptor, args: Record<string, unknown>): boolean {
-  const byRule = tool.policy.argumentRules.some((rule) => {
-    if (!Object.hasOwn(args, rule.argument)) return false;
-    const text = argumentText(args[rule.argument]);
-    return text !== undefined && globToRegExp(rule.matches).test(text);
-  });
-  if (byRule) return true;
+  if (rulesRequireApproval(tool.policy.argumentRules, args)) return true;
   switch (tool.policy.approval) {
     case 'never':
       return false;

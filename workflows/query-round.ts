@@ -12,7 +12,8 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import { ApprovalBook, approvalSummary } from './approval-book.ts';
+import { ApprovalBook } from './approval-book.ts';
+import { approvalSummary } from './approval-summary.ts';
 import { ApprovalNotices } from './approval-notices.ts';
 import { argsDigest, canonicalJson } from './canonical-json.ts';
 import {
@@ -34,10 +35,11 @@ import {
   type Usage,
 } from './contract.ts';
 import { EventLog } from './event-log.ts';
-import { cancelledMessage, expiredMessage, rejectedMessage } from './model-messages.ts';
-import { requiresApproval } from './policy.ts';
+import { cancelledMessage, expiredMessage, outcomeUnknownMessage, rejectedMessage } from './model-messages.ts';
+import { isRetrySafe, requiresApproval } from './policy.ts';
+import { redactSecrets } from './redaction.ts';
 import { RoundVisibility } from './round-visibility.ts';
-import { executeToolCall, type ExecutionResult } from './tool-execution.ts';
+import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
 import { buildToolDirectory, resolveToolCall, type ToolDirectory } from './tool-names.ts';
 
 const DEFAULT_MAX_STEPS = 5;
@@ -120,7 +122,7 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
       : pending.length > 0
         ? `Waiting for approval: ${pending.map((a) => `${a.server}/${a.tool} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
         : `Step ${step} of ${maxSteps}`;
-    visibility.publish(status(), requester, pending, details);
+    visibility.publish(status(), requester, book.all(), details);
   };
   const book = new ApprovalBook(publish);
   let notices = new ApprovalNotices(false);
@@ -144,7 +146,8 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
   }));
   setHandler(eventsQuery, (afterId) => events.page(afterId));
 
-  const dedupe = new Map<string, { toolCallId: string; result: Promise<ExecutionResult> }>();
+  /** Identical read-only or idempotent calls of one LLM reply, sharing one execution. */
+  type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionResult> }>;
 
   async function gateAndExecute(
     tool: ToolDescriptor,
@@ -152,6 +155,7 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
     call: LlmToolCall,
     callIndex: number,
     record: ToolCallRecord,
+    progress: ExecutionProgress,
   ): Promise<ExecutionResult> {
     if (requiresApproval(tool, args)) {
       const approvalId = approvalIdFor(roundId, step, callIndex);
@@ -166,7 +170,7 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
         tool: tool.name,
         arguments: args,
         argsDigest: argsDigest(args),
-        argsPreview: clip(canonicalJson(args), ARGS_PREVIEW_CHARS),
+        argsPreview: clip(canonicalJson(redactSecrets(args)), ARGS_PREVIEW_CHARS),
         requester,
         approvers: tool.policy.approvers,
         allowSelfApproval: tool.policy.allowSelfApproval,
@@ -187,10 +191,10 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
         return { outcome: 'expired', content: expiredMessage(tool.name, tool.policy.approvalTimeoutMs), truncated: false, attempts: 0 };
       }
     }
-    return executeToolCall(tool, args, { roundId, toolCallId: call.id, step });
+    return executeToolCall(tool, args, { roundId, toolCallId: call.id, step }, progress);
   }
 
-  async function runCall(call: LlmToolCall, callIndex: number, directory: ToolDirectory): Promise<ToolCallRecord> {
+  async function runCall(call: LlmToolCall, callIndex: number, directory: ToolDirectory, shared: SharedCalls): Promise<ToolCallRecord> {
     const record: ToolCallRecord = {
       step,
       callIndex,
@@ -218,34 +222,44 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
       const { tool, args } = resolved;
       Object.assign(record, { server: tool.server, tool: tool.name, arguments: args });
       const key = `${tool.server}\u0000${tool.name}\u0000${canonicalJson(args)}`;
-      const earlier = dedupe.get(key);
+      const earlier = isRetrySafe(tool) ? shared.get(key) : undefined;
+      const progress: ExecutionProgress = { attempts: 0, mayHaveRun: false };
       try {
         if (earlier) {
           record.reusedFrom = earlier.toolCallId;
           result = { ...(await earlier.result), attempts: 0 };
         } else {
-          const pending = gateAndExecute(tool, args, call, callIndex, record);
-          dedupe.set(key, { toolCallId: call.id, result: pending });
+          const pending = gateAndExecute(tool, args, call, callIndex, record, progress);
+          if (isRetrySafe(tool)) shared.set(key, { toolCallId: call.id, result: pending });
           result = await pending;
         }
       } catch (error) {
         if (isCancellation(error)) {
-          Object.assign(record, { outcome: 'cancelled', content: cancelledMessage(tool.name) });
+          // Cancelled while the tool was running: it may have taken effect, and the audit must say so.
+          const content = progress.mayHaveRun
+            ? outcomeUnknownMessage(tool.name, 'the round was cancelled while the call was running')
+            : cancelledMessage(tool.name);
+          Object.assign(record, { outcome: progress.mayHaveRun ? 'outcome_unknown' : 'cancelled', content, attempts: progress.attempts });
+          emitResult(record);
         }
         throw error;
       }
     }
     Object.assign(record, result);
+    emitResult(record);
+    return record;
+  }
+
+  function emitResult(record: ToolCallRecord): void {
     events.emit({
       type: 'tool_result',
-      step,
-      toolCallId: call.id,
-      name: call.name,
+      step: record.step,
+      toolCallId: record.toolCallId,
+      name: record.name,
       outcome: record.outcome,
       content: record.content,
       truncated: record.truncated,
     });
-    return record;
   }
 
   try {
@@ -277,7 +291,8 @@ export async function queryRound(input: QueryRoundInput): Promise<QueryRoundResu
         break;
       }
       messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
-      const records = await Promise.all(reply.toolCalls.map((call, index) => runCall(call, index, directory)));
+      const shared: SharedCalls = new Map();
+      const records = await Promise.all(reply.toolCalls.map((call, index) => runCall(call, index, directory, shared)));
       for (const record of records) messages.push({ role: 'tool', toolCallId: record.toolCallId, content: record.content });
     }
     const steps = Math.min(step, maxSteps);

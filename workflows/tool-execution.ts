@@ -1,6 +1,6 @@
-// Runs one cleared tool call as activities, retrying only what the failure classification allows.
-// Retries live here rather than in the activity retry policy because a Temporal-level timeout (a lost
-// worker, a hung server) must not re-run a tool whose outcome is then unknown, unless it is retry-safe.
+// Runs one cleared tool call as activities and makes every retry decision in one place. The activity reports
+// where a call failed; a call that may have reached the server is sent again only when the tool is read-only
+// or idempotent, because running anything else twice is the harm this gate exists to prevent.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import { FailureType, type ToolCallOutcome, type ToolDescriptor, type ToolgateActivities } from './contract.ts';
 import { failedMessage, invalidCallMessage, outcomeUnknownMessage, unauthorizedMessage } from './model-messages.ts';
@@ -17,21 +17,29 @@ export interface ExecutionResult {
   attempts: number;
 }
 
+/** What the round knows about a call in flight, so a cancellation can say whether the tool may have run. */
+export interface ExecutionProgress {
+  attempts: number;
+  /** An attempt is running, or an earlier one may have reached the server. */
+  mayHaveRun: boolean;
+}
+
 type Verdict =
   | { retry: true; delayMs?: number; detail: string }
   | { retry: false; outcome: ToolCallOutcome; content: (attempts: number) => string };
 
+function maybeReceived(name: string, detail: string, retrySafe: boolean): Verdict {
+  if (retrySafe) return { retry: true, detail };
+  return { retry: false, outcome: 'outcome_unknown', content: () => outcomeUnknownMessage(name, detail) };
+}
+
 function classify(error: unknown, tool: ToolDescriptor, retrySafe: boolean): Verdict {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const name = tool.name;
-  if (cause instanceof TimeoutFailure) {
-    const detail = `no answer within the activity deadline (${cause.timeoutType})`;
-    if (retrySafe) return { retry: true, detail };
-    return { retry: false, outcome: 'outcome_unknown', content: () => outcomeUnknownMessage(name, detail) };
-  }
+  // A Temporal timeout is a lost worker or a hung call: the request may well have been sent.
+  if (cause instanceof TimeoutFailure) return maybeReceived(name, `no answer within the activity deadline (${cause.timeoutType})`, retrySafe);
   if (!(cause instanceof ApplicationFailure)) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    return { retry: false, outcome: 'failed', content: (attempts) => failedMessage(name, attempts, detail) };
+    return maybeReceived(name, cause instanceof Error ? cause.message : String(cause), retrySafe);
   }
   const detail = cause.message;
   switch (cause.type) {
@@ -39,16 +47,15 @@ function classify(error: unknown, tool: ToolDescriptor, retrySafe: boolean): Ver
       return { retry: false, outcome: 'invalid', content: () => invalidCallMessage(`${name}: ${detail}.`) };
     case FailureType.McpUnauthorized:
       return { retry: false, outcome: 'failed', content: () => unauthorizedMessage(name, detail) };
-    case FailureType.McpTimeout:
-      if (retrySafe) return { retry: true, detail };
-      return { retry: false, outcome: 'outcome_unknown', content: () => outcomeUnknownMessage(name, detail) };
-    default: {
-      if (cause.nonRetryable) {
-        return { retry: false, outcome: 'failed', content: (attempts) => failedMessage(name, attempts, detail) };
-      }
+    case FailureType.McpUnknownServer:
+      return { retry: false, outcome: 'failed', content: (attempts) => failedMessage(name, attempts, detail) };
+    case FailureType.McpNotSent: {
       const retryAfter = (cause.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
       return { retry: true, delayMs: retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS), detail };
     }
+    default:
+      // McpOutcomeUnknown, and any failure this code does not know: when in doubt, it may have run.
+      return maybeReceived(name, detail, retrySafe);
   }
 }
 
@@ -63,6 +70,7 @@ export async function executeToolCall(
   tool: ToolDescriptor,
   args: Record<string, unknown>,
   ids: { roundId: string; toolCallId: string; step: number },
+  progress: ExecutionProgress,
 ): Promise<ExecutionResult> {
   const retrySafe = isRetrySafe(tool);
   const activityOptions = {
@@ -78,20 +86,20 @@ export async function executeToolCall(
     roundId: ids.roundId,
     toolCallId: ids.toolCallId,
     timeoutMs: tool.policy.callTimeoutMs,
-    retrySafe,
   };
   const maxAttempts = Math.max(1, tool.policy.retry.maxAttempts);
   for (let attempt = 1; ; attempt++) {
+    progress.attempts = attempt;
+    const earlierMayHaveRun = progress.mayHaveRun;
+    progress.mayHaveRun = true;
     try {
       const summary = `step ${ids.step}: ${tool.server}/${tool.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
-      const result = await callTool.executeWithOptions(
-        { ...activityOptions, summary },
-        [request],
-      );
+      const result = await callTool.executeWithOptions({ ...activityOptions, summary }, [request]);
       return { outcome: result.isError ? 'tool_error' : 'succeeded', content: result.text, truncated: result.truncated, attempts: attempt };
     } catch (error) {
       if (isCancellation(error)) throw error;
       const verdict = classify(error, tool, retrySafe);
+      progress.mayHaveRun = earlierMayHaveRun || !refusedBeforeRunning(error);
       if (verdict.retry && attempt < maxAttempts) {
         await sleep(verdict.delayMs ?? backoffMs(tool, attempt), { summary: `retry ${tool.server}/${tool.name}` });
         continue;
@@ -102,4 +110,12 @@ export async function executeToolCall(
       return { outcome: verdict.outcome, content: verdict.content(attempt), truncated: false, attempts: attempt };
     }
   }
+}
+
+const NOT_RUN: ReadonlySet<string> = new Set([FailureType.McpNotSent, FailureType.McpInvalidCall, FailureType.McpUnauthorized, FailureType.McpUnknownServer]);
+
+/** Failures that prove this attempt did not run the tool. */
+function refusedBeforeRunning(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && NOT_RUN.has(cause.type ?? '');
 }

@@ -1,10 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
 import { ApiError } from '../api-error.ts';
-import { decide } from '../decisions.ts';
+import { approvalView, decide } from '../decisions.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { listPendingApprovals } from '../pending-approvals.ts';
-import { ApprovalIdParams, ApprovalListQuery, ApprovalListResponse, DecisionBody, DecisionResponse, ErrorResponse } from '../schemas.ts';
+import {
+  ApprovalIdParams,
+  ApprovalListQuery,
+  ApprovalListResponse,
+  ApprovalResponse,
+  DecisionBody,
+  DecisionResponse,
+  ErrorResponse,
+} from '../schemas.ts';
 
 export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPluginAsyncZod {
   return async (app) => {
@@ -12,13 +20,26 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
       '/v1/approvals',
       {
         schema: {
-          summary: 'Pending approvals across all rounds (one visibility call per page)',
+          summary: 'Pending approvals the caller requested or may decide (auditors and admins: all), one visibility call per page',
           tags: ['approvals'],
           querystring: ApprovalListQuery,
           response: { 200: ApprovalListResponse, 400: ErrorResponse },
         },
       },
-      async (request) => listPendingApprovals(context, request.query),
+      async (request) => listPendingApprovals(context, request.principal, request.query),
+    );
+
+    app.get(
+      '/v1/approvals/:approvalId',
+      {
+        schema: {
+          summary: 'One approval: its summary (redacted argument preview, digest, expiry), status and decision',
+          tags: ['approvals'],
+          params: ApprovalIdParams,
+          response: { 200: ApprovalResponse, 404: ErrorResponse },
+        },
+      },
+      async (request) => approvalView(context, request.params.approvalId, request.principal),
     );
 
     app.post(
@@ -27,17 +48,19 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
         schema: {
           summary: 'Approve or reject a pending tool call',
           description:
-            'Answered by the round itself (a workflow update). When no worker answers within a few seconds the decision is ' +
-            'signalled instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns.',
+            'Checked against what the round published (approver, digest, expiry) before anything reaches it, then answered by ' +
+            'the round itself (a workflow update). When no worker answers within a few seconds the decision is signalled ' +
+            'instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns.',
           tags: ['approvals'],
           params: ApprovalIdParams,
           body: DecisionBody,
-          response: { 202: DecisionResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+          response: { 202: DecisionResponse, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
         },
       },
       async (request, reply) => {
+        const { channel, ...decision } = request.body;
         try {
-          const outcome = await decide(context, request.params.approvalId, { id: request.principal, channel: 'http' }, request.body);
+          const outcome = await decide(context, request.params.approvalId, { id: request.principal, channel }, decision);
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
           return reply.code(202).send(outcome);
         } catch (error) {

@@ -3,7 +3,7 @@ import type { RoundEvent } from '../../workflows/contract.ts';
 import type { ApiContext } from '../api-context.ts';
 import { streamRoundEvents } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import { roundState } from '../rounds.ts';
+import { readableRound } from '../round-facts.ts';
 import { EventsQuery, RoundIdParams } from '../schemas.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -27,8 +27,8 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPl
         },
       },
       async (request, reply) => {
-        // Fails with 404 before the stream starts, rather than as an event.
-        await roundState(context, request.params.id);
+        // Fails with 404 before the stream starts, rather than as an event, and needs no worker to do so.
+        await readableRound(context, request.principal, request.params.id);
         const afterId = lastEventId(request.headers['last-event-id'], request.query.lastEventId);
         const abort = new AbortController();
         request.raw.on('close', () => abort.abort());

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
+import { ApiError } from '../api-error.ts';
 import type { ApiMetrics } from '../metrics.ts';
 
 const HEALTH_DEADLINE_MS = 2000;
 
-export function healthRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPluginAsyncZod {
+/** `/metrics` is public unless `publicMetrics` is false; then it needs an admin, auditor or metrics principal. */
+export function healthRoutes(context: ApiContext, metrics: ApiMetrics, publicMetrics: boolean): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/healthz', { config: { public: true }, schema: { summary: 'Liveness and Temporal connectivity', tags: ['operations'] } }, async (_request, reply) => {
       try {
@@ -15,8 +17,11 @@ export function healthRoutes(context: ApiContext, metrics: ApiMetrics): FastifyP
       }
     });
 
-    app.get('/metrics', { config: { public: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-    );
+    app.get('/metrics', { config: { public: publicMetrics }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (request, reply) => {
+      if (!publicMetrics && !context.access.mayScrapeMetrics(request.principal)) {
+        throw new ApiError(403, 'not_allowed', 'Only admin, auditor and metrics principals may read /metrics');
+      }
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
   };
 }

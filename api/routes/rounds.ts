@@ -26,21 +26,24 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
     app.get(
       '/v1/rounds/:id',
       { schema: { summary: 'State of a round: status, steps, tool calls, approvals, answer', tags: ['rounds'], params: RoundIdParams } },
-      async (request) => ({ ...(await roundState(context, request.params.id)), links: roundLinks(context.links, request.params.id) }),
+      async (request) => ({
+        ...(await roundState(context, request.principal, request.params.id)),
+        links: roundLinks(context.links, request.params.id),
+      }),
     );
 
     app.delete(
       '/v1/rounds/:id',
       {
         schema: {
-          summary: 'Cancel a round: open approvals close as cancelled, running tool calls are cancelled',
+          summary: 'Cancel a round (its requester or an admin): open approvals close as cancelled, running tool calls are cancelled',
           tags: ['rounds'],
           params: RoundIdParams,
-          response: { 202: CancelResponse, 404: ErrorResponse, 409: ErrorResponse },
+          response: { 202: CancelResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
         },
       },
       async (request, reply) => {
-        await cancelRound(context, request.params.id);
+        await cancelRound(context, request.principal, request.params.id);
         return reply.code(202).send({ roundId: request.params.id, status: 'cancelling' });
       },
     );

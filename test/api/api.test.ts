@@ -191,7 +191,9 @@ describe('HTTP API', () => {
       token = page.body.nextPageToken;
     } while (token);
     expect(seen.sort()).toEqual([...rounds].sort());
-    for (const roundId of rounds) expect((await api.request('alice', 'DELETE', `/v1/rounds/${roundId}`)).status).toBe(202);
+    for (const [index, roundId] of rounds.entries()) {
+      expect((await api.request(index < 2 ? 'carol' : 'bob', 'DELETE', `/v1/rounds/${roundId}`)).status).toBe(202);
+    }
   });
 
   it('cancels a round: open approvals close as cancelled, a second cancel is a conflict', async () => {
@@ -212,7 +214,10 @@ describe('HTTP API', () => {
     const first = await startRound('carol', 'h-turn-1 how many nodes?');
     await harness.client.workflow.getHandle(first).result();
     harness.routes['h-turn-2'] = scriptedSteps({ content: 'follow-up answered' });
-    expect((await api.request('bob', 'POST', '/v1/rounds', { query: 'h-turn-2', previousRoundId: first })).status).toBe(403);
+    expect(await api.request('bob', 'POST', '/v1/rounds', { query: 'h-turn-2', previousRoundId: first })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'round_not_found' } },
+    });
     const second = await startRound('carol', 'h-turn-2 and pods?', { previousRoundId: first });
     await harness.client.workflow.getHandle(second).result();
     const request = harness.llm.requests.find((entry) => entry.body.messages.some((message) => messageText(message).includes('h-turn-2')))!;

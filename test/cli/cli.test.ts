@@ -164,12 +164,26 @@ describe('toolgate CLI', () => {
 
     const approving = await cli(['approve', approvalId!, '--reason', 'looks fine', ...as('alice')]).exited;
     expect(approving.code, approving.stderr).toBe(0);
-    expect(approving.stdout.trim()).toBe(`${approvalId}: approved by alice (http): "looks fine"`);
+    const digest = /digest ([0-9a-f]{12})…/.exec(asking.stdout())![1]!;
+    expect(approving.stdout.trim().split('\n')).toEqual([
+      'approving k8s/delete_pod {"name":"c-flow","namespace":"dev"}',
+      expect.stringMatching(new RegExp(`^  requested by carol, digest ${digest}[0-9a-f]{52}$`)),
+      `${approvalId}: approved by alice (cli): "looks fine"`,
+    ]);
+    // The decision carried the digest of the arguments the CLI showed.
+    const roundId = approvalId!.split('.')[0]!;
+    const accepted = ((await harness.client.workflow.getHandle(roundId).fetchHistory()).events ?? []).find(
+      (event) => event.workflowExecutionUpdateAcceptedEventAttributes,
+    );
+    const payload = accepted!.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0]!;
+    const sent = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { argsDigest?: string; approver: { channel: string } };
+    expect(sent.argsDigest?.slice(0, 12)).toBe(digest);
+    expect(sent.approver.channel).toBe('cli');
 
     const asked = await asking.exited;
     expect(asked.code, asked.stderr).toBe(0);
     harness.roundIds.push(/^round (round-[\w-]+)/m.exec(asked.stdout)![1]!);
-    expect(asked.stdout).toMatch(/\[5\] approval_decided {2}\S+ approved by alice \(http\)/);
+    expect(asked.stdout).toMatch(/\[5\] approval_decided {2}\S+ approved by alice \(cli\)/);
     expect(asked.stdout).toMatch(/round_completed {2}after 2 steps\n\ndone c-flow\n$/);
     const ids = [...asked.stdout.matchAll(/^\[(\d+)\]/gm)].map((match) => Number(match[1]));
     expect(ids).toEqual(ids.map((_, index) => index + 1));
@@ -223,17 +237,17 @@ describe('toolgate CLI', () => {
     const { approvalId } = await pendingFor(roundId);
     const rejected = await cli(['reject', approvalId, '--reason', 'not today', ...as('bob')]).exited;
     expect(rejected.code, rejected.stderr).toBe(0);
-    expect(rejected.stdout.trim()).toBe(`${approvalId}: rejected by bob (http): "not today"`);
+    expect(rejected.stdout.trim().split('\n').at(-1)).toBe(`${approvalId}: rejected by bob (cli): "not today"`);
 
     const late = await cli(['approve', approvalId, ...as('alice')]).exited;
     expect(late.code).toBe(3);
     expect(late.stdout).toBe('');
-    expect(late.stderr.trim()).toBe(`toolgate: 409 approval_closed: Approval ${approvalId} is already rejected by bob (http)`);
+    expect(late.stderr.trim()).toBe(`toolgate: 409 approval_closed: Approval ${approvalId} is already rejected by bob (cli)`);
 
     await harness.client.workflow.getHandle(roundId).result();
     const shown = await cli(['rounds', 'show', roundId, ...as('carol')]).exited;
     expect(shown.stdout).toMatch(/^status {4}completed/m);
-    expect(shown.stdout).toContain(`${approvalId}  k8s/delete_pod  rejected by bob (http): "not today"`);
+    expect(shown.stdout).toContain(`${approvalId}  k8s/delete_pod  rejected by bob (cli): "not today"`);
     expect(shown.stdout).toMatch(/k8s\/delete_pod \{"namespace":"dev","name":"c-twice"\}  rejected {2}\[approval \S+\]/);
     expect(shown.stdout).toMatch(/answer:\ndone c-twice\n$/);
   });

@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../activities/slack-actions.ts';
 import { channelFor, createSlackNotifier } from '../../activities/slack-notifier.ts';
+import { AccessPolicy } from '../../api/access.ts';
 import { argumentsBlock } from '../../activities/slack-text.ts';
 import { createSlackIntegration } from '../../api/slack/slack-app.ts';
 import { parseConfig } from '../../worker/config.ts';
@@ -464,7 +465,14 @@ describe('Slack pieces', () => {
     const fake = await startFakeSlackApi();
     const logger = createLogger('test-slack');
     logger.level = 'fatal';
-    const context = { client: undefined as never, namespace: 'default', taskQueue: 'q', links: { apiUrl: '', webUiUrl: '', namespace: 'default' }, workerWaitMs: 1000 };
+    const context = {
+      client: undefined as never,
+      namespace: 'default',
+      taskQueue: 'q',
+      links: { apiUrl: '', webUiUrl: '', namespace: 'default' },
+      workerWaitMs: 1000,
+      access: new AccessPolicy({ admin: [], auditor: [], metrics: [] }),
+    };
     const slack = { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: 'xapp-test', socketMode: true, channel: 'C1', channels: {}, users: {}, apiUrl: fake.apiUrl };
     const socketMode = createSlackIntegration({ slack, context, logger });
     try {

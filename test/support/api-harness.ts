@@ -1,11 +1,12 @@
 // The real API server (in-process, real HTTP on a free port) in front of a round harness.
 import type { FastifyInstance } from 'fastify';
+import { AccessPolicy } from '../../api/access.ts';
 import { createAuthenticator } from '../../api/auth.ts';
 import { createMetrics } from '../../api/metrics.ts';
 import type { ApiContext } from '../../api/api-context.ts';
 import { buildApiServer } from '../../api/server.ts';
 import { createSlackIntegration } from '../../api/slack/slack-app.ts';
-import type { SlackConfig } from '../../worker/config.ts';
+import type { ApiRoles, SlackConfig } from '../../worker/config.ts';
 import { createLogger } from '../../worker/logger.ts';
 import type { Harness } from './round-harness.ts';
 
@@ -14,6 +15,9 @@ export const TOKENS = {
   bob: 'bob-token-0123456789ab',
   carol: 'carol-token-0123456789',
   mallory: 'mallory-token-01234567',
+  audrey: 'audrey-token-012345678',
+  adam: 'adam-token-0123456789a',
+  prom: 'prom-token-0123456789ab',
 } as const;
 export type Person = keyof typeof TOKENS;
 
@@ -26,7 +30,7 @@ export interface ApiHarness {
 
 export async function startApi(
   harness: Pick<Harness, 'client' | 'config'>,
-  options: { workerWaitMs?: number; maxQueryChars?: number; slack?: SlackConfig } = {},
+  options: { workerWaitMs?: number; maxQueryChars?: number; slack?: SlackConfig; roles?: Partial<ApiRoles>; publicMetrics?: boolean } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
   logger.level = process.env.LOG_LEVEL ?? 'fatal';
@@ -36,6 +40,7 @@ export async function startApi(
     taskQueue: harness.config.temporal.taskQueue,
     links: { apiUrl: 'http://api.test', webUiUrl: 'http://ui.test', namespace: 'default' },
     workerWaitMs: options.workerWaitMs ?? 5000,
+    access: new AccessPolicy({ admin: [], auditor: [], metrics: [], ...options.roles }),
   };
   const app = await buildApiServer({
     context,
@@ -43,6 +48,7 @@ export async function startApi(
     metrics: createMetrics(),
     logger,
     maxQueryChars: options.maxQueryChars ?? 8000,
+    publicMetrics: options.publicMetrics ?? true,
     slackRoutes: options.slack ? createSlackIntegration({ slack: options.slack, context, logger }).routes : undefined,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -8,6 +8,8 @@ const server = createTestMcpServer({
   name: process.env.MCP_SERVER_NAME || 'stdio-test',
   // Synchronous append so the record survives the process being killed mid-call.
   onCall: callLog ? (call) => appendFileSync(callLog, `${JSON.stringify(call)}\n`) : undefined,
+  // Dies mid-call: the call took effect (it is in the log) and no answer is ever sent.
+  crash: () => process.exit(3),
 });
 
 // Exit when the client closes stdin, even if a slow tool still has a timer pending.

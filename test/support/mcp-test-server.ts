@@ -31,9 +31,14 @@ function numberedLines(chars: number): string {
   return lines.join('').slice(0, chars);
 }
 
+/** `fault` of write_record / read_record: what the HTTP server does after the call took effect. */
+export const Fault = z.enum(['none', 'reset', '502']);
+
 export function createTestMcpServer(options: {
   name: string;
   onCall?: (call: RecordedToolCall) => void;
+  /** What the `crash` tool does after recording its call (the stdio server exits). */
+  crash?: () => void;
 }): McpServer {
   const server = new McpServer({ name: options.name, version: '1.0.0' });
 
@@ -155,7 +160,61 @@ export function createTestMcpServer(options: {
     },
   );
 
+  // Writes and reads that take effect (are recorded) before the HTTP server breaks the exchange as `fault` says.
+  for (const [tool, readOnly] of [['write_record', false], ['read_record', true]] as const) {
+    server.registerTool(
+      tool,
+      {
+        description: `Records a ${readOnly ? 'read' : 'write'}; fault makes the HTTP test server fail after it took effect`,
+        inputSchema: { key: z.string(), fault: Fault.optional() },
+        annotations: { readOnlyHint: readOnly, idempotentHint: false },
+      },
+      async (args, extra) => {
+        record(tool, args, extra._meta);
+        return text(`${tool} ${args.key}`);
+      },
+    );
+  }
+
+  server.registerTool(
+    'strict_echo',
+    {
+      description: 'Echoes; the HTTP test server answers message "reject" with a JSON-RPC invalid-params error',
+      inputSchema: { message: z.string() },
+      annotations: { readOnlyHint: true },
+    },
+    async (args, extra) => {
+      record('strict_echo', args, extra._meta);
+      return text(`echo: ${args.message}`);
+    },
+  );
+
+  server.registerTool(
+    'crash',
+    {
+      description: 'Takes effect, then the server process dies before it answers',
+      inputSchema: { key: z.string() },
+      annotations: { readOnlyHint: false, idempotentHint: false },
+    },
+    async (args, extra) => {
+      record('crash', args, extra._meta);
+      options.crash?.();
+      return text(`crash ${args.key} survived`);
+    },
+  );
+
   return server;
+}
+
+interface ToolCallMessage {
+  id: string | number;
+  params: { name: string; arguments?: Record<string, unknown>; _meta?: Record<string, unknown> };
+}
+
+function asToolCall(body: unknown): ToolCallMessage | undefined {
+  const message = body as { method?: unknown; id?: unknown; params?: { name?: unknown } } | null;
+  if (message?.method !== 'tools/call' || typeof message.params?.name !== 'string') return undefined;
+  return message as ToolCallMessage;
 }
 
 export interface HttpMcpServer {
@@ -199,6 +258,7 @@ export async function startHttpMcpServer(options: {
       } catch {
         return jsonRpcError(res, 400, -32700, 'Parse error');
       }
+      if (existing && injectFault(body, req, res)) return;
       if (existing) return existing.handleRequest(req, res, body);
       if (!sessionId && isInitializeRequest(body)) {
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
@@ -221,6 +281,26 @@ export async function startHttpMcpServer(options: {
     }
     if (sessionId) return jsonRpcError(res, 404, -32001, 'Session not found');
     return jsonRpcError(res, 400, -32000, 'Bad Request: No valid session ID provided');
+  }
+
+  /** Faults on the wire, after the call took effect (recorded) or instead of a result (a JSON-RPC error). */
+  function injectFault(body: unknown, req: IncomingMessage, res: ServerResponse): boolean {
+    const call = asToolCall(body);
+    if (!call) return false;
+    const args = call.params.arguments ?? {};
+    const fault = Fault.safeParse(args.fault).data;
+    if ((call.params.name === 'write_record' || call.params.name === 'read_record') && (fault === 'reset' || fault === '502')) {
+      calls.push({ server: options.name, tool: call.params.name, arguments: args, ...(call.params._meta ? { meta: call.params._meta } : {}), receivedAt: Date.now() });
+      if (fault === 'reset') req.socket.destroy();
+      else res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway: the upstream answered too late');
+      return true;
+    }
+    if (call.params.name === 'strict_echo' && args.message === 'reject') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32602, message: 'Invalid params: message "reject" is not allowed' } }));
+      return true;
+    }
+    return false;
   }
 
   const server = createServer((req, res) => {

@@ -144,12 +144,22 @@ describe('MCP test server over Streamable HTTP', () => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
     expect(Object.keys(byName).sort()).toEqual(
-      ['add', 'big_output', 'delete_pod', 'echo', 'fail', 'scale_deployment', 'slow', 'slow_read'],
+      ['add', 'big_output', 'crash', 'delete_pod', 'echo', 'fail', 'read_record', 'scale_deployment', 'slow', 'slow_read', 'strict_echo', 'write_record'],
     );
     expect(byName.echo!.annotations).toEqual({ readOnlyHint: true });
     expect(byName.delete_pod!.annotations).toEqual({ destructiveHint: true, readOnlyHint: false });
     expect(byName.scale_deployment!.annotations).toEqual({ idempotentHint: true, destructiveHint: false });
     expect(byName.echo!.inputSchema).toMatchObject({ type: 'object', required: ['message'] });
+  });
+
+  it('takes effect, then breaks the exchange: a reset, a 502, or a real JSON-RPC invalid-params error', async () => {
+    const before = mcp.calls.length;
+    await expect(client.callTool({ name: 'write_record', arguments: { key: 'k-reset', fault: 'reset' } })).rejects.toThrow(/fetch failed/);
+    await expect(client.callTool({ name: 'write_record', arguments: { key: 'k-502', fault: '502' } })).rejects.toMatchObject({ code: 502 });
+    expect(mcp.calls.slice(before).map((call) => call.arguments.key)).toEqual(['k-reset', 'k-502']);
+    const refused = await client.callTool({ name: 'strict_echo', arguments: { message: 'reject' } }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: -32602 });
+    expect(await client.callTool({ name: 'write_record', arguments: { key: 'k-ok' } })).toMatchObject({ content: [{ text: 'write_record k-ok' }] });
   });
 
   it('calls echo and records the call with its _meta', async () => {

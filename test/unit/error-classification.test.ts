@@ -4,40 +4,47 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { APIConnectionError, APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { classifyLlmError } from '../../activities/llm-errors.ts';
-import { HttpStatusError, classifyMcpError } from '../../activities/mcp-errors.ts';
+import { HttpStatusError, classifyCallError, classifyConnectError } from '../../activities/mcp-errors.ts';
 import { parseRetryAfter } from '../../activities/retry-after.ts';
 import { FailureType } from '../../workflows/contract.ts';
 
-const unsafe = { retrySafe: false, timeoutMs: 1000 };
-const safe = { retrySafe: true, timeoutMs: 1000 };
 const shape = (failure: ApplicationFailure) => ({ type: failure.type, nonRetryable: failure.nonRetryable });
+const kind = (error: unknown) => classifyCallError(error, 1000).type;
+const networkError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
 
-describe('MCP error classification', () => {
-  it('never retries invalid calls or authorization failures', () => {
-    expect(shape(classifyMcpError(new McpError(ErrorCode.InvalidParams, 'bad'), safe))).toEqual({ type: FailureType.McpInvalidCall, nonRetryable: true });
-    expect(shape(classifyMcpError(new McpError(ErrorCode.MethodNotFound, 'no'), safe))).toEqual({ type: FailureType.McpInvalidCall, nonRetryable: true });
-    expect(shape(classifyMcpError(new StreamableHTTPError(403, 'forbidden'), safe))).toEqual({ type: FailureType.McpUnauthorized, nonRetryable: true });
-    expect(shape(classifyMcpError(new StreamableHTTPError(401, 'who'), safe))).toEqual({ type: FailureType.McpUnauthorized, nonRetryable: true });
+describe('MCP error classification: where did the call fail?', () => {
+  it('refused by the server without running: invalid calls and authorization failures', () => {
+    expect(kind(new McpError(ErrorCode.InvalidParams, 'bad'))).toBe(FailureType.McpInvalidCall);
+    expect(kind(new McpError(ErrorCode.MethodNotFound, 'no'))).toBe(FailureType.McpInvalidCall);
+    expect(kind(new StreamableHTTPError(400, 'bad request'))).toBe(FailureType.McpInvalidCall);
+    expect(kind(new StreamableHTTPError(403, 'forbidden'))).toBe(FailureType.McpUnauthorized);
+    expect(kind(new StreamableHTTPError(401, 'who'))).toBe(FailureType.McpUnauthorized);
   });
 
-  it('retries a timeout only for retry-safe tools', () => {
-    const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out');
-    expect(shape(classifyMcpError(timeout, unsafe))).toEqual({ type: FailureType.McpTimeout, nonRetryable: true });
-    expect(shape(classifyMcpError(timeout, safe))).toEqual({ type: FailureType.McpTimeout, nonRetryable: false });
-  });
-
-  it('retries unavailability and keeps Retry-After', () => {
-    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
-    expect(shape(classifyMcpError(refused, unsafe))).toEqual({ type: FailureType.McpUnavailable, nonRetryable: false });
-    expect(shape(classifyMcpError(new StreamableHTTPError(502, 'bad gateway'), unsafe))).toEqual({ type: FailureType.McpUnavailable, nonRetryable: false });
-    const limited = classifyMcpError(new HttpStatusError(429, 2000, ''), unsafe);
-    expect(shape(limited)).toEqual({ type: FailureType.McpUnavailable, nonRetryable: false });
+  it('provably not sent: refused, DNS, TLS, 429/503 (keeping Retry-After), a lost session', () => {
+    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER']) {
+      expect(kind(networkError(code)), code).toBe(FailureType.McpNotSent);
+    }
+    const limited = classifyCallError(new HttpStatusError(429, 2000, ''), 1000);
+    expect(shape(limited)).toEqual({ type: FailureType.McpNotSent, nonRetryable: false });
     expect(limited.details).toEqual([{ retryAfterMs: 2000 }]);
+    expect(kind(new HttpStatusError(503, undefined, ''))).toBe(FailureType.McpNotSent);
+    expect(kind(new StreamableHTTPError(404, 'session not found'))).toBe(FailureType.McpNotSent);
   });
 
-  it('retries unknown failures only where repeating is harmless', () => {
-    expect(classifyMcpError(new Error('weird'), unsafe).nonRetryable).toBe(true);
-    expect(classifyMcpError(new Error('weird'), safe).nonRetryable).toBe(false);
+  it('may have been received: reset, socket closed, timeouts, 408/500/502/504, closed connection, -32603, anything unknown', () => {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET']) expect(kind(networkError(code)), code).toBe(FailureType.McpOutcomeUnknown);
+    for (const status of [408, 500, 502, 504]) expect(kind(new StreamableHTTPError(status, 'x')), String(status)).toBe(FailureType.McpOutcomeUnknown);
+    expect(kind(new McpError(ErrorCode.RequestTimeout, 'Request timed out'))).toBe(FailureType.McpOutcomeUnknown);
+    expect(kind(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'))).toBe(FailureType.McpOutcomeUnknown);
+    expect(kind(new McpError(ErrorCode.InternalError, 'boom'))).toBe(FailureType.McpOutcomeUnknown);
+    expect(kind(new Error('weird'))).toBe(FailureType.McpOutcomeUnknown);
+  });
+
+  it('classifies any failure to connect as not sent, except authorization', () => {
+    expect(classifyConnectError(new Error('protocol version mismatch')).type).toBe(FailureType.McpNotSent);
+    expect(classifyConnectError(networkError('ECONNRESET')).type).toBe(FailureType.McpNotSent);
+    expect(classifyConnectError(new StreamableHTTPError(401, 'who')).type).toBe(FailureType.McpUnauthorized);
   });
 });
 

@@ -36,7 +36,25 @@ describe('requiresApproval', () => {
     expect(requiresApproval(gated, { namespace: 'production' })).toBe(false);
     expect(requiresApproval(gated, { namespace: 'dev' })).toBe(false);
     expect(requiresApproval(gated, {})).toBe(false);
-    expect(requiresApproval(gated, { namespace: { nested: 'prod-x' } })).toBe(false);
+  });
+
+  it('fails closed: nested values, arrays, any key case, and shapes a rule cannot read all count', () => {
+    const rule = (argument: string, extra: Record<string, unknown> = {}) =>
+      tool({}, { approval: 'never', argumentRules: [{ argument, matches: 'prod-*', ...extra }] });
+    expect(requiresApproval(rule('namespace'), { namespace: ['dev', 'prod-eu'] })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: ['dev', 'test'] })).toBe(false);
+    expect(requiresApproval(rule('namespace'), { Namespace: 'prod-eu' })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: { nested: 'prod-x' } })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: [{ name: 'dev' }] })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: null })).toBe(false);
+    expect(requiresApproval(rule('target.namespace'), { target: { namespace: 'prod-eu' } })).toBe(true);
+    expect(requiresApproval(rule('target.namespace'), { target: { namespace: 'dev' } })).toBe(false);
+    expect(requiresApproval(rule('targets.namespace'), { targets: [{ namespace: 'dev' }, { NAMESPACE: 'prod-1' }] })).toBe(true);
+    expect(requiresApproval(rule('target.namespace'), { target: 'prod-eu/x' })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: 'PROD-eu' })).toBe(false);
+    expect(requiresApproval(rule('namespace', { ignoreCase: true }), { namespace: 'PROD-eu' })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: Array.from({ length: 2000 }, () => 'dev') })).toBe(true);
+    expect(requiresApproval(rule('namespace'), { namespace: 'prod-\nline' })).toBe(true);
   });
 
   it('treats glob metacharacters other than * and ? literally', () => {

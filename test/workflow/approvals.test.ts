@@ -1,6 +1,7 @@
 // The approval gate on a real dev server and worker, with a real MCP server recording what it receives.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FailureType,
@@ -13,11 +14,12 @@ import {
   type ApprovalSummary,
 } from '../../workflows/contract.ts';
 import { argsDigest } from '../../workflows/canonical-json.ts';
-import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
+import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
 
 const alice = { id: 'alice', channel: 'http' } as const;
+const EventType = temporal.api.enums.v1.EventType;
 
 describe('approvals', () => {
   let harness: Harness;
@@ -254,6 +256,67 @@ describe('approvals', () => {
     expect(state.status).toBe('cancelled');
     expect(state.approvals[0]!.status).toBe('cancelled');
     expect(callsOf('delete_pod', 'a-cancel')).toHaveLength(0);
+  });
+
+  /** True when the signal and the timer both landed while no worker ran, so one workflow task saw both. */
+  async function signalAndTimerInOneTask(handle: RoundHandle): Promise<boolean> {
+    const types = ((await handle.fetchHistory()).events ?? []).map((event) => event.eventType);
+    const signal = types.indexOf(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    const timer = types.indexOf(EventType.EVENT_TYPE_TIMER_FIRED);
+    const between = types.slice(Math.min(signal, timer), Math.max(signal, timer));
+    return signal >= 0 && timer >= 0 && !between.includes(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  }
+
+  it('applies a decision made before expiry that reaches the round in the same task as the timer', async () => {
+    harness.routes['a-race-early'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 11 } }] }, { content: 'ran' });
+    const handle = await harness.start({ query: 'a-race-early' });
+    const [approval] = await waitForPendingApprovals(handle);
+    await harness.stopWorker();
+    try {
+      // Queued while no worker runs, as the API does when no worker answers; the timer fires before one returns.
+      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice, receivedAt: new Date().toISOString() });
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(approval!.expiresAt) - Date.now() + 1000));
+    } finally {
+      await harness.startWorker();
+    }
+    const round = await handle.result();
+    expect(await signalAndTimerInOneTask(handle)).toBe(true);
+    expect(round.approvals[0]).toMatchObject({ status: 'approved', decision: { decision: 'approve', approver: alice }, ignored: [] });
+    expect(Date.parse(round.approvals[0]!.decision!.decidedAt)).toBeLessThan(Date.parse(approval!.expiresAt));
+    expect(round.toolCalls[0]).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect(mcp.calls.filter((call) => call.tool === 'slow' && call.arguments.ms === 11)).toHaveLength(1);
+  });
+
+  it('refuses a decision made after expiry even when the round has not yet seen its timer fire', async () => {
+    harness.routes['a-race-late'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 12 } }] }, { content: 'gave up' });
+    const handle = await harness.start({ query: 'a-race-late' });
+    const [approval] = await waitForPendingApprovals(handle);
+    await harness.stopWorker();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(approval!.expiresAt) - Date.now() + 1000));
+      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+    } finally {
+      await harness.startWorker();
+    }
+    const round = await handle.result();
+    expect(await signalAndTimerInOneTask(handle)).toBe(true);
+    const record = round.approvals[0]!;
+    expect(record).toMatchObject({ status: 'expired', closedAt: approval!.expiresAt });
+    expect(record.decision).toBeUndefined();
+    expect(record.ignored.map((entry) => entry.why)).toEqual([expect.stringContaining('expired at')]);
+    expect(round.toolCalls[0]!.outcome).toBe('expired');
+    expect(mcp.calls.filter((call) => call.tool === 'slow' && call.arguments.ms === 12)).toHaveLength(0);
+  });
+
+  it('refuses a malformed decision as invalid, not as an unknown approval', async () => {
+    harness.routes['a-malformed'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'a-malformed' } }] }, { content: 'ok' });
+    const handle = await harness.start({ query: 'a-malformed' });
+    const [approval] = await waitForPendingApprovals(handle);
+    const refusal = await handle
+      .executeUpdate(decideUpdate, { args: [{ approvalId: approval!.approvalId, decision: 'approve', approver: { id: 'alice', channel: 'fax' } as never }] })
+      .catch((error: unknown) => error);
+    expect(((refusal as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(FailureType.InvalidDecision);
+    await handle.cancel();
   });
 
   it('replays every round of this file without non-determinism', async () => {

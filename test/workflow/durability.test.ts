@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../../scripts/dev-server.ts';
@@ -18,6 +19,7 @@ import { routeByMarker, scriptedSteps, startScriptedLlmServer, type LlmScript, t
 import { spawnWorker, writeConfig } from '../support/service-process.ts';
 
 const alice = { id: 'alice', channel: 'cli' } as const;
+const EventType = temporal.api.enums.v1.EventType;
 
 describe('durability', () => {
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-durability-'));
@@ -25,11 +27,11 @@ describe('durability', () => {
   let llm: ScriptedLlmServer;
   let mcp: HttpMcpServer;
 
-  const rawConfig = (address: string, taskQueue: string) => ({
+  const rawConfig = (address: string, taskQueue: string, server: Record<string, unknown> = {}) => ({
     temporal: { address, taskQueue },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
     approvals: { approvers: ['alice'], timeout: '10m' },
-    servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { approvalTimeout: '3s' } } }],
+    servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { approvalTimeout: '3s' } }, ...server }],
   });
   const deletes = (marker: string) => mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === marker);
 
@@ -49,10 +51,10 @@ describe('durability', () => {
   }
 
   /** A worker process on its own task queue, and a round `marker` started on it. */
-  async function roundOnWorkerProcess(marker: string) {
+  async function roundOnWorkerProcess(marker: string, server: Record<string, unknown> = {}) {
     const address = inject('temporalAddress');
     const taskQueue = `toolgate-${marker}-${randomUUID()}`;
-    const configPath = writeConfig(join(folder, `${marker}.yaml`), rawConfig(address, taskQueue));
+    const configPath = writeConfig(join(folder, `${marker}.yaml`), rawConfig(address, taskQueue, server));
     const { connection, client } = await clientFor(address);
     const worker = await spawnWorker(configPath);
     const handle = await client.workflow.start<typeof queryRound>('queryRound', {
@@ -101,15 +103,42 @@ describe('durability', () => {
   it('expires an approval whose timer fires while no worker runs', async () => {
     routes['d-expire'] = scriptedSteps({ toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'd-expire', replicas: 0 } }] }, { content: 'noted' });
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-expire');
-    await waitForPendingApprovals(handle);
+    const [approval] = await waitForPendingApprovals(handle);
     await first.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 4000));
+    const restartedAt = Date.now();
     const second = await restartWorker();
     try {
       const result = await handle.result();
-      expect(result.approvals[0]!.status).toBe('expired');
+      expect(result.approvals[0]).toMatchObject({ status: 'expired', closedAt: approval!.expiresAt });
+      expect(result.approvals[0]!.decision).toBeUndefined();
       expect(result.toolCalls[0]!.outcome).toBe('expired');
       expect(mcp.calls.filter((call) => call.arguments.name === 'd-expire')).toHaveLength(0);
+      // The server fired the timer at the approval's expiry, while no worker ran, not when the worker came back.
+      const fired = ((await handle.fetchHistory()).events ?? []).find((event) => event.eventType === EventType.EVENT_TYPE_TIMER_FIRED);
+      const firedAt = Number(fired!.eventTime!.seconds) * 1000 + Math.floor((fired!.eventTime!.nanos ?? 0) / 1e6);
+      expect(firedAt).toBeLessThan(restartedAt);
+      expect(Math.abs(firedAt - Date.parse(approval!.expiresAt))).toBeLessThan(1500);
+    } finally {
+      await second.kill('SIGTERM');
+      await connection.close();
+    }
+  });
+
+  it('reports a call lost with a worker SIGKILLed mid-call as outcome unknown, and never runs it again', async () => {
+    routes['d-midcall'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 4321 } }] }, { content: 'told' });
+    const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-midcall', { approval: 'never' });
+    const hits = () => mcp.calls.filter((call) => call.tool === 'slow' && call.arguments.ms === 4321).length;
+    await expect.poll(hits, { timeout: 20_000 }).toBe(1);
+    await first.kill('SIGKILL');
+    const second = await restartWorker();
+    try {
+      const result = await handle.result();
+      expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
+      expect(result.toolCalls[0]!.content).toContain('its outcome is unknown');
+      expect(hits()).toBe(1);
+      const told = llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-midcall'))[1];
+      expect(JSON.stringify(told!.body.messages)).toContain('its outcome is unknown');
     } finally {
       await second.kill('SIGTERM');
       await connection.close();

@@ -1,10 +1,13 @@
 // Failure classification end to end: what is retried, how often, and what the model is told.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsQuery, stateQuery } from '../../workflows/contract.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
-import { messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
+import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
 
 describe('tool and LLM failures', () => {
   let harness: Harness;
@@ -15,6 +18,9 @@ describe('tool and LLM failures', () => {
   let flakyFailuresLeft = 0;
   const flakyHits: number[] = [];
   const retry = { maxAttempts: 3, initialDelay: '100ms', maxDelay: '500ms' };
+  const stdioLog = join(mkdtempSync(join(tmpdir(), 'toolgate-errors-')), 'calls.jsonl');
+  const stdioCalls = (key: string) =>
+    existsSync(stdioLog) ? readFileSync(stdioLog, 'utf8').split('\n').filter((line) => line.includes(key)) : [];
 
   beforeAll(async () => {
     k8s = await startHttpMcpServer({ name: 'k8s' });
@@ -33,6 +39,16 @@ describe('tool and LLM failures', () => {
         { name: 'k8s', transport: 'http', url: k8s.url, trusted: true, approval: 'never', timeout: '1s', retry },
         { name: 'flaky', transport: 'http', url: flaky.url, trusted: true, approval: 'never', retry },
         { name: 'gone', transport: 'http', url: gone.url, trusted: true, approval: 'never', retry },
+        {
+          name: 'box',
+          transport: 'stdio',
+          command: process.execPath,
+          args: ['test/support/mcp-stdio-server.ts'],
+          env: { MCP_SERVER_NAME: 'box', MCP_CALL_LOG: stdioLog },
+          trusted: true,
+          approval: 'never',
+          retry,
+        },
       ],
     });
   });
@@ -51,11 +67,68 @@ describe('tool and LLM failures', () => {
     expect(calls(k8s, 'fail')).toHaveLength(1);
   });
 
-  it('does not retry a call with invalid parameters', async () => {
-    harness.routes['e-params'] = scriptedSteps({ toolCalls: [{ name: 'k8s__add', arguments: { a: 'e-params', b: 1 } }] }, { content: 'ok' });
+  it('does not retry a call the server refuses with a JSON-RPC invalid-params error', async () => {
+    harness.routes['e-params'] = scriptedSteps({ toolCalls: [{ name: 'k8s__strict_echo', arguments: { message: 'reject' } }] }, { content: 'ok' });
     const result = await (await harness.start({ query: 'e-params' })).result();
+    expect(result.toolCalls[0]).toMatchObject({ outcome: 'invalid', attempts: 1 });
+    expect(result.toolCalls[0]!.content).toMatch(/^Invalid tool call: strict_echo: MCP error -32602: Invalid params: message "reject" is not allowed\. Do not retry/);
+  });
+
+  it("gives an SDK server's invalid-params result (isError) to the model after one attempt", async () => {
+    harness.routes['e-sdkparams'] = scriptedSteps({ toolCalls: [{ name: 'k8s__add', arguments: { a: 'e-sdkparams', b: 1 } }] }, { content: 'ok' });
+    const result = await (await harness.start({ query: 'e-sdkparams' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'tool_error', attempts: 1 });
     expect(result.toolCalls[0]!.content).toContain('-32602');
+  });
+
+  const recorded = (tool: string, key: string) => calls(k8s, tool).filter((call) => call.arguments.key === key);
+  const toldUnknown = (marker: string) => {
+    const second = harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes(marker))[1];
+    return messageText(lastToolMessages(second!)[0]);
+  };
+
+  it('runs a write whose connection broke after it took effect once, and says its outcome is unknown', async () => {
+    harness.routes['e-reset'] = scriptedSteps({ toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'e-reset', fault: 'reset' } }] }, { content: 'ok' });
+    const result = await (await harness.start({ query: 'e-reset' })).result();
+    expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
+    expect(recorded('write_record', 'e-reset')).toHaveLength(1);
+    expect(toldUnknown('e-reset')).toMatch(/may or may not have taken effect .*its outcome is unknown.*check whether it took effect/);
+  });
+
+  it('runs a write answered 502 after it took effect once, and says its outcome is unknown', async () => {
+    harness.routes['e-502'] = scriptedSteps({ toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'e-502', fault: '502' } }] }, { content: 'ok' });
+    const result = await (await harness.start({ query: 'e-502' })).result();
+    expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
+    expect(recorded('write_record', 'e-502')).toHaveLength(1);
+    expect(toldUnknown('e-502')).toContain('its outcome is unknown');
+  });
+
+  it('retries a read whose connection broke, since reading twice is harmless', async () => {
+    harness.routes['e-readreset'] = scriptedSteps({ toolCalls: [{ name: 'k8s__read_record', arguments: { key: 'e-readreset', fault: 'reset' } }] }, { content: 'ok' });
+    const result = await (await harness.start({ query: 'e-readreset' })).result();
+    expect(result.toolCalls[0]).toMatchObject({ outcome: 'failed', attempts: 3 });
+    expect(recorded('read_record', 'e-readreset')).toHaveLength(3);
+  });
+
+  it('runs a write on a stdio server that dies mid-call once, and says its outcome is unknown', async () => {
+    harness.routes['e-crash'] = scriptedSteps({ toolCalls: [{ name: 'box__crash', arguments: { key: 'e-crash' } }] }, { content: 'ok' });
+    const result = await (await harness.start({ query: 'e-crash' })).result();
+    expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
+    expect(stdioCalls('e-crash')).toHaveLength(1);
+    expect(toldUnknown('e-crash')).toContain('its outcome is unknown');
+  });
+
+  it('reports a call cancelled while it runs as outcome unknown, not as never run', async () => {
+    harness.routes['e-cancel'] = scriptedSteps({ toolCalls: [{ name: 'k8s__slow', arguments: { ms: 900 } }] }, { content: 'ok' });
+    const handle = await harness.start({ query: 'e-cancel' });
+    await expect.poll(() => calls(k8s, 'slow').filter((call) => call.arguments.ms === 900).length, { timeout: 10_000 }).toBe(1);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    const state = await handle.query(stateQuery);
+    expect(state.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
+    expect(state.toolCalls[0]!.content).toContain('cancelled while the call was running');
+    const events = await handle.query(eventsQuery, 0);
+    expect(events.events.find((event) => event.type === 'tool_result')).toMatchObject({ outcome: 'outcome_unknown' });
   });
 
   it('tries a non-idempotent tool that timed out exactly once and says the outcome is unknown', async () => {
@@ -63,7 +136,7 @@ describe('tool and LLM failures', () => {
     const result = await (await harness.start({ query: 'e-timeout' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
     expect(result.toolCalls[0]!.content).toContain('outcome is unknown');
-    expect(calls(k8s, 'slow')).toHaveLength(1);
+    expect(calls(k8s, 'slow').filter((call) => call.arguments.ms === 3000)).toHaveLength(1);
   });
 
   it('retries a read-only tool that timed out, then reports the failure', async () => {
@@ -122,12 +195,13 @@ describe('tool and LLM failures', () => {
   });
 
   it('retries an LLM 429 honouring Retry-After, then completes', async () => {
-    harness.routes['e-llm429'] = scriptedSteps({ status: 429, headers: { 'retry-after': '1' } }, { content: 'after the rate limit' });
+    // 3 s is three times the first backoff of the LLM retry policy (1 s): only Retry-After explains the wait.
+    harness.routes['e-llm429'] = scriptedSteps({ status: 429, headers: { 'retry-after': '3' } }, { content: 'after the rate limit' });
     const result = await (await harness.start({ query: 'e-llm429' })).result();
     expect(result.answer).toBe('after the rate limit');
     const requests = harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes('e-llm429'));
     expect(requests).toHaveLength(2);
-    expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(2900);
   });
 
   it('fails the round with a clear error when the LLM answers 400', async () => {

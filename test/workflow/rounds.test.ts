@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StatusAttribute } from '../../workflows/contract.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
+import { StatusAttribute, decideSignal } from '../../workflows/contract.ts';
+import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
 
@@ -126,17 +126,32 @@ describe('query rounds', () => {
     expect(http.calls.length + stdioCalls().length).toBe(before);
   });
 
-  it('reuses the result of an identical call made earlier in the round', async () => {
-    harness.routes['m-dup'] = scriptedSteps(
-      { toolCalls: [{ name: 'local__echo', arguments: { message: 'm-dup once' } }] },
-      { toolCalls: [{ name: 'local__echo', arguments: { message: 'm-dup once' } }] },
-      { content: 'done' },
-    );
+  it('shares identical read-only calls of one reply, and runs a repeat in a later step again', async () => {
+    const echo = { name: 'local__echo', arguments: { message: 'm-dup once' } };
+    harness.routes['m-dup'] = scriptedSteps({ toolCalls: [echo, echo] }, { toolCalls: [echo] }, { content: 'done' });
     const result = await (await harness.start({ query: 'm-dup' })).result();
-    expect(result.toolCalls).toHaveLength(2);
+    expect(result.toolCalls).toHaveLength(3);
     expect(result.toolCalls[1]!.reusedFrom).toBe(result.toolCalls[0]!.toolCallId);
     expect(result.toolCalls[1]!.content).toBe('echo: m-dup once');
-    expect(stdioCalls().filter((call) => call.arguments.message === 'm-dup once')).toHaveLength(1);
+    expect(result.toolCalls[2]!.reusedFrom).toBeUndefined();
+    expect(result.toolCalls[2]).toMatchObject({ outcome: 'succeeded', attempts: 1 });
+    expect(stdioCalls().filter((call) => call.arguments.message === 'm-dup once')).toHaveLength(2);
+  });
+
+  it('runs identical writes of one reply separately, each behind its own approval', async () => {
+    const write = { name: 'web__write_record', arguments: { key: 'm-dup-write' } };
+    harness.routes['m-dup-write'] = scriptedSteps({ toolCalls: [write, write] }, { content: 'done' });
+    const handle = await harness.start({ query: 'm-dup-write' });
+    const pending = await waitForPendingApprovals(handle, 2);
+    for (const approval of pending) {
+      await handle.signal(decideSignal, { approvalId: approval.approvalId, decision: 'approve', approver: { id: 'alice', channel: 'cli' } });
+    }
+    const result = await handle.result();
+    expect(result.toolCalls.map((call) => [call.outcome, call.reusedFrom])).toEqual([
+      ['succeeded', undefined],
+      ['succeeded', undefined],
+    ]);
+    expect(http.calls.filter((call) => call.arguments.key === 'm-dup-write')).toHaveLength(2);
   });
 
   it('truncates large tool output to the budget with a marker', async () => {

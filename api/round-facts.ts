@@ -1,0 +1,48 @@
+// A round as Temporal describes it, without a worker: whether it exists and runs, who asked, who may decide,
+// and its pending approvals (search attributes and memo, read from the execution's own state).
+import {
+  ApproversAttribute,
+  RequesterAttribute,
+  type ApprovalSummary,
+} from '../workflows/contract.ts';
+import type { RoundOwnership } from './access.ts';
+import { ApiError } from './api-error.ts';
+import type { ApiContext } from './api-context.ts';
+import { isNotFound } from './temporal-errors.ts';
+
+export interface RoundFacts extends RoundOwnership {
+  roundId: string;
+  /** Temporal's execution status, lower case: running, completed, failed, canceled, terminated, ... */
+  executionStatus: string;
+  pending: ApprovalSummary[];
+}
+
+/** undefined when no such round exists. */
+export async function describeRound(context: ApiContext, roundId: string): Promise<RoundFacts | undefined> {
+  const handle = context.client.workflow.getHandle(roundId);
+  try {
+    const description = await handle.describe();
+    const executionStatus = description.status.name.toLowerCase();
+    return {
+      roundId,
+      executionStatus,
+      requester: description.typedSearchAttributes.get(RequesterAttribute),
+      approvers: description.typedSearchAttributes.get(ApproversAttribute) ?? [],
+      pending: executionStatus === 'running' ? ((description.memo?.pendingApprovals ?? []) as ApprovalSummary[]) : [],
+    };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+export function roundNotFound(roundId: string): ApiError {
+  return new ApiError(404, 'round_not_found', `Round ${roundId} not found`);
+}
+
+/** The round's facts when `principal` may read it; otherwise 404, so nobody learns that it exists. */
+export async function readableRound(context: ApiContext, principal: string, roundId: string): Promise<RoundFacts> {
+  const facts = await describeRound(context, roundId);
+  if (!facts || !context.access.mayRead(principal, facts)) throw roundNotFound(roundId);
+  return facts;
+}
