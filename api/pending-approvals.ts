@@ -5,7 +5,7 @@ import { ApproversAttribute, RequesterAttribute, StatusAttribute, type ApprovalS
 import { mayDecide } from '../workflows/policy.ts';
 import { ApiError } from './api-error.ts';
 import type { ApiContext } from './api-context.ts';
-import { isInvalidArgument } from './temporal-errors.ts';
+import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
 
 export interface PendingApprovalPage {
   approvals: ApprovalSummary[];
@@ -19,6 +19,26 @@ export interface ApprovalFilter {
   mine?: 'requested' | 'decide';
   pageSize: number;
   pageToken?: string;
+}
+
+function invalidPageToken(): ApiError {
+  return new ApiError(400, 'invalid_page_token', 'pageToken is not a token this API returned');
+}
+
+/**
+ * Page tokens are Temporal's visibility tokens (JSON), base64url-encoded. Anything else is refused here: the
+ * server answers a malformed token with an internal error after many seconds, not with a clear refusal.
+ */
+function decodePageToken(token: string): Buffer {
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length === 0 || bytes.toString('base64url') !== token) throw invalidPageToken();
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return bytes;
+  } catch {
+    // not JSON: refused below
+  }
+  throw invalidPageToken();
 }
 
 function quoted(value: string): string {
@@ -45,17 +65,12 @@ export async function listPendingApprovals(context: ApiContext, principal: strin
   const conditions = ['ExecutionStatus = "Running"', `${StatusAttribute.name} = "waiting_approval"`];
   if (condition) conditions.push(condition);
   if (filter.requester) conditions.push(`${RequesterAttribute.name} = ${quoted(filter.requester)}`);
-  let nextPageToken: Buffer | undefined;
-  if (filter.pageToken) {
-    nextPageToken = Buffer.from(filter.pageToken, 'base64url');
-    if (nextPageToken.length === 0 || nextPageToken.toString('base64url') !== filter.pageToken) {
-      throw new ApiError(400, 'invalid_page_token', 'pageToken is not a token this API returned');
-    }
-  }
+  const nextPageToken = filter.pageToken === undefined ? undefined : decodePageToken(filter.pageToken);
   const response = await context.client.workflowService
     .listWorkflowExecutions({ namespace: context.namespace, query: conditions.join(' AND '), pageSize: filter.pageSize, nextPageToken })
     .catch((error: unknown) => {
-      if (isInvalidArgument(error)) throw new ApiError(400, 'invalid_page_token', 'pageToken is not a token this API returned');
+      // A token that parses but that the server cannot use fails inside Temporal: still the client's input.
+      if (nextPageToken && (isInvalidArgument(error) || isUnknownServerError(error))) throw invalidPageToken();
       throw error;
     });
   const converter = context.client.options.loadedDataConverter.payloadConverter;

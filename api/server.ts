@@ -1,6 +1,13 @@
 // The HTTP API: Fastify with zod-validated inputs, bearer auth, JSON errors and a generated OpenAPI document.
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { ApiError, errorBody } from './api-error.ts';
@@ -27,6 +34,7 @@ declare module 'fastify' {
 }
 
 const BODY_LIMIT_BYTES = 256 * 1024;
+const MAX_PARAM_LENGTH = 256;
 
 export interface ApiServerOptions {
   context: ApiContext;
@@ -74,7 +82,19 @@ function toErrorReply(error: FastifyError): { status: number; body: ReturnType<t
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const { context, authenticate, metrics } = options;
-  const app = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Above the longest valid id (approval ids reach 160 characters); longer ones are answered 414 below.
+    maxParamLength: MAX_PARAM_LENGTH,
+    // Malformed URLs are refused by the router before any route runs: answer them in the API's error shape too.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send(errorBody(tooLong ? 'uri_too_long' : 'invalid_request', tooLong ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'The URL is malformed'));
+    },
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(swagger, {

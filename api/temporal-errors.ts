@@ -4,7 +4,7 @@ import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { ApiError } from './api-error.ts';
 
-const GRPC = { cancelled: 1, invalidArgument: 3, deadlineExceeded: 4, notFound: 5, resourceExhausted: 8, unavailable: 14 } as const;
+const GRPC = { cancelled: 1, unknown: 2, invalidArgument: 3, deadlineExceeded: 4, notFound: 5, resourceExhausted: 8, unavailable: 14 } as const;
 
 /** Every gRPC status code in the error's cause chain (the SDK wraps them in ServiceError and friends). */
 function grpcCodes(error: unknown): number[] {
@@ -33,6 +33,10 @@ export function isNotFound(error: unknown): boolean {
 
 export function isInvalidArgument(error: unknown): boolean {
   return grpcCodes(error).includes(GRPC.invalidArgument);
+}
+
+export function isUnknownServerError(error: unknown): boolean {
+  return grpcCodes(error).includes(GRPC.unknown);
 }
 
 /** The Temporal service itself cannot be reached or is overloaded (restarting, partitioned): retry shortly. */

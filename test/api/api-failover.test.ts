@@ -12,7 +12,7 @@ import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-serv
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../support/scripted-llm-server.ts';
 import { spawnApi, writeConfig } from '../support/service-process.ts';
-import { readEvents } from '../support/sse-client.ts';
+import { openEvents, readEvents } from '../support/sse-client.ts';
 
 describe('API failover', () => {
   let harness: Harness;
@@ -49,12 +49,15 @@ describe('API failover', () => {
     }).then((response) => response.json() as Promise<{ roundId: string }>);
     harness.roundIds.push(started.roundId);
 
-    const before = await readEvents(`${doomedUrl}/v1/rounds/${started.roundId}/events`, {
-      token: TOKENS.carol,
-      until: (event) => event.event === 'approval_required',
-    });
+    // The stream stays open on the doomed instance while it dies: the client sees the connection break.
+    const live = openEvents(`${doomedUrl}/v1/rounds/${started.roundId}/events`, { token: TOKENS.carol });
+    await expect.poll(() => live.events.some((event) => event.event === 'approval_required'), { timeout: 20_000 }).toBe(true);
     await doomed.kill('SIGKILL');
+    const broken = await live.closed;
+    expect(broken.ended && live.events.some((event) => event.event === 'round_completed')).toBe(false);
     await expect(fetch(`${doomedUrl}/healthz`)).rejects.toThrow();
+    const before = { events: [...live.events] };
+    expect(before.events.at(-1)!.event).toBe('approval_required');
 
     const approvalId = JSON.parse(before.events.at(-1)!.data).approval.approvalId as string;
     expect((await survivor.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(202);
@@ -78,6 +81,7 @@ describe('API failover', () => {
       await server.stop();
       const refused = await api.request('alice', 'POST', '/v1/rounds', { query: 'f-down' });
       expect(refused).toMatchObject({ status: 503, body: { error: { code: 'temporal_unavailable' } } });
+      expect(refused.headers.get('retry-after')).toBe('2');
       expect((await api.request(undefined, 'GET', '/healthz')).status).toBe(503);
       server = await startDevServer({ ui: false, dbFilename, port: server.port });
       await expect.poll(async () => (await api.request(undefined, 'GET', '/healthz')).status, { timeout: 20_000 }).toBe(200);

@@ -262,6 +262,10 @@ describe('HTTP API', () => {
       ['POST', '/v1/approvals/%00bad', { decision: 'approve' }, 400, 'invalid_request'],
       ['GET', '/v1/rounds/bad.id', undefined, 400, 'invalid_request'],
       ['GET', '/v1/approvals?pageSize=0', undefined, 400, 'invalid_request'],
+      ['GET', '/v1/approvals?pageToken=0g', undefined, 400, 'invalid_page_token'],
+      ['GET', '/v1/approvals?pageToken=%21%21', undefined, 400, 'invalid_page_token'],
+      ['GET', '/v1/approvals?mine=everything', undefined, 400, 'invalid_request'],
+      ['GET', `/v1/rounds/${'r'.repeat(300)}`, undefined, 414, 'uri_too_long'],
       ['GET', '/v1/nowhere', undefined, 404, 'not_found'],
     ];
     for (const [method, path, body, status, code] of cases) {
