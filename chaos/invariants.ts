@@ -1,6 +1,8 @@
 // The invariants checked after a chaos run, each with the number of cases it covered and its violations.
+// A check that covered nothing proves nothing: where a run could pass without exercising a property (no
+// decision landed, no kill hit a non-idempotent call), a minimum coverage is part of the invariant.
 import type { ObservedCall } from '../bench/mcp-recorder.ts';
-import type { RecordedLlmRequest } from '../test/support/scripted-llm-server.ts';
+import { firstUserMessage, type RecordedLlmRequest } from '../test/support/scripted-llm-server.ts';
 import type { ApprovalRecord, RoundState, ToolCallRecord } from '../workflows/contract.ts';
 import type { DrivenRound } from './driver.ts';
 import { GATED, NON_IDEMPOTENT, type ToolName } from './plan.ts';
@@ -11,24 +13,60 @@ export interface InvariantResult {
   violations: string[];
   /** Informational lines (counts), printed under the invariant. */
   notes: string[];
-  /** A warning is printed but does not fail the run. */
+  /** A warning is printed prominently but does not fail the run (used for coverage gaps in --short runs). */
   warning?: string;
+}
+
+export interface InvariantInput {
+  rounds: DrivenRound[];
+  states: Map<string, RoundState | { error: string }>;
+  calls: ObservedCall[];
+  llmRequests: RecordedLlmRequest[];
+  /**
+   * A `--short` (CI) run: too small to guarantee that a kill lands in the middle of a non-idempotent call, so
+   * that coverage gap is a warning there and a failure of a full run. Minimum decision coverage is scaled down.
+   */
+  short: boolean;
 }
 
 const FINAL = new Set(['completed', 'failed', 'cancelled']);
 const UNKNOWN_TEXT = 'outcome is unknown';
+const DRIVER = 'alice';
+
+/**
+ * Minimum decision coverage, as a share of the driver's intents of that kind. The full run of the README
+ * (seed 196008) landed about 98% of its approve intents (701 approved calls ran) and nearly all rejections
+ * (298); the short runs land a similar share (see the README). 50% leaves a wide margin for kills, dev-server
+ * downtime and approvals that legitimately expire while no worker answers, and still fails a run in which the
+ * decision path is mostly broken. A short run drives only ~60-80 approve and ~25-35 reject intents, so it uses
+ * a lower share with a small absolute floor.
+ */
+export const COVERAGE = {
+  full: { share: 0.5, floor: 5 },
+  short: { share: 0.2, floor: 5 },
+} as const;
 
 function key(roundId: string, toolCallId: string): string {
   return `${roundId}\u0000${toolCallId}`;
 }
 
-export function checkInvariants(input: {
-  rounds: DrivenRound[];
-  states: Map<string, RoundState | { error: string }>;
-  calls: ObservedCall[];
-  llmRequests: RecordedLlmRequest[];
-}): InvariantResult[] {
-  const { rounds, states, calls } = input;
+function minimumFor(intents: number, short: boolean): number {
+  const { share, floor } = short ? COVERAGE.short : COVERAGE.full;
+  return Math.max(floor, Math.ceil(share * intents));
+}
+
+function ms(iso: string | undefined): number {
+  return iso === undefined ? Number.NaN : Date.parse(iso);
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+export function checkInvariants(input: InvariantInput): InvariantResult[] {
+  const { rounds, states, calls, short } = input;
   const results: InvariantResult[] = [];
 
   // ---- 1. every round reaches a final state
@@ -51,9 +89,13 @@ export function checkInvariants(input: {
   // Index the recorded tool calls and approvals of every round.
   const records = new Map<string, { roundId: string; record: ToolCallRecord; approval?: ApprovalRecord }>();
   const approvals = new Map<string, ApprovalRecord>();
+  const roundOfApproval = new Map<string, string>();
   for (const [roundId, state] of states) {
     if (!('status' in state)) continue;
-    for (const approval of state.approvals) approvals.set(approval.approvalId, approval);
+    for (const approval of state.approvals) {
+      approvals.set(approval.approvalId, approval);
+      roundOfApproval.set(approval.approvalId, roundId);
+    }
     for (const record of state.toolCalls) {
       records.set(key(roundId, record.toolCallId), {
         roundId,
@@ -62,8 +104,12 @@ export function checkInvariants(input: {
       });
     }
   }
-  const mcpCount = new Map<string, number>();
-  for (const call of calls) mcpCount.set(key(call.roundId, call.toolCallId), (mcpCount.get(key(call.roundId, call.toolCallId)) ?? 0) + 1);
+  const mcpCalls = new Map<string, ObservedCall[]>();
+  for (const call of calls) {
+    const callKey = key(call.roundId, call.toolCallId);
+    mcpCalls.set(callKey, [...(mcpCalls.get(callKey) ?? []), call]);
+  }
+  const mcpCount = (roundId: string, toolCallId: string): number => mcpCalls.get(key(roundId, toolCallId))?.length ?? 0;
   const intents = new Map<string, DrivenRound['decisions'][number]>();
   for (const round of rounds) for (const decision of round.decisions) intents.set(decision.approvalId, decision);
 
@@ -71,7 +117,8 @@ export function checkInvariants(input: {
   {
     const result: InvariantResult = { name: 'no tool call executed more often than recorded; non-idempotent ones at most once', checked: 0, violations: [], notes: [] };
     let retriedSafe = 0;
-    for (const [callKey, count] of mcpCount) {
+    for (const [callKey, observed] of mcpCalls) {
+      const count = observed.length;
       result.checked++;
       const entry = records.get(callKey);
       const [roundId, toolCallId] = callKey.split('\u0000');
@@ -86,7 +133,7 @@ export function checkInvariants(input: {
       }
       if (count > 1) retriedSafe++;
     }
-    result.notes.push(`${calls.length} MCP calls over ${mcpCount.size} tool calls; ${retriedSafe} retry-safe call(s) deliberately re-run after a lost worker`);
+    result.notes.push(`${calls.length} MCP calls over ${mcpCalls.size} tool calls; ${retriedSafe} retry-safe call(s) deliberately re-run after a lost worker`);
     results.push(result);
   }
 
@@ -109,7 +156,47 @@ export function checkInvariants(input: {
     results.push(result);
   }
 
-  // ---- 4. a rejected or expired call never ran
+  // ---- 4. a gated call reached the MCP server only after its approval was decided and applied
+  // Clocks: the MCP server's receivedAt is Date.now() in the chaos process; decidedAt is the API's Date.now()
+  // when it received the decision (clamped up to openedAt, the Temporal server's time of the workflow task that
+  // opened the approval, which precedes any decision); closedAt is the time of the workflow task that applied
+  // the decision. All are the same host's wall clock, and each is taken causally before the activity that sends
+  // the call is even scheduled, so no skew allowance is needed: any arrival earlier than either is a violation.
+  {
+    const result: InvariantResult = { name: 'a gated call reached the MCP server only after its approval was decided', checked: 0, violations: [], notes: [] };
+    const gaps: number[] = [];
+    for (const call of calls) {
+      if (!GATED.has(call.tool as ToolName)) continue;
+      const approval = records.get(key(call.roundId, call.toolCallId))?.approval;
+      if (!approval) continue; // reported by the previous invariant
+      result.checked++;
+      const where = `${approval.approvalId} (${call.tool})`;
+      if (!Number.isFinite(call.receivedAt)) {
+        result.violations.push(`${where}: the MCP server recorded no arrival time`);
+        continue;
+      }
+      const decidedAt = ms(approval.decision?.decidedAt);
+      const closedAt = ms(approval.closedAt);
+      if (!Number.isFinite(decidedAt)) {
+        result.violations.push(`${where}: ran, but its approval has no decision time (status ${approval.status})`);
+        continue;
+      }
+      if (call.receivedAt < decidedAt) {
+        result.violations.push(`${where}: arrived at the MCP server ${decidedAt - call.receivedAt} ms before its decision (${new Date(call.receivedAt).toISOString()} < decidedAt ${approval.decision!.decidedAt})`);
+      }
+      if (!Number.isFinite(closedAt)) result.violations.push(`${where}: ran, but its approval has no closedAt`);
+      else if (call.receivedAt < closedAt) {
+        result.violations.push(`${where}: arrived at the MCP server ${closedAt - call.receivedAt} ms before the round applied its decision (closedAt ${approval.closedAt})`);
+      }
+      gaps.push(call.receivedAt - decidedAt);
+    }
+    if (gaps.length > 0) {
+      result.notes.push(`decision -> arrival at the MCP server: min ${percentile(gaps, 0)} ms, median ${percentile(gaps, 0.5)} ms, max ${percentile(gaps, 1)} ms (no clock-skew allowance)`);
+    }
+    results.push(result);
+  }
+
+  // ---- 5. a rejected or expired call never ran
   {
     const result: InvariantResult = { name: 'a rejected or expired call never ran', checked: 0, violations: [], notes: [] };
     let rejected = 0;
@@ -120,15 +207,82 @@ export function checkInvariants(input: {
       result.checked++;
       if (status === 'rejected') rejected++;
       else expired++;
-      const count = mcpCount.get(key(entry.roundId, entry.record.toolCallId)) ?? 0;
+      const count = mcpCount(entry.roundId, entry.record.toolCallId);
       if (count > 0) result.violations.push(`${entry.approval!.approvalId} is ${status} but ran ${count} time(s)`);
       if (entry.record.outcome !== status) result.violations.push(`${entry.approval!.approvalId} is ${status} but the call's outcome is ${entry.record.outcome}`);
+      if (entry.record.attempts !== 0) result.violations.push(`${entry.approval!.approvalId} is ${status} but ${entry.record.attempts} attempt(s) are recorded`);
     }
     result.notes.push(`${rejected} rejected, ${expired} expired`);
     results.push(result);
   }
 
-  // ---- 5. every approval's recorded outcome matches the driver's decision (or expired)
+  // ---- 6. every approval record is consistent with the decision semantics
+  // A decision is made (decidedAt) before the approval expires, and applied (closedAt) no earlier than it was
+  // made; an expired approval closes at exactly expiresAt and never carries a decision; a decision made after
+  // expiry is refused and kept in `ignored`, never applied.
+  {
+    const result: InvariantResult = { name: 'approval records are consistent (decided before expiry; expired at expiresAt, undecided)', checked: 0, violations: [], notes: [] };
+    const byStatus = new Map<string, number>();
+    let ignoredLate = 0;
+    let ignoredDuplicate = 0;
+    const lostToTimer: string[] = [];
+    for (const approval of approvals.values()) {
+      result.checked++;
+      byStatus.set(approval.status, (byStatus.get(approval.status) ?? 0) + 1);
+      const id = approval.approvalId;
+      const openedAt = ms(approval.openedAt);
+      const expiresAt = ms(approval.expiresAt);
+      const closedAt = ms(approval.closedAt);
+      const decision = approval.decision;
+      switch (approval.status) {
+        case 'approved':
+        case 'rejected': {
+          const wanted = approval.status === 'approved' ? 'approve' : 'reject';
+          if (!decision) {
+            result.violations.push(`${id}: ${approval.status} without a decision`);
+            break;
+          }
+          if (decision.decision !== wanted) result.violations.push(`${id}: ${approval.status} but its decision is ${decision.decision}`);
+          const decidedAt = ms(decision.decidedAt);
+          if (!Number.isFinite(decidedAt)) result.violations.push(`${id}: decidedAt ${decision.decidedAt} is not a time`);
+          else {
+            if (decidedAt < openedAt) result.violations.push(`${id}: decided at ${decision.decidedAt}, before it opened at ${approval.openedAt}`);
+            if (decidedAt >= expiresAt) result.violations.push(`${id}: decision made at ${decision.decidedAt}, at or after expiry ${approval.expiresAt}, was applied`);
+            if (!Number.isFinite(closedAt)) result.violations.push(`${id}: ${approval.status} without closedAt`);
+            else if (closedAt < decidedAt) result.violations.push(`${id}: closed at ${approval.closedAt}, before its decision was made at ${decision.decidedAt}`);
+          }
+          break;
+        }
+        case 'expired':
+          if (decision) result.violations.push(`${id}: expired but carries a decision by ${decision.approver.id} (${decision.decision})`);
+          if (closedAt !== expiresAt) result.violations.push(`${id}: expired, closedAt ${approval.closedAt ?? 'missing'} is not expiresAt ${approval.expiresAt}`);
+          break;
+        case 'cancelled':
+          if (decision) result.violations.push(`${id}: cancelled but carries a decision`);
+          if (!Number.isFinite(closedAt)) result.violations.push(`${id}: cancelled without closedAt`);
+          break;
+        case 'pending':
+          result.violations.push(`${id}: still pending`);
+          break;
+      }
+      for (const ignored of approval.ignored) {
+        if (ignored.request.approver.id !== DRIVER) result.violations.push(`${id}: ignored decision from a stranger (${ignored.request.approver.id})`);
+        const madeAt = ms(ignored.request.receivedAt);
+        if (Number.isFinite(madeAt) && madeAt >= expiresAt) ignoredLate++;
+        else if (decision) ignoredDuplicate++;
+        else if (approval.status === 'expired') lostToTimer.push(id);
+      }
+    }
+    result.notes.push([...byStatus].map(([status, count]) => `${status} ${count}`).join(', '));
+    result.notes.push(
+      `ignored decisions: ${ignoredLate} made after expiry (refused), ${ignoredDuplicate} after an earlier decision, ` +
+        `${lostToTimer.length} made before expiry but reaching the round after it had expired` +
+        `${lostToTimer.length > 0 ? ` (${lostToTimer.slice(0, 5).join(', ')}${lostToTimer.length > 5 ? ', ...' : ''})` : ''}`,
+    );
+    results.push(result);
+  }
+
+  // ---- 7. every approval's recorded outcome matches the driver's decision (or expired, with the reason visible)
   {
     const result: InvariantResult = { name: "every approval's outcome matches the driver's decision (or expired)", checked: 0, violations: [], notes: [] };
     const answers = new Map<string, number>();
@@ -141,18 +295,23 @@ export function checkInvariants(input: {
       }
       answers.set(`${sent.intent}/${sent.answer}`, (answers.get(`${sent.intent}/${sent.answer}`) ?? 0) + 1);
       const wanted = sent.intent === 'approve' ? 'approved' : sent.intent === 'reject' ? 'rejected' : 'expired';
-      const decidedByDriver = approval.decision?.approver.id === 'alice';
+      const decidedByDriver = approval.decision?.approver.id === DRIVER && approval.decision.decision === sent.intent;
+      const landed = approval.status === wanted && decidedByDriver;
+      // A queued decision is durable in the round's history: if it did not win, the round kept it as ignored.
+      const keptAsIgnored = approval.ignored.some((entry) => entry.request.approver.id === DRIVER && entry.request.decision === sent.intent);
       let ok: boolean;
       switch (sent.answer) {
         case 'applied':
-          ok = approval.status === wanted && decidedByDriver;
+          ok = landed;
           break;
         case 'queued':
+          ok = landed || (approval.status === 'expired' && keptAsIgnored);
+          break;
         case 'unknown':
-          ok = (approval.status === wanted && decidedByDriver) || approval.status === 'expired';
+          ok = landed || approval.status === 'expired';
           break;
         case 'closed':
-          ok = approval.status === sent.closedStatus && ((approval.status === wanted && decidedByDriver) || approval.status === 'expired');
+          ok = approval.status === sent.closedStatus && (landed || approval.status === 'expired');
           break;
         case 'not_sent':
           ok = approval.status === 'expired';
@@ -161,51 +320,144 @@ export function checkInvariants(input: {
       if (!ok) {
         result.violations.push(
           `${approval.approvalId}: driver ${sent.intent} (answer ${sent.answer}${sent.closedStatus ? ` ${sent.closedStatus}` : ''}), recorded ${approval.status}` +
-            `${approval.decision ? ` by ${approval.decision.approver.id} (${approval.decision.decision})` : ''}`,
+            `${approval.decision ? ` by ${approval.decision.approver.id} (${approval.decision.decision})` : ''}` +
+            `${sent.answer === 'queued' && approval.status === 'expired' ? ', and the queued decision is not among the ignored ones' : ''}`,
         );
       }
-      for (const ignored of approval.ignored) {
-        if (ignored.request.approver.id !== 'alice') result.violations.push(`${approval.approvalId}: ignored decision from a stranger`);
-      }
     }
-    result.notes.push([...answers].map(([what, count]) => `${what} ${count}`).join(', '));
+    result.notes.push([...answers].sort().map(([what, count]) => `${what} ${count}`).join(', '));
     results.push(result);
   }
 
-  // ---- 6. in-flight non-idempotent calls interrupted by a kill: "outcome unknown", never re-run
+  // ---- 8. minimum coverage: decisions landed and approved calls ran
+  // Invariant 7 accepts `expired` for decisions the API could not confirm; without a minimum, a run in which no
+  // decision ever landed (every approval expired) would pass it, and invariants 3-5 would check nothing.
+  {
+    const result: InvariantResult = { name: 'minimum coverage: approvals and rejections landed, approved calls ran', checked: 0, violations: [], notes: [] };
+    let approveIntents = 0;
+    let rejectIntents = 0;
+    let approvedByDriver = 0;
+    let approvedApplied = 0;
+    let rejectedByDriver = 0;
+    let rejectedApplied = 0;
+    let approvedRan = 0;
+    for (const sent of intents.values()) {
+      if (sent.intent === 'approve') approveIntents++;
+      if (sent.intent === 'reject') rejectIntents++;
+      const approval = approvals.get(sent.approvalId);
+      if (!approval || approval.decision?.approver.id !== DRIVER || approval.decision.decision !== sent.intent) continue;
+      if (sent.intent === 'approve' && approval.status === 'approved') {
+        approvedByDriver++;
+        if (sent.answer === 'applied') approvedApplied++;
+        const roundId = roundOfApproval.get(approval.approvalId)!;
+        if (mcpCount(roundId, approval.toolCallId) > 0) approvedRan++;
+      }
+      if (sent.intent === 'reject' && approval.status === 'rejected') {
+        rejectedByDriver++;
+        if (sent.answer === 'applied') rejectedApplied++;
+      }
+    }
+    result.checked = approveIntents + rejectIntents;
+    const { share, floor } = short ? COVERAGE.short : COVERAGE.full;
+    const minApprove = minimumFor(approveIntents, short);
+    const minReject = minimumFor(rejectIntents, short);
+    const require = (what: string, got: number, minimum: number, intentCount: number, kind: string): void => {
+      if (got >= minimum) return;
+      result.violations.push(
+        `too few ${what}: ${got}, minimum ${minimum} (${short ? 'short' : 'full'} run: ${Math.round(share * 100)}% of ${intentCount} ${kind} intents, at least ${floor})`,
+      );
+    };
+    require('approvals applied as approved', approvedByDriver, minApprove, approveIntents, 'approve');
+    require('rejections applied', rejectedByDriver, minReject, rejectIntents, 'reject');
+    require('approved calls that ran on the MCP server', approvedRan, minApprove, approveIntents, 'approve');
+    result.notes.push(
+      `approve: ${approveIntents} intents, ${approvedByDriver} applied as approved (${approvedApplied} answered applied), ${approvedRan} ran on the MCP server; minimum ${minApprove}`,
+    );
+    result.notes.push(`reject: ${rejectIntents} intents, ${rejectedByDriver} applied as rejected (${rejectedApplied} answered applied); minimum ${minReject}`);
+    results.push(result);
+  }
+
+  // ---- 9. non-idempotent calls: a call that may have reached the server is "outcome unknown" after one
+  // attempt and ran at most once; one that ran is never reported as failed or cancelled; none is shared.
   {
     const result: InvariantResult = { name: 'interrupted non-idempotent calls are reported as "outcome unknown", never re-run', checked: 0, violations: [], notes: [] };
-    const told = new Set<string>();
+    // What the model was told about each tool call, keyed by plan (the scripted LLM's call ids are unique per
+    // server, the plan index makes it certain) and call id.
+    const planOfRound = new Map<string, number>();
+    for (const round of rounds) if (round.roundId) planOfRound.set(round.roundId, round.plan.index);
+    const told = new Map<string, string[]>();
     for (const request of input.llmRequests) {
+      const plan = /plan:(\d+)/.exec(firstUserMessage(request) ?? '')?.[1] ?? '?';
       for (const message of request.body.messages) {
-        if (message.role === 'tool' && typeof message.content === 'string' && message.content.includes(UNKNOWN_TEXT)) told.add(message.tool_call_id ?? '');
+        if (message.role !== 'tool' || typeof message.content !== 'string') continue;
+        const toldKey = `${plan}\u0000${message.tool_call_id ?? ''}`;
+        told.set(toldKey, [...(told.get(toldKey) ?? []), message.content]);
       }
     }
     let unknown = 0;
-    let succeeded = 0;
+    let unknownNotReached = 0;
+    let completed = 0;
+    let otherwise = 0;
     for (const entry of records.values()) {
       const tool = entry.record.tool as ToolName | undefined;
-      if (!tool || !NON_IDEMPOTENT.has(tool) || entry.record.reusedFrom) continue;
-      const count = mcpCount.get(key(entry.roundId, entry.record.toolCallId)) ?? 0;
-      if (entry.record.outcome === 'outcome_unknown') {
-        result.checked++;
-        unknown++;
-        if (count > 1) result.violations.push(`${entry.roundId}/${entry.record.toolCallId} (${tool}): outcome unknown but executed ${count} times`);
-        if (entry.record.attempts !== 1) result.violations.push(`${entry.roundId}/${entry.record.toolCallId} (${tool}): outcome unknown after ${entry.record.attempts} attempts`);
-        if (!entry.record.content.includes(UNKNOWN_TEXT)) result.violations.push(`${entry.roundId}/${entry.record.toolCallId}: content does not say the outcome is unknown`);
-        const state = states.get(entry.roundId);
-        if (state && 'status' in state && state.status === 'completed' && !told.has(entry.record.toolCallId)) {
-          result.violations.push(`${entry.roundId}/${entry.record.toolCallId}: the model was never told the outcome is unknown`);
+      if (!tool || !NON_IDEMPOTENT.has(tool)) continue;
+      const where = `${entry.roundId}/${entry.record.toolCallId} (${tool})`;
+      const record = entry.record;
+      if (record.reusedFrom) {
+        result.violations.push(`${where}: a non-idempotent call reused the result of ${record.reusedFrom}`);
+        continue;
+      }
+      const count = mcpCount(entry.roundId, record.toolCallId);
+      const state = states.get(entry.roundId);
+      const roundStatus = state && 'status' in state ? state.status : undefined;
+      switch (record.outcome) {
+        case 'outcome_unknown': {
+          result.checked++;
+          unknown++;
+          if (count === 0) unknownNotReached++;
+          if (count > 1) result.violations.push(`${where}: outcome unknown but executed ${count} times`);
+          if (record.attempts !== 1) result.violations.push(`${where}: outcome unknown after ${record.attempts} attempts, not exactly one`);
+          if (!record.content.includes(UNKNOWN_TEXT)) result.violations.push(`${where}: content does not say the outcome is unknown`);
+          // After a tool step the round asks the model again, so a completed round told the model.
+          if (roundStatus === 'completed') {
+            const messages = told.get(`${planOfRound.get(entry.roundId) ?? '?'}\u0000${record.toolCallId}`) ?? [];
+            if (messages.length === 0) result.violations.push(`${where}: the model was never told about this call`);
+            else if (!messages.every((content) => content.includes(UNKNOWN_TEXT))) {
+              result.violations.push(`${where}: the model was told something other than "${UNKNOWN_TEXT}": ${messages.find((content) => !content.includes(UNKNOWN_TEXT))!.slice(0, 160)}`);
+            }
+          }
+          break;
         }
-      } else if (entry.record.outcome === 'succeeded') {
-        succeeded++;
-        if (count !== 1) result.violations.push(`${entry.roundId}/${entry.record.toolCallId} (${tool}): succeeded but executed ${count} times`);
-      } else if (entry.record.outcome === 'failed') {
-        result.notes.push(`${entry.roundId}/${entry.record.toolCallId} (${tool}) failed: ${entry.record.content.slice(0, 160)}`);
+        case 'succeeded':
+        case 'tool_error':
+          completed++;
+          if (count !== 1) result.violations.push(`${where}: ${record.outcome} but executed ${count} times`);
+          break;
+        case 'failed':
+        case 'cancelled':
+        case 'invalid':
+          otherwise++;
+          // Reported as not having taken effect: it must not have reached the server.
+          if (count > 0) result.violations.push(`${where}: reached the MCP server ${count} time(s) but is reported as ${record.outcome}, not outcome_unknown: ${record.content.slice(0, 160)}`);
+          result.notes.push(`${where} ${record.outcome} after ${record.attempts} attempt(s): ${record.content.slice(0, 160)}`);
+          break;
+        case 'in_progress':
+          if (roundStatus && FINAL.has(roundStatus)) result.violations.push(`${where}: still in progress in a ${roundStatus} round`);
+          break;
+        default:
+          // rejected / expired: checked by "a rejected or expired call never ran"
+          break;
       }
     }
-    result.notes.unshift(`${unknown} interrupted (outcome unknown, each executed once and reported to the model), ${succeeded} completed once`);
-    if (unknown === 0) result.warning = 'no kill landed in the middle of a non-idempotent call in this run';
+    result.notes.unshift(
+      `${unknown} interrupted (outcome unknown after one attempt, executed at most once, reported to the model; ${unknownNotReached} never reached the server), ` +
+        `${completed} completed once, ${otherwise} failed without reaching the server`,
+    );
+    if (unknown === 0) {
+      const gap = 'no kill landed in the middle of a non-idempotent call, so this invariant checked nothing';
+      if (short) result.warning = `${gap} (a failure in a full run; a --short run is too small to guarantee one)`;
+      else result.violations.push(`${gap}: a full run must interrupt at least one (more kills or longer \`slow\` calls)`);
+    }
     results.push(result);
   }
   return results;
