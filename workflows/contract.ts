@@ -15,6 +15,8 @@ export const PendingApprovalsAttribute = defineSearchAttributeKey(
 );
 /** Everyone who may decide one of the round's approvals (`*` included): who may read it, and whose list it is on. */
 export const ApproversAttribute = defineSearchAttributeKey('ToolgateApprovers', SearchAttributeType.KEYWORD_LIST);
+/** Every custom search attribute a namespace needs before rounds run on it. */
+export const SEARCH_ATTRIBUTES = [StatusAttribute, RequesterAttribute, PendingApprovalsAttribute, ApproversAttribute] as const;
 
 // ---- conversation ----
 export interface LlmToolCall {
