@@ -1,11 +1,10 @@
 // The activity factory: the worker calls it with its resources (config, MCP pool, LLM client).
 import type OpenAI from 'openai';
-import type { ToolgateActivities } from '../workflows/contract.ts';
-import type { ToolgateConfig } from '../worker/config.ts';
+import type { ApprovalNotifier, ToolgateActivities } from '../workflows/contract.ts';
+import type { ToolgateConfig } from '../runtime/config.ts';
 import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
-import type { ApprovalNotifier } from './approval-notifier.ts';
 import type { McpConnections } from './mcp-connections.ts';
 
 export interface ActivityResources {

@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog, ToolDescriptor } from '../workflows/contract.ts';
-import type { ToolgateConfig } from '../worker/config.ts';
+import type { ToolgateConfig } from '../runtime/config.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { isConnectionLevel } from './mcp-errors.ts';
 import type { McpConnections } from './mcp-connections.ts';

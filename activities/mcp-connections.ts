@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { ServerConfig } from '../worker/config.ts';
+import type { ServerConfig } from '../runtime/config.ts';
 
 /** What the MCP activities need from the worker's connection pool. */
 export interface McpConnections {

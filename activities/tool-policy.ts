@@ -1,6 +1,6 @@
 // Resolves the policy of one tool from the worker's config: tool entry, then server entry, then defaults.
 import type { ToolPolicy } from '../workflows/contract.ts';
-import type { ServerConfig, ToolgateConfig } from '../worker/config.ts';
+import type { ServerConfig, ToolgateConfig } from '../runtime/config.ts';
 
 export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, toolName: string): ToolPolicy {
   const tool = Object.hasOwn(server.tools, toolName) ? server.tools[toolName] : undefined;

@@ -3,7 +3,7 @@
 // is told the round does not exist.
 import { mayDecide } from '../workflows/policy.ts';
 import type { ApprovalSummary } from '../workflows/contract.ts';
-import type { ApiRoles } from '../worker/config.ts';
+import type { ApiRoles } from '../runtime/config.ts';
 
 /** What visibility says about a round: enough to authorize without asking a worker. */
 export interface RoundOwnership {

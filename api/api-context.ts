@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { AccessPolicy } from './access.ts';
-import type { LinkBases } from './links.ts';
+import type { LinkBases } from '../runtime/links.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
 export interface ApiContext {

@@ -18,7 +18,7 @@ import {
   type DecisionRequest,
   type DecisionResult,
 } from '../workflows/contract.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { describeRound, type RoundFacts } from './round-facts.ts';
 import type { DecisionBody } from './schemas.ts';

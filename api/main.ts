@@ -2,15 +2,16 @@
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../worker/config.ts';
-import { createLogger } from '../worker/logger.ts';
-import { configPath, onStopSignal } from '../worker/process-lifecycle.ts';
+import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { AccessPolicy } from './access.ts';
 import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import type { ApiContext } from './api-context.ts';
 import { buildApiServer } from './server.ts';
-import { createSlackIntegration } from './slack/slack-app.ts';
+import { createSlackDesk } from './slack-desk.ts';
+import { createSlackIntegration } from '../slack/interactivity.ts';
 
 const logger = createLogger('toolgate-api');
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
     workerWaitMs: 5000,
     access: new AccessPolicy(config.api.roles),
   };
-  const slack = config.slack ? createSlackIntegration({ slack: config.slack, context, logger }) : undefined;
+  const slack = config.slack ? createSlackIntegration({ slack: config.slack, desk: createSlackDesk(context), logger }) : undefined;
   const app = await buildApiServer({
     context,
     authenticate: createAuthenticator(config.api.tokens),

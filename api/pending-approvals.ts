@@ -3,7 +3,7 @@
 // no side database. A page may hold fewer approvals than pageSize: one round can hold approvals for others.
 import { ApproversAttribute, RequesterAttribute, StatusAttribute, type ApprovalSummary } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/policy.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
 

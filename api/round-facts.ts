@@ -6,7 +6,7 @@ import {
   type ApprovalSummary,
 } from '../workflows/contract.ts';
 import type { RoundOwnership } from './access.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { isNotFound } from './temporal-errors.ts';
 

@@ -11,7 +11,7 @@ import {
   type RoundState,
 } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { readableRound } from './round-facts.ts';
 import type { StartRoundBody } from './schemas.ts';

@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { ApiError, errorBody } from './api-error.ts';
+import { ApiError, errorBody } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import type { Authenticator } from './auth.ts';
 import type { ApiMetrics } from './metrics.ts';

@@ -2,7 +2,7 @@
 // 503 the client may retry; only what the client sent wrong is a 4xx.
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { ApiError } from './api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 
 const GRPC = { cancelled: 1, unknown: 2, invalidArgument: 3, deadlineExceeded: 4, notFound: 5, resourceExhausted: 8, unavailable: 14 } as const;
 

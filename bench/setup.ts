@@ -14,9 +14,9 @@ import { freePort, startDevServer, type DevServer, type DevServerOptions } from 
 import { ensureTemporalBinary } from '../scripts/temporal-binary.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../test/support/mcp-test-server.ts';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../test/support/scripted-llm-server.ts';
-import { parseConfig, type ToolgateConfig } from '../worker/config.ts';
+import { parseConfig, type ToolgateConfig } from '../runtime/config.ts';
 import { WORKFLOWS_PATH, type WorkerTuning } from '../worker/create-worker.ts';
-import { createLogger } from '../worker/logger.ts';
+import { createLogger } from '../runtime/logger.ts';
 import { McpClientPool } from '../worker/mcp-client-pool.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';

@@ -3,9 +3,9 @@
 // `node bench/worker-child.ts --config F --bundle F [--tuning JSON]`; prints `READY {effective options}`.
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../worker/config.ts';
+import { loadConfig } from '../runtime/config.ts';
 import { createToolgateWorker, type WorkerTuning } from '../worker/create-worker.ts';
-import { createLogger } from '../worker/logger.ts';
+import { createLogger } from '../runtime/logger.ts';
 import { routeTemporalLogs } from '../worker/temporal-logging.ts';
 
 const logger = createLogger('bench-worker');

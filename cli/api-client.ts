@@ -1,6 +1,6 @@
 // The CLI's view of the HTTP API: JSON requests with typed failures, and a resuming SSE reader.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError } from '../api/api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import type { RoundEvent, RoundState } from '../workflows/contract.ts';
 
 const REQUEST_TIMEOUT_MS = 60_000;

@@ -1,6 +1,6 @@
 // Human-readable output: one line per event, summaries and tables. Machine output (--json) bypasses this.
 import type { ApprovalRecord, ApprovalSummary, DecisionRecord, RoundEvent, RoundState, ToolCallRecord } from '../workflows/contract.ts';
-import type { ApiError } from '../api/api-error.ts';
+import type { ApiError } from '../runtime/api-error.ts';
 
 export const PROGRAM = 'toolgate';
 

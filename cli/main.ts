@@ -1,6 +1,6 @@
 // The operator's command-line client over the HTTP API. Run through bin/toolgate.js or `npm run cli --`.
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { ApiError } from '../api/api-error.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import { ApiClient, ApiUnreachableError } from './api-client.ts';
 import { ask } from './ask.ts';
 import { cancelRound, decide, listApprovals, showRound } from './commands.ts';

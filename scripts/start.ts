@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MODEL_NAME, startDemoModel } from '../demo/demo-model.ts';
-import { ConfigError, loadConfig } from '../worker/config.ts';
-import { configPath, onStopSignal } from '../worker/process-lifecycle.ts';
+import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 
 const DATA = resolve('.data');

@@ -5,8 +5,8 @@ import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
-import { createSlackNotifier } from '../activities/slack-notifier.ts';
-import type { ToolgateConfig } from './config.ts';
+import { createSlackNotifier } from '../slack/notifier.ts';
+import type { ToolgateConfig } from '../runtime/config.ts';
 import { McpClientPool } from './mcp-client-pool.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

@@ -1,10 +1,10 @@
 // The worker process: `npm run worker -- --config toolgate.yaml`.
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from '../runtime/config.ts';
 import { createToolgateWorker } from './create-worker.ts';
-import { createLogger } from './logger.ts';
-import { configPath, onStopSignal } from './process-lifecycle.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { routeTemporalLogs } from './temporal-logging.ts';
 
 const logger = createLogger('toolgate-worker');

@@ -7,7 +7,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { HttpStatusError } from '../activities/mcp-errors.ts';
 import { parseRetryAfter } from '../activities/retry-after.ts';
-import type { ServerConfig } from './config.ts';
+import type { ServerConfig } from '../runtime/config.ts';
 
 const CLIENT_INFO = { name: 'toolgate', version: '0.1.0' };
 

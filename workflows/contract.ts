@@ -144,6 +144,12 @@ export interface NotificationRef {
   ts: string;
 }
 
+/** Tells people about approvals (Slack). Throwing makes Temporal retry; null means "nobody to tell". */
+export interface ApprovalNotifier {
+  opened(approval: ApprovalRecord): Promise<NotificationRef | null>;
+  closed(approval: ApprovalRecord, notification: NotificationRef): Promise<void>;
+}
+
 export interface ToolgateActivities {
   listTools(input: { servers?: string[] }): Promise<ToolCatalog>;
   callLlm(input: LlmRequest): Promise<LlmReply>;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
-import { ApiError } from '../api-error.ts';
+import { ApiError } from '../../runtime/api-error.ts';
 import type { ApiMetrics } from '../metrics.ts';
 
 const HEALTH_DEADLINE_MS = 2000;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
-import { roundLinks } from '../links.ts';
+import { roundLinks } from '../../runtime/links.ts';
 import { cancelRound, roundState, startRound } from '../rounds.ts';
 import { CancelResponse, ErrorResponse, RoundIdParams, StartRoundResponse, startRoundBody } from '../schemas.ts';
 

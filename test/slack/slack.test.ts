@@ -2,13 +2,12 @@
 // the real API server takes signed requests exactly as Slack sends them.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVE_ACTION, REJECT_ACTION } from '../../activities/slack-actions.ts';
-import { channelFor, createSlackNotifier } from '../../activities/slack-notifier.ts';
-import { AccessPolicy } from '../../api/access.ts';
-import { argumentsBlock } from '../../activities/slack-text.ts';
-import { createSlackIntegration } from '../../api/slack/slack-app.ts';
-import { parseConfig } from '../../worker/config.ts';
-import { createLogger } from '../../worker/logger.ts';
+import { APPROVE_ACTION, REJECT_ACTION } from '../../slack/actions.ts';
+import { channelFor, createSlackNotifier } from '../../slack/notifier.ts';
+import { argumentsBlock } from '../../slack/text.ts';
+import { createSlackIntegration } from '../../slack/interactivity.ts';
+import { parseConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/logger.ts';
 import { stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
 import { startApi, type ApiHarness } from '../support/api-harness.ts';
 import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../support/fake-slack-api.ts';
@@ -465,16 +464,9 @@ describe('Slack pieces', () => {
     const fake = await startFakeSlackApi();
     const logger = createLogger('test-slack');
     logger.level = 'fatal';
-    const context = {
-      client: undefined as never,
-      namespace: 'default',
-      taskQueue: 'q',
-      links: { apiUrl: '', webUiUrl: '', namespace: 'default' },
-      workerWaitMs: 1000,
-      access: new AccessPolicy({ admin: [], auditor: [], metrics: [] }),
-    };
+    const desk = { lookUp: async () => ({ pending: false as const, state: 'unused' }), decide: async () => ({ queued: false }) };
     const slack = { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: 'xapp-test', socketMode: true, channel: 'C1', channels: {}, users: {}, apiUrl: fake.apiUrl };
-    const socketMode = createSlackIntegration({ slack, context, logger });
+    const socketMode = createSlackIntegration({ slack, desk, logger });
     try {
       expect(socketMode.routes).toBeUndefined();
       fake.setMode('unavailable');

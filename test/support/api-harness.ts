@@ -5,9 +5,10 @@ import { createAuthenticator } from '../../api/auth.ts';
 import { createMetrics } from '../../api/metrics.ts';
 import type { ApiContext } from '../../api/api-context.ts';
 import { buildApiServer } from '../../api/server.ts';
-import { createSlackIntegration } from '../../api/slack/slack-app.ts';
-import type { ApiRoles, SlackConfig } from '../../worker/config.ts';
-import { createLogger } from '../../worker/logger.ts';
+import { createSlackDesk } from '../../api/slack-desk.ts';
+import { createSlackIntegration } from '../../slack/interactivity.ts';
+import type { ApiRoles, SlackConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/logger.ts';
 import type { Harness } from './round-harness.ts';
 
 export const TOKENS = {
@@ -49,7 +50,7 @@ export async function startApi(
     logger,
     maxQueryChars: options.maxQueryChars ?? 8000,
     publicMetrics: options.publicMetrics ?? true,
-    slackRoutes: options.slack ? createSlackIntegration({ slack: options.slack, context, logger }).routes : undefined,
+    slackRoutes: options.slack ? createSlackIntegration({ slack: options.slack, desk: createSlackDesk(context), logger }).routes : undefined,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

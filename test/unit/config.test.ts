@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveToolPolicy } from '../../activities/tool-policy.ts';
-import { ConfigError, loadConfig, parseConfig } from '../../worker/config.ts';
+import { ConfigError, loadConfig, parseConfig } from '../../runtime/config.ts';
 
 const minimal = { llm: { baseURL: 'http://127.0.0.1:1/v1', model: 'm' }, approvals: { approvers: ['alice'] } };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../worker/config.ts';
+import { loadConfig } from '../../runtime/config.ts';
 
 describe('shipped configuration files', () => {
   it('config/toolgate.yaml loads with only the generated token set', () => {

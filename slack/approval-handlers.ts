@@ -3,18 +3,16 @@
 // Decisions then take the HTTP API's path (`decide`), with channel `slack` and the card's digest.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue, type ButtonValue } from '../../activities/slack-actions.ts';
-import { mayDecide } from '../../workflows/policy.ts';
-import type { ApprovalSummary } from '../../workflows/contract.ts';
-import { ApiError } from '../api-error.ts';
-import type { ApiContext } from '../api-context.ts';
-import { decide } from '../decisions.ts';
-import { lookUpApproval } from './approval-lookup.ts';
+import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue, type ButtonValue } from './actions.ts';
+import { mayDecide } from '../workflows/policy.ts';
+import type { ApprovalSummary } from '../workflows/contract.ts';
+import { ApiError } from '../runtime/api-error.ts';
+import type { ApprovalDesk } from './approval-desk.ts';
 import { replyTo, type Reply } from './ephemeral-reply.ts';
 import { REASON_BLOCK, REJECT_VIEW, parseRejectSubmission, rejectModal } from './reject-modal.ts';
 
 export interface ApprovalHandlerOptions {
-  context: ApiContext;
+  desk: ApprovalDesk;
   /** Slack user id -> principal id. */
   users: Record<string, string>;
   logger: Logger;
@@ -31,13 +29,13 @@ interface Admitted {
 type Admission = Admitted | { ok: false; text: string };
 
 export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptions): void {
-  const { context, users, logger } = options;
+  const { desk, users, logger } = options;
 
   async function admit(slackUserId: string, value: ButtonValue | undefined): Promise<Admission> {
     if (!value) return { ok: false, text: 'This button is not a toolgate approval.' };
     const principal = users[slackUserId];
     if (!principal) return { ok: false, text: 'Your Slack account is not mapped to a toolgate principal.' };
-    const found = await lookUpApproval(context, value.approvalId);
+    const found = await desk.lookUp(value.approvalId);
     if (!found.pending) return { ok: false, text: found.state };
     const { approval } = found;
     if (!mayDecide(approval, principal).allowed) {
@@ -54,7 +52,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     const { approval, argsDigest } = admitted;
     try {
       const body = { decision, argsDigest, ...(reason === undefined ? {} : { reason }) };
-      const outcome = await decide(context, approval.approvalId, { id: admitted.principal, channel: 'slack' }, body);
+      const outcome = await desk.decide(approval.approvalId, { id: admitted.principal, channel: 'slack' }, body);
       if (outcome.queued) await reply(`No worker answered in time: your decision on ${approval.tool} is queued and applies when a worker returns.`);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

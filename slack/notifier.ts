@@ -1,12 +1,11 @@
 // Approval cards in Slack: posted when an approval opens, updated when it closes. Failures throw, so
 // Temporal's activity retry policy posts the card once Slack is back.
 import { WebClient } from '@slack/web-api';
-import { webUiLink, type LinkBases } from '../api/links.ts';
-import type { ApprovalRecord, NotificationRef } from '../workflows/contract.ts';
-import type { SlackConfig } from '../worker/config.ts';
-import type { ApprovalNotifier } from './approval-notifier.ts';
-import { approvalCard } from './slack-card.ts';
-import { slackClientOptions } from './slack-client.ts';
+import { webUiLink, type LinkBases } from '../runtime/links.ts';
+import type { ApprovalNotifier, ApprovalRecord, NotificationRef } from '../workflows/contract.ts';
+import type { SlackConfig } from '../runtime/config.ts';
+import { approvalCard } from './card.ts';
+import { slackClientOptions } from './client-options.ts';
 
 /** The most specific of `<server>/<tool>`, `<server>`, the default channel; undefined when none is configured. */
 export function channelFor(slack: Pick<SlackConfig, 'channel' | 'channels'>, server: string, tool: string): string | undefined {

@@ -1,10 +1,11 @@
-// What a click in Slack is about: the approval's summary while it is pending (from the round's memo, which
-// needs no worker), otherwise a sentence saying what became of it.
-import { stateQuery, parseApprovalId, type ApprovalRecord, type ApprovalSummary } from '../../workflows/contract.ts';
-import type { ApiContext } from '../api-context.ts';
-import { isNotFound } from '../temporal-errors.ts';
+// The Slack listeners' way into the rounds: an approval's summary while it is pending (from the round's memo,
+// which needs no worker), otherwise a sentence saying what became of it; decisions by the HTTP API's path.
+import { stateQuery, parseApprovalId, type ApprovalRecord, type ApprovalSummary } from '../workflows/contract.ts';
+import type { ApprovalDesk, ApprovalLookup } from '../slack/approval-desk.ts';
+import type { ApiContext } from './api-context.ts';
+import { decide } from './decisions.ts';
+import { isNotFound } from './temporal-errors.ts';
 
-export type ApprovalLookup = { pending: true; approval: ApprovalSummary } | { pending: false; state: string };
 
 function closedState(record: ApprovalRecord): string {
   const what = `Approval ${record.approvalId} (${record.server}/${record.tool})`;
@@ -14,7 +15,7 @@ function closedState(record: ApprovalRecord): string {
   return `${what} was already ${record.status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
 }
 
-export async function lookUpApproval(context: ApiContext, approvalId: string): Promise<ApprovalLookup> {
+async function lookUpApproval(context: ApiContext, approvalId: string): Promise<ApprovalLookup> {
   const notFound = { pending: false, state: `Approval ${approvalId} was not found.` } as const;
   const ids = parseApprovalId(approvalId);
   if (!ids) return notFound;
@@ -34,4 +35,11 @@ export async function lookUpApproval(context: ApiContext, approvalId: string): P
   if (!state) return { pending: false, state: `Approval ${approvalId} is no longer pending.` };
   const record = state.approvals.find((entry) => entry.approvalId === approvalId);
   return record ? { pending: false, state: closedState(record) } : notFound;
+}
+
+export function createSlackDesk(context: ApiContext): ApprovalDesk {
+  return {
+    lookUp: (approvalId) => lookUpApproval(context, approvalId),
+    decide: (approvalId, approver, decision) => decide(context, approvalId, approver, decision),
+  };
 }

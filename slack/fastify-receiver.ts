@@ -2,7 +2,7 @@
 // against the raw body before anything is parsed, and a request that fails the check never reaches a listener.
 import { verifySlackRequest, type App, type Receiver } from '@slack/bolt';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { errorBody } from '../api-error.ts';
+import { errorBody } from '../runtime/api-error.ts';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 const MAX_AGE_SECONDS = 5 * 60;

@@ -1,9 +1,9 @@
 // The modal that asks for a reason before a rejection: the reason is what the model is told.
 import type { ViewOutput } from '@slack/bolt';
 import type { View } from '@slack/types';
-import { escapeText } from '../../activities/slack-text.ts';
-import type { ButtonValue } from '../../activities/slack-actions.ts';
-import type { ApprovalSummary } from '../../workflows/contract.ts';
+import { escapeText } from './text.ts';
+import type { ButtonValue } from './actions.ts';
+import type { ApprovalSummary } from '../workflows/contract.ts';
 
 export const REJECT_VIEW = 'toolgate_reject_reason';
 export const REASON_BLOCK = 'reason';

@@ -2,8 +2,8 @@
 // its outcome and no buttons.
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus } from '../workflows/contract.ts';
-import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from './slack-actions.ts';
-import { argumentsBlock, escapeText, slackDate } from './slack-text.ts';
+import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from './actions.ts';
+import { argumentsBlock, escapeText, slackDate } from './text.ts';
 
 const ARGUMENT_CHARS = 500;
 const REASON_CHARS = 1000;

@@ -1,5 +1,5 @@
 import { LogLevel, type WebClientOptions } from '@slack/web-api';
-import type { SlackConfig } from '../worker/config.ts';
+import type { SlackConfig } from '../runtime/config.ts';
 
 /**
  * Slack Web API client settings for the worker's notifier and the API's Bolt app. The client never retries:

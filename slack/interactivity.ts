@@ -3,9 +3,9 @@
 import { App } from '@slack/bolt';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { slackClientOptions } from '../../activities/slack-client.ts';
-import type { SlackConfig } from '../../worker/config.ts';
-import type { ApiContext } from '../api-context.ts';
+import { slackClientOptions } from './client-options.ts';
+import type { SlackConfig } from '../runtime/config.ts';
+import type { ApprovalDesk } from './approval-desk.ts';
 import { registerApprovalHandlers } from './approval-handlers.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { FastifyReceiver } from './fastify-receiver.ts';
@@ -20,8 +20,8 @@ export interface SlackIntegration {
   stop(): Promise<void>;
 }
 
-export function createSlackIntegration(options: { slack: SlackConfig; context: ApiContext; logger: Logger }): SlackIntegration {
-  const { slack, context, logger } = options;
+export function createSlackIntegration(options: { slack: SlackConfig; desk: ApprovalDesk; logger: Logger }): SlackIntegration {
+  const { slack, desk, logger } = options;
   const common = {
     // One workspace, one bot token: no auth.test round trip at start, so a Slack outage cannot fail the API.
     authorize: async () => ({ botToken: slack.botToken }),
@@ -35,7 +35,7 @@ export function createSlackIntegration(options: { slack: SlackConfig; context: A
   app.error(async (error) => {
     logger.error({ err: error }, 'Slack listener failed');
   });
-  registerApprovalHandlers(app, { context, users: slack.users, logger });
+  registerApprovalHandlers(app, { desk, users: slack.users, logger });
   if (receiver) return { routes: receiver.routes, start: async () => {}, stop: async () => {} };
 
   // Slack unreachable at start must not take the HTTP API down with it: connect in the background until it

@@ -1,4 +1,4 @@
-import { escapeText } from '../../activities/slack-text.ts';
+import { escapeText } from './text.ts';
 
 /** Answers only the person who clicked, beside the card, through the interaction's response_url. */
 export type Reply = (text: string) => Promise<void>;
