@@ -16,17 +16,13 @@ import {
   type Approver,
   type DecisionRecord,
   type DecisionRequest,
-  type DecisionResult,
 } from '../workflows/contract.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { describeRound, type RoundFacts } from './round-facts.ts';
-import type { DecisionBody } from './schemas.ts';
+import type { ApprovalResponse, DecisionBody, DecisionResponse } from '../runtime/http-api.ts';
 import { isNotFound, isWorkerTimeout, toApiError } from './temporal-errors.ts';
 
-export interface DecisionOutcome extends DecisionResult {
-  queued: boolean;
-}
 
 /** The decision itself; who made it and through which channel travel as the approver. */
 export type DecisionInput = Omit<DecisionBody, 'channel'>;
@@ -98,7 +94,7 @@ async function pendingApproval(context: ApiContext, approvalId: string, principa
   throw await closedVerdict(context, ids.roundId, approvalId);
 }
 
-export async function decide(context: ApiContext, approvalId: string, approver: Approver, body: DecisionInput): Promise<DecisionOutcome> {
+export async function decide(context: ApiContext, approvalId: string, approver: Approver, body: DecisionInput): Promise<DecisionResponse> {
   const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
   const now = Date.now();
   precheck(pending, approver, body, now);
@@ -129,7 +125,7 @@ export async function decide(context: ApiContext, approvalId: string, approver: 
 }
 
 /** One approval as its reader may see it: pending from the memo (no worker), closed from the round's state. */
-export async function approvalView(context: ApiContext, approvalId: string, principal: string) {
+export async function approvalView(context: ApiContext, approvalId: string, principal: string): Promise<ApprovalResponse> {
   const ids = parseApprovalId(approvalId);
   if (!ids) throw approvalNotFound(approvalId);
   const facts = await describeRound(context, ids.roundId);

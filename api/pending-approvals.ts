@@ -1,7 +1,7 @@
 // Pending approvals across all rounds from ONE visibility list call per page: search attributes select the
 // rounds the caller may see (requested, or may decide), their memo carries the summaries. No per-round query,
 // no side database. A page may hold fewer approvals than pageSize: one round can hold approvals for others.
-import { ApproversAttribute, RequesterAttribute, StatusAttribute, type ApprovalSummary } from '../workflows/contract.ts';
+import { ApproversAttribute, Memo, RequesterAttribute, StatusAttribute, type ApprovalSummary } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/policy.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
@@ -76,7 +76,7 @@ export async function listPendingApprovals(context: ApiContext, principal: strin
   const converter = context.client.options.loadedDataConverter.payloadConverter;
   const approvals: ApprovalSummary[] = [];
   for (const execution of response.executions ?? []) {
-    const payload = execution.memo?.fields?.pendingApprovals;
+    const payload = execution.memo?.fields?.[Memo.pendingApprovals];
     if (!payload) continue;
     for (const summary of converter.fromPayload<ApprovalSummary[]>(payload)) {
       if ((!filter.tool || summary.tool === filter.tool) && admits(summary)) approvals.push(summary);

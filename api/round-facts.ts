@@ -2,6 +2,7 @@
 // and its pending approvals (search attributes and memo, read from the execution's own state).
 import {
   ApproversAttribute,
+  Memo,
   RequesterAttribute,
   type ApprovalSummary,
 } from '../workflows/contract.ts';
@@ -28,7 +29,7 @@ export async function describeRound(context: ApiContext, roundId: string): Promi
       executionStatus,
       requester: description.typedSearchAttributes.get(RequesterAttribute),
       approvers: description.typedSearchAttributes.get(ApproversAttribute) ?? [],
-      pending: executionStatus === 'running' ? ((description.memo?.pendingApprovals ?? []) as ApprovalSummary[]) : [],
+      pending: executionStatus === 'running' ? ((description.memo?.[Memo.pendingApprovals] ?? []) as ApprovalSummary[]) : [],
     };
   } catch (error) {
     if (isNotFound(error)) return undefined;

@@ -14,7 +14,7 @@ import type { queryRound } from '../workflows/query-round.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { readableRound } from './round-facts.ts';
-import type { StartRoundBody } from './schemas.ts';
+import type { StartRoundBody } from '../runtime/http-api.ts';
 import { toApiError } from './temporal-errors.ts';
 
 const SUMMARY_CHARS = 200;

@@ -1,10 +1,10 @@
 // The Slack listeners' way into the rounds: an approval's summary while it is pending (from the round's memo,
 // which needs no worker), otherwise a sentence saying what became of it; decisions by the HTTP API's path.
-import { stateQuery, parseApprovalId, type ApprovalRecord, type ApprovalSummary } from '../workflows/contract.ts';
+import { stateQuery, parseApprovalId, type ApprovalRecord } from '../workflows/contract.ts';
 import type { ApprovalDesk, ApprovalLookup } from '../slack/approval-desk.ts';
 import type { ApiContext } from './api-context.ts';
 import { decide } from './decisions.ts';
-import { isNotFound } from './temporal-errors.ts';
+import { describeRound } from './round-facts.ts';
 
 
 function closedState(record: ApprovalRecord): string {
@@ -19,15 +19,11 @@ async function lookUpApproval(context: ApiContext, approvalId: string): Promise<
   const notFound = { pending: false, state: `Approval ${approvalId} was not found.` } as const;
   const ids = parseApprovalId(approvalId);
   if (!ids) return notFound;
-  const handle = context.client.workflow.getHandle(ids.roundId);
-  const description = await handle.describe().catch((error: unknown) => {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  });
-  if (!description) return notFound;
-  const pending = description.status.name === 'RUNNING' ? ((description.memo?.pendingApprovals ?? []) as ApprovalSummary[]) : [];
-  const approval = pending.find((summary) => summary.approvalId === approvalId);
+  const facts = await describeRound(context, ids.roundId);
+  if (!facts) return notFound;
+  const approval = facts.pending.find((summary) => summary.approvalId === approvalId);
   if (approval) return { pending: true, approval };
+  const handle = context.client.workflow.getHandle(ids.roundId);
   // Closed approvals are only in the round's state, which a worker answers; without one, say no more than we know.
   const state = await context.client
     .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))

@@ -3,7 +3,7 @@
 // decision landed, no kill hit a non-idempotent call), a minimum coverage is part of the invariant.
 import type { ObservedCall } from '../bench/mcp-recorder.ts';
 import { firstUserMessage, type RecordedLlmRequest } from '../test/support/scripted-llm-server.ts';
-import type { ApprovalRecord, RoundState, ToolCallRecord } from '../workflows/contract.ts';
+import type { ApprovalRecord, DecisionRecord, DecisionRequest, RoundState, ToolCallRecord } from '../workflows/contract.ts';
 import type { DrivenRound } from './driver.ts';
 import { GATED, NON_IDEMPOTENT, type ToolName } from './plan.ts';
 
@@ -233,13 +233,15 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       const openedAt = ms(approval.openedAt);
       const expiresAt = ms(approval.expiresAt);
       const closedAt = ms(approval.closedAt);
-      const decision = approval.decision;
+      // Read from the API as data: the types promise what this check verifies.
+      const decision: DecisionRecord | undefined = approval.decision;
+      const status: string = approval.status;
       switch (approval.status) {
         case 'approved':
         case 'rejected': {
           const wanted = approval.status === 'approved' ? 'approve' : 'reject';
           if (!decision) {
-            result.violations.push(`${id}: ${approval.status} without a decision`);
+            result.violations.push(`${id}: ${status} without a decision`);
             break;
           }
           if (decision.decision !== wanted) result.violations.push(`${id}: ${approval.status} but its decision is ${decision.decision}`);
@@ -266,8 +268,9 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
           break;
       }
       for (const ignored of approval.ignored) {
-        if (ignored.request.approver.id !== DRIVER) result.violations.push(`${id}: ignored decision from a stranger (${ignored.request.approver.id})`);
-        const madeAt = ms(ignored.request.receivedAt);
+        const request = ignored.request as Partial<DecisionRequest>;
+        if (request.approver?.id !== DRIVER) result.violations.push(`${id}: ignored decision from a stranger (${request.approver?.id})`);
+        const madeAt = ms(request.receivedAt);
         if (Number.isFinite(madeAt) && madeAt >= expiresAt) ignoredLate++;
         else if (decision) ignoredDuplicate++;
         else if (approval.status === 'expired') lostToTimer.push(id);
@@ -298,7 +301,10 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       const decidedByDriver = approval.decision?.approver.id === DRIVER && approval.decision.decision === sent.intent;
       const landed = approval.status === wanted && decidedByDriver;
       // A queued decision is durable in the round's history: if it did not win, the round kept it as ignored.
-      const keptAsIgnored = approval.ignored.some((entry) => entry.request.approver.id === DRIVER && entry.request.decision === sent.intent);
+      const keptAsIgnored = approval.ignored.some((entry) => {
+        const request = entry.request as Partial<DecisionRequest>;
+        return request.approver?.id === DRIVER && request.decision === sent.intent;
+      });
       let ok: boolean;
       switch (sent.answer) {
         case 'applied':

@@ -1,6 +1,7 @@
 // The CLI's view of the HTTP API: JSON requests with typed failures, and a resuming SSE reader.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../runtime/api-error.ts';
+import { readSse } from '../runtime/sse.ts';
 import type { RoundEvent, RoundState } from '../workflows/contract.ts';
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -158,20 +159,12 @@ export class ApiClient {
       });
       if (!response.ok) throw await errorFrom(response);
       if (!response.body) return undefined;
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body) {
+      for await (const message of readSse(response.body)) {
         keepAlive();
-        buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
-        let boundary: number;
-        while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-          const data = dataOf(buffer.slice(0, boundary));
-          buffer = buffer.slice(boundary + 2);
-          if (data === undefined) continue;
-          const event = JSON.parse(data) as RoundEvent;
-          deliver(event);
-          if (isFinal(event)) return event;
-        }
+        if (message.data === undefined) continue;
+        const event = JSON.parse(message.data) as RoundEvent;
+        deliver(event);
+        if (isFinal(event)) return event;
       }
       return undefined;
     } catch (error) {
@@ -182,11 +175,4 @@ export class ApiClient {
       controller.abort();
     }
   }
-}
-
-/** The data of one SSE block, or undefined for comments (keep-alives, notices). */
-function dataOf(block: string): string | undefined {
-  const lines = block.split('\n').filter((line) => line.startsWith('data:'));
-  if (lines.length === 0) return undefined;
-  return lines.map((line) => line.slice(line.startsWith('data: ') ? 6 : 5)).join('\n');
 }

@@ -1,5 +1,6 @@
 // `rounds show|cancel`, `approvals`, `approve` and `reject`.
-import type { ApprovalStatus, ApprovalSummary, DecisionRecord, RoundState } from '../workflows/contract.ts';
+import type { ApprovalListResponse, ApprovalResponse, DecisionResponse } from '../runtime/http-api.ts';
+import type { ApprovalSummary, RoundState } from '../workflows/contract.ts';
 import { formatApprovals, formatRound } from './format.ts';
 import { EXIT, type Session } from './session.ts';
 
@@ -28,20 +29,12 @@ export async function listApprovals(session: Session, filter: { tool?: string; r
     if (filter.requester) query.set('requester', filter.requester);
     if (filter.pageSize) query.set('pageSize', String(filter.pageSize));
     if (pageToken) query.set('pageToken', pageToken);
-    const page = await session.client.request<{ approvals: ApprovalSummary[]; nextPageToken?: string }>('GET', `/v1/approvals?${query}`);
+    const page = await session.client.request<ApprovalListResponse>('GET', `/v1/approvals?${query}`);
     approvals.push(...page.approvals);
     pageToken = page.nextPageToken;
   } while (pageToken);
   session.out(session.json ? JSON.stringify({ approvals }, null, 2) : formatApprovals(approvals));
   return EXIT.ok;
-}
-
-interface DecisionAnswer {
-  approvalId: string;
-  status: ApprovalStatus;
-  applied: boolean;
-  queued: boolean;
-  decision?: DecisionRecord;
 }
 
 /**
@@ -53,13 +46,13 @@ export async function decide(
   approvalId: string,
   body: { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string },
 ): Promise<number> {
-  const approval = await session.client.request<ApprovalSummary & { status: ApprovalStatus }>('GET', `/v1/approvals/${id(approvalId)}`);
+  const approval = await session.client.request<ApprovalResponse>('GET', `/v1/approvals/${id(approvalId)}`);
   if (!session.json && approval.status === 'pending') {
     session.out(`${body.decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} ${approval.argsPreview}`);
     session.out(`  requested by ${approval.requester}, digest ${approval.argsDigest}`);
   }
   const sent = { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, channel: 'cli' as const };
-  const answer = await session.client.request<DecisionAnswer>('POST', `/v1/approvals/${id(approvalId)}`, sent);
+  const answer = await session.client.request<DecisionResponse>('POST', `/v1/approvals/${id(approvalId)}`, sent);
   if (session.json) {
     session.out(JSON.stringify(answer, null, 2));
     return EXIT.ok;

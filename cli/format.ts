@@ -1,12 +1,13 @@
 // Human-readable output: one line per event, summaries and tables. Machine output (--json) bypasses this.
 import type { ApprovalRecord, ApprovalSummary, DecisionRecord, RoundEvent, RoundState, ToolCallRecord } from '../workflows/contract.ts';
 import type { ApiError } from '../runtime/api-error.ts';
+import { clip } from '../workflows/clip.ts';
 
 export const PROGRAM = 'toolgate';
 
-export function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+/** One line of at most `max` characters. */
+export function oneLine(text: string, max: number): string {
+  return clip(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 /** `in 59m`, `3s ago`: how far a timestamp is from now. */
@@ -56,11 +57,11 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined): 
       return `${head} step ${event.step}: ${calls} (${event.finishReason}, ${event.usage.totalTokens} tokens)`;
     }
     case 'tool_call':
-      return `${head} ${toolLabel(event.name, event.server)} ${clip(event.arguments, 160)}`;
+      return `${head} ${toolLabel(event.name, event.server)} ${oneLine(event.arguments, 160)}`;
     case 'approval_required': {
       const a = event.approval;
       return [
-        `${head} ${a.server}/${a.tool} ${clip(a.argsPreview, 160)}`,
+        `${head} ${a.server}/${a.tool} ${oneLine(a.argsPreview, 160)}`,
         `    approval ${a.approvalId}  digest ${a.argsDigest.slice(0, 12)}…  expires ${when(a.expiresAt)}`,
         `    approve: ${commandLine(['approve', a.approvalId], commandUrl)}`,
         `    reject:  ${commandLine(['reject', a.approvalId, '--reason'], commandUrl)} "<why>"`,
@@ -69,7 +70,7 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined): 
     case 'approval_decided':
       return `${head} ${event.approvalId} ${event.status}${decidedBy(event.decision)}`;
     case 'tool_result':
-      return `${head} ${event.name} ${event.outcome}: ${clip(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
+      return `${head} ${event.name} ${event.outcome}: ${oneLine(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
     case 'round_completed':
       return `${head} after ${event.steps} step${event.steps === 1 ? '' : 's'}\n\n${event.answer}`;
     case 'round_failed':
@@ -78,7 +79,7 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined): 
 }
 
 function toolCallLine(call: ToolCallRecord): string {
-  const args = call.arguments ? ` ${clip(JSON.stringify(call.arguments), 100)}` : '';
+  const args = call.arguments ? ` ${oneLine(JSON.stringify(call.arguments), 100)}` : '';
   const extras = [
     call.approvalId ? `approval ${call.approvalId}` : '',
     call.attempts > 1 ? `${call.attempts} attempts` : '',
@@ -98,7 +99,7 @@ export function formatRound(state: RoundState & { links?: { webUi?: string } }):
     `round     ${state.roundId}`,
     `status    ${state.status} (step ${state.step} of at most ${state.maxSteps})`,
     `requester ${state.requester}`,
-    `query     ${clip(state.query, 200)}`,
+    `query     ${oneLine(state.query, 200)}`,
     `tokens    ${state.usage.totalTokens}`,
   ];
   if (state.links?.webUi) lines.push(`web UI    ${state.links.webUi}`);
@@ -123,7 +124,7 @@ export function formatApprovals(approvals: ApprovalSummary[]): string {
   if (approvals.length === 0) return 'No pending approvals.';
   return formatTable(
     ['APPROVAL', 'TOOL', 'SERVER', 'REQUESTER', 'ARGS', 'EXPIRES'],
-    approvals.map((a) => [a.approvalId, a.tool, a.server, a.requester, clip(a.argsPreview, 48), when(a.expiresAt)]),
+    approvals.map((a) => [a.approvalId, a.tool, a.server, a.requester, oneLine(a.argsPreview, 48), when(a.expiresAt)]),
   );
 }
 

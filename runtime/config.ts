@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { TASK_QUEUE } from '../workflows/contract.ts';
+import { DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TASK_QUEUE } from '../workflows/contract.ts';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -152,10 +152,10 @@ export const ConfigSchema = z.strictObject({
   }),
   round: z
     .strictObject({
-      maxSteps: z.number().int().min(1).max(50).default(5),
+      maxSteps: z.number().int().min(1).max(MAX_STEPS_LIMIT).default(DEFAULT_MAX_STEPS),
       toolOutputChars: z.number().int().min(200).max(500_000).default(16_000),
     })
-    .default({ maxSteps: 5, toolOutputChars: 16_000 }),
+    .default({ maxSteps: DEFAULT_MAX_STEPS, toolOutputChars: 16_000 }),
   approvals: z.strictObject({
     timeout: Duration.default(600_000),
     /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */

@@ -2,24 +2,18 @@
 //
 // Runnable directly: `node scripts/dev-server.ts [--db-filename F] [--port P] [--ui-port U] [--headless] [--log-file F]`
 // starts it, prints the address and the UI URL, and stops it on SIGINT/SIGTERM.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Connection, isGrpcServiceError } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
+import { SEARCH_ATTRIBUTES } from '../workflows/contract.ts';
 import { ensureTemporalBinary } from './temporal-binary.ts';
-
-export type SearchAttributeType = 'Keyword' | 'KeywordList' | 'Text' | 'Int' | 'Datetime' | 'Bool' | 'Double';
-
-/** Custom search attributes registered on the dev server's namespace. */
-export const SEARCH_ATTRIBUTES: Record<string, SearchAttributeType> = {
-  ToolgateStatus: 'Keyword',
-  ToolgateRequester: 'Keyword',
-  ToolgatePendingApprovals: 'KeywordList',
-  ToolgateApprovers: 'KeywordList',
-};
 
 /** Dynamic config passed as `--dynamic-config-value KEY=VALUE` (values are JSON). */
 const DYNAMIC_CONFIG: Record<string, unknown> = {
@@ -112,7 +106,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
 
-/** The environment for CLI calls, without TEMPORAL_* client settings that could redirect them (address, TLS, API key...). */
+/** The environment for the server process, without TEMPORAL_* client settings that could redirect it (address, TLS, API key...). */
 function cliEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -122,46 +116,22 @@ function cliEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** "KEYWORD_LIST" → "KeywordList", as the CLI spells types in `--search-attribute Name=Type`. */
+function cliTypeName(type: string): string {
+  return type.toLowerCase().replace(/(?:^|_)([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-function runCli(temporal: string, args: string[], timeoutMs: number): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(temporal, args, { env: cliEnv(), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      done({ code, stdout: String(stdout), stderr: String(stderr || (error && code === null ? error.message : '')) });
-    });
-  });
+const { IndexedValueType } = protos.temporal.api.enums.v1;
+
+function indexedValueType(type: SearchAttributeType): number {
+  return IndexedValueType[`INDEXED_VALUE_TYPE_${type}`];
 }
 
-/** "KeywordList" → "INDEXED_VALUE_TYPE_KEYWORD_LIST" (the CLI's JSON spelling). */
-function indexedValueType(type: SearchAttributeType): string {
-  return `INDEXED_VALUE_TYPE_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
-}
+const GRPC_ALREADY_EXISTS = 6;
+const GRPC_PERMISSION_DENIED = 7;
 
-/** Custom search attributes of the namespace (name → type as the CLI prints it), or an error text. */
-async function listSearchAttributes(
-  temporal: string,
-  address: string,
-  namespace: string,
-  timeoutMs: number,
-): Promise<{ attributes: Record<string, unknown> } | { error: string }> {
-  const result = await runCli(
-    temporal,
-    ['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '-o', 'json'],
-    timeoutMs,
-  );
-  if (result.code !== 0) return { error: (result.stderr || result.stdout).trim() || `exit code ${result.code}` };
-  try {
-    const parsed = JSON.parse(result.stdout) as { customAttributes?: Record<string, unknown> };
-    return { attributes: parsed.customAttributes ?? {} };
-  } catch {
-    return { error: `unparsable output of search-attribute list: ${result.stdout.slice(0, 300)}` };
-  }
-}
+/** A setup failure that waiting will not cure. */
+class SetupError extends Error {}
 
 async function readLogTail(path: string, fromOffset: number): Promise<string> {
   try {
@@ -215,7 +185,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     mkdirSync(dirname(dbFilename), { recursive: true });
     args.push('--db-filename', dbFilename);
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const { name, type } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=${cliTypeName(type)}`);
   for (const [key, value] of Object.entries({ ...DYNAMIC_CONFIG, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
@@ -309,59 +279,72 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (spawnError) return fail(exitDescription);
   const pid = child.pid ?? 0;
 
-  // Readiness: the gRPC port accepts connections, then the namespace lists our search attributes.
+  /**
+   * Names of SEARCH_ATTRIBUTES the namespace lacks, after registering them (up to 5 times): `--search-attribute`
+   * only applies when the namespace is first created, so an existing database (an earlier run with --db-filename)
+   * silently keeps its old set. Throws a SetupError when one exists with another type.
+   */
+  let registerAttempts = 0;
+  const ensureSearchAttributes = async (connection: Connection, register = registerAttempts < 5): Promise<string[]> => {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = SEARCH_ATTRIBUTES.filter(({ name, type }) => {
+      const actual = customAttributes[name];
+      if (actual === undefined) return true;
+      if (actual === indexedValueType(type)) return false;
+      const actualType = (IndexedValueType[actual] ?? String(actual)).replace('INDEXED_VALUE_TYPE_', '');
+      throw new SetupError(
+        `has search attribute ${name} registered as ${cliTypeName(actualType)}, expected ${cliTypeName(type)}` +
+          (dbFilename ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)` : ''),
+      );
+    });
+    if (missing.length === 0 || !register) return missing.map(({ name }) => name);
+    registerAttempts++;
+    log(`registering search attributes ${missing.map(({ name }) => name).join(', ')} on namespace ${namespace}`);
+    const searchAttributes = Object.fromEntries(missing.map(({ name, type }) => [name, indexedValueType(type)]));
+    try {
+      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+    } catch (error) {
+      if (!isGrpcServiceError(error) || error.code !== GRPC_ALREADY_EXISTS) throw error; // registered meanwhile
+    }
+    return ensureSearchAttributes(connection, false);
+  };
+
+  // Readiness: the gRPC port accepts connections, then the namespace lists our search attributes. A lazy connection
+  // (Connection.connect minus its one-shot check) connects on the first call, so calls to a server still starting
+  // fail and are retried on the same channel. On loopback: never through an http(s)_proxy from the environment.
+  const connection = Connection.lazy({ address, channelArgs: { 'grpc.enable_http_proxy': 0 } });
   const deadline = startedAt + READY_TIMEOUT_MS;
   let portOpen = false;
   let lastProblem = 'the gRPC port never accepted connections';
-  let createAttempts = 0;
-  for (;;) {
-    if (exitedFlag) return fail(`exited before becoming ready (${exitDescription}, after ${((Date.now() - startedAt) / 1000).toFixed(1)}s)`);
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return fail(`was not ready within ${READY_TIMEOUT_MS / 1000}s: ${lastProblem}`);
-    if (!portOpen) {
-      portOpen = await canConnect(port, Math.min(1000, remaining));
+  try {
+    for (;;) {
+      if (exitedFlag) return await fail(`exited before becoming ready (${exitDescription}, after ${((Date.now() - startedAt) / 1000).toFixed(1)}s)`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return await fail(`was not ready within ${READY_TIMEOUT_MS / 1000}s: ${lastProblem}`);
       if (!portOpen) {
-        await sleep(100);
-        continue;
+        portOpen = await canConnect(port, Math.min(1000, remaining));
+        if (!portOpen) {
+          await sleep(100);
+          continue;
+        }
       }
-    }
-    const listed = await listSearchAttributes(temporal, address, namespace, Math.max(1000, Math.min(10_000, remaining)));
-    if (exitedFlag) continue;
-    if ('error' in listed) {
-      lastProblem = `temporal operator search-attribute list failed: ${listed.error}`;
-      await sleep(250);
-      continue;
-    }
-    const missing: string[] = [];
-    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
-      const actual = listed.attributes[name];
-      if (actual === undefined) missing.push(name);
-      else if (typeof actual === 'string' && actual !== indexedValueType(type) && actual.toLowerCase() !== type.toLowerCase()) {
-        return fail(
-          `has search attribute ${name} registered as ${actual}, expected ${type}` +
-            (dbFilename ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)` : ''),
-        );
+      try {
+        const callDeadline = Date.now() + Math.max(1000, Math.min(10_000, remaining));
+        const missing = await connection.withDeadline(callDeadline, () => ensureSearchAttributes(connection));
+        if (missing.length === 0) break;
+        lastProblem = `search attributes missing: ${missing.join(', ')}`;
+      } catch (error) {
+        if (error instanceof SetupError) return await fail(error.message);
+        const message = error instanceof Error ? error.message : String(error);
+        if (isGrpcServiceError(error) && error.code === GRPC_PERMISSION_DENIED) {
+          return await fail(`refused to set up the search attributes: the caller may not administer namespace ${namespace} (${message})`);
+        }
+        lastProblem = `listing or registering search attributes failed: ${message}`;
       }
-    }
-    if (missing.length === 0) break;
-    // `--search-attribute` only applies when the namespace is first created; an existing database
-    // (an earlier run with --db-filename) silently keeps its old set, so add what is missing.
-    lastProblem = `search attributes missing: ${missing.join(', ')}`;
-    if (createAttempts >= 5) {
       await sleep(250);
-      continue;
     }
-    createAttempts++;
-    for (const name of missing) {
-      const type = SEARCH_ATTRIBUTES[name] ?? 'Keyword';
-      log(`registering search attribute ${name} (${type}) on namespace ${namespace}`);
-      const created = await runCli(
-        temporal,
-        ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--name', name, '--type', type],
-        Math.max(1000, Math.min(10_000, deadline - Date.now())),
-      );
-      if (created.code !== 0) lastProblem = `temporal operator search-attribute create ${name} failed: ${(created.stderr || created.stdout).trim()}`;
-    }
+  } finally {
+    await connection.close();
   }
 
   const uiUrl = withUi ? `http://${HOST}:${uiPort}` : '';

@@ -4,6 +4,7 @@ import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus } from '../workflows/contract.ts';
 import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from './actions.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
+import { clip } from '../workflows/clip.ts';
 
 const ARGUMENT_CHARS = 500;
 const REASON_CHARS = 1000;
@@ -21,10 +22,6 @@ const TITLES = {
   expired: 'Expired',
   cancelled: 'Cancelled',
 } as const;
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pending'>): string {
   const when = slackDate(approval.decision?.decidedAt ?? approval.closedAt ?? approval.expiresAt);

@@ -1,17 +1,11 @@
 // Text for Slack mrkdwn: escaping, dates that render in the reader's time zone, and tool arguments shown
 // safely (secrets redacted, length bounded, the code block never broken open).
+import { cut } from '../workflows/clip.ts';
 import { redactSecrets } from '../workflows/redaction.ts';
 
 /** Slack reads &, < and > as control characters (links, mentions) everywhere, code blocks included. */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Cuts at `max` UTF-16 units without splitting a surrogate pair. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return text.slice(0, end);
 }
 
 /** Pretty JSON in a code block. A run of backticks in a value would close the block, so adjacent ones are split. */

@@ -1,12 +1,14 @@
-// The approvals of one round: opened by the round loop, closed by the first valid decision, by the
-// approval timer or by cancellation. Shared by the `decide` signal and the `decide` update.
+// The approvals of one round: opened by the round loop, closed exactly once by the first valid decision, by
+// the approval timer or by cancellation. Shared by the `decide` signal and the `decide` update. Records are
+// replaced, never mutated, so every status carries exactly the fields it may have.
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import {
+  DecisionRequest,
   FailureType,
   type ApprovalRecord,
-  type ApprovalStatus,
-  type DecisionRequest,
   type DecisionResult,
+  type NotificationRef,
+  type PendingApproval,
 } from './contract.ts';
 import { mayDecide } from './policy.ts';
 
@@ -15,22 +17,15 @@ export interface Refusal {
   message: string;
 }
 
-const CHANNELS = new Set(['http', 'slack', 'cli']);
-const MAX_REASON_CHARS = 2000;
 /** Ignored decisions are kept for audit, but a flood of them must not grow the round's state without end. */
 const MAX_IGNORED = 50;
 
-function malformed(request: DecisionRequest): string | undefined {
-  if (typeof request !== 'object' || request === null) return 'decision is not an object';
-  if (typeof request.approvalId !== 'string') return 'approvalId is missing';
-  if (request.decision !== 'approve' && request.decision !== 'reject') return 'decision must be approve or reject';
-  if (typeof request.approver?.id !== 'string' || request.approver.id === '') return 'approver.id is missing';
-  if (!CHANNELS.has(request.approver.channel)) return 'approver.channel must be http, slack or cli';
-  if (request.reason !== undefined && typeof request.reason !== 'string') return 'reason must be a string';
-  if ((request.reason?.length ?? 0) > MAX_REASON_CHARS) return `reason is longer than ${MAX_REASON_CHARS} characters`;
-  if (request.argsDigest !== undefined && typeof request.argsDigest !== 'string') return 'argsDigest must be a string';
-  if (request.receivedAt !== undefined && Number.isNaN(Date.parse(String(request.receivedAt)))) return 'receivedAt must be an ISO time';
-  return undefined;
+function malformed(request: unknown): string | undefined {
+  const parsed = DecisionRequest.safeParse(request);
+  if (parsed.success) return undefined;
+  return parsed.error.issues
+    .map((issue) => (issue.path.length > 0 && !issue.message.includes(String(issue.path.at(-1))) ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
 }
 
 /** When the decision was made: as stamped by the API (a queued decision waits for a worker), else now. */
@@ -47,95 +42,105 @@ export class ApprovalBook {
     this.onChange = onChange;
   }
 
-  open(record: Omit<ApprovalRecord, 'status' | 'ignored' | 'notification'>): ApprovalRecord {
-    const opened: ApprovalRecord = { ...record, status: 'pending', ignored: [] };
+  open(fields: Omit<PendingApproval, 'status' | 'ignored' | 'notification' | 'decision' | 'closedAt'>): PendingApproval {
+    const opened: PendingApproval = { ...fields, status: 'pending', ignored: [] };
     this.records.set(opened.approvalId, opened);
     this.onChange();
     return opened;
   }
 
+  get(approvalId: string): ApprovalRecord | undefined {
+    return this.records.get(approvalId);
+  }
+
   /** Why a decision would not be applied now, or undefined when it would. */
-  check(request: DecisionRequest): Refusal | undefined {
+  check(request: unknown): Refusal | undefined {
     const shapeError = malformed(request);
     if (shapeError) return { type: FailureType.InvalidDecision, message: `Malformed decision: ${shapeError}` };
-    const record = this.records.get(request.approvalId);
-    if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${request.approvalId} not found` };
+    const valid = request as DecisionRequest;
+    const record = this.records.get(valid.approvalId);
+    if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${valid.approvalId} not found` };
     if (record.status !== 'pending') {
       const by = record.decision ? ` by ${record.decision.approver.id} (${record.decision.approver.channel})` : '';
       return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} is already ${record.status}${by}` };
     }
     // Made after the approval expired, it is refused even if the round has not yet seen its timer fire.
-    const madeAt = request.receivedAt === undefined ? Date.now() : Date.parse(request.receivedAt);
+    const madeAt = valid.receivedAt === undefined ? Date.now() : Date.parse(valid.receivedAt);
     if (madeAt >= Date.parse(record.expiresAt)) {
       return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} expired at ${record.expiresAt}, before this decision` };
     }
-    if (request.argsDigest !== undefined && request.argsDigest !== record.argsDigest) {
-      return {
-        type: FailureType.DigestMismatch,
-        message: `Approval ${record.approvalId} is for other arguments (digest ${record.argsDigest})`,
-      };
+    if (valid.argsDigest !== undefined && valid.argsDigest !== record.argsDigest) {
+      return { type: FailureType.DigestMismatch, message: `Approval ${record.approvalId} is for other arguments (digest ${record.argsDigest})` };
     }
-    const permission = mayDecide(record, request.approver.id);
+    const permission = mayDecide(record, valid.approver.id);
     if (!permission.allowed) return { type: FailureType.NotAnApprover, message: permission.why };
     return undefined;
   }
 
   /** Update validator: refuses before the update enters history. */
-  validate(request: DecisionRequest): void {
+  validate(request: unknown): void {
     const refusal = this.check(request);
-    if (refusal) {
-      const record = this.records.get(request?.approvalId);
-      throw ApplicationFailure.create({
-        type: refusal.type,
-        message: refusal.message,
-        nonRetryable: true,
-        details: record ? [{ status: record.status, decision: record.decision }] : [],
-      });
-    }
+    if (!refusal) return;
+    const record = this.records.get((request as Partial<DecisionRequest> | null)?.approvalId ?? '');
+    throw ApplicationFailure.create({
+      type: refusal.type,
+      message: refusal.message,
+      nonRetryable: true,
+      details: record ? [{ status: record.status, decision: record.decision }] : [],
+    });
   }
 
   /** First valid decision wins; anything else is kept on the record as ignored, never applied. */
-  decide(request: DecisionRequest): DecisionResult {
+  decide(request: unknown): DecisionResult {
     const refusal = this.check(request);
-    const record = this.records.get(request?.approvalId);
-    if (refusal) {
+    const approvalId = String((request as Partial<DecisionRequest> | null)?.approvalId);
+    const record = this.records.get(approvalId);
+    if (refusal || record?.status !== 'pending') {
       if (record && record.ignored.length < MAX_IGNORED) {
-        record.ignored.push({ request, receivedAt: new Date().toISOString(), why: refusal.message });
+        const ignored = { request, receivedAt: new Date().toISOString(), why: refusal?.message ?? 'not pending' };
+        this.records.set(approvalId, { ...record, ignored: [...record.ignored, ignored] });
       }
-      return { approvalId: String(request?.approvalId), status: record?.status ?? 'pending', decision: record?.decision, applied: false };
+      return { approvalId, status: record?.status ?? 'pending', decision: record?.decision, applied: false };
     }
-    const approval = record!;
-    approval.status = request.decision === 'approve' ? 'approved' : 'rejected';
-    approval.closedAt = new Date().toISOString();
-    approval.decision = {
-      decision: request.decision,
-      approver: { id: request.approver.id, channel: request.approver.channel },
-      reason: request.reason,
-      argsDigest: approval.argsDigest,
-      decidedAt: decidedAt(request, approval),
+    const valid = request as DecisionRequest;
+    const decision = {
+      decision: valid.decision,
+      approver: { id: valid.approver.id, channel: valid.approver.channel },
+      reason: valid.reason,
+      argsDigest: record.argsDigest,
+      decidedAt: decidedAt(valid, record),
     };
+    const closedAt = new Date().toISOString();
+    const decided: ApprovalRecord =
+      valid.decision === 'approve' ? { ...record, status: 'approved', decision, closedAt } : { ...record, status: 'rejected', decision, closedAt };
+    this.records.set(approvalId, decided);
     this.onChange();
-    return { approvalId: approval.approvalId, status: approval.status, decision: approval.decision, applied: true };
+    return { approvalId, status: decided.status, decision, applied: true };
   }
 
   /** Races the decision against the durable approval timer; the timer fires even while no worker runs. */
-  async waitForDecision(record: ApprovalRecord, timeoutMs: number): Promise<ApprovalStatus> {
-    const decided = await condition(() => record.status !== 'pending', timeoutMs, {
-      summary: `approval ${record.approvalId} (${record.server}/${record.tool})`,
+  async waitForDecision(approval: PendingApproval, timeoutMs: number): Promise<ApprovalRecord> {
+    const current = () => this.records.get(approval.approvalId)!;
+    const decided = await condition(() => current().status !== 'pending', timeoutMs, {
+      summary: `approval ${approval.approvalId} (${approval.server}/${approval.tool})`,
     });
     // A decision applied in the same workflow task as the timer fired was made first: it stands.
-    if (!decided && record.status === 'pending') this.close(record, 'expired');
-    return record.status;
+    if (!decided) this.close(approval.approvalId, 'expired');
+    return current();
   }
 
+  /** Closes every pending approval as cancelled and returns the closed records. */
   cancelPending(): ApprovalRecord[] {
-    const pending = this.pending();
-    for (const record of pending) this.close(record, 'cancelled');
-    return pending;
+    return this.pending().flatMap((record) => this.close(record.approvalId, 'cancelled') ?? []);
   }
 
-  pending(): ApprovalRecord[] {
-    return this.all().filter((record) => record.status === 'pending');
+  attachNotification(approvalId: string, notification: NotificationRef): void {
+    const record = this.records.get(approvalId);
+    if (record) this.records.set(approvalId, { ...record, notification });
+  }
+
+  pending(): PendingApproval[] {
+    return this.all().filter((record): record is PendingApproval => record.status === 'pending');
   }
 
   all(): ApprovalRecord[] {
@@ -143,10 +148,12 @@ export class ApprovalBook {
   }
 
   /** An approval closes exactly once; an expired one closed when its time ran out, whenever the round noticed. */
-  private close(record: ApprovalRecord, status: 'expired' | 'cancelled'): void {
-    if (record.status !== 'pending') return;
-    record.status = status;
-    record.closedAt = status === 'expired' ? record.expiresAt : new Date().toISOString();
+  private close(approvalId: string, status: 'expired' | 'cancelled'): ApprovalRecord | undefined {
+    const record = this.records.get(approvalId);
+    if (record?.status !== 'pending') return undefined;
+    const closed: ApprovalRecord = { ...record, status, closedAt: status === 'expired' ? record.expiresAt : new Date().toISOString() };
+    this.records.set(approvalId, closed);
     this.onChange();
+    return closed;
   }
 }

@@ -12,28 +12,38 @@ const { notifyApprovalOpened, notifyApprovalClosed } = proxyActivities<ToolgateA
 
 export class ApprovalNotices {
   private readonly enabled: boolean;
+  /** The approval as the round keeps it now (with its notification once posted). */
+  private readonly current: (approvalId: string) => ApprovalRecord | undefined;
+  private readonly onPosted: (approvalId: string, notification: NotificationRef) => void;
   private readonly posted = new Map<string, Promise<NotificationRef | null>>();
   private running = 0;
 
-  constructor(enabled: boolean) {
-    this.enabled = enabled;
+  constructor(options: {
+    enabled: boolean;
+    current: (approvalId: string) => ApprovalRecord | undefined;
+    onPosted: (approvalId: string, notification: NotificationRef) => void;
+  }) {
+    this.enabled = options.enabled;
+    this.current = options.current;
+    this.onPosted = options.onPosted;
   }
 
   opened(approval: ApprovalRecord): void {
     if (!this.enabled) return;
-    const posting = this.background(() => notifyApprovalOpened({ approval: { ...approval } })).then((ref) => {
-      if (ref) approval.notification = ref;
+    const posting = this.background(() => notifyApprovalOpened({ approval })).then((ref) => {
+      if (ref) this.onPosted(approval.approvalId, ref);
       return ref;
     });
     this.posted.set(approval.approvalId, posting);
   }
 
-  closed(approval: ApprovalRecord): void {
-    const posting = this.posted.get(approval.approvalId);
+  closed(approvalId: string): void {
+    const posting = this.posted.get(approvalId);
     if (!posting) return;
     void this.background(async () => {
       const notification = await posting;
-      if (notification) await notifyApprovalClosed({ approval: { ...approval }, notification });
+      const approval = this.current(approvalId);
+      if (notification && approval) await notifyApprovalClosed({ approval, notification });
     });
   }
 

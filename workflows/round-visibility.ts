@@ -3,6 +3,7 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   ApproversAttribute,
+  Memo,
   PendingApprovalsAttribute,
   RequesterAttribute,
   StatusAttribute,
@@ -54,7 +55,7 @@ export class RoundVisibility {
     const memo = JSON.stringify(pendingIds);
     if (memo !== this.memo) {
       this.memo = memo;
-      upsertMemo({ pendingApprovals: pending.map(approvalSummary) });
+      upsertMemo({ [Memo.pendingApprovals]: pending.map(approvalSummary) });
     }
     setCurrentDetails(details);
   }

@@ -12,7 +12,7 @@ import {
   DecisionBody,
   DecisionResponse,
   ErrorResponse,
-} from '../schemas.ts';
+} from '../../runtime/http-api.ts';
 
 export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPluginAsyncZod {
   return async (app) => {

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RoundEvent } from '../../workflows/contract.ts';
 import type { ApiContext } from '../api-context.ts';
+import { formatSseComment, formatSseEvent } from '../../runtime/sse.ts';
 import { streamRoundEvents } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { readableRound } from '../round-facts.ts';
-import { EventsQuery, RoundIdParams } from '../schemas.ts';
+import { EventsQuery, RoundIdParams } from '../../runtime/http-api.ts';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -40,15 +41,15 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPl
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
-        response.write(': stream open\n\n');
-        const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), HEARTBEAT_MS);
+        response.write(formatSseComment('stream open'));
+        const heartbeat = setInterval(() => response.write(formatSseComment('keep-alive')), HEARTBEAT_MS);
         metrics.openStreams.inc();
         const sink = {
           event(event: RoundEvent) {
-            response.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            response.write(formatSseEvent(event.id, event.type, event));
           },
           comment(text: string) {
-            response.write(`: ${text}\n\n`);
+            response.write(formatSseComment(text));
           },
         };
         try {

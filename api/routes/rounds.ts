@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
 import { roundLinks } from '../../runtime/links.ts';
 import { cancelRound, roundState, startRound } from '../rounds.ts';
-import { CancelResponse, ErrorResponse, RoundIdParams, StartRoundResponse, startRoundBody } from '../schemas.ts';
+import { CancelResponse, ErrorResponse, RoundIdParams, StartRoundResponse, startRoundBody } from '../../runtime/http-api.ts';
 
 export function roundRoutes(context: ApiContext, maxQueryChars: number): FastifyPluginAsyncZod {
   return async (app) => {

@@ -52,7 +52,7 @@ describe('API failover', () => {
     // The stream stays open on the doomed instance while it dies: the client sees the connection break.
     const live = openEvents(`${doomedUrl}/v1/rounds/${started.roundId}/events`, { token: TOKENS.carol });
     await expect.poll(() => live.events.some((event) => event.event === 'approval_required'), { timeout: 20_000 }).toBe(true);
-    await doomed.kill('SIGKILL');
+    await doomed.stop('SIGKILL');
     const broken = await live.closed;
     expect(broken.ended && live.events.some((event) => event.event === 'round_completed')).toBe(false);
     await expect(fetch(`${doomedUrl}/healthz`)).rejects.toThrow();

@@ -1,10 +1,24 @@
-// A minimal Server-Sent Events reader over fetch, for tests: collects events until told to stop.
+// Event streams for tests: read until told to stop, or keep one open while the server dies.
+import { readSse } from '../../runtime/sse.ts';
+
 export interface SseEvent {
   id?: string;
   event?: string;
   data: string;
 }
 
+function connect(url: string, options: { token: string; lastEventId?: number }, signal: AbortSignal): Promise<Response> {
+  return fetch(url, {
+    headers: {
+      authorization: `Bearer ${options.token}`,
+      accept: 'text/event-stream',
+      ...(options.lastEventId === undefined ? {} : { 'last-event-id': String(options.lastEventId) }),
+    },
+    signal,
+  });
+}
+
+/** Collects events until `until` says stop (then the connection is closed) or the stream ends. */
 export async function readEvents(
   url: string,
   options: { token: string; lastEventId?: number; until?: (event: SseEvent) => boolean; timeoutMs?: number },
@@ -14,40 +28,16 @@ export async function readEvents(
   const events: SseEvent[] = [];
   const comments: string[] = [];
   try {
-    const response = await fetch(url, {
-      headers: {
-        authorization: `Bearer ${options.token}`,
-        accept: 'text/event-stream',
-        ...(options.lastEventId === undefined ? {} : { 'last-event-id': String(options.lastEventId) }),
-      },
-      signal: controller.signal,
-    });
+    const response = await connect(url, options, controller.signal);
     if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let boundary: number;
-      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        const event: SseEvent = { data: '' };
-        let isEvent = false;
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) comments.push(line.slice(1).trim());
-          else if (line.startsWith('id: ')) event.id = line.slice(4);
-          else if (line.startsWith('event: ')) event.event = line.slice(7);
-          else if (line.startsWith('data: ')) {
-            event.data += line.slice(6);
-            isEvent = true;
-          }
-        }
-        if (!isEvent) continue;
-        events.push(event);
-        if (options.until?.(event)) {
-          controller.abort();
-          return { events, ended: false, comments };
-        }
+    for await (const message of readSse(response.body!)) {
+      comments.push(...message.comments);
+      if (message.data === undefined) continue;
+      const event = { id: message.id, event: message.event, data: message.data };
+      events.push(event);
+      if (options.until?.(event)) {
+        controller.abort();
+        return { events, ended: false, comments };
       }
     }
     return { events, ended: true, comments };
@@ -68,31 +58,10 @@ export function openEvents(url: string, options: { token: string; lastEventId?: 
   const events: SseEvent[] = [];
   const closed = (async (): Promise<{ ended: boolean; error?: string }> => {
     try {
-      const response = await fetch(url, {
-        headers: {
-          authorization: `Bearer ${options.token}`,
-          accept: 'text/event-stream',
-          ...(options.lastEventId === undefined ? {} : { 'last-event-id': String(options.lastEventId) }),
-        },
-        signal: controller.signal,
-      });
+      const response = await connect(url, options, controller.signal);
       if (response.status !== 200) return { ended: false, error: `stream answered ${response.status}` };
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body!) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-        let boundary: number;
-        while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, boundary);
-          buffer = buffer.slice(boundary + 2);
-          const event: SseEvent = { data: '' };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('id: ')) event.id = line.slice(4);
-            else if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) event.data += line.slice(6);
-          }
-          if (event.data) events.push(event);
-        }
+      for await (const message of readSse(response.body!)) {
+        if (message.data !== undefined) events.push({ id: message.id, event: message.event, data: message.data });
       }
       return { ended: true };
     } catch (error) {

@@ -69,7 +69,7 @@ describe('durability', () => {
     routes['d-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-kill' } }] }, { content: 'deleted after restart' });
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-kill');
     const [approval] = await waitForPendingApprovals(handle);
-    await first.kill('SIGKILL');
+    await first.stop('SIGKILL');
     const second = await restartWorker();
     try {
       await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
@@ -77,7 +77,7 @@ describe('durability', () => {
       expect(result.answer).toBe('deleted after restart');
       expect(deletes('d-kill')).toHaveLength(1);
     } finally {
-      await second.kill('SIGTERM');
+      await second.stop('SIGTERM');
       await connection.close();
     }
   });
@@ -87,7 +87,7 @@ describe('durability', () => {
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-llm-kill');
     const llmRequests = () => llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-llm-kill')).length;
     await expect.poll(llmRequests, { timeout: 20_000 }).toBe(1);
-    await first.kill('SIGKILL');
+    await first.stop('SIGKILL');
     const killedAt = Date.now();
     const second = await restartWorker();
     try {
@@ -95,7 +95,7 @@ describe('durability', () => {
       expect(llmRequests()).toBe(2);
       expect(Date.now() - killedAt).toBeLessThan(60_000);
     } finally {
-      await second.kill('SIGTERM');
+      await second.stop('SIGTERM');
       await connection.close();
     }
   });
@@ -104,7 +104,7 @@ describe('durability', () => {
     routes['d-expire'] = scriptedSteps({ toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'd-expire', replicas: 0 } }] }, { content: 'noted' });
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-expire');
     const [approval] = await waitForPendingApprovals(handle);
-    await first.kill('SIGKILL');
+    await first.stop('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 4000));
     const restartedAt = Date.now();
     const second = await restartWorker();
@@ -120,7 +120,7 @@ describe('durability', () => {
       expect(firedAt).toBeLessThan(restartedAt);
       expect(Math.abs(firedAt - Date.parse(approval!.expiresAt))).toBeLessThan(1500);
     } finally {
-      await second.kill('SIGTERM');
+      await second.stop('SIGTERM');
       await connection.close();
     }
   });
@@ -130,7 +130,7 @@ describe('durability', () => {
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-midcall', { approval: 'never' });
     const hits = () => mcp.calls.filter((call) => call.tool === 'slow' && call.arguments.ms === 4321).length;
     await expect.poll(hits, { timeout: 20_000 }).toBe(1);
-    await first.kill('SIGKILL');
+    await first.stop('SIGKILL');
     const second = await restartWorker();
     try {
       const result = await handle.result();
@@ -140,7 +140,7 @@ describe('durability', () => {
       const told = llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-midcall'))[1];
       expect(JSON.stringify(told!.body.messages)).toContain('its outcome is unknown');
     } finally {
-      await second.kill('SIGTERM');
+      await second.stop('SIGTERM');
       await connection.close();
     }
   });

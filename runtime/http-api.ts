@@ -1,6 +1,17 @@
-// Schemas of the HTTP API's inputs (validated) and outputs (documented in /openapi.json).
+// The HTTP API's wire format: request bodies and parameters (validated by the API, documented in
+// /openapi.json) and responses (read by the CLI). Built from the round's contract, never written twice.
 import { z } from 'zod';
-import { ROUND_ID_PATTERN } from '../workflows/contract.ts';
+import {
+  ApprovalStatus,
+  ApprovalSummary,
+  ChatMessage,
+  Decision,
+  DecisionRecord,
+  DecisionResult,
+  MAX_REASON_CHARS,
+  QueryRoundInput,
+  ROUND_ID_PATTERN,
+} from '../workflows/contract.ts';
 
 export const RoundIdParams = z.strictObject({
   id: z.string().regex(ROUND_ID_PATTERN, 'round ids are 1-128 letters, digits, _ or -'),
@@ -10,17 +21,6 @@ export const ApprovalIdParams = z.strictObject({
   approvalId: z.string().max(160).regex(/^[A-Za-z0-9_.-]+$/, 'not an approval id'),
 });
 
-const ChatMessage = z.discriminatedUnion('role', [
-  z.strictObject({ role: z.literal('system'), content: z.string().max(100_000) }),
-  z.strictObject({ role: z.literal('user'), content: z.string().max(100_000) }),
-  z.strictObject({
-    role: z.literal('assistant'),
-    content: z.string().max(100_000).nullable(),
-    toolCalls: z.array(z.strictObject({ id: z.string(), name: z.string(), arguments: z.string() })).optional(),
-  }),
-  z.strictObject({ role: z.literal('tool'), toolCallId: z.string(), content: z.string().max(100_000) }),
-]);
-
 export function startRoundBody(maxQueryChars: number) {
   return z
     .strictObject({
@@ -28,7 +28,7 @@ export function startRoundBody(maxQueryChars: number) {
       messages: z.array(ChatMessage).max(200).optional(),
       previousRoundId: z.string().regex(ROUND_ID_PATTERN, 'not a round id').optional(),
       servers: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
-      maxSteps: z.number().int().min(1).max(50).optional(),
+      maxSteps: QueryRoundInput.shape.maxSteps,
       idempotencyKey: z.string().min(1).max(200).optional(),
     })
     .refine((body) => !(body.messages && body.previousRoundId), { message: 'give messages or previousRoundId, not both' });
@@ -36,8 +36,8 @@ export function startRoundBody(maxQueryChars: number) {
 export type StartRoundBody = z.infer<ReturnType<typeof startRoundBody>>;
 
 export const DecisionBody = z.strictObject({
-  decision: z.enum(['approve', 'reject']),
-  reason: z.string().max(2000, 'reason is longer than 2000 characters').optional(),
+  decision: Decision,
+  reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
   argsDigest: z.string().regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256').optional(),
   /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
   channel: z.enum(['http', 'cli']).default('http'),
@@ -66,39 +66,23 @@ export const RoundLinks = z.object({ self: z.string(), events: z.string(), webUi
 
 export const StartRoundResponse = z.object({ roundId: z.string(), created: z.boolean(), links: RoundLinks });
 
-export const ApprovalSummaryResponse = z.object({
-  approvalId: z.string(),
-  roundId: z.string(),
-  step: z.number(),
-  server: z.string(),
-  tool: z.string(),
-  argsPreview: z.string(),
-  argsDigest: z.string(),
-  requester: z.string(),
-  approvers: z.array(z.string()),
-  allowSelfApproval: z.boolean(),
-  openedAt: z.string(),
-  expiresAt: z.string(),
-});
-
-export const ApprovalResponse = ApprovalSummaryResponse.extend({
-  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
-  decision: z.unknown().optional(),
-  closedAt: z.string().optional(),
-});
-
 export const ApprovalListResponse = z.object({
-  approvals: z.array(ApprovalSummaryResponse),
+  approvals: z.array(ApprovalSummary),
   nextPageToken: z.string().optional(),
 });
+export type ApprovalListResponse = z.infer<typeof ApprovalListResponse>;
 
-export const DecisionResponse = z.object({
-  approvalId: z.string(),
-  status: z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']),
-  applied: z.boolean(),
+export const ApprovalResponse = ApprovalSummary.extend({
+  status: ApprovalStatus,
+  decision: DecisionRecord.optional(),
+  closedAt: z.string().optional(),
+});
+export type ApprovalResponse = z.infer<typeof ApprovalResponse>;
+
+export const DecisionResponse = DecisionResult.extend({
   /** True when no worker answered in time: the decision was signalled and waits in the round's history. */
   queued: z.boolean(),
-  decision: z.unknown().optional(),
 });
+export type DecisionResponse = z.infer<typeof DecisionResponse>;
 
 export const CancelResponse = z.object({ roundId: z.string(), status: z.literal('cancelling') });

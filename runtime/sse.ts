@@ -1,0 +1,50 @@
+// Server-Sent Events, both ways: the API writes them, the CLI and the tests read them.
+
+/** One message: the fields of a block up to a blank line. Comments (`: keep-alive`) come as messages too. */
+export interface SseMessage {
+  id?: string;
+  event?: string;
+  /** undefined for a block of comments only. */
+  data?: string;
+  comments: string[];
+}
+
+export function formatSseEvent(id: number, event: string, data: unknown): string {
+  return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export function formatSseComment(text: string): string {
+  return `: ${text}\n\n`;
+}
+
+function parseBlock(block: string): SseMessage {
+  const message: SseMessage = { comments: [] };
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) {
+      message.comments.push(line.slice(1).trim());
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'id') message.id = value;
+    else if (field === 'event') message.event = value;
+    else if (field === 'data') message.data = message.data === undefined ? value : `${message.data}\n${value}`;
+  }
+  return message;
+}
+
+/** The messages of an event stream's body, as they arrive. */
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseMessage> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body) {
+    buffer += decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+    let boundary: number;
+    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      if (block.trim() !== '') yield parseBlock(block);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The gate in front of one tool call: open an approval, tell the approvers, wait for a decision or the timer.
+import { argsDigest, canonicalJson } from './canonical-json.ts';
+import { approvalSummary } from './approval-summary.ts';
+import { clip } from './clip.ts';
+import { approvalIdFor, type LlmToolCall, type ToolDescriptor } from './contract.ts';
+import type { ExecutionResult } from './tool-execution.ts';
+import { expiredMessage, rejectedMessage } from './model-messages.ts';
+import { redactSecrets } from './redaction.ts';
+import type { RoundContext } from './round-context.ts';
+
+const ARGS_PREVIEW_CHARS = 300;
+
+/** Cleared: the call may run. Otherwise what the model is told instead. */
+export type GateVerdict = { cleared: true } | { cleared: false; result: ExecutionResult };
+
+export async function passGate(
+  round: RoundContext,
+  tool: ToolDescriptor,
+  args: Record<string, unknown>,
+  call: LlmToolCall,
+  callIndex: number,
+  onOpened: (approvalId: string) => void,
+): Promise<GateVerdict> {
+  const openedAt = new Date();
+  const approval = round.book.open({
+    approvalId: approvalIdFor(round.roundId, round.step, callIndex),
+    roundId: round.roundId,
+    step: round.step,
+    callIndex,
+    toolCallId: call.id,
+    server: tool.server,
+    tool: tool.name,
+    arguments: args,
+    argsDigest: argsDigest(args),
+    argsPreview: clip(canonicalJson(redactSecrets(args)), ARGS_PREVIEW_CHARS),
+    requester: round.requester,
+    approvers: tool.policy.approvers,
+    allowSelfApproval: tool.policy.allowSelfApproval,
+    openedAt: openedAt.toISOString(),
+    expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
+  });
+  onOpened(approval.approvalId);
+  round.events.emit({ type: 'approval_required', approval: approvalSummary(approval) });
+  round.notices.opened(approval);
+  const closed = await round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs);
+  round.events.emit({ type: 'approval_decided', approvalId: closed.approvalId, status: closed.status, decision: closed.decision });
+  round.notices.closed(closed.approvalId);
+  switch (closed.status) {
+    case 'approved':
+      return { cleared: true };
+    case 'rejected': {
+      const content = rejectedMessage(tool.name, closed.decision.approver.id, closed.decision.reason);
+      return { cleared: false, result: { outcome: 'rejected', content, truncated: false, attempts: 0 } };
+    }
+    default: {
+      const content = expiredMessage(tool.name, tool.policy.approvalTimeoutMs);
+      return { cleared: false, result: { outcome: 'expired', content, truncated: false, attempts: 0 } };
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// The activities the round asks for (implemented in activities/, proxied by the workflow).
+import type { ApprovalRecord, NotificationRef } from './approvals.ts';
+import type { ChatMessage, LlmToolCall, Usage } from './conversation.ts';
+import type { ToolCatalog } from './tools.ts';
+
+export interface LlmToolDefinition {
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface LlmRequest {
+  messages: ChatMessage[];
+  tools: LlmToolDefinition[];
+  /** `none` on the last step, so the model must answer. */
+  toolChoice: 'auto' | 'none';
+}
+
+export interface LlmReply {
+  content: string | null;
+  toolCalls: LlmToolCall[];
+  finishReason: string;
+  usage: Usage;
+}
+
+export interface ToolCallRequest {
+  server: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  roundId: string;
+  toolCallId: string;
+  timeoutMs: number;
+}
+
+export interface ToolCallResult {
+  isError: boolean;
+  text: string;
+  truncated: boolean;
+  originalLength: number;
+}
+
+/** Tells people about approvals (Slack). Throwing makes Temporal retry; null means "nobody to tell". */
+export interface ApprovalNotifier {
+  opened(approval: ApprovalRecord): Promise<NotificationRef | null>;
+  closed(approval: ApprovalRecord, notification: NotificationRef): Promise<void>;
+}
+
+export interface ToolgateActivities {
+  listTools(input: { servers?: string[] }): Promise<ToolCatalog>;
+  callLlm(input: LlmRequest): Promise<LlmReply>;
+  callTool(input: ToolCallRequest): Promise<ToolCallResult>;
+  /** Posts the approval request (Slack card); null when nobody is to be notified for this tool. */
+  notifyApprovalOpened(input: { approval: ApprovalRecord }): Promise<NotificationRef | null>;
+  /** Updates the posted request to show the outcome, who decided and when. */
+  notifyApprovalClosed(input: { approval: ApprovalRecord; notification: NotificationRef }): Promise<void>;
+}
+

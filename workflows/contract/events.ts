@@ -1,0 +1,41 @@
+// What a client streams (Server-Sent Events): every event the round emits, with an increasing id.
+import { z } from 'zod';
+import { ApprovalStatus, ApprovalSummary, DecisionRecord } from './approvals.ts';
+import { Usage } from './conversation.ts';
+import { RoundError, ToolCallOutcome } from './round.ts';
+
+const EventBodies = [
+  z.object({ type: z.literal('round_started'), query: z.string(), requester: z.string(), tools: z.array(z.string()), unavailableServers: z.array(z.string()) }),
+  z.object({ type: z.literal('llm_step'), step: z.number(), toolCalls: z.number(), finishReason: z.string(), usage: Usage }),
+  z.object({ type: z.literal('tool_call'), step: z.number(), toolCallId: z.string(), name: z.string(), server: z.string().optional(), arguments: z.string() }),
+  z.object({ type: z.literal('approval_required'), approval: ApprovalSummary }),
+  z.object({ type: z.literal('approval_decided'), approvalId: z.string(), status: ApprovalStatus, decision: DecisionRecord.optional() }),
+  z.object({
+    type: z.literal('tool_result'),
+    step: z.number(),
+    toolCallId: z.string(),
+    name: z.string(),
+    outcome: ToolCallOutcome,
+    content: z.string(),
+    truncated: z.boolean(),
+  }),
+  z.object({ type: z.literal('round_completed'), answer: z.string(), steps: z.number() }),
+  z.object({ type: z.literal('round_failed'), error: RoundError }),
+] as const;
+
+/** An event as the round emits it, before it is numbered. */
+export const NewRoundEvent = z.discriminatedUnion('type', EventBodies);
+export type NewRoundEvent = z.infer<typeof NewRoundEvent>;
+
+/** Numbered in order of emission; `at` is the round's time. */
+export const RoundEvent = z.intersection(NewRoundEvent, z.object({ id: z.number(), at: z.string() }));
+export type RoundEvent = z.infer<typeof RoundEvent>;
+export type RoundEventType = RoundEvent['type'];
+
+export const EventPage = z.object({
+  events: z.array(RoundEvent),
+  /** Oldest id still kept: events before it were dropped to bound the workflow's state. */
+  firstAvailableId: z.number(),
+  done: z.boolean(),
+});
+export type EventPage = z.infer<typeof EventPage>;

@@ -1,0 +1,23 @@
+/**
+ * `ApplicationFailure.type` values thrown by activities and update validators. MCP failures say where the call
+ * failed, not what failed: whether the request can have reached the server decides whether it may be sent again.
+ */
+export const FailureType = {
+  LlmRejected: 'LlmRequestRejected',
+  LlmUnavailable: 'LlmUnavailable',
+  /** The server refused the call without running it (invalid params, unknown method or tool). */
+  McpInvalidCall: 'McpInvalidCall',
+  McpUnauthorized: 'McpUnauthorized',
+  /** Provably never reached the server (refused, DNS, TLS, 429/503, no session): safe to send again. */
+  McpNotSent: 'McpNotSent',
+  /** May have reached the server (reset, timeout, 5xx, closed mid-call, -32603): the tool may have run. */
+  McpOutcomeUnknown: 'McpOutcomeUnknown',
+  McpUnknownServer: 'McpUnknownServer',
+  InvalidDecision: 'InvalidDecision',
+  ApprovalNotFound: 'ApprovalNotFound',
+  ApprovalClosed: 'ApprovalClosed',
+  DigestMismatch: 'DigestMismatch',
+  NotAnApprover: 'NotAnApprover',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+

@@ -1,0 +1,27 @@
+// Names shared by every part of toolgate and by operators: task queue, workflow type, search attributes, memo
+// keys and the bounds of a round. Defined once here, imported everywhere else.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const TASK_QUEUE = 'toolgate';
+export const WORKFLOW_TYPE = 'queryRound';
+
+/** Custom search attributes: registered on the namespace (the dev-server bootstrap does it). */
+export const StatusAttribute = defineSearchAttributeKey('ToolgateStatus', SearchAttributeType.KEYWORD);
+export const RequesterAttribute = defineSearchAttributeKey('ToolgateRequester', SearchAttributeType.KEYWORD);
+export const PendingApprovalsAttribute = defineSearchAttributeKey('ToolgatePendingApprovals', SearchAttributeType.KEYWORD_LIST);
+/** Everyone who may decide one of the round's approvals (`*` included): who may read it, and whose list it is on. */
+export const ApproversAttribute = defineSearchAttributeKey('ToolgateApprovers', SearchAttributeType.KEYWORD_LIST);
+/** Every custom search attribute a namespace needs before rounds run on it. */
+export const SEARCH_ATTRIBUTES = [StatusAttribute, RequesterAttribute, PendingApprovalsAttribute, ApproversAttribute] as const;
+
+/** Memo keys the round publishes. */
+export const Memo = {
+  /** Summaries of the pending approvals (ApprovalSummary[]), for listings that need no worker. */
+  pendingApprovals: 'pendingApprovals',
+} as const;
+
+/** Steps of one round: the configured default, and the bound every input is held to. */
+export const DEFAULT_MAX_STEPS = 5;
+export const MAX_STEPS_LIMIT = 50;
+/** A rejection's reason is what the model is told: bounded so it cannot grow the round's state without end. */
+export const MAX_REASON_CHARS = 2000;

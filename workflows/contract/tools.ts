@@ -1,0 +1,63 @@
+// The tools a round may call and the policy the worker resolved for each (worker config, not model input).
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+export type ApprovalMode = 'never' | 'always' | 'annotations';
+
+/**
+ * Approval is required when the argument at the dot path `argument` matches the glob (`*` and `?`). Keys are
+ * compared case-insensitively and arrays are searched element by element; a value the rule cannot evaluate
+ * (an object where a scalar belongs, a path through a scalar) requires approval too.
+ */
+export interface ArgumentRule {
+  argument: string;
+  matches: string;
+  /** Compare values case-insensitively (`prod-*` also matches `PROD-eu`). */
+  ignoreCase?: boolean;
+}
+
+export interface RetrySettings {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** The worker's configuration for one tool, resolved from server and tool entries. */
+export interface ToolPolicy {
+  approval: ApprovalMode;
+  /** Annotations of untrusted servers are ignored: they cannot waive an approval or allow retries. */
+  trusted: boolean;
+  argumentRules: ArgumentRule[];
+  approvalTimeoutMs: number;
+  /** Principal ids allowed to decide; `*` means any authenticated principal. */
+  approvers: string[];
+  allowSelfApproval: boolean;
+  callTimeoutMs: number;
+  /** Operator override: the tool is safe to call again after an unknown outcome. */
+  idempotent?: boolean;
+  retry: RetrySettings;
+}
+
+export interface ToolDescriptor {
+  server: string;
+  name: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  annotations: ToolAnnotations;
+  policy: ToolPolicy;
+}
+
+export interface ToolCatalog {
+  tools: ToolDescriptor[];
+  /** Whether the worker posts approval notifications (Slack); the round skips the activities otherwise. */
+  notifications: boolean;
+  /** Servers that could not be listed: reported, not fatal. */
+  unavailable: Array<{ server: string; error: string }>;
+  maxSteps: number;
+}
+

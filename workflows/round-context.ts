@@ -1,0 +1,149 @@
+// Everything one round knows and publishes: its conversation, tool calls, approvals and events, its status as
+// visibility and the Web UI show it, and the state and result it answers with.
+import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApprovalBook } from './approval-book.ts';
+import { ApprovalNotices } from './approval-notices.ts';
+import {
+  DEFAULT_MAX_STEPS,
+  type ChatMessage,
+  type QueryRoundInput,
+  type QueryRoundResult,
+  type RoundError,
+  type RoundState,
+  type RoundStatus,
+  type ToolCatalog,
+  type ToolCallRecord,
+  type Usage,
+} from './contract.ts';
+import { EventLog } from './event-log.ts';
+import { RoundVisibility } from './round-visibility.ts';
+
+export class RoundContext {
+  readonly roundId: string;
+  readonly input: QueryRoundInput;
+  readonly events = new EventLog();
+  readonly toolCalls: ToolCallRecord[] = [];
+  readonly usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  readonly messages: ChatMessage[];
+  readonly book: ApprovalBook;
+  notices: ApprovalNotices;
+  step = 0;
+  maxSteps: number;
+  private readonly visibility = new RoundVisibility();
+  private finalStatus: RoundStatus | undefined;
+  private answer: string | undefined;
+  private failure: RoundError | undefined;
+
+  constructor(roundId: string, input: QueryRoundInput) {
+    this.roundId = roundId;
+    this.input = input;
+    this.messages = [...(input.messages ?? []), { role: 'user', content: input.query }];
+    this.maxSteps = input.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.book = new ApprovalBook(() => this.publish());
+    this.notices = this.noticesFor(false);
+  }
+
+  get requester(): string {
+    return this.input.requester;
+  }
+
+  /** The worker's tool listing decides whether cards are posted and the default number of steps. */
+  begin(catalog: ToolCatalog, tools: string[]): void {
+    this.notices = this.noticesFor(catalog.notifications);
+    this.maxSteps = this.input.maxSteps ?? catalog.maxSteps;
+    this.events.emit({
+      type: 'round_started',
+      query: this.input.query,
+      requester: this.requester,
+      tools,
+      unavailableServers: catalog.unavailable.map((entry) => entry.server),
+    });
+  }
+
+  addUsage(more: Usage): void {
+    this.usage.promptTokens += more.promptTokens;
+    this.usage.completionTokens += more.completionTokens;
+    this.usage.totalTokens += more.totalTokens;
+  }
+
+  status(): RoundStatus {
+    return this.finalStatus ?? (this.book.pending().length > 0 ? 'waiting_approval' : 'running');
+  }
+
+  /** Search attributes and memo (only when they change) and the Web UI's current details. */
+  publish(): void {
+    const pending = this.book.pending();
+    const details = this.finalStatus
+      ? `Round ${this.finalStatus}`
+      : pending.length > 0
+        ? `Waiting for approval: ${pending.map((a) => `${a.server}/${a.tool} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
+        : `Step ${this.step} of ${this.maxSteps}`;
+    this.visibility.publish(this.status(), this.requester, this.book.all(), details);
+  }
+
+  state(): RoundState {
+    return {
+      roundId: this.roundId,
+      status: this.status(),
+      query: this.input.query,
+      requester: this.requester,
+      step: this.step,
+      maxSteps: this.maxSteps,
+      toolCalls: this.toolCalls,
+      approvals: this.book.all(),
+      usage: this.usage,
+      answer: this.answer,
+      error: this.failure,
+    };
+  }
+
+  complete(answer: string, catalog: ToolCatalog): QueryRoundResult {
+    const steps = Math.min(this.step, this.maxSteps);
+    this.answer = answer;
+    this.messages.push({ role: 'assistant', content: answer });
+    this.finish('completed', { type: 'round_completed', answer, steps });
+    return {
+      roundId: this.roundId,
+      answer,
+      steps,
+      toolCalls: this.toolCalls,
+      approvals: this.book.all(),
+      usage: this.usage,
+      unavailableServers: catalog.unavailable,
+      messages: this.messages,
+    };
+  }
+
+  /** Closes open approvals and records why the round ended; returns what the workflow fails with. */
+  fail(error: unknown): unknown {
+    const cancelled = isCancellation(error);
+    for (const approval of this.book.cancelPending()) {
+      this.events.emit({ type: 'approval_decided', approvalId: approval.approvalId, status: 'cancelled' });
+      this.notices.closed(approval.approvalId);
+    }
+    this.failure = cancelled ? { type: 'Cancelled', message: 'The round was cancelled' } : describeFailure(error);
+    this.finish(cancelled ? 'cancelled' : 'failed', { type: 'round_failed', error: this.failure });
+    return cancelled ? error : ApplicationFailure.nonRetryable(`Round failed: ${this.failure.message}`, this.failure.type);
+  }
+
+  private finish(status: RoundStatus, event: Parameters<EventLog['emit']>[0]): void {
+    this.finalStatus = status;
+    this.events.emit(event);
+    this.events.done = true;
+    this.publish();
+  }
+
+  private noticesFor(enabled: boolean): ApprovalNotices {
+    return new ApprovalNotices({
+      enabled,
+      current: (approvalId) => this.book.get(approvalId),
+      onPosted: (approvalId, notification) => this.book.attachNotification(approvalId, notification),
+    });
+  }
+}
+
+function describeFailure(error: unknown): RoundError {
+  const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
+  return { type: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
+}

@@ -1,0 +1,100 @@
+// The tool calls of one LLM reply, concurrently: resolve each, share identical read-only ones, pass the gate
+// where policy says so, run the rest. An approved call starts the moment it is cleared, whatever its siblings do.
+import { isCancellation } from '@temporalio/workflow';
+import { passGate } from './approval-gate.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { clip } from './clip.ts';
+import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
+import { cancelledMessage, outcomeUnknownMessage } from './model-messages.ts';
+import { isRetrySafe, requiresApproval } from './policy.ts';
+import type { RoundContext } from './round-context.ts';
+import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
+import { resolveToolCall, type ToolDirectory } from './tool-names.ts';
+
+const EVENT_ARGS_CHARS = 2000;
+
+/** Identical read-only or idempotent calls of one LLM reply, sharing one execution. */
+type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionResult>; progress: ExecutionProgress }>;
+
+export function runToolCalls(round: RoundContext, directory: ToolDirectory, calls: LlmToolCall[]): Promise<ToolCallRecord[]> {
+  const shared: SharedCalls = new Map();
+  return Promise.all(calls.map((call, index) => runCall(round, directory, shared, call, index)));
+}
+
+async function runCall(round: RoundContext, directory: ToolDirectory, shared: SharedCalls, call: LlmToolCall, callIndex: number): Promise<ToolCallRecord> {
+  const record: ToolCallRecord = {
+    step: round.step,
+    callIndex,
+    toolCallId: call.id,
+    name: call.name,
+    outcome: 'in_progress',
+    content: '',
+    truncated: false,
+    attempts: 0,
+  };
+  round.toolCalls.push(record);
+  const resolved = resolveToolCall(directory, call);
+  round.events.emit({
+    type: 'tool_call',
+    step: round.step,
+    toolCallId: call.id,
+    name: call.name,
+    server: resolved.ok ? resolved.tool.server : undefined,
+    arguments: clip(call.arguments, EVENT_ARGS_CHARS),
+  });
+  if (!resolved.ok) {
+    return settle(round, record, { outcome: 'invalid', content: `${resolved.error} Do not retry this exact tool call.`, truncated: false, attempts: 0 });
+  }
+  const { tool, args } = resolved;
+  Object.assign(record, { server: tool.server, tool: tool.name, arguments: args });
+  const key = `${tool.server}\u0000${tool.name}\u0000${canonicalJson(args)}`;
+  const earlier = isRetrySafe(tool) ? shared.get(key) : undefined;
+  if (earlier) record.reusedFrom = earlier.toolCallId;
+  const progress: ExecutionProgress = earlier?.progress ?? { attempts: 0, mayHaveRun: false };
+  const result = earlier?.result ?? gateAndRun(round, tool, args, call, callIndex, record, progress);
+  if (!earlier && isRetrySafe(tool)) shared.set(key, { toolCallId: call.id, result, progress });
+  try {
+    const outcome = await result;
+    return settle(round, record, earlier ? { ...outcome, attempts: 0 } : outcome);
+  } catch (error) {
+    if (isCancellation(error)) settle(round, record, cancelledResult(tool, progress));
+    throw error;
+  }
+}
+
+async function gateAndRun(
+  round: RoundContext,
+  tool: ToolDescriptor,
+  args: Record<string, unknown>,
+  call: LlmToolCall,
+  callIndex: number,
+  record: ToolCallRecord,
+  progress: ExecutionProgress,
+): Promise<ExecutionResult> {
+  if (requiresApproval(tool, args)) {
+    const verdict = await passGate(round, tool, args, call, callIndex, (approvalId) => (record.approvalId = approvalId));
+    if (!verdict.cleared) return verdict.result;
+  }
+  return executeToolCall(tool, args, { roundId: round.roundId, toolCallId: call.id, step: round.step }, progress);
+}
+
+/** Cancelled while the tool was running: it may have taken effect, and the audit must say so. */
+function cancelledResult(tool: ToolDescriptor, progress: ExecutionProgress): ExecutionResult {
+  if (!progress.mayHaveRun) return { outcome: 'cancelled', content: cancelledMessage(tool.name), truncated: false, attempts: progress.attempts };
+  const content = outcomeUnknownMessage(tool.name, 'the round was cancelled while the call was running');
+  return { outcome: 'outcome_unknown', content, truncated: false, attempts: progress.attempts };
+}
+
+function settle(round: RoundContext, record: ToolCallRecord, result: ExecutionResult): ToolCallRecord {
+  Object.assign(record, result);
+  round.events.emit({
+    type: 'tool_result',
+    step: record.step,
+    toolCallId: record.toolCallId,
+    name: record.name,
+    outcome: record.outcome,
+    content: record.content,
+    truncated: record.truncated,
+  });
+  return record;
+}
