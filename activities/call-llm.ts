@@ -42,15 +42,17 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
     try {
-      const completion = await whileHeartbeating(() => client.chat.completions.create(
-        {
-          model: settings.model,
-          messages: request.messages.map(toOpenAi),
-          ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice } : {}),
-          ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
-        },
-        { timeout: settings.timeoutMs, signal: Context.current().cancellationSignal },
-      ));
+      const completion = await whileHeartbeating(() =>
+        client.chat.completions.create(
+          {
+            model: settings.model,
+            messages: request.messages.map(toOpenAi),
+            ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice } : {}),
+            ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
+          },
+          { timeout: settings.timeoutMs, signal: Context.current().cancellationSignal },
+        ),
+      );
       const choice = completion.choices[0];
       const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) =>
         call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],

@@ -19,7 +19,11 @@ export function createActivities({ config, connections, llm, notifier }: Activit
     listTools: createListTools(config, connections, notifier !== undefined),
     notifyApprovalOpened: async ({ approval }) => (notifier ? notifier.opened(approval) : null),
     notifyApprovalClosed: async ({ approval, notification }) => notifier?.closed(approval, notification),
-    callLlm: createCallLlm(llm, { model: config.llm.model, timeoutMs: config.llm.timeout, temperature: config.llm.temperature }),
+    callLlm: createCallLlm(llm, {
+      model: config.llm.model,
+      timeoutMs: config.llm.timeout,
+      temperature: config.llm.temperature,
+    }),
     callTool: createCallTool(connections, config.round.toolOutputChars),
   };
 }

@@ -23,18 +23,20 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
   return async function listTools(input: { servers?: string[] }): Promise<ToolCatalog> {
     const requested = input.servers ?? connections.serverNames();
     const catalog: ToolCatalog = { tools: [], unavailable: [], maxSteps: config.round.maxSteps, notifications };
-    const listings = await whileHeartbeating(() => Promise.allSettled(
-      requested.map(async (name) => {
-        const server = connections.server(name);
-        if (!server) throw new Error(`MCP server '${name}' is not configured`);
-        try {
-          return { server, tools: await listAll(connections, name, server.timeout) };
-        } catch (error) {
-          if (isConnectionLevel(error)) await connections.discard(name);
-          throw error;
-        }
-      }),
-    ));
+    const listings = await whileHeartbeating(() =>
+      Promise.allSettled(
+        requested.map(async (name) => {
+          const server = connections.server(name);
+          if (!server) throw new Error(`MCP server '${name}' is not configured`);
+          try {
+            return { server, tools: await listAll(connections, name, server.timeout) };
+          } catch (error) {
+            if (isConnectionLevel(error)) await connections.discard(name);
+            throw error;
+          }
+        }),
+      ),
+    );
     listings.forEach((listing, index) => {
       if (listing.status === 'rejected') {
         const reason = listing.reason instanceof Error ? listing.reason.message : String(listing.reason);
@@ -47,7 +49,7 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
           server: server.name,
           name: tool.name,
           description: tool.description,
-          inputSchema: tool.inputSchema as Record<string, unknown>,
+          inputSchema: tool.inputSchema,
           annotations: tool.annotations ?? {},
           policy: resolveToolPolicy(config, server, tool.name),
         };

@@ -9,7 +9,10 @@ const CONTEXT_LENGTH_CODES = new Set(['context_length_exceeded', 'string_above_m
 
 export function classifyLlmError(error: unknown): ApplicationFailure {
   if (error instanceof APIConnectionError) {
-    return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `cannot reach the LLM: ${error.message}` });
+    return ApplicationFailure.create({
+      type: FailureType.LlmUnavailable,
+      message: `cannot reach the LLM: ${error.message}`,
+    });
   }
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
@@ -17,13 +20,17 @@ export function classifyLlmError(error: unknown): ApplicationFailure {
       return ApplicationFailure.create({
         type: FailureType.LlmUnavailable,
         message: `LLM answered HTTP ${status}: ${error.message}`,
-        nextRetryDelay: parseRetryAfter(error.headers),
+        nextRetryDelay: parseRetryAfter(error.headers as Headers | undefined),
       });
     }
     const why = CONTEXT_LENGTH_CODES.has(String(error.code))
       ? `the conversation is longer than the model's context window (${error.message})`
       : `HTTP ${status}: ${error.message}`;
-    return ApplicationFailure.create({ type: FailureType.LlmRejected, message: `LLM request rejected, ${why}`, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: FailureType.LlmRejected,
+      message: `LLM request rejected, ${why}`,
+      nonRetryable: true,
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
   return ApplicationFailure.create({ type: FailureType.LlmUnavailable, message: `LLM call failed: ${message}` });

@@ -35,12 +35,26 @@ const NOT_SENT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 /** Failures of an established connection: the request may have been read and acted on. */
-const MAYBE_SENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+const MAYBE_SENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
 
 function errorCode(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (NOT_SENT_CODES.has(code) || MAYBE_SENT_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) {
+    if (
+      typeof code === 'string' &&
+      (NOT_SENT_CODES.has(code) ||
+        MAYBE_SENT_CODES.has(code) ||
+        code.startsWith('ERR_SSL_') ||
+        code.startsWith('ERR_TLS_'))
+    ) {
       return code;
     }
     current = (current as { cause?: unknown }).cause;
@@ -60,7 +74,8 @@ const outcomeUnknown = (message: string) => failure(FailureType.McpOutcomeUnknow
  * was not processed. Other 4xx: refused as malformed. 408, 500, 502, 504 and the rest: it may have run.
  */
 function fromHttpStatus(status: number, message: string, retryAfterMs?: number): ApplicationFailure {
-  if (status === 401 || status === 403) return failure(FailureType.McpUnauthorized, `HTTP ${status} from the MCP server`);
+  if (status === 401 || status === 403)
+    return failure(FailureType.McpUnauthorized, `HTTP ${status} from the MCP server`);
   if (status === 429 || status === 503 || status === 404) return notSent(message, retryAfterMs);
   if (status >= 400 && status < 500 && status !== 408) return failure(FailureType.McpInvalidCall, message);
   return outcomeUnknown(message);
@@ -68,7 +83,7 @@ function fromHttpStatus(status: number, message: string, retryAfterMs?: number):
 
 /** True when the pooled connection should be dropped and made anew on the next attempt. */
 export function isConnectionLevel(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === ErrorCode.ConnectionClosed;
+  if (error instanceof McpError) return (error.code as ErrorCode) === ErrorCode.ConnectionClosed;
   if (error instanceof StreamableHTTPError) return error.code === 404 || error.code === 400 || (error.code ?? 0) >= 500;
   return errorCode(error) !== undefined;
 }
@@ -89,7 +104,7 @@ export function classifyCallError(error: unknown, timeoutMs: number): Applicatio
   if (error instanceof ApplicationFailure) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof McpError) {
-    switch (error.code) {
+    switch (error.code as ErrorCode) {
       case ErrorCode.InvalidParams:
       case ErrorCode.MethodNotFound:
       case ErrorCode.InvalidRequest:
@@ -105,10 +120,12 @@ export function classifyCallError(error: unknown, timeoutMs: number): Applicatio
   }
   if (error instanceof HttpStatusError) return fromHttpStatus(error.status, message, error.retryAfterMs);
   if (error instanceof UnauthorizedError) return failure(FailureType.McpUnauthorized, message);
-  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) return fromHttpStatus(error.code, message);
+  if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0)
+    return fromHttpStatus(error.code, message);
   const code = errorCode(error);
   if (code && NOT_SENT_CODES.has(code)) return notSent(`cannot reach the MCP server (${code})`);
-  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_')) return notSent(`TLS handshake with the MCP server failed (${code})`);
+  if (code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_'))
+    return notSent(`TLS handshake with the MCP server failed (${code})`);
   if (code) return outcomeUnknown(`the connection failed during the call (${code})`);
   return outcomeUnknown(message);
 }

@@ -42,7 +42,9 @@ export class AccessPolicy {
   }
 
   mayListApproval(principal: string, approval: ApprovalSummary): boolean {
-    return this.seesAllApprovals(principal) || approval.requester === principal || mayDecide(approval, principal).allowed;
+    return (
+      this.seesAllApprovals(principal) || approval.requester === principal || mayDecide(approval, principal).allowed
+    );
   }
 
   mayScrapeMetrics(principal: string): boolean {

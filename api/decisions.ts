@@ -23,7 +23,6 @@ import { describeRound, type RoundFacts } from './round-facts.ts';
 import type { ApprovalResponse, DecisionBody, DecisionResponse } from '../runtime/http-api.ts';
 import { isNotFound, isWorkerTimeout, toApiError } from './temporal-errors.ts';
 
-
 /** The decision itself; who made it and through which channel travel as the approver. */
 export type DecisionInput = Omit<DecisionBody, 'channel'>;
 
@@ -34,18 +33,26 @@ function approvalNotFound(approvalId: string): ApiError {
 function closedDetails(status: string, decision: DecisionRecord | undefined) {
   return {
     status,
-    ...(decision ? { decidedBy: decision.approver.id, channel: decision.approver.channel, decidedAt: decision.decidedAt } : {}),
+    ...(decision
+      ? { decidedBy: decision.approver.id, channel: decision.approver.channel, decidedAt: decision.decidedAt }
+      : {}),
   };
 }
 
 function refusal(failure: unknown, approvalId: string): ApiError {
-  if (!(failure instanceof ApplicationFailure)) return new ApiError(409, 'decision_refused', 'The round refused the decision');
+  if (!(failure instanceof ApplicationFailure))
+    return new ApiError(409, 'decision_refused', 'The round refused the decision');
   const detail = (failure.details?.[0] ?? {}) as { status?: string; decision?: DecisionRecord };
   switch (failure.type) {
     case FailureType.ApprovalNotFound:
       return approvalNotFound(approvalId);
     case FailureType.ApprovalClosed:
-      return new ApiError(409, 'approval_closed', failure.message, closedDetails(detail.status ?? 'closed', detail.decision));
+      return new ApiError(
+        409,
+        'approval_closed',
+        failure.message,
+        closedDetails(detail.status ?? 'closed', detail.decision),
+      );
     case FailureType.DigestMismatch:
       return new ApiError(422, 'digest_mismatch', failure.message);
     case FailureType.NotAnApprover:
@@ -60,13 +67,20 @@ function refusal(failure: unknown, approvalId: string): ApiError {
 /** What became of an approval that is not pending: only the round's state knows, and a worker answers for it. */
 async function closedVerdict(context: ApiContext, roundId: string, approvalId: string): Promise<ApiError> {
   const handle = context.client.workflow.getHandle(roundId);
-  const state = await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery)).catch((error: unknown) => {
-    throw toApiError(error, roundId);
-  });
+  const state = await context.client
+    .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))
+    .catch((error: unknown) => {
+      throw toApiError(error, roundId);
+    });
   const approval = state.approvals.find((entry) => entry.approvalId === approvalId);
   if (!approval) return approvalNotFound(approvalId);
   const by = approval.decision ? ` by ${approval.decision.approver.id} (${approval.decision.approver.channel})` : '';
-  return new ApiError(409, 'approval_closed', `Approval ${approvalId} is already ${approval.status}${by}`, closedDetails(approval.status, approval.decision));
+  return new ApiError(
+    409,
+    'approval_closed',
+    `Approval ${approvalId} is already ${approval.status}${by}`,
+    closedDetails(approval.status, approval.decision),
+  );
 }
 
 /** Refuses what the round would refuse, from its published summary, so nothing is queued that cannot apply. */
@@ -74,15 +88,25 @@ function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionIn
   const permission = mayDecide(pending, approver.id);
   if (!permission.allowed) throw new ApiError(403, 'not_an_approver', permission.why);
   if (body.argsDigest !== undefined && body.argsDigest !== pending.argsDigest) {
-    throw new ApiError(422, 'digest_mismatch', `Approval ${pending.approvalId} is for other arguments (digest ${pending.argsDigest})`);
+    throw new ApiError(
+      422,
+      'digest_mismatch',
+      `Approval ${pending.approvalId} is for other arguments (digest ${pending.argsDigest})`,
+    );
   }
   if (now >= Date.parse(pending.expiresAt)) {
-    throw new ApiError(409, 'approval_closed', `Approval ${pending.approvalId} expired at ${pending.expiresAt}`, { status: 'expired' });
+    throw new ApiError(409, 'approval_closed', `Approval ${pending.approvalId} expired at ${pending.expiresAt}`, {
+      status: 'expired',
+    });
   }
 }
 
 /** The pending approval as the round published it; anything else is answered here (404, or 409 with what became of it). */
-async function pendingApproval(context: ApiContext, approvalId: string, principal: string): Promise<{ facts: RoundFacts; pending: ApprovalSummary }> {
+async function pendingApproval(
+  context: ApiContext,
+  approvalId: string,
+  principal: string,
+): Promise<{ facts: RoundFacts; pending: ApprovalSummary }> {
   const ids = parseApprovalId(approvalId);
   if (!ids) throw approvalNotFound(approvalId);
   const facts = await describeRound(context, ids.roundId);
@@ -94,7 +118,12 @@ async function pendingApproval(context: ApiContext, approvalId: string, principa
   throw await closedVerdict(context, ids.roundId, approvalId);
 }
 
-export async function decide(context: ApiContext, approvalId: string, approver: Approver, body: DecisionInput): Promise<DecisionResponse> {
+export async function decide(
+  context: ApiContext,
+  approvalId: string,
+  approver: Approver,
+  body: DecisionInput,
+): Promise<DecisionResponse> {
   const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
   const now = Date.now();
   precheck(pending, approver, body, now);
@@ -125,7 +154,11 @@ export async function decide(context: ApiContext, approvalId: string, approver: 
 }
 
 /** One approval as its reader may see it: pending from the memo (no worker), closed from the round's state. */
-export async function approvalView(context: ApiContext, approvalId: string, principal: string): Promise<ApprovalResponse> {
+export async function approvalView(
+  context: ApiContext,
+  approvalId: string,
+  principal: string,
+): Promise<ApprovalResponse> {
   const ids = parseApprovalId(approvalId);
   if (!ids) throw approvalNotFound(approvalId);
   const facts = await describeRound(context, ids.roundId);
@@ -133,9 +166,11 @@ export async function approvalView(context: ApiContext, approvalId: string, prin
   const pending = facts.pending.find((summary) => summary.approvalId === approvalId);
   if (pending) return { ...pending, status: 'pending' as const };
   const handle = context.client.workflow.getHandle(ids.roundId);
-  const state = await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery)).catch((error: unknown) => {
-    throw toApiError(error, ids.roundId);
-  });
+  const state = await context.client
+    .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))
+    .catch((error: unknown) => {
+      throw toApiError(error, ids.roundId);
+    });
   const record = state.approvals.find((entry) => entry.approvalId === approvalId);
   if (!record) throw approvalNotFound(approvalId);
   return { ...approvalSummary(record), status: record.status, decision: record.decision, closedAt: record.closedAt };

@@ -13,12 +13,20 @@ export interface EventSink {
 
 const MAX_RETRY_DELAY_MS = 10_000;
 
-async function queryPage(context: ApiContext, roundId: string, afterId: number, sink: EventSink, signal: AbortSignal): Promise<EventPage> {
+async function queryPage(
+  context: ApiContext,
+  roundId: string,
+  afterId: number,
+  sink: EventSink,
+  signal: AbortSignal,
+): Promise<EventPage> {
   const handle = context.client.workflow.getHandle(roundId);
   // Only failures are retried with backoff: a query needs a worker, and workers may be restarting.
   for (let delay = 500; ; delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS)) {
     try {
-      return await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(eventsQuery, afterId));
+      return await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
+        handle.query(eventsQuery, afterId),
+      );
     } catch (error) {
       if (isNotFound(error) || signal.aborted) throw error;
       sink.comment('waiting for a worker to answer');

@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? config.api.port : Number(values.port);
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  if (config.api.tokens.length === 0) logger.warn('no API tokens configured: every request except /healthz and /metrics gets 401');
+  if (config.api.tokens.length === 0)
+    logger.warn('no API tokens configured: every request except /healthz and /metrics gets 401');
   const context: ApiContext = {
     client,
     namespace: config.temporal.namespace,
@@ -35,7 +36,9 @@ async function main(): Promise<void> {
     workerWaitMs: 5000,
     access: new AccessPolicy(config.api.roles),
   };
-  const slack = config.slack ? createSlackIntegration({ slack: config.slack, desk: createSlackDesk(context), logger }) : undefined;
+  const slack = config.slack
+    ? createSlackIntegration({ slack: config.slack, desk: createSlackDesk(context), logger })
+    : undefined;
   const app = await buildApiServer({
     context,
     authenticate: createAuthenticator(config.api.tokens),
@@ -48,7 +51,10 @@ async function main(): Promise<void> {
   const url = await app.listen({ host: config.api.host, port });
   if (slack) {
     await slack.start();
-    logger.info({ receiver: config.slack?.socketMode ? 'socket mode' : `${url}/slack/events` }, 'Slack approvals enabled');
+    logger.info(
+      { receiver: config.slack?.socketMode ? 'socket mode' : `${url}/slack/events` },
+      'Slack approvals enabled',
+    );
   }
   logger.info({ url, openapi: `${url}/openapi.json`, temporal: address }, 'API listening');
   onStopSignal((signal) => {

@@ -20,6 +20,10 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
-    openStreams: new Gauge({ name: 'toolgate_api_event_streams_open', help: 'Open event streams', registers: [registry] }),
+    openStreams: new Gauge({
+      name: 'toolgate_api_event_streams_open',
+      help: 'Open event streams',
+      registers: [registry],
+    }),
   };
 }

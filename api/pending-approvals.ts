@@ -1,7 +1,13 @@
 // Pending approvals across all rounds from ONE visibility list call per page: search attributes select the
 // rounds the caller may see (requested, or may decide), their memo carries the summaries. No per-round query,
 // no side database. A page may hold fewer approvals than pageSize: one round can hold approvals for others.
-import { ApproversAttribute, Memo, RequesterAttribute, StatusAttribute, type ApprovalSummary } from '../workflows/contract.ts';
+import {
+  ApproversAttribute,
+  Memo,
+  RequesterAttribute,
+  StatusAttribute,
+  type ApprovalSummary,
+} from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/policy.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
@@ -56,18 +62,30 @@ function scope(context: ApiContext, principal: string, mine: ApprovalFilter['min
       return { condition: decidable, admits: (summary: ApprovalSummary) => mayDecide(summary, principal).allowed };
     default:
       if (context.access.seesAllApprovals(principal)) return { condition: undefined, admits: () => true };
-      return { condition: `(${requested} OR ${decidable})`, admits: (summary: ApprovalSummary) => context.access.mayListApproval(principal, summary) };
+      return {
+        condition: `(${requested} OR ${decidable})`,
+        admits: (summary: ApprovalSummary) => context.access.mayListApproval(principal, summary),
+      };
   }
 }
 
-export async function listPendingApprovals(context: ApiContext, principal: string, filter: ApprovalFilter): Promise<PendingApprovalPage> {
+export async function listPendingApprovals(
+  context: ApiContext,
+  principal: string,
+  filter: ApprovalFilter,
+): Promise<PendingApprovalPage> {
   const { condition, admits } = scope(context, principal, filter.mine);
   const conditions = ['ExecutionStatus = "Running"', `${StatusAttribute.name} = "waiting_approval"`];
   if (condition) conditions.push(condition);
   if (filter.requester) conditions.push(`${RequesterAttribute.name} = ${quoted(filter.requester)}`);
   const nextPageToken = filter.pageToken === undefined ? undefined : decodePageToken(filter.pageToken);
   const response = await context.client.workflowService
-    .listWorkflowExecutions({ namespace: context.namespace, query: conditions.join(' AND '), pageSize: filter.pageSize, nextPageToken })
+    .listWorkflowExecutions({
+      namespace: context.namespace,
+      query: conditions.join(' AND '),
+      pageSize: filter.pageSize,
+      nextPageToken,
+    })
     .catch((error: unknown) => {
       // A token that parses but that the server cannot use fails inside Temporal: still the client's input.
       if (nextPageToken && (isInvalidArgument(error) || isUnknownServerError(error))) throw invalidPageToken();
@@ -83,6 +101,8 @@ export async function listPendingApprovals(context: ApiContext, principal: strin
     }
   }
   const token = response.nextPageToken;
-  return { approvals, ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}) };
+  return {
+    approvals,
+    ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}),
+  };
 }
-

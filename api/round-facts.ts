@@ -1,11 +1,6 @@
 // A round as Temporal describes it, without a worker: whether it exists and runs, who asked, who may decide,
 // and its pending approvals (search attributes and memo, read from the execution's own state).
-import {
-  ApproversAttribute,
-  Memo,
-  RequesterAttribute,
-  type ApprovalSummary,
-} from '../workflows/contract.ts';
+import { ApproversAttribute, Memo, RequesterAttribute, type ApprovalSummary } from '../workflows/contract.ts';
 import type { RoundOwnership } from './access.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
@@ -29,7 +24,8 @@ export async function describeRound(context: ApiContext, roundId: string): Promi
       executionStatus,
       requester: description.typedSearchAttributes.get(RequesterAttribute),
       approvers: description.typedSearchAttributes.get(ApproversAttribute) ?? [],
-      pending: executionStatus === 'running' ? ((description.memo?.[Memo.pendingApprovals] ?? []) as ApprovalSummary[]) : [],
+      pending:
+        executionStatus === 'running' ? ((description.memo?.[Memo.pendingApprovals] ?? []) as ApprovalSummary[]) : [],
     };
   } catch (error) {
     if (isNotFound(error)) return undefined;

@@ -28,7 +28,11 @@ function idempotentRoundId(principal: string, key: string): string {
 async function transcriptOf(context: ApiContext, roundId: string, principal: string): Promise<ChatMessage[]> {
   const facts = await readableRound(context, principal, roundId);
   if (facts.executionStatus !== 'completed') {
-    throw new ApiError(409, 'previous_round_not_completed', `Round ${roundId} is ${facts.executionStatus}, not completed`);
+    throw new ApiError(
+      409,
+      'previous_round_not_completed',
+      `Round ${roundId} is ${facts.executionStatus}, not completed`,
+    );
   }
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
   return (await handle.result()).messages;
@@ -63,7 +67,8 @@ export async function startRound(
     });
     return { roundId, created: true };
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError && body.idempotencyKey) return { roundId, created: false };
+    if (error instanceof WorkflowExecutionAlreadyStartedError && body.idempotencyKey)
+      return { roundId, created: false };
     throw error;
   }
 }
@@ -86,7 +91,9 @@ export async function cancelRound(context: ApiContext, principal: string, roundI
     throw new ApiError(403, 'not_allowed', `Only the requester of round ${roundId} or an admin may cancel it`);
   }
   if (facts.executionStatus !== 'running') {
-    throw new ApiError(409, 'round_closed', `Round ${roundId} is already ${facts.executionStatus}`, { status: facts.executionStatus });
+    throw new ApiError(409, 'round_closed', `Round ${roundId} is already ${facts.executionStatus}`, {
+      status: facts.executionStatus,
+    });
   }
   await context.client.workflow.getHandle(roundId).cancel();
 }

@@ -8,7 +8,12 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { ApiError, errorBody } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
@@ -56,13 +61,20 @@ function validationMessage(error: FastifyError): string {
 }
 
 function toErrorReply(error: FastifyError): { status: number; body: ReturnType<typeof errorBody> } {
-  if (error instanceof ApiError) return { status: error.status, body: errorBody(error.code, error.message, error.details) };
+  if (error instanceof ApiError)
+    return { status: error.status, body: errorBody(error.code, error.message, error.details) };
   if (error.validation) return { status: 400, body: errorBody('invalid_request', validationMessage(error)) };
   if (isTemporalUnavailable(error)) {
-    return { status: 503, body: errorBody('temporal_unavailable', 'The Temporal service cannot be reached; try again shortly') };
+    return {
+      status: 503,
+      body: errorBody('temporal_unavailable', 'The Temporal service cannot be reached; try again shortly'),
+    };
   }
   if (isWorkerTimeout(error)) {
-    return { status: 503, body: errorBody('temporal_unavailable', 'The Temporal service did not answer in time; try again shortly') };
+    return {
+      status: 503,
+      body: errorBody('temporal_unavailable', 'The Temporal service did not answer in time; try again shortly'),
+    };
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -70,7 +82,10 @@ function toErrorReply(error: FastifyError): { status: number; body: ReturnType<t
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, body: errorBody('invalid_json', 'The request body is empty') };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { status: 413, body: errorBody('body_too_large', `The request body is larger than ${BODY_LIMIT_BYTES} bytes`) };
+      return {
+        status: 413,
+        body: errorBody('body_too_large', `The request body is larger than ${BODY_LIMIT_BYTES} bytes`),
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, body: errorBody('unsupported_media_type', 'Send the request body as application/json') };
   }
@@ -82,8 +97,10 @@ function toErrorReply(error: FastifyError): { status: number; body: ReturnType<t
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   const { context, authenticate, metrics } = options;
+  // Typed as Fastify's logger, so the instance is the plain FastifyInstance the routes are written for.
+  const loggerInstance: FastifyBaseLogger = options.logger;
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: BODY_LIMIT_BYTES,
     // Above the longest valid id (approval ids reach 160 characters); longer ones are answered 414 below.
     maxParamLength: MAX_PARAM_LENGTH,
@@ -92,7 +109,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       void reply
         .code(tooLong ? 414 : 400)
-        .send(errorBody(tooLong ? 'uri_too_long' : 'invalid_request', tooLong ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'The URL is malformed'));
+        .send(
+          errorBody(
+            tooLong ? 'uri_too_long' : 'invalid_request',
+            tooLong ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters` : 'The URL is malformed',
+          ),
+        );
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -6,11 +6,13 @@ import type { ApiContext } from './api-context.ts';
 import { decide } from './decisions.ts';
 import { describeRound } from './round-facts.ts';
 
-
 function closedState(record: ApprovalRecord): string {
   const what = `Approval ${record.approvalId} (${record.server}/${record.tool})`;
   const decision = record.decision;
-  if (!decision) return record.status === 'expired' ? `${what} expired without a decision.` : `${what} was ${record.status} with its round.`;
+  if (!decision)
+    return record.status === 'expired'
+      ? `${what} expired without a decision.`
+      : `${what} was ${record.status} with its round.`;
   const reason = decision.reason ? `: ${decision.reason}` : '';
   return `${what} was already ${record.status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
 }

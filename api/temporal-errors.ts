@@ -4,7 +4,15 @@ import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { ApiError } from '../runtime/api-error.ts';
 
-const GRPC = { cancelled: 1, unknown: 2, invalidArgument: 3, deadlineExceeded: 4, notFound: 5, resourceExhausted: 8, unavailable: 14 } as const;
+const GRPC = {
+  cancelled: 1,
+  unknown: 2,
+  invalidArgument: 3,
+  deadlineExceeded: 4,
+  notFound: 5,
+  resourceExhausted: 8,
+  unavailable: 14,
+} as const;
 
 /** Every gRPC status code in the error's cause chain (the SDK wraps them in ServiceError and friends). */
 function grpcCodes(error: unknown): number[] {

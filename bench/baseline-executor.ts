@@ -6,7 +6,7 @@
 //
 // It is not a product path: nothing here survives a restart, which is the point of the comparison.
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { ActivityFunction, Logger } from '@temporalio/common';
+import type { Logger } from '@temporalio/common';
 import { argsDigest } from '../workflows/canonical-json.ts';
 import {
   approvalIdFor,
@@ -46,7 +46,7 @@ export class BaselineExecutor {
 
   /** Every activity runs in its own mock activity context, as each worker activity has its own. */
   private run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
-    return new MockActivityEnvironment(undefined, { logger: silentLogger }).run(fn as ActivityFunction<P, R>, ...args);
+    return new MockActivityEnvironment(undefined, { logger: silentLogger }).run(fn, ...args);
   }
 
   pendingApprovals(): ApprovalSummary[] {
@@ -62,7 +62,10 @@ export class BaselineExecutor {
     return true;
   }
 
-  async runRound(roundId: string, input: { query: string; requester: string; maxSteps?: number }): Promise<BaselineRoundResult> {
+  async runRound(
+    roundId: string,
+    input: { query: string; requester: string; maxSteps?: number },
+  ): Promise<BaselineRoundResult> {
     const catalog = await this.run(this.activities.listTools, {});
     const directory = buildToolDirectory(catalog.tools);
     const maxSteps = input.maxSteps ?? catalog.maxSteps;
@@ -86,7 +89,9 @@ export class BaselineExecutor {
       const contents = await Promise.all(
         reply.toolCalls.map((call, index) => this.runCall(roundId, step, index, call, directory, input.requester)),
       );
-      reply.toolCalls.forEach((call, index) => messages.push({ role: 'tool', toolCallId: call.id, content: contents[index]! }));
+      reply.toolCalls.forEach((call, index) =>
+        messages.push({ role: 'tool', toolCallId: call.id, content: contents[index]! }),
+      );
     }
     return { roundId, answer, steps: Math.min(step, maxSteps), toolCalls };
   }

@@ -6,7 +6,11 @@ export type RoundShape = 'three-step' | 'one-call' | 'gated';
 
 /** What each shape does, for the report. */
 export const SHAPES: Record<RoundShape, { llmCalls: number; toolCalls: number; text: string }> = {
-  'three-step': { llmCalls: 4, toolCalls: 6, text: '3 tool steps x 2 parallel read-only calls (echo, add), then the answer: 4 LLM calls, 6 tool calls' },
+  'three-step': {
+    llmCalls: 4,
+    toolCalls: 6,
+    text: '3 tool steps x 2 parallel read-only calls (echo, add), then the answer: 4 LLM calls, 6 tool calls',
+  },
   'one-call': { llmCalls: 2, toolCalls: 1, text: '1 read-only call (echo), then the answer: 2 LLM calls, 1 tool call' },
   gated: { llmCalls: 2, toolCalls: 1, text: '1 gated call (delete_pod, approval required), then the answer' },
 };
@@ -33,14 +37,23 @@ export function benchModel(): BenchModel {
         case 'three-step':
           reply =
             step < 3
-              ? { toolCalls: [{ name: 'echo', arguments: { message: `step ${step}` } }, { name: 'add', arguments: { a: step, b: 1 } }] }
+              ? {
+                  toolCalls: [
+                    { name: 'echo', arguments: { message: `step ${step}` } },
+                    { name: 'add', arguments: { a: step, b: 1 } },
+                  ],
+                }
               : { content: 'three steps done' };
           break;
         case 'one-call':
-          reply = step < 1 ? { toolCalls: [{ name: 'echo', arguments: { message: 'one' } }] } : { content: 'one call done' };
+          reply =
+            step < 1 ? { toolCalls: [{ name: 'echo', arguments: { message: 'one' } }] } : { content: 'one call done' };
           break;
         case 'gated':
-          reply = step < 1 ? { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'bench', name: 'pod-1' } }] } : { content: 'gated call done' };
+          reply =
+            step < 1
+              ? { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'bench', name: 'pod-1' } }] }
+              : { content: 'gated call done' };
           break;
         default:
           reply = { status: 400, body: { error: { message: `unknown bench query ${query.slice(0, 80)}` } } };

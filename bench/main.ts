@@ -49,8 +49,10 @@ if (values.help) {
 
 const mode = values.quick ? 'quick' : 'full';
 const only = new Set<Scenario>(values.only ? (values.only.split(',') as Scenario[]) : SCENARIOS);
-for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; use ${SCENARIOS.join(', ')}`);
-const int = (value: string | undefined, fallback: number): number => (value === undefined ? fallback : Number.parseInt(value, 10));
+for (const name of only)
+  if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; use ${SCENARIOS.join(', ')}`);
+const int = (value: string | undefined, fallback: number): number =>
+  value === undefined ? fallback : Number.parseInt(value, 10);
 const settings = {
   roundRounds: int(values.rounds, values.quick ? 10 : 200),
   roundWarmup: values.quick ? 2 : 10,
@@ -85,7 +87,9 @@ try {
       throughputShape: SHAPES[settings.throughputShape].text,
       devServer:
         `Dev server: temporal server start-dev, SQLite file in a temp folder` +
-        (values['fast-sqlite'] ? ', pragmas journal_mode=WAL and synchronous=OFF (latency settings, not durable)' : ', default SQLite pragmas (durable)') +
+        (values['fast-sqlite']
+          ? ', pragmas journal_mode=WAL and synchronous=OFF (latency settings, not durable)'
+          : ', default SQLite pragmas (durable)') +
         `, dynamic config ${JSON.stringify(env.devServerArgs.dynamicConfig)}.`,
       worker:
         `Worker: child process (bench/worker-child.ts = createToolgateWorker, prebuilt bundle)` +
@@ -103,7 +107,11 @@ try {
   const result: Omit<BenchResult, 'targets'> = { ...partial, durationSeconds: 0 };
   if (only.has('round')) {
     log(`== round latency: ${settings.roundRounds} rounds per LLM latency (${settings.llmDelays.join(', ')} ms)`);
-    result.roundLatency = await roundLatency(env, { rounds: settings.roundRounds, warmup: settings.roundWarmup, delays: settings.llmDelays });
+    result.roundLatency = await roundLatency(env, {
+      rounds: settings.roundRounds,
+      warmup: settings.roundWarmup,
+      delays: settings.llmDelays,
+    });
   }
   if (only.has('decision')) {
     log(`== decision -> call: ${settings.decisions} decisions per path`);
@@ -111,7 +119,11 @@ try {
   }
   if (only.has('throughput')) {
     log(`== throughput: concurrency ${settings.throughputLevels.join(', ')}`);
-    result.throughput = await throughput(env, { levels: settings.throughputLevels, durationMs: settings.throughputMs, shape: settings.throughputShape });
+    result.throughput = await throughput(env, {
+      levels: settings.throughputLevels,
+      durationMs: settings.throughputMs,
+      shape: settings.throughputShape,
+    });
   }
   if (only.has('pending')) {
     log(`== pending approvals: ${settings.pendingRounds} rounds`);

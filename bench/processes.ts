@@ -49,8 +49,8 @@ export async function spawnService(options: SpawnOptions): Promise<ChildService>
     if (options.readyText && text.includes(options.readyText)) readySeen = true;
     for (const line of text.split('\n')) if (line.startsWith('READY ')) marked.push(line);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   let exitedFlag = false;
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {

@@ -27,20 +27,36 @@ export interface Target {
   met: boolean;
 }
 
-const ms = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? 'n/a' : value < 10 ? value.toFixed(2) : value.toFixed(1));
+const ms = (value: number | undefined): string =>
+  value === undefined || !Number.isFinite(value) ? 'n/a' : value < 10 ? value.toFixed(2) : value.toFixed(1);
 const x = (value: number | null): string => (value === null ? 'n/a' : `${value.toFixed(2)}x`);
-const mem = (value: { rssMb: number; peakMb: number } | undefined): string => (value ? `${value.rssMb.toFixed(0)} MB (peak ${value.peakMb.toFixed(0)})` : 'n/a');
+const mem = (value: { rssMb: number; peakMb: number } | undefined): string =>
+  value ? `${value.rssMb.toFixed(0)} MB (peak ${value.peakMb.toFixed(0)})` : 'n/a';
 
 function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
   const targets: Target[] = [];
   const http = result.decisionLatency?.find((entry) => entry.path === 'http');
   if (http) {
-    targets.push({ what: 'decision -> call p50 (HTTP API)', target: '<= 25 ms', measured: `${ms(http.toCall.p50)} ms`, met: http.toCall.p50 <= 25 });
-    targets.push({ what: 'decision -> call p99 (HTTP API)', target: '<= 100 ms', measured: `${ms(http.toCall.p99)} ms`, met: http.toCall.p99 <= 100 });
+    targets.push({
+      what: 'decision -> call p50 (HTTP API)',
+      target: '<= 25 ms',
+      measured: `${ms(http.toCall.p50)} ms`,
+      met: http.toCall.p50 <= 25,
+    });
+    targets.push({
+      what: 'decision -> call p99 (HTTP API)',
+      target: '<= 100 ms',
+      measured: `${ms(http.toCall.p99)} ms`,
+      met: http.toCall.p99 <= 100,
+    });
   }
   for (const entry of result.roundLatency ?? []) {
     targets.push({
@@ -52,7 +68,12 @@ export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
   }
   const best = Math.max(0, ...(result.throughput ?? []).map((entry) => entry.toolgate.roundsPerSecond));
   if (result.throughput?.length) {
-    targets.push({ what: 'throughput (best concurrency)', target: '>= 50 rounds/s', measured: `${best.toFixed(1)} rounds/s`, met: best >= 50 });
+    targets.push({
+      what: 'throughput (best concurrency)',
+      target: '>= 50 rounds/s',
+      measured: `${best.toFixed(1)} rounds/s`,
+      met: best >= 50,
+    });
   }
   const pending = result.pendingApprovals;
   if (pending) {
@@ -81,7 +102,16 @@ export function toMarkdown(result: BenchResult): string {
     out.push('', `**Round latency**, sequential rounds: ${String(result.settings.roundShape)} (ms)`, '');
     out.push(
       table(
-        ['LLM latency', 'rounds', 'baseline p50', 'baseline p99', 'toolgate p50', 'toolgate p99', 'ratio p50', 'overhead / tool call (p50; mean)'],
+        [
+          'LLM latency',
+          'rounds',
+          'baseline p50',
+          'baseline p99',
+          'toolgate p50',
+          'toolgate p99',
+          'ratio p50',
+          'overhead / tool call (p50; mean)',
+        ],
         result.roundLatency.map((entry) => [
           `${entry.llmDelayMs} ms`,
           String(entry.rounds),
@@ -126,7 +156,16 @@ export function toMarkdown(result: BenchResult): string {
     out.push('', `**Throughput**, closed loop: ${String(result.settings.throughputShape)}, LLM latency 0 ms`, '');
     out.push(
       table(
-        ['concurrency', 'baseline rounds/s', 'toolgate rounds/s', 'ratio', 'baseline latency p50 / p99', 'toolgate latency p50 / p99', 'toolgate CPU % (bench, worker, dev server, API)', 'failed'],
+        [
+          'concurrency',
+          'baseline rounds/s',
+          'toolgate rounds/s',
+          'ratio',
+          'baseline latency p50 / p99',
+          'toolgate latency p50 / p99',
+          'toolgate CPU % (bench, worker, dev server, API)',
+          'failed',
+        ],
         result.throughput.map((entry) => [
           String(entry.concurrency),
           entry.baseline.roundsPerSecond.toFixed(1),
@@ -134,7 +173,9 @@ export function toMarkdown(result: BenchResult): string {
           x(ratio(entry.toolgate.roundsPerSecond, entry.baseline.roundsPerSecond)),
           `${ms(entry.baseline.latency.p50)} / ${ms(entry.baseline.latency.p99)}`,
           `${ms(entry.toolgate.latency.p50)} / ${ms(entry.toolgate.latency.p99)}`,
-          ['bench', 'worker', 'devServer', 'api'].map((name) => String(entry.toolgate.cpuPercent[name] ?? 'n/a')).join(', '),
+          ['bench', 'worker', 'devServer', 'api']
+            .map((name) => String(entry.toolgate.cpuPercent[name] ?? 'n/a'))
+            .join(', '),
           String(entry.baseline.failed + entry.toolgate.failed),
         ]),
       ),
@@ -156,13 +197,21 @@ export function toMarkdown(result: BenchResult): string {
             `bench process RSS +${b.benchProcessRssMb.delta.toFixed(0)} MB (heap +${b.heapUsedMb.delta.toFixed(0)} MB)`,
             `worker ${mem(t.memoryPending.worker)}; API ${mem(t.memoryPending.api)}; dev server ${mem(t.memoryPending.devServer)}`,
           ],
-          ['memory idle (before)', `bench process RSS ${b.benchProcessRssMb.before.toFixed(0)} MB`, `worker ${mem(t.memoryIdle.worker)}; API ${mem(t.memoryIdle.api)}; dev server ${mem(t.memoryIdle.devServer)}`],
+          [
+            'memory idle (before)',
+            `bench process RSS ${b.benchProcessRssMb.before.toFixed(0)} MB`,
+            `worker ${mem(t.memoryIdle.worker)}; API ${mem(t.memoryIdle.api)}; dev server ${mem(t.memoryIdle.devServer)}`,
+          ],
           [
             'list pending: first page',
             `${ms(b.listFirstPageMs)} ms (100)`,
             `${ms(t.listFirstPage.firstMs)} ms first call, p50 ${ms(t.listFirstPage.samples.p50)} ms (pageSize ${t.listFirstPage.pageSize})`,
           ],
-          ['list pending: all pages', `${ms(b.listAllMs)} ms`, `${ms(t.listAll.ms)} ms (${t.listAll.pages} pages of ${t.listAll.pageSize}, ${t.listAll.approvals} approvals)`],
+          [
+            'list pending: all pages',
+            `${ms(b.listAllMs)} ms`,
+            `${ms(t.listAll.ms)} ms (${t.listAll.pages} pages of ${t.listAll.pageSize}, ${t.listAll.approvals} approvals)`,
+          ],
           [
             'decide all (32 in flight)',
             `${b.decideAllSeconds.toFixed(1)} s (${b.decisionsPerSecond.toFixed(0)}/s)`,
@@ -173,7 +222,11 @@ export function toMarkdown(result: BenchResult): string {
             `${ms(b.decisionToCall.p50)} / ${ms(b.decisionToCall.p99)} ms`,
             `${ms(t.decisionToCall.p50)} / ${ms(t.decisionToCall.p99)} ms (HTTP answered p50 ${ms(t.decisionAck.p50)} ms)`,
           ],
-          ['memory after all completed', '', `worker ${mem(t.memoryAfter.worker)}; API ${mem(t.memoryAfter.api)}; dev server ${mem(t.memoryAfter.devServer)}`],
+          [
+            'memory after all completed',
+            '',
+            `worker ${mem(t.memoryAfter.worker)}; API ${mem(t.memoryAfter.api)}; dev server ${mem(t.memoryAfter.devServer)}`,
+          ],
         ],
       ),
     );
@@ -181,7 +234,12 @@ export function toMarkdown(result: BenchResult): string {
 
   if (result.targets.length) {
     out.push('', '**Targets**', '');
-    out.push(table(['what', 'target', 'measured', 'met'], result.targets.map((entry) => [entry.what, entry.target, entry.measured, entry.met ? 'yes' : 'no'])));
+    out.push(
+      table(
+        ['what', 'target', 'measured', 'met'],
+        result.targets.map((entry) => [entry.what, entry.target, entry.measured, entry.met ? 'yes' : 'no']),
+      ),
+    );
   }
   return out.join('\n');
 }

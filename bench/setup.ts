@@ -75,7 +75,9 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     sqlitePragmas,
     dynamicConfig: options.dynamicConfig ?? {},
   };
-  log(`starting Temporal dev server (SQLite ${devServerOptions.dbFilename}${options.fastSqlite ? ', WAL + synchronous=OFF' : ''})`);
+  log(
+    `starting Temporal dev server (SQLite ${devServerOptions.dbFilename}${options.fastSqlite ? ', WAL + synchronous=OFF' : ''})`,
+  );
   const devServer = await startDevServer(devServerOptions);
 
   const model = benchModel();
@@ -87,7 +89,11 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     temporal: { address: devServer.address, taskQueue: 'toolgate-bench' },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
     approvals: { approvers: [APPROVER], timeout: '1h' },
-    api: { host: '127.0.0.1', port: apiPort, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
+    api: {
+      host: '127.0.0.1',
+      port: apiPort,
+      tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })),
+    },
     servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
   };
   const configPath = join(folder, 'toolgate.yaml');
@@ -113,7 +119,10 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     });
   log('starting worker and API (child processes)');
   let worker = await startWorker();
-  const workerOptions = JSON.parse(worker.linesStartingWith('READY ')[0]!.slice('READY '.length)) as Record<string, unknown>;
+  const workerOptions = JSON.parse(worker.linesStartingWith('READY ')[0]!.slice('READY '.length)) as Record<
+    string,
+    unknown
+  >;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await spawnService({
     name: 'api',
@@ -130,13 +139,22 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const logger = createLogger('bench-baseline');
   logger.level = 'warn';
   const pool = new McpClientPool(config.servers, logger);
-  const openai = new OpenAI({ baseURL: config.llm.baseURL, apiKey: config.llm.apiKey, maxRetries: 0, timeout: config.llm.timeout });
+  const openai = new OpenAI({
+    baseURL: config.llm.baseURL,
+    apiKey: config.llm.apiKey,
+    maxRetries: 0,
+    timeout: config.llm.timeout,
+  });
   const baseline = new BaselineExecutor(createActivities({ config, connections: pool, llm: openai }));
 
   const env: BenchEnv = {
     folder,
     devServer,
-    devServerArgs: { dbFilename: devServerOptions.dbFilename!, sqlitePragmas, dynamicConfig: { 'system.enableActivityEagerExecution': true, ...options.dynamicConfig } },
+    devServerArgs: {
+      dbFilename: devServerOptions.dbFilename!,
+      sqlitePragmas,
+      dynamicConfig: { 'system.enableActivityEagerExecution': true, ...options.dynamicConfig },
+    },
     llm,
     model,
     mcp,

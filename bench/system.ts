@@ -10,7 +10,8 @@ export const sleep = (ms: number): Promise<void> => sleepFor(ms);
 export function processMemory(pid: number): { rssMb: number; peakMb: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    const kb = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakMb: Math.round(kb('VmHWM') / 102.4) / 10 };
   } catch {
     return undefined;
@@ -40,7 +41,9 @@ export interface MachineInfo {
 export function machineInfo(temporalBinary: string): MachineInfo {
   let temporalCli = 'unknown';
   try {
-    temporalCli = execFileSync(temporalBinary, ['--version'], { encoding: 'utf8' }).trim().replace(/^temporal version /, '');
+    temporalCli = execFileSync(temporalBinary, ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^temporal version /, '');
   } catch {
     // keep unknown
   }
@@ -48,7 +51,7 @@ export function machineInfo(temporalBinary: string): MachineInfo {
   return {
     cpus: list.length,
     cpuModel: list[0]?.model.trim() ?? 'unknown',
-    memoryGb: Math.round(totalmem() / 1024 ** 3 * 10) / 10,
+    memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     kernel: release(),
     node: process.version,
     temporalCli,
@@ -58,7 +61,11 @@ export function machineInfo(temporalBinary: string): MachineInfo {
 }
 
 /** Runs `task` over `items` with at most `concurrency` in flight; results in input order. */
-export async function mapConcurrent<T, R>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {

@@ -11,7 +11,9 @@ import { routeTemporalLogs } from '../worker/temporal-logging.ts';
 const logger = createLogger('bench-worker');
 routeTemporalLogs(logger);
 
-const { values } = parseArgs({ options: { config: { type: 'string' }, bundle: { type: 'string' }, tuning: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { config: { type: 'string' }, bundle: { type: 'string' }, tuning: { type: 'string' } },
+});
 const config = loadConfig(values.config!);
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -99,7 +99,14 @@ export async function startCluster(options: {
 
   const slots: Slot[] = [];
   for (let i = 0; i < options.workers; i++) {
-    slots.push({ name: `worker-${i + 1}`, role: 'worker', service: undefined, starts: 0, unexpectedExits: 0, killing: false });
+    slots.push({
+      name: `worker-${i + 1}`,
+      role: 'worker',
+      service: undefined,
+      starts: 0,
+      unexpectedExits: 0,
+      killing: false,
+    });
   }
   for (let i = 0; i < options.apis; i++) {
     const apiPort = await freePort();

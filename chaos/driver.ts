@@ -51,14 +51,17 @@ export async function apiRequest(
 ): Promise<ApiAnswer> {
   const deadline = Date.now() + (options.deadlineMs ?? 180_000);
   let lastError = '';
-  let reason = '';
+  let reason: string;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const urls = pool.urls();
     const url = urls[Math.floor(random() * urls.length)]!;
     try {
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${options.token}`, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${options.token}`,
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(20_000),
       });
@@ -76,7 +79,10 @@ export async function apiRequest(
         return { status: response.status, body };
       }
     } catch (error) {
-      lastError = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : String(error);
+      lastError =
+        error instanceof Error
+          ? `${error.message}${error.cause instanceof Error ? ` ${error.cause.message}` : ''}`
+          : String(error);
       reason = 'connection';
     }
     if (options.stats) {
@@ -97,7 +103,10 @@ export interface DriverContext {
 
 async function roundState(context: DriverContext, roundId: string): Promise<RoundState> {
   for (;;) {
-    const answer = await apiRequest(context.pool, context.random, 'GET', `/v1/rounds/${roundId}`, { token: TOKENS.carol, stats: context.stats });
+    const answer = await apiRequest(context.pool, context.random, 'GET', `/v1/rounds/${roundId}`, {
+      token: TOKENS.carol,
+      stats: context.stats,
+    });
     if (answer.status === 200) return answer.body as RoundState;
     // 503/504 while no worker answers queries are retried by apiRequest; anything else is waited out too.
     context.stats.retries++;
@@ -107,7 +116,11 @@ async function roundState(context: DriverContext, roundId: string): Promise<Roun
   }
 }
 
-async function decideOne(context: DriverContext, approvalId: string, intent: Exclude<Intent, 'expire'>): Promise<SentDecision> {
+async function decideOne(
+  context: DriverContext,
+  approvalId: string,
+  intent: Exclude<Intent, 'expire'>,
+): Promise<SentDecision> {
   const sent: SentDecision = { approvalId, intent, answer: 'unknown' };
   try {
     const answer = await apiRequest(context.pool, context.random, 'POST', `/v1/approvals/${approvalId}`, {
@@ -136,7 +149,12 @@ async function decideOne(context: DriverContext, approvalId: string, intent: Exc
 }
 
 /** Runs one round to its end: start (idempotent), decide each gated call as planned, wait for the final state. */
-export async function driveRound(context: DriverContext, plan: RoundPlan, runId: string, roundTimeoutMs: number): Promise<DrivenRound> {
+export async function driveRound(
+  context: DriverContext,
+  plan: RoundPlan,
+  runId: string,
+  roundTimeoutMs: number,
+): Promise<DrivenRound> {
   const driven: DrivenRound = { plan, decisions: [] };
   const deadline = Date.now() + roundTimeoutMs;
   try {
@@ -145,7 +163,8 @@ export async function driveRound(context: DriverContext, plan: RoundPlan, runId:
       body: { query: queryOf(plan), idempotencyKey: `${runId}-${plan.index}` },
       stats: context.stats,
     });
-    if (started.status !== 201 && started.status !== 200) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
+    if (started.status !== 201 && started.status !== 200)
+      throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
     const roundId = started.body.roundId as string;
     driven.roundId = roundId;
 
@@ -166,7 +185,12 @@ export async function driveRound(context: DriverContext, plan: RoundPlan, runId:
         if (approval.status !== 'pending') {
           // Closed before we acted (it expired while workers were down, for instance).
           handled.add(approval.approvalId);
-          driven.decisions.push({ approvalId: approval.approvalId, intent, answer: 'not_sent', closedStatus: approval.status });
+          driven.decisions.push({
+            approvalId: approval.approvalId,
+            intent,
+            answer: 'not_sent',
+            closedStatus: approval.status,
+          });
           continue;
         }
         handled.add(approval.approvalId);

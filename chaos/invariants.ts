@@ -3,7 +3,13 @@
 // decision landed, no kill hit a non-idempotent call), a minimum coverage is part of the invariant.
 import type { ObservedCall } from '../bench/mcp-recorder.ts';
 import { firstUserMessage, type RecordedLlmRequest } from '../test/support/scripted-llm-server.ts';
-import type { ApprovalRecord, DecisionRecord, DecisionRequest, RoundState, ToolCallRecord } from '../workflows/contract.ts';
+import type {
+  ApprovalRecord,
+  DecisionRecord,
+  DecisionRequest,
+  RoundState,
+  ToolCallRecord,
+} from '../workflows/contract.ts';
 import type { DrivenRound } from './driver.ts';
 import { GATED, NON_IDEMPOTENT, type ToolName } from './plan.ts';
 
@@ -71,18 +77,29 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
 
   // ---- 1. every round reaches a final state
   {
-    const result: InvariantResult = { name: 'every round reaches a final state (none lost)', checked: rounds.length, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'every round reaches a final state (none lost)',
+      checked: rounds.length,
+      violations: [],
+      notes: [],
+    };
     const byStatus = new Map<string, number>();
     for (const round of rounds) {
       const state = round.roundId ? states.get(round.roundId) : undefined;
       const status = state && 'status' in state ? state.status : 'lost';
       byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
-      if (!round.roundId) result.violations.push(`plan ${round.plan.index}: never started (${round.error ?? 'no round id'})`);
-      else if (!state || !('status' in state)) result.violations.push(`${round.roundId}: no state (${state && 'error' in state ? state.error : 'missing'})`);
-      else if (!FINAL.has(state.status)) result.violations.push(`${round.roundId}: still ${state.status}${round.error ? ` (driver: ${round.error})` : ''}`);
+      if (!round.roundId)
+        result.violations.push(`plan ${round.plan.index}: never started (${round.error ?? 'no round id'})`);
+      else if (!state || !('status' in state))
+        result.violations.push(`${round.roundId}: no state (${state && 'error' in state ? state.error : 'missing'})`);
+      else if (!FINAL.has(state.status))
+        result.violations.push(
+          `${round.roundId}: still ${state.status}${round.error ? ` (driver: ${round.error})` : ''}`,
+        );
     }
     result.notes.push([...byStatus].map(([status, count]) => `${status} ${count}`).join(', '));
-    if ((byStatus.get('failed') ?? 0) + (byStatus.get('cancelled') ?? 0) > 0) result.warning = 'some rounds did not complete successfully';
+    if ((byStatus.get('failed') ?? 0) + (byStatus.get('cancelled') ?? 0) > 0)
+      result.warning = 'some rounds did not complete successfully';
     results.push(result);
   }
 
@@ -100,7 +117,9 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       records.set(key(roundId, record.toolCallId), {
         roundId,
         record,
-        ...(record.approvalId && approvals.has(record.approvalId) ? { approval: approvals.get(record.approvalId)! } : {}),
+        ...(record.approvalId && approvals.has(record.approvalId)
+          ? { approval: approvals.get(record.approvalId)! }
+          : {}),
       });
     }
   }
@@ -115,7 +134,12 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
 
   // ---- 2. no completed tool call executed again; every execution is a recorded attempt
   {
-    const result: InvariantResult = { name: 'no tool call executed more often than recorded; non-idempotent ones at most once', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'no tool call executed more often than recorded; non-idempotent ones at most once',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     let retriedSafe = 0;
     for (const [callKey, observed] of mcpCalls) {
       const count = observed.length;
@@ -127,30 +151,43 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
         continue;
       }
       const tool = entry.record.tool as ToolName;
-      if (NON_IDEMPOTENT.has(tool) && count > 1) result.violations.push(`${roundId}/${toolCallId} (${tool}, not idempotent) executed ${count} times`);
+      if (NON_IDEMPOTENT.has(tool) && count > 1)
+        result.violations.push(`${roundId}/${toolCallId} (${tool}, not idempotent) executed ${count} times`);
       if (count > entry.record.attempts) {
-        result.violations.push(`${roundId}/${toolCallId} (${tool}) executed ${count} times, ${entry.record.attempts} attempt(s) recorded`);
+        result.violations.push(
+          `${roundId}/${toolCallId} (${tool}) executed ${count} times, ${entry.record.attempts} attempt(s) recorded`,
+        );
       }
       if (count > 1) retriedSafe++;
     }
-    result.notes.push(`${calls.length} MCP calls over ${mcpCalls.size} tool calls; ${retriedSafe} retry-safe call(s) deliberately re-run after a lost worker`);
+    result.notes.push(
+      `${calls.length} MCP calls over ${mcpCalls.size} tool calls; ${retriedSafe} retry-safe call(s) deliberately re-run after a lost worker`,
+    );
     results.push(result);
   }
 
   // ---- 3. a gated tool never ran without an approve decision
   {
-    const result: InvariantResult = { name: 'a gated tool never ran without an approve decision', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'a gated tool never ran without an approve decision',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     for (const call of calls) {
       if (!GATED.has(call.tool as ToolName)) continue;
       result.checked++;
       const entry = records.get(key(call.roundId, call.toolCallId));
       const approval = entry?.approval;
       const intent = approval ? intents.get(approval.approvalId) : undefined;
-      if (!approval) result.violations.push(`${call.roundId}/${call.toolCallId} (${call.tool}) ran without an approval record`);
+      if (!approval)
+        result.violations.push(`${call.roundId}/${call.toolCallId} (${call.tool}) ran without an approval record`);
       else if (approval.status !== 'approved' || approval.decision?.decision !== 'approve') {
         result.violations.push(`${approval.approvalId} (${call.tool}) ran while its approval is ${approval.status}`);
       } else if (intent?.intent !== 'approve') {
-        result.violations.push(`${approval.approvalId} (${call.tool}) ran but the driver's intent was ${intent?.intent ?? 'unknown'}`);
+        result.violations.push(
+          `${approval.approvalId} (${call.tool}) ran but the driver's intent was ${intent?.intent ?? 'unknown'}`,
+        );
       }
     }
     results.push(result);
@@ -163,7 +200,12 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
   // the decision. All are the same host's wall clock, and each is taken causally before the activity that sends
   // the call is even scheduled, so no skew allowance is needed: any arrival earlier than either is a violation.
   {
-    const result: InvariantResult = { name: 'a gated call reached the MCP server only after its approval was decided', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'a gated call reached the MCP server only after its approval was decided',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     const gaps: number[] = [];
     for (const call of calls) {
       if (!GATED.has(call.tool as ToolName)) continue;
@@ -182,23 +224,34 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
         continue;
       }
       if (call.receivedAt < decidedAt) {
-        result.violations.push(`${where}: arrived at the MCP server ${decidedAt - call.receivedAt} ms before its decision (${new Date(call.receivedAt).toISOString()} < decidedAt ${approval.decision!.decidedAt})`);
+        result.violations.push(
+          `${where}: arrived at the MCP server ${decidedAt - call.receivedAt} ms before its decision (${new Date(call.receivedAt).toISOString()} < decidedAt ${approval.decision!.decidedAt})`,
+        );
       }
       if (!Number.isFinite(closedAt)) result.violations.push(`${where}: ran, but its approval has no closedAt`);
       else if (call.receivedAt < closedAt) {
-        result.violations.push(`${where}: arrived at the MCP server ${closedAt - call.receivedAt} ms before the round applied its decision (closedAt ${approval.closedAt})`);
+        result.violations.push(
+          `${where}: arrived at the MCP server ${closedAt - call.receivedAt} ms before the round applied its decision (closedAt ${approval.closedAt})`,
+        );
       }
       gaps.push(call.receivedAt - decidedAt);
     }
     if (gaps.length > 0) {
-      result.notes.push(`decision -> arrival at the MCP server: min ${percentile(gaps, 0)} ms, median ${percentile(gaps, 0.5)} ms, max ${percentile(gaps, 1)} ms (no clock-skew allowance)`);
+      result.notes.push(
+        `decision -> arrival at the MCP server: min ${percentile(gaps, 0)} ms, median ${percentile(gaps, 0.5)} ms, max ${percentile(gaps, 1)} ms (no clock-skew allowance)`,
+      );
     }
     results.push(result);
   }
 
   // ---- 5. a rejected or expired call never ran
   {
-    const result: InvariantResult = { name: 'a rejected or expired call never ran', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'a rejected or expired call never ran',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     let rejected = 0;
     let expired = 0;
     for (const entry of records.values()) {
@@ -209,8 +262,14 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       else expired++;
       const count = mcpCount(entry.roundId, entry.record.toolCallId);
       if (count > 0) result.violations.push(`${entry.approval!.approvalId} is ${status} but ran ${count} time(s)`);
-      if (entry.record.outcome !== status) result.violations.push(`${entry.approval!.approvalId} is ${status} but the call's outcome is ${entry.record.outcome}`);
-      if (entry.record.attempts !== 0) result.violations.push(`${entry.approval!.approvalId} is ${status} but ${entry.record.attempts} attempt(s) are recorded`);
+      if (entry.record.outcome !== status)
+        result.violations.push(
+          `${entry.approval!.approvalId} is ${status} but the call's outcome is ${entry.record.outcome}`,
+        );
+      if (entry.record.attempts !== 0)
+        result.violations.push(
+          `${entry.approval!.approvalId} is ${status} but ${entry.record.attempts} attempt(s) are recorded`,
+        );
     }
     result.notes.push(`${rejected} rejected, ${expired} expired`);
     results.push(result);
@@ -221,7 +280,12 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
   // made; an expired approval closes at exactly expiresAt and never carries a decision; a decision made after
   // expiry is refused and kept in `ignored`, never applied.
   {
-    const result: InvariantResult = { name: 'approval records are consistent (decided before expiry; expired at expiresAt, undecided)', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'approval records are consistent (decided before expiry; expired at expiresAt, undecided)',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     const byStatus = new Map<string, number>();
     let ignoredLate = 0;
     let ignoredDuplicate = 0;
@@ -244,20 +308,37 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
             result.violations.push(`${id}: ${status} without a decision`);
             break;
           }
-          if (decision.decision !== wanted) result.violations.push(`${id}: ${approval.status} but its decision is ${decision.decision}`);
+          if (decision.decision !== wanted)
+            result.violations.push(`${id}: ${approval.status} but its decision is ${decision.decision}`);
           const decidedAt = ms(decision.decidedAt);
-          if (!Number.isFinite(decidedAt)) result.violations.push(`${id}: decidedAt ${decision.decidedAt} is not a time`);
+          if (!Number.isFinite(decidedAt))
+            result.violations.push(`${id}: decidedAt ${decision.decidedAt} is not a time`);
           else {
-            if (decidedAt < openedAt) result.violations.push(`${id}: decided at ${decision.decidedAt}, before it opened at ${approval.openedAt}`);
-            if (decidedAt >= expiresAt) result.violations.push(`${id}: decision made at ${decision.decidedAt}, at or after expiry ${approval.expiresAt}, was applied`);
+            if (decidedAt < openedAt)
+              result.violations.push(
+                `${id}: decided at ${decision.decidedAt}, before it opened at ${approval.openedAt}`,
+              );
+            if (decidedAt >= expiresAt)
+              result.violations.push(
+                `${id}: decision made at ${decision.decidedAt}, at or after expiry ${approval.expiresAt}, was applied`,
+              );
             if (!Number.isFinite(closedAt)) result.violations.push(`${id}: ${approval.status} without closedAt`);
-            else if (closedAt < decidedAt) result.violations.push(`${id}: closed at ${approval.closedAt}, before its decision was made at ${decision.decidedAt}`);
+            else if (closedAt < decidedAt)
+              result.violations.push(
+                `${id}: closed at ${approval.closedAt}, before its decision was made at ${decision.decidedAt}`,
+              );
           }
           break;
         }
         case 'expired':
-          if (decision) result.violations.push(`${id}: expired but carries a decision by ${decision.approver.id} (${decision.decision})`);
-          if (closedAt !== expiresAt) result.violations.push(`${id}: expired, closedAt ${approval.closedAt ?? 'missing'} is not expiresAt ${approval.expiresAt}`);
+          if (decision)
+            result.violations.push(
+              `${id}: expired but carries a decision by ${decision.approver.id} (${decision.decision})`,
+            );
+          if (closedAt !== expiresAt)
+            result.violations.push(
+              `${id}: expired, closedAt ${approval.closedAt ?? 'missing'} is not expiresAt ${approval.expiresAt}`,
+            );
           break;
         case 'cancelled':
           if (decision) result.violations.push(`${id}: cancelled but carries a decision`);
@@ -269,7 +350,8 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       }
       for (const ignored of approval.ignored) {
         const request = ignored.request as Partial<DecisionRequest>;
-        if (request.approver?.id !== DRIVER) result.violations.push(`${id}: ignored decision from a stranger (${request.approver?.id})`);
+        if (request.approver?.id !== DRIVER)
+          result.violations.push(`${id}: ignored decision from a stranger (${request.approver?.id})`);
         const madeAt = ms(request.receivedAt);
         if (Number.isFinite(madeAt) && madeAt >= expiresAt) ignoredLate++;
         else if (decision) ignoredDuplicate++;
@@ -287,13 +369,19 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
 
   // ---- 7. every approval's recorded outcome matches the driver's decision (or expired, with the reason visible)
   {
-    const result: InvariantResult = { name: "every approval's outcome matches the driver's decision (or expired)", checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: "every approval's outcome matches the driver's decision (or expired)",
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     const answers = new Map<string, number>();
     for (const approval of approvals.values()) {
       result.checked++;
       const sent = intents.get(approval.approvalId);
       if (!sent) {
-        if (approval.status !== 'expired') result.violations.push(`${approval.approvalId}: ${approval.status}, but the driver never saw it pending`);
+        if (approval.status !== 'expired')
+          result.violations.push(`${approval.approvalId}: ${approval.status}, but the driver never saw it pending`);
         continue;
       }
       answers.set(`${sent.intent}/${sent.answer}`, (answers.get(`${sent.intent}/${sent.answer}`) ?? 0) + 1);
@@ -331,7 +419,12 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
         );
       }
     }
-    result.notes.push([...answers].sort().map(([what, count]) => `${what} ${count}`).join(', '));
+    result.notes.push(
+      [...answers]
+        .sort()
+        .map(([what, count]) => `${what} ${count}`)
+        .join(', '),
+    );
     results.push(result);
   }
 
@@ -339,7 +432,12 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
   // Invariant 7 accepts `expired` for decisions the API could not confirm; without a minimum, a run in which no
   // decision ever landed (every approval expired) would pass it, and invariants 3-5 would check nothing.
   {
-    const result: InvariantResult = { name: 'minimum coverage: approvals and rejections landed, approved calls ran', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'minimum coverage: approvals and rejections landed, approved calls ran',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     let approveIntents = 0;
     let rejectIntents = 0;
     let approvedByDriver = 0;
@@ -351,7 +449,8 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
       if (sent.intent === 'approve') approveIntents++;
       if (sent.intent === 'reject') rejectIntents++;
       const approval = approvals.get(sent.approvalId);
-      if (!approval || approval.decision?.approver.id !== DRIVER || approval.decision.decision !== sent.intent) continue;
+      if (!approval || approval.decision?.approver.id !== DRIVER || approval.decision.decision !== sent.intent)
+        continue;
       if (sent.intent === 'approve' && approval.status === 'approved') {
         approvedByDriver++;
         if (sent.answer === 'applied') approvedApplied++;
@@ -379,14 +478,21 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     result.notes.push(
       `approve: ${approveIntents} intents, ${approvedByDriver} applied as approved (${approvedApplied} answered applied), ${approvedRan} ran on the MCP server; minimum ${minApprove}`,
     );
-    result.notes.push(`reject: ${rejectIntents} intents, ${rejectedByDriver} applied as rejected (${rejectedApplied} answered applied); minimum ${minReject}`);
+    result.notes.push(
+      `reject: ${rejectIntents} intents, ${rejectedByDriver} applied as rejected (${rejectedApplied} answered applied); minimum ${minReject}`,
+    );
     results.push(result);
   }
 
   // ---- 9. non-idempotent calls: a call that may have reached the server is "outcome unknown" after one
   // attempt and ran at most once; one that ran is never reported as failed or cancelled; none is shared.
   {
-    const result: InvariantResult = { name: 'interrupted non-idempotent calls are reported as "outcome unknown", never re-run', checked: 0, violations: [], notes: [] };
+    const result: InvariantResult = {
+      name: 'interrupted non-idempotent calls are reported as "outcome unknown", never re-run',
+      checked: 0,
+      violations: [],
+      notes: [],
+    };
     // What the model was told about each tool call, keyed by plan (the scripted LLM's call ids are unique per
     // server, the plan index makes it certain) and call id.
     const planOfRound = new Map<string, number>();
@@ -422,14 +528,18 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
           unknown++;
           if (count === 0) unknownNotReached++;
           if (count > 1) result.violations.push(`${where}: outcome unknown but executed ${count} times`);
-          if (record.attempts !== 1) result.violations.push(`${where}: outcome unknown after ${record.attempts} attempts, not exactly one`);
-          if (!record.content.includes(UNKNOWN_TEXT)) result.violations.push(`${where}: content does not say the outcome is unknown`);
+          if (record.attempts !== 1)
+            result.violations.push(`${where}: outcome unknown after ${record.attempts} attempts, not exactly one`);
+          if (!record.content.includes(UNKNOWN_TEXT))
+            result.violations.push(`${where}: content does not say the outcome is unknown`);
           // After a tool step the round asks the model again, so a completed round told the model.
           if (roundStatus === 'completed') {
             const messages = told.get(`${planOfRound.get(entry.roundId) ?? '?'}\u0000${record.toolCallId}`) ?? [];
             if (messages.length === 0) result.violations.push(`${where}: the model was never told about this call`);
             else if (!messages.every((content) => content.includes(UNKNOWN_TEXT))) {
-              result.violations.push(`${where}: the model was told something other than "${UNKNOWN_TEXT}": ${messages.find((content) => !content.includes(UNKNOWN_TEXT))!.slice(0, 160)}`);
+              result.violations.push(
+                `${where}: the model was told something other than "${UNKNOWN_TEXT}": ${messages.find((content) => !content.includes(UNKNOWN_TEXT))!.slice(0, 160)}`,
+              );
             }
           }
           break;
@@ -444,11 +554,17 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
         case 'invalid':
           otherwise++;
           // Reported as not having taken effect: it must not have reached the server.
-          if (count > 0) result.violations.push(`${where}: reached the MCP server ${count} time(s) but is reported as ${record.outcome}, not outcome_unknown: ${record.content.slice(0, 160)}`);
-          result.notes.push(`${where} ${record.outcome} after ${record.attempts} attempt(s): ${record.content.slice(0, 160)}`);
+          if (count > 0)
+            result.violations.push(
+              `${where}: reached the MCP server ${count} time(s) but is reported as ${record.outcome}, not outcome_unknown: ${record.content.slice(0, 160)}`,
+            );
+          result.notes.push(
+            `${where} ${record.outcome} after ${record.attempts} attempt(s): ${record.content.slice(0, 160)}`,
+          );
           break;
         case 'in_progress':
-          if (roundStatus && FINAL.has(roundStatus)) result.violations.push(`${where}: still in progress in a ${roundStatus} round`);
+          if (roundStatus && FINAL.has(roundStatus))
+            result.violations.push(`${where}: still in progress in a ${roundStatus} round`);
           break;
         default:
           // rejected / expired: checked by "a rejected or expired call never ran"
@@ -462,7 +578,8 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     if (unknown === 0) {
       const gap = 'no kill landed in the middle of a non-idempotent call, so this invariant checked nothing';
       if (short) result.warning = `${gap} (a failure in a full run; a --short run is too small to guarantee one)`;
-      else result.violations.push(`${gap}: a full run must interrupt at least one (more kills or longer \`slow\` calls)`);
+      else
+        result.violations.push(`${gap}: a full run must interrupt at least one (more kills or longer \`slow\` calls)`);
     }
     results.push(result);
   }

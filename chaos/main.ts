@@ -33,10 +33,13 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: npm run chaos -- [--short] [--rounds N] [--kills K] [--server-rounds M] [--seed S] [--concurrency C] [--keep]');
+  console.log(
+    'usage: npm run chaos -- [--short] [--rounds N] [--kills K] [--server-rounds M] [--seed S] [--concurrency C] [--keep]',
+  );
   process.exit(0);
 }
-const int = (value: string | undefined, fallback: number): number => (value === undefined ? fallback : Number.parseInt(value, 10));
+const int = (value: string | undefined, fallback: number): number =>
+  value === undefined ? fallback : Number.parseInt(value, 10);
 const settings = {
   mode: values.short ? 'short' : 'full',
   /** Phase 1: at least this many rounds, and more until every kill is done. */
@@ -59,7 +62,9 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 const started = Date.now();
 const random = rng(settings.seed);
 const folder = mkdtempSync(join(tmpdir(), 'toolgate-chaos-'));
-log(`chaos (${settings.mode}): seed ${settings.seed}, ${settings.rounds}+ rounds with ${settings.kills} kills, then ${settings.serverRounds} rounds around a dev-server restart; folder ${folder}`);
+log(
+  `chaos (${settings.mode}): seed ${settings.seed}, ${settings.rounds}+ rounds with ${settings.kills} kills, then ${settings.serverRounds} rounds around a dev-server restart; folder ${folder}`,
+);
 
 const plans = new Map<number, RoundPlan>();
 const llm = await startScriptedLlmServer(chaosModel(plans));
@@ -100,7 +105,12 @@ let exitCode = 0;
 try {
   cluster = await startCluster({ folder, configPath, workers: 2, apis: 2, log });
   const theCluster = cluster;
-  const context: DriverContext = { pool: { urls: () => theCluster.apiUrls() }, random, stats: { retries: 0, reasons: {} }, log };
+  const context: DriverContext = {
+    pool: { urls: () => theCluster.apiUrls() },
+    random,
+    stats: { retries: 0, reasons: {} },
+    log,
+  };
   const runId = `chaos-${settings.seed}-${Date.now()}`;
   const driven: DrivenRound[] = [];
   let nextIndex = 0;
@@ -118,14 +128,17 @@ try {
           driven.push(round);
           finished++;
           if (round.error) log(`  round ${plan.index} (${round.roundId ?? 'not started'}): ${round.error}`);
-          if (finished % 10 === 0) log(`  ${phase}: ${finished} rounds finished, ${kills} kills, ${context.stats.retries} API retries`);
+          if (finished % 10 === 0)
+            log(`  ${phase}: ${finished} rounds finished, ${kills} kills, ${context.stats.retries} API retries`);
         }
       }),
     );
   };
 
   // ---- phase 1: workers and API instances killed at random moments
-  log(`== phase 1: ${settings.rounds}+ rounds, ${settings.kills} kills (SIGKILL a random worker or API instance, then restart it)`);
+  log(
+    `== phase 1: ${settings.rounds}+ rounds, ${settings.kills} kills (SIGKILL a random worker or API instance, then restart it)`,
+  );
   let phase1Started = 0;
   const killer = (async () => {
     while (kills < settings.kills) {
@@ -177,7 +190,9 @@ try {
     let state: RoundState | { error: string } = { error: 'not read' };
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
-        state = await client.withDeadline(Date.now() + 10_000, () => client.workflow.getHandle(round.roundId!).query(stateQuery));
+        state = await client.withDeadline(Date.now() + 10_000, () =>
+          client.workflow.getHandle(round.roundId!).query(stateQuery),
+        );
         break;
       } catch (error) {
         state = { error: error instanceof Error ? error.message : String(error) };
@@ -188,12 +203,28 @@ try {
   }
   await connection.close();
 
-  const results = checkInvariants({ rounds: driven, states, calls, llmRequests: llm.requests, short: values.short === true });
+  const results = checkInvariants({
+    rounds: driven,
+    states,
+    calls,
+    llmRequests: llm.requests,
+    short: values.short === true,
+  });
   const seconds = (Date.now() - started) / 1000;
-  const restarts = theCluster.slots.map((slot) => `${slot.name} started ${slot.starts}x (${slot.unexpectedExits} unexpected exits)`);
-  console.log(`\nchaos ${settings.mode}, seed ${settings.seed}: ${driven.length} rounds (${phase1Rounds} in phase 1, ${driven.length - phase1Rounds} in phase 2), ${kills} kills, 1 dev-server restart, ${seconds.toFixed(0)} s`);
+  const restarts = theCluster.slots.map(
+    (slot) => `${slot.name} started ${slot.starts}x (${slot.unexpectedExits} unexpected exits)`,
+  );
+  console.log(
+    `\nchaos ${settings.mode}, seed ${settings.seed}: ${driven.length} rounds (${phase1Rounds} in phase 1, ${driven.length - phase1Rounds} in phase 2), ${kills} kills, 1 dev-server restart, ${seconds.toFixed(0)} s`,
+  );
   console.log(`kills: ${killLog.join('; ')}`);
-  console.log(`${serverRestart}; ${restarts.join('; ')}; ${context.stats.retries} API request retries (${Object.entries(context.stats.reasons).map(([why, count]) => `${why}: ${count}`).join(', ')})`);
+  console.log(
+    `${serverRestart}; ${restarts.join('; ')}; ${context.stats.retries} API request retries (${Object.entries(
+      context.stats.reasons,
+    )
+      .map(([why, count]) => `${why}: ${count}`)
+      .join(', ')})`,
+  );
   console.log(`${calls.length} MCP calls recorded with their round and call id\n`);
   let failed = 0;
   const warnings: string[] = [];
@@ -215,7 +246,8 @@ try {
 } catch (error) {
   exitCode = 2;
   log(`chaos run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  for (const slot of cluster?.slots ?? []) log(`--- ${slot.name} output (tail):\n${slot.service?.output().slice(-2000) ?? '(not running)'}`);
+  for (const slot of cluster?.slots ?? [])
+    log(`--- ${slot.name} output (tail):\n${slot.service?.output().slice(-2000) ?? '(not running)'}`);
 } finally {
   await cluster?.close().catch(() => undefined);
   await llm.close();

@@ -48,7 +48,15 @@ export function makePlan(index: number, random: () => number, slowMs: [number, n
     const calls: PlannedCall[] = [];
     const count = 1 + Math.floor(random() * 3);
     for (let i = 0; i < count; i++) {
-      const tool = pick<ToolName>(random, ['echo', 'slow', 'slow', 'slow_read', 'delete_pod', 'delete_pod', 'scale_deployment']);
+      const tool = pick<ToolName>(random, [
+        'echo',
+        'slow',
+        'slow',
+        'slow_read',
+        'delete_pod',
+        'delete_pod',
+        'scale_deployment',
+      ]);
       const tag = `r${index}-s${step}-c${i}`;
       const ms = Math.round(slowMs[0] + random() * (slowMs[1] - slowMs[0]));
       const args: Record<string, unknown> =

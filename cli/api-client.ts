@@ -133,15 +133,25 @@ export class ApiClient {
   async #endedRound(roundId: string, lastId: number): Promise<RoundEvent | undefined> {
     const state = await this.request<RoundState>('GET', `/v1/rounds/${encodeURIComponent(roundId)}`);
     const at = new Date().toISOString();
-    if (state.status === 'completed') return { type: 'round_completed', answer: state.answer ?? '', steps: state.step, id: lastId, at };
+    if (state.status === 'completed')
+      return { type: 'round_completed', answer: state.answer ?? '', steps: state.step, id: lastId, at };
     if (state.status === 'failed' || state.status === 'cancelled') {
-      return { type: 'round_failed', error: state.error ?? { type: state.status, message: `The round is ${state.status}` }, id: lastId, at };
+      return {
+        type: 'round_failed',
+        error: state.error ?? { type: state.status, message: `The round is ${state.status}` },
+        id: lastId,
+        at,
+      };
     }
     return undefined;
   }
 
   /** One connection: delivers events, returns the final event if it came, or undefined when the stream ended early. */
-  async #readStream(url: string, afterId: number, deliver: (event: RoundEvent) => void): Promise<RoundEvent | undefined> {
+  async #readStream(
+    url: string,
+    afterId: number,
+    deliver: (event: RoundEvent) => void,
+  ): Promise<RoundEvent | undefined> {
     const controller = new AbortController();
     let idle = setTimeout(() => controller.abort(new Error('no data from the stream')), STREAM_IDLE_MS);
     const keepAlive = () => {

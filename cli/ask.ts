@@ -36,14 +36,17 @@ export async function ask(session: Session, input: AskInput): Promise<number> {
   }
 
   const onInterrupt = () => {
-    session.err(`\nstopped following; the round goes on: ${commandLine(['rounds', 'show', roundId], session.commandUrl)}`);
+    session.err(
+      `\nstopped following; the round goes on: ${commandLine(['rounds', 'show', roundId], session.commandUrl)}`,
+    );
     process.exit(130);
   };
   // `on`, not `once`: a terminal's Ctrl-C reaches both the launcher and this process, and the launcher forwards it.
   process.on('SIGINT', onInterrupt);
   try {
     const final = await session.client.followEvents(roundId, {
-      onEvent: (event: RoundEvent) => session.out(session.json ? JSON.stringify(event) : formatEvent(event, session.commandUrl)),
+      onEvent: (event: RoundEvent) =>
+        session.out(session.json ? JSON.stringify(event) : formatEvent(event, session.commandUrl)),
       onReconnect: (attempt, lastId, reason) =>
         session.err(`event stream dropped (${reason}); resuming after event ${lastId}, attempt ${attempt}`),
     });

@@ -7,20 +7,31 @@ import { EXIT, type Session } from './session.ts';
 const id = encodeURIComponent;
 
 export async function showRound(session: Session, roundId: string): Promise<number> {
-  const state = await session.client.request<RoundState & { links?: { webUi?: string } }>('GET', `/v1/rounds/${id(roundId)}`);
+  const state = await session.client.request<RoundState & { links?: { webUi?: string } }>(
+    'GET',
+    `/v1/rounds/${id(roundId)}`,
+  );
   session.out(session.json ? JSON.stringify(state, null, 2) : formatRound(state));
   return EXIT.ok;
 }
 
 export async function cancelRound(session: Session, roundId: string): Promise<number> {
-  const answer = await session.client.request<{ roundId: string; status: string }>('DELETE', `/v1/rounds/${id(roundId)}`);
+  const answer = await session.client.request<{ roundId: string; status: string }>(
+    'DELETE',
+    `/v1/rounds/${id(roundId)}`,
+  );
   session.out(
-    session.json ? JSON.stringify(answer) : `round ${answer.roundId}: cancelling (open approvals close as cancelled, running tool calls are cancelled)`,
+    session.json
+      ? JSON.stringify(answer)
+      : `round ${answer.roundId}: cancelling (open approvals close as cancelled, running tool calls are cancelled)`,
   );
   return EXIT.ok;
 }
 
-export async function listApprovals(session: Session, filter: { tool?: string; requester?: string; pageSize?: number }): Promise<number> {
+export async function listApprovals(
+  session: Session,
+  filter: { tool?: string; requester?: string; pageSize?: number },
+): Promise<number> {
   const approvals: ApprovalSummary[] = [];
   let pageToken: string | undefined;
   do {
@@ -29,7 +40,7 @@ export async function listApprovals(session: Session, filter: { tool?: string; r
     if (filter.requester) query.set('requester', filter.requester);
     if (filter.pageSize) query.set('pageSize', String(filter.pageSize));
     if (pageToken) query.set('pageToken', pageToken);
-    const page = await session.client.request<ApprovalListResponse>('GET', `/v1/approvals?${query}`);
+    const page = await session.client.request<ApprovalListResponse>('GET', `/v1/approvals?${query.toString()}`);
     approvals.push(...page.approvals);
     pageToken = page.nextPageToken;
   } while (pageToken);
@@ -48,7 +59,9 @@ export async function decide(
 ): Promise<number> {
   const approval = await session.client.request<ApprovalResponse>('GET', `/v1/approvals/${id(approvalId)}`);
   if (!session.json && approval.status === 'pending') {
-    session.out(`${body.decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} ${approval.argsPreview}`);
+    session.out(
+      `${body.decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} ${approval.argsPreview}`,
+    );
     session.out(`  requested by ${approval.requester}, digest ${approval.argsDigest}`);
   }
   const sent = { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, channel: 'cli' as const };
@@ -58,7 +71,9 @@ export async function decide(
     return EXIT.ok;
   }
   if (answer.queued) {
-    session.out(`${approvalId}: ${body.decision} sent, but no worker answered; the decision is queued in the round's history`);
+    session.out(
+      `${approvalId}: ${body.decision} sent, but no worker answered; the decision is queued in the round's history`,
+    );
     return EXIT.ok;
   }
   const by = answer.decision

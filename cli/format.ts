@@ -1,5 +1,12 @@
 // Human-readable output: one line per event, summaries and tables. Machine output (--json) bypasses this.
-import type { ApprovalRecord, ApprovalSummary, DecisionRecord, RoundEvent, RoundState, ToolCallRecord } from '../workflows/contract.ts';
+import type {
+  ApprovalRecord,
+  ApprovalSummary,
+  DecisionRecord,
+  RoundEvent,
+  RoundState,
+  ToolCallRecord,
+} from '../workflows/contract.ts';
 import type { ApiError } from '../runtime/api-error.ts';
 import { clip } from '../workflows/clip.ts';
 
@@ -16,7 +23,13 @@ export function relative(iso: string, now = Date.now()): string {
   if (Number.isNaN(ms)) return iso;
   const seconds = Math.round(Math.abs(ms) / 1000);
   const span =
-    seconds < 90 ? `${seconds}s` : seconds < 90 * 60 ? `${Math.round(seconds / 60)}m` : seconds < 36 * 3600 ? `${Math.round(seconds / 3600)}h` : `${Math.round(seconds / 86400)}d`;
+    seconds < 90
+      ? `${seconds}s`
+      : seconds < 90 * 60
+        ? `${Math.round(seconds / 60)}m`
+        : seconds < 36 * 3600
+          ? `${Math.round(seconds / 3600)}h`
+          : `${Math.round(seconds / 86400)}d`;
   return ms >= 0 ? `in ${span}` : `${span} ago`;
 }
 
@@ -49,7 +62,8 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined): 
   const head = `[${event.id}] ${event.type} `;
   switch (event.type) {
     case 'round_started': {
-      const unavailable = event.unavailableServers.length > 0 ? `; unavailable: ${event.unavailableServers.join(', ')}` : '';
+      const unavailable =
+        event.unavailableServers.length > 0 ? `; unavailable: ${event.unavailableServers.join(', ')}` : '';
       return `${head} by ${event.requester}, ${event.tools.length} tool${event.tools.length === 1 ? '' : 's'}${unavailable}`;
     }
     case 'llm_step': {
@@ -111,7 +125,9 @@ export function formatRound(state: RoundState & { links?: { webUi?: string } }):
 }
 
 export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))

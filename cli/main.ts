@@ -15,7 +15,10 @@ const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
-const DECISION_OPTIONS = { reason: { type: 'string' }, digest: { type: 'string' } } as const satisfies ParseArgsOptionsConfig;
+const DECISION_OPTIONS = {
+  reason: { type: 'string' },
+  digest: { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
 
 const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
   ask: {
@@ -86,7 +89,8 @@ function connect(values: Values, env: NodeJS.ProcessEnv): { client: ApiClient; c
   } catch {
     throw new UsageError(`--url ${url} is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--url ${url} is not an http(s) URL`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new UsageError(`--url ${url} is not an http(s) URL`);
   const token = text(values, 'token') ?? env.TOOLGATE_TOKEN;
   if (!token) throw new UsageError('no API token: set TOOLGATE_TOKEN or pass --token');
   const usual = [DEFAULT_URL, env.TOOLGATE_URL?.replace(/\/+$/, '')];
@@ -97,7 +101,8 @@ function decisionBody(decision: 'approve' | 'reject', values: Values) {
   const reason = text(values, 'reason');
   if (decision === 'reject' && !reason?.trim()) throw new UsageError('reject needs --reason <text>', 'reject');
   const digest = text(values, 'digest')?.toLowerCase();
-  if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest)) throw new UsageError('--digest takes the 64 hex characters of a SHA-256', decision);
+  if (digest !== undefined && !/^[0-9a-f]{64}$/.test(digest))
+    throw new UsageError('--digest takes the 64 hex characters of a SHA-256', decision);
   return { decision, ...(reason ? { reason } : {}), ...(digest ? { argsDigest: digest } : {}) };
 }
 
@@ -105,7 +110,8 @@ function pageSize(values: Values): number | undefined {
   const raw = text(values, 'page-size');
   if (raw === undefined) return undefined;
   const size = Number(raw);
-  if (!Number.isInteger(size) || size < 1 || size > 1000) throw new UsageError('--page-size takes a whole number from 1 to 1000', 'approvals');
+  if (!Number.isInteger(size) || size < 1 || size > 1000)
+    throw new UsageError('--page-size takes a whole number from 1 to 1000', 'approvals');
   return size;
 }
 
@@ -145,7 +151,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Pick<Session, 'ou
     }
     case 'approvals': {
       const [sub, extra] = positionals;
-      if ((sub !== undefined && sub !== 'list') || extra !== undefined) throw new UsageError(`unexpected argument '${extra ?? sub}'`, 'approvals');
+      if ((sub !== undefined && sub !== 'list') || extra !== undefined)
+        throw new UsageError(`unexpected argument '${extra ?? sub}'`, 'approvals');
       const filter = { tool: text(values, 'tool'), requester: text(values, 'requester'), pageSize: pageSize(values) };
       action = (session) => listApprovals(session, filter);
       break;
@@ -174,7 +181,12 @@ async function main(): Promise<number> {
       return EXIT.usage;
     }
     if (error instanceof ApiError) {
-      if (json) io.out(JSON.stringify({ error: { status: error.status, code: error.code, message: error.message, ...error.details } }));
+      if (json)
+        io.out(
+          JSON.stringify({
+            error: { status: error.status, code: error.code, message: error.message, ...error.details },
+          }),
+        );
       const hint = error.status === 401 ? ' (check --token or TOOLGATE_TOKEN)' : '';
       io.err(`${PROGRAM}: ${formatHttpError(error)}${hint}`);
       return EXIT.http;

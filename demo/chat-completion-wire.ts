@@ -32,7 +32,11 @@ export function writeCompletion(res: ServerResponse, answer: CompletionAnswer): 
   const finishReason = answer.toolCalls.length > 0 ? 'tool_calls' : 'stop';
   const promptTokens = approxTokens(answer.promptText);
   const completionTokens = approxTokens(JSON.stringify([answer.content, answer.toolCalls]));
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
   const base = { id: answer.id, created: Math.floor(Date.now() / 1000), model: answer.model, system_fingerprint: null };
 
   if (answer.stream) {

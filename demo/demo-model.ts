@@ -42,7 +42,13 @@ export async function startDemoModel(options: DemoModelOptions = {}): Promise<De
         return;
       }
       if (error instanceof RequestError) sendError(res, error.status, error.code, error.message);
-      else sendError(res, 500, 'internal_error', `demo model failed: ${error instanceof Error ? error.message : String(error)}`);
+      else
+        sendError(
+          res,
+          500,
+          'internal_error',
+          `demo model failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
     });
   });
 
@@ -74,7 +80,10 @@ function urlHost(host: string): string {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/v1/models') {
-    sendJson(res, 200, { object: 'list', data: [{ id: DEMO_MODEL_NAME, object: 'model', created: 0, owned_by: 'toolgate' }] });
+    sendJson(res, 200, {
+      object: 'list',
+      data: [{ id: DEMO_MODEL_NAME, object: 'model', created: 0, owned_by: 'toolgate' }],
+    });
     return;
   }
   if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -109,7 +118,11 @@ function parseRequest(raw: string): Record<string, unknown> & { messages: unknow
   if (!isRecord(body)) throw new RequestError(400, 'invalid_json', 'The request body must be a JSON object.');
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
-    throw new RequestError(400, 'missing_required_parameter', "Missing required parameter: 'messages' (a non-empty array).");
+    throw new RequestError(
+      400,
+      'missing_required_parameter',
+      "Missing required parameter: 'messages' (a non-empty array).",
+    );
   }
   if (!messages.every((m) => isRecord(m) && typeof m.role === 'string')) {
     throw new RequestError(400, 'invalid_value', "Invalid 'messages': every message needs a string 'role'.");
@@ -129,7 +142,6 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { error: { message, type, param: null, code } });
 }
 
-
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -143,7 +155,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 if (import.meta.main) {
   const port = Number(process.env.PORT || 8300);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
   const model = await startDemoModel({ port, log: (line) => console.log(line) });
   const stop = () => {
     void model.close().then(() => process.exit(0));

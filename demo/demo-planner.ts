@@ -260,7 +260,11 @@ function parseArguments(text: string, schema: JsonSchema): Record<string, unknow
  * `key value`, `key=value` and `key: value` pairs, each value running to the next key.
  * A key counts once, so a later occurrence of the same word stays part of a value.
  */
-function keyValuePairs(text: string, tokens: Token[], properties: Record<string, JsonSchema>): Record<string, unknown> | undefined {
+function keyValuePairs(
+  text: string,
+  tokens: Token[],
+  properties: Record<string, JsonSchema>,
+): Record<string, unknown> | undefined {
   const keysByName = new Map(Object.keys(properties).map((key) => [normalizeName(key), key]));
   const found: Array<{ key: string; tokenStart: number; valueStart: number }> = [];
   const used = new Set<string>();
@@ -285,7 +289,9 @@ function keyValuePairs(text: string, tokens: Token[], properties: Record<string,
 
 function requiredProperties(schema: JsonSchema): string[] {
   const properties = schema.properties ?? {};
-  return Array.isArray(schema.required) ? schema.required.filter((key) => typeof key === 'string' && key in properties) : [];
+  return Array.isArray(schema.required)
+    ? schema.required.filter((key) => typeof key === 'string' && key in properties)
+    : [];
 }
 
 /** The property that takes the whole text: the only required string property, else the only string property. */
@@ -320,7 +326,11 @@ function coerce(raw: string, schema: JsonSchema | undefined): unknown {
     case 'array': {
       const parsed = value.startsWith('[') ? tryJson(value) : undefined;
       if (Array.isArray(parsed)) return parsed;
-      return value.split(',').map((item) => item.trim()).filter((item) => item !== '').map((item) => coerce(item, schema?.items));
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+        .map((item) => coerce(item, schema?.items));
     }
     case 'object': {
       const parsed = tryJson(value);
@@ -343,7 +353,12 @@ function unquote(text: string): string {
     return typeof parsed === 'string' ? parsed : text.slice(1, -1);
   }
   const quote = text[0];
-  if (text.length >= 2 && (quote === "'" || quote === '`') && text.endsWith(quote) && quotedEnd(text, 0) === text.length) {
+  if (
+    text.length >= 2 &&
+    (quote === "'" || quote === '`') &&
+    text.endsWith(quote) &&
+    quotedEnd(text, 0) === text.length
+  ) {
     return text.slice(1, -1);
   }
   return text;

@@ -10,7 +10,10 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 
 /** `250ms`, `30s`, `10m`, `2h`, `1d`, or a number of milliseconds. */
 const Duration = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m or 2h')])
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m or 2h'),
+  ])
   .transform((value) => {
     if (typeof value === 'number') return value;
     const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
@@ -179,7 +182,11 @@ export const ConfigSchema = z.strictObject({
       const seen = new Set<string>();
       servers.forEach((server, index) => {
         if (seen.has(server.name)) {
-          context.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate server name '${server.name}'` });
+          context.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message: `duplicate server name '${server.name}'`,
+          });
         }
         seen.add(server.name);
       });
@@ -196,7 +203,10 @@ export class ConfigError extends Error {
 }
 
 function formatPath(path: PropertyKey[]): string {
-  return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+  return path
+    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /** Replaces ${NAME} (or ${NAME:-default}) in every string, refusing to start when a variable without default is missing. */
@@ -210,7 +220,9 @@ function interpolate(value: unknown, path: PropertyKey[], env: NodeJS.ProcessEnv
   }
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, [...path, index], env));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, [...path, key], env)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolate(item, [...path, key], env)]),
+    );
   }
   return value;
 }

@@ -18,27 +18,39 @@ export const RoundIdParams = z.strictObject({
 });
 
 export const ApprovalIdParams = z.strictObject({
-  approvalId: z.string().max(160).regex(/^[A-Za-z0-9_.-]+$/, 'not an approval id'),
+  approvalId: z
+    .string()
+    .max(160)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'not an approval id'),
 });
 
 export function startRoundBody(maxQueryChars: number) {
   return z
     .strictObject({
-      query: z.string().trim().min(1, 'query must not be empty').max(maxQueryChars, `query is longer than ${maxQueryChars} characters`),
+      query: z
+        .string()
+        .trim()
+        .min(1, 'query must not be empty')
+        .max(maxQueryChars, `query is longer than ${maxQueryChars} characters`),
       messages: z.array(ChatMessage).max(200).optional(),
       previousRoundId: z.string().regex(ROUND_ID_PATTERN, 'not a round id').optional(),
       servers: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
       maxSteps: QueryRoundInput.shape.maxSteps,
       idempotencyKey: z.string().min(1).max(200).optional(),
     })
-    .refine((body) => !(body.messages && body.previousRoundId), { message: 'give messages or previousRoundId, not both' });
+    .refine((body) => !(body.messages && body.previousRoundId), {
+      message: 'give messages or previousRoundId, not both',
+    });
 }
 export type StartRoundBody = z.infer<ReturnType<typeof startRoundBody>>;
 
 export const DecisionBody = z.strictObject({
   decision: Decision,
   reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
-  argsDigest: z.string().regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256').optional(),
+  argsDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256')
+    .optional(),
   /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
   channel: z.enum(['http', 'cli']).default('http'),
 });

@@ -41,7 +41,7 @@ export interface DevServerOptions {
   /** false → `--headless`. Default true. */
   ui?: boolean;
   /** Where the server's stdout/stderr go: 'ignore' (default), 'inherit', or a file path (appended to). */
-  logOutput?: 'inherit' | 'ignore' | string;
+  logOutput?: string;
   /** Extra dynamic config values, added to (or overriding) the defaults above. */
   dynamicConfig?: Record<string, unknown>;
   /** SQLite pragmas (`--sqlite-pragma NAME=VALUE`), e.g. journal_mode=wal for latency benchmarks; never for durability runs. */
@@ -141,7 +141,10 @@ async function readLogTail(path: string, fromOffset: number): Promise<string> {
       const start = Math.max(fromOffset, size - 64 * 1024);
       const buffer = Buffer.alloc(Math.max(0, size - start));
       await handle.read(buffer, 0, buffer.length, start);
-      const lines = buffer.toString('utf8').split(/\r?\n/).filter((line) => line.trim() !== '');
+      const lines = buffer
+        .toString('utf8')
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== '');
       return lines.slice(-LOG_TAIL_LINES).join('\n');
     } finally {
       await handle.close();
@@ -167,7 +170,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     // A restart on the same port may briefly find it still held by the previous process.
     const waitUntil = Date.now() + PORT_FREE_WAIT_MS;
     while (!(await portIsFree(port))) {
-      if (Date.now() > waitUntil) throw new Error(`cannot start the Temporal dev server: port ${HOST}:${port} is in use`);
+      if (Date.now() > waitUntil)
+        throw new Error(`cannot start the Temporal dev server: port ${HOST}:${port} is in use`);
       await sleep(200);
     }
   }
@@ -178,7 +182,18 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   const address = `${HOST}:${port}`;
 
-  const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   if (withUi) args.push('--ui-port', String(uiPort));
   else args.push('--headless');
   if (dbFilename !== undefined) {
@@ -189,7 +204,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (const [key, value] of Object.entries({ ...DYNAMIC_CONFIG, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
-  for (const [key, value] of Object.entries(options.sqlitePragmas ?? {})) args.push('--sqlite-pragma', `${key}=${value}`);
+  for (const [key, value] of Object.entries(options.sqlitePragmas ?? {}))
+    args.push('--sqlite-pragma', `${key}=${value}`);
 
   // Output: a file is appended to; remember where this run starts so errors quote only its lines.
   let logFile: string | undefined;
@@ -255,7 +271,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       await Promise.race([exited, new Promise<void>((done) => (timer = setTimeout(done, STOP_GRACE_MS)))]);
       clearTimeout(timer);
       if (!exitedFlag) {
-        log(`Temporal dev server (pid ${child.pid}) did not exit within ${STOP_GRACE_MS / 1000}s of SIGTERM; sending SIGKILL`);
+        log(
+          `Temporal dev server (pid ${child.pid}) did not exit within ${STOP_GRACE_MS / 1000}s of SIGTERM; sending SIGKILL`,
+        );
         child.kill('SIGKILL');
         await exited;
       }
@@ -290,11 +308,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const missing = SEARCH_ATTRIBUTES.filter(({ name, type }) => {
       const actual = customAttributes[name];
       if (actual === undefined) return true;
-      if (actual === indexedValueType(type)) return false;
+      if ((actual as number) === indexedValueType(type)) return false;
       const actualType = (IndexedValueType[actual] ?? String(actual)).replace('INDEXED_VALUE_TYPE_', '');
       throw new SetupError(
         `has search attribute ${name} registered as ${cliTypeName(actualType)}, expected ${cliTypeName(type)}` +
-          (dbFilename ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)` : ''),
+          (dbFilename
+            ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)`
+            : ''),
       );
     });
     if (missing.length === 0 || !register) return missing.map(({ name }) => name);
@@ -304,7 +324,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     try {
       await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
     } catch (error) {
-      if (!isGrpcServiceError(error) || error.code !== GRPC_ALREADY_EXISTS) throw error; // registered meanwhile
+      if (!isGrpcServiceError(error) || (error.code as number) !== GRPC_ALREADY_EXISTS) throw error; // registered meanwhile
     }
     return ensureSearchAttributes(connection, false);
   };
@@ -318,7 +338,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   let lastProblem = 'the gRPC port never accepted connections';
   try {
     for (;;) {
-      if (exitedFlag) return await fail(`exited before becoming ready (${exitDescription}, after ${((Date.now() - startedAt) / 1000).toFixed(1)}s)`);
+      if (exitedFlag)
+        return await fail(
+          `exited before becoming ready (${exitDescription}, after ${((Date.now() - startedAt) / 1000).toFixed(1)}s)`,
+        );
       const remaining = deadline - Date.now();
       if (remaining <= 0) return await fail(`was not ready within ${READY_TIMEOUT_MS / 1000}s: ${lastProblem}`);
       if (!portOpen) {
@@ -336,8 +359,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       } catch (error) {
         if (error instanceof SetupError) return await fail(error.message);
         const message = error instanceof Error ? error.message : String(error);
-        if (isGrpcServiceError(error) && error.code === GRPC_PERMISSION_DENIED) {
-          return await fail(`refused to set up the search attributes: the caller may not administer namespace ${namespace} (${message})`);
+        if (isGrpcServiceError(error) && (error.code as number) === GRPC_PERMISSION_DENIED) {
+          return await fail(
+            `refused to set up the search attributes: the caller may not administer namespace ${namespace} (${message})`,
+          );
         }
         lastProblem = `listing or registering search attributes failed: ${message}`;
       }
@@ -348,7 +373,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
 
   const uiUrl = withUi ? `http://${HOST}:${uiPort}` : '';
-  log(`Temporal dev server ready at ${address} in ${((Date.now() - startedAt) / 1000).toFixed(1)}s (pid ${pid})${uiUrl ? `, UI ${uiUrl}` : ''}`);
+  log(
+    `Temporal dev server ready at ${address} in ${((Date.now() - startedAt) / 1000).toFixed(1)}s (pid ${pid})${uiUrl ? `, UI ${uiUrl}` : ''}`,
+  );
   const server: DevServer = { address, port, uiPort, uiUrl, namespace, pid, stop, exited };
   if (dbFilename !== undefined) server.dbFilename = dbFilename;
   return server;
@@ -365,10 +392,14 @@ function isMainModule(): boolean {
 
 function parseCliArgs(argv: string[]): DevServerOptions {
   const options: DevServerOptions = { logOutput: 'inherit', log: (line) => console.error(line) };
-  const usage = 'usage: node scripts/dev-server.ts [--db-filename F] [--port P] [--ui-port U] [--headless] [--log-file F]';
+  const usage =
+    'usage: node scripts/dev-server.ts [--db-filename F] [--port P] [--ui-port U] [--headless] [--log-file F]';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const next = inline ?? argv[++i];
       if (next === undefined) throw new Error(`${flag} needs a value\n${usage}`);

@@ -32,7 +32,10 @@ function ensureScratch(): void {
 }
 
 function spawnService(name: string, script: string, configFile: string): ChildProcess {
-  const child = spawn(process.execPath, [script, '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  const child = spawn(process.execPath, [script, '--config', configFile], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: process.env,
+  });
   child.once('exit', (code, signal) => {
     if (!stopping) {
       log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
@@ -45,7 +48,10 @@ function spawnService(name: string, script: string, configFile: string): ChildPr
 async function waitForHealthy(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -115,13 +121,15 @@ async function main(): Promise<void> {
   log(`  OpenAPI        ${apiUrl}/openapi.json`);
   if (devServer) log(`  Temporal UI    ${devServer.uiUrl}`);
   log(`  Temporal gRPC  ${devServer?.address ?? process.env.TEMPORAL_ADDRESS}`);
-  log(`  LLM            ${config.llm.model} at ${config.llm.baseURL}${config.llm.model === DEMO_MODEL_NAME ? ' (built-in demo model, rule-based, not an AI)' : ''}`);
+  log(
+    `  LLM            ${config.llm.model} at ${config.llm.baseURL}${config.llm.model === DEMO_MODEL_NAME ? ' (built-in demo model, rule-based, not an AI)' : ''}`,
+  );
   log('try:  export TOOLGATE_TOKEN=$(cat .data/api-token)');
   log('      npx toolgate ask "use write_file with path hello.txt content hi"');
   log('press Ctrl-C to stop');
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
   void stop(1);
 });

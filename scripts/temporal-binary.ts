@@ -266,7 +266,9 @@ async function goInstall(log: (line: string) => void): Promise<string> {
         `(is GOBIN overridden by 'go env -w'?)\nlast lines of go output:\n${tail.join('\n') || '(none)'}`,
     );
   }
-  log(`built Temporal CLI ${TEMPORAL_CLI_VERSION} in ${seconds}s${compiled > 0 ? ` (${compiled} packages compiled)` : ''}: ${CACHED_TEMPORAL_PATH}`);
+  log(
+    `built Temporal CLI ${TEMPORAL_CLI_VERSION} in ${seconds}s${compiled > 0 ? ` (${compiled} packages compiled)` : ''}: ${CACHED_TEMPORAL_PATH}`,
+  );
   return CACHED_TEMPORAL_PATH;
 }
 

@@ -48,12 +48,20 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     return { ok: true, principal, approval, argsDigest: value.argsDigest };
   }
 
-  async function decideAndReply(admitted: Admitted, decision: 'approve' | 'reject', reason: string | undefined, reply: Reply): Promise<void> {
+  async function decideAndReply(
+    admitted: Admitted,
+    decision: 'approve' | 'reject',
+    reason: string | undefined,
+    reply: Reply,
+  ): Promise<void> {
     const { approval, argsDigest } = admitted;
     try {
       const body = { decision, argsDigest, ...(reason === undefined ? {} : { reason }) };
       const outcome = await desk.decide(approval.approvalId, { id: admitted.principal, channel: 'slack' }, body);
-      if (outcome.queued) await reply(`No worker answered in time: your decision on ${approval.tool} is queued and applies when a worker returns.`);
+      if (outcome.queued)
+        await reply(
+          `No worker answered in time: your decision on ${approval.tool} is queued and applies when a worker returns.`,
+        );
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       await reply(error.status === 403 ? `You are not an approver for ${approval.tool}.` : error.message);
@@ -66,7 +74,9 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
       await work();
     } catch (error) {
       logger.error({ err: error }, 'Slack interaction failed');
-      await reply('toolgate could not handle this click; try again, or decide with the HTTP API.').catch(() => undefined);
+      await reply('toolgate could not handle this click; try again, or decide with the HTTP API.').catch(
+        () => undefined,
+      );
     }
   }
 
@@ -86,13 +96,17 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await guarded(reply, async () => {
       const admitted = await admit(body.user.id, parseButtonValue(action.value));
       if (!admitted.ok) return reply(admitted.text);
-      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(admitted.approval, admitted.argsDigest, body.response_url) });
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: rejectModal(admitted.approval, admitted.argsDigest, body.response_url),
+      });
     });
   });
 
   app.view(REJECT_VIEW, async ({ ack, body, view }) => {
     const submission = parseRejectSubmission(view);
-    if (!submission) return ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'Give a reason for the rejection.' } });
+    if (!submission)
+      return ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'Give a reason for the rejection.' } });
     await ack();
     const reply = replyTo(submission.responseUrl);
     await guarded(reply, async () => {

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 /** Bolt and its Web API clients log through the API's pino logger. */
 export function boltLogger(parent: Logger): BoltLogger {
   const logger = parent.child({ component: 'slack' });
-  const text = (parts: unknown[]) => parts.map((part) => (part instanceof Error ? part.message : String(part))).join(' ');
+  const text = (parts: unknown[]) =>
+    parts.map((part) => (part instanceof Error ? part.message : String(part))).join(' ');
   let level = LogLevel.INFO;
   return {
     debug: (...parts: unknown[]) => logger.debug(text(parts)),

@@ -41,14 +41,27 @@ function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pend
 
 /** Buttons while the approval is pending; afterwards, what became of it. */
 function statusBlock(approval: ApprovalRecord): KnownBlock {
-  if (approval.status !== 'pending') return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
+  if (approval.status !== 'pending')
+    return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
   const value = buttonValue(approval);
   return {
     type: 'actions',
     block_id: 'toolgate_decision',
     elements: [
-      { type: 'button', action_id: APPROVE_ACTION, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
-      { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value },
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value,
+      },
+      {
+        type: 'button',
+        action_id: REJECT_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value,
+      },
     ],
   };
 }
@@ -67,11 +80,19 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
         { type: 'mrkdwn', text: `*Expires*\n${slackDate(approval.expiresAt)}` },
       ],
     },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Arguments*\n${argumentsBlock(approval.arguments, ARGUMENT_CHARS)}` } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Arguments*\n${argumentsBlock(approval.arguments, ARGUMENT_CHARS)}` },
+    },
     statusBlock(approval),
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Approval \`${escapeText(approval.approvalId)}\` · <${webUiLink}|Open the round in Temporal Web UI>` }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Approval \`${escapeText(approval.approvalId)}\` · <${webUiLink}|Open the round in Temporal Web UI>`,
+        },
+      ],
     },
   ];
   return { text: escapeText(`${title}: ${target} requested by ${approval.requester}`), blocks };

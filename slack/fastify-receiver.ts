@@ -52,13 +52,18 @@ export class FastifyReceiver implements Receiver {
       const raw = typeof request.body === 'string' ? request.body : '';
       const timestamp = Number(header(request, 'x-slack-request-timestamp'));
       if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > MAX_AGE_SECONDS) {
-        return reply.code(401).send(errorBody('stale_request', 'The Slack request timestamp is missing or more than 5 minutes off'));
+        return reply
+          .code(401)
+          .send(errorBody('stale_request', 'The Slack request timestamp is missing or more than 5 minutes off'));
       }
       try {
         verifySlackRequest({
           signingSecret: this.signingSecret,
           body: raw,
-          headers: { 'x-slack-signature': header(request, 'x-slack-signature'), 'x-slack-request-timestamp': timestamp },
+          headers: {
+            'x-slack-signature': header(request, 'x-slack-signature'),
+            'x-slack-request-timestamp': timestamp,
+          },
         });
       } catch {
         return reply.code(401).send(errorBody('invalid_signature', 'The Slack request signature does not match'));
@@ -66,7 +71,8 @@ export class FastifyReceiver implements Receiver {
       const body = parseBody(raw, header(request, 'content-type'));
       if (!body) return reply.code(400).send(errorBody('invalid_request', 'The Slack request body cannot be parsed'));
       const answer = await this.dispatch(body, request);
-      if (answer === NOT_ACKNOWLEDGED) return reply.code(404).send(errorBody('unhandled', 'No listener acknowledged this Slack request'));
+      if (answer === NOT_ACKNOWLEDGED)
+        return reply.code(404).send(errorBody('unhandled', 'No listener acknowledged this Slack request'));
       return reply.code(200).send(answer ?? '');
     });
   };

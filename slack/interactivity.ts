@@ -20,7 +20,11 @@ export interface SlackIntegration {
   stop(): Promise<void>;
 }
 
-export function createSlackIntegration(options: { slack: SlackConfig; desk: ApprovalDesk; logger: Logger }): SlackIntegration {
+export function createSlackIntegration(options: {
+  slack: SlackConfig;
+  desk: ApprovalDesk;
+  logger: Logger;
+}): SlackIntegration {
   const { slack, desk, logger } = options;
   const common = {
     // One workspace, one bot token: no auth.test round trip at start, so a Slack outage cannot fail the API.
@@ -31,7 +35,9 @@ export function createSlackIntegration(options: { slack: SlackConfig; desk: Appr
     ignoreSelf: false,
   };
   const receiver = slack.socketMode ? undefined : new FastifyReceiver(slack.signingSecret);
-  const app = receiver ? new App({ ...common, receiver }) : new App({ ...common, socketMode: true, appToken: slack.appToken });
+  const app = receiver
+    ? new App({ ...common, receiver })
+    : new App({ ...common, socketMode: true, appToken: slack.appToken });
   app.error(async (error) => {
     logger.error({ err: error }, 'Slack listener failed');
   });

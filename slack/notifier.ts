@@ -8,11 +8,18 @@ import { approvalCard } from './card.ts';
 import { slackClientOptions } from './client-options.ts';
 
 /** The most specific of `<server>/<tool>`, `<server>`, the default channel; undefined when none is configured. */
-export function channelFor(slack: Pick<SlackConfig, 'channel' | 'channels'>, server: string, tool: string): string | undefined {
+export function channelFor(
+  slack: Pick<SlackConfig, 'channel' | 'channels'>,
+  server: string,
+  tool: string,
+): string | undefined {
   return slack.channels[`${server}/${tool}`] ?? slack.channels[server] ?? slack.channel;
 }
 
-export function createSlackNotifier(slack: SlackConfig, bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>): ApprovalNotifier {
+export function createSlackNotifier(
+  slack: SlackConfig,
+  bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>,
+): ApprovalNotifier {
   const client = new WebClient(slack.botToken, slackClientOptions(slack));
   const card = (approval: ApprovalRecord) => approvalCard(approval, webUiLink(bases, approval.roundId));
   return {

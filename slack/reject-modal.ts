@@ -27,7 +27,10 @@ export function rejectModal(approval: ApprovalSummary, argsDigest: string, respo
     blocks: [
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: `Reject *${escapeText(`${approval.server}/${approval.tool}`)}* (\`${escapeText(approval.approvalId)}\`)?` },
+        text: {
+          type: 'mrkdwn',
+          text: `Reject *${escapeText(`${approval.server}/${approval.tool}`)}* (\`${escapeText(approval.approvalId)}\`)?`,
+        },
       },
       {
         type: 'input',
@@ -47,7 +50,17 @@ export function parseRejectSubmission(view: ViewOutput): RejectSubmission | unde
     return undefined;
   }
   const reason = view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value;
-  if (typeof carried?.approvalId !== 'string' || typeof carried.argsDigest !== 'string' || typeof carried.responseUrl !== 'string') return undefined;
+  if (
+    typeof carried?.approvalId !== 'string' ||
+    typeof carried.argsDigest !== 'string' ||
+    typeof carried.responseUrl !== 'string'
+  )
+    return undefined;
   if (typeof reason !== 'string' || reason.trim() === '') return undefined;
-  return { approvalId: carried.approvalId, argsDigest: carried.argsDigest, responseUrl: carried.responseUrl, reason: reason.slice(0, REASON_MAX_CHARS) };
+  return {
+    approvalId: carried.approvalId,
+    argsDigest: carried.argsDigest,
+    responseUrl: carried.responseUrl,
+    reason: reason.slice(0, REASON_MAX_CHARS),
+  };
 }

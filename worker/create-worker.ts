@@ -1,7 +1,7 @@
 // Builds a worker from a config: MCP pool, LLM client and activities wired together. Used by the worker
 // process and by tests, which hand in a prebuilt workflow bundle.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import OpenAI from 'openai';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.ts';
@@ -42,7 +42,12 @@ export async function createToolgateWorker(options: {
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
   const pool = new McpClientPool(config.servers, logger);
-  const llm = new OpenAI({ baseURL: config.llm.baseURL, apiKey: config.llm.apiKey, maxRetries: 0, timeout: config.llm.timeout });
+  const llm = new OpenAI({
+    baseURL: config.llm.baseURL,
+    apiKey: config.llm.apiKey,
+    maxRetries: 0,
+    timeout: config.llm.timeout,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -21,7 +21,12 @@ async function main(): Promise<void> {
     worker.shutdown();
   });
   logger.info(
-    { address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, servers: pool.serverNames() },
+    {
+      address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      servers: pool.serverNames(),
+    },
     'worker running',
   );
   try {

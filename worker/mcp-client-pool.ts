@@ -92,9 +92,12 @@ export class McpClientPool {
     const transport = createTransport(server, this.logger);
     client.onclose = () => {
       this.logger.info({ server: server.name }, 'MCP connection closed');
-      void this.clients.get(server.name)?.then((current) => {
-        if (current === client) this.clients.delete(server.name);
-      }, () => undefined);
+      void this.clients.get(server.name)?.then(
+        (current) => {
+          if (current === client) this.clients.delete(server.name);
+        },
+        () => undefined,
+      );
     };
     client.onerror = (error) => this.logger.debug({ server: server.name, err: error }, 'MCP transport error');
     try {

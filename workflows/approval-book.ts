@@ -24,7 +24,11 @@ function malformed(request: unknown): string | undefined {
   const parsed = DecisionRequest.safeParse(request);
   if (parsed.success) return undefined;
   return parsed.error.issues
-    .map((issue) => (issue.path.length > 0 && !issue.message.includes(String(issue.path.at(-1))) ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .map((issue) =>
+      issue.path.length > 0 && !issue.message.includes(String(issue.path.at(-1)))
+        ? `${issue.path.join('.')}: ${issue.message}`
+        : issue.message,
+    )
     .join('; ');
 }
 
@@ -42,7 +46,9 @@ export class ApprovalBook {
     this.onChange = onChange;
   }
 
-  open(fields: Omit<PendingApproval, 'status' | 'ignored' | 'notification' | 'decision' | 'closedAt'>): PendingApproval {
+  open(
+    fields: Omit<PendingApproval, 'status' | 'ignored' | 'notification' | 'decision' | 'closedAt'>,
+  ): PendingApproval {
     const opened: PendingApproval = { ...fields, status: 'pending', ignored: [] };
     this.records.set(opened.approvalId, opened);
     this.onChange();
@@ -62,15 +68,24 @@ export class ApprovalBook {
     if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${valid.approvalId} not found` };
     if (record.status !== 'pending') {
       const by = record.decision ? ` by ${record.decision.approver.id} (${record.decision.approver.channel})` : '';
-      return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} is already ${record.status}${by}` };
+      return {
+        type: FailureType.ApprovalClosed,
+        message: `Approval ${record.approvalId} is already ${record.status}${by}`,
+      };
     }
     // Made after the approval expired, it is refused even if the round has not yet seen its timer fire.
     const madeAt = valid.receivedAt === undefined ? Date.now() : Date.parse(valid.receivedAt);
     if (madeAt >= Date.parse(record.expiresAt)) {
-      return { type: FailureType.ApprovalClosed, message: `Approval ${record.approvalId} expired at ${record.expiresAt}, before this decision` };
+      return {
+        type: FailureType.ApprovalClosed,
+        message: `Approval ${record.approvalId} expired at ${record.expiresAt}, before this decision`,
+      };
     }
     if (valid.argsDigest !== undefined && valid.argsDigest !== record.argsDigest) {
-      return { type: FailureType.DigestMismatch, message: `Approval ${record.approvalId} is for other arguments (digest ${record.argsDigest})` };
+      return {
+        type: FailureType.DigestMismatch,
+        message: `Approval ${record.approvalId} is for other arguments (digest ${record.argsDigest})`,
+      };
     }
     const permission = mayDecide(record, valid.approver.id);
     if (!permission.allowed) return { type: FailureType.NotAnApprover, message: permission.why };
@@ -112,7 +127,9 @@ export class ApprovalBook {
     };
     const closedAt = new Date().toISOString();
     const decided: ApprovalRecord =
-      valid.decision === 'approve' ? { ...record, status: 'approved', decision, closedAt } : { ...record, status: 'rejected', decision, closedAt };
+      valid.decision === 'approve'
+        ? { ...record, status: 'approved', decision, closedAt }
+        : { ...record, status: 'rejected', decision, closedAt };
     this.records.set(approvalId, decided);
     this.onChange();
     return { approvalId, status: decided.status, decision, applied: true };
@@ -151,7 +168,11 @@ export class ApprovalBook {
   private close(approvalId: string, status: 'expired' | 'cancelled'): ApprovalRecord | undefined {
     const record = this.records.get(approvalId);
     if (record?.status !== 'pending') return undefined;
-    const closed: ApprovalRecord = { ...record, status, closedAt: status === 'expired' ? record.expiresAt : new Date().toISOString() };
+    const closed: ApprovalRecord = {
+      ...record,
+      status,
+      closedAt: status === 'expired' ? record.expiresAt : new Date().toISOString(),
+    };
     this.records.set(approvalId, closed);
     this.onChange();
     return closed;

@@ -43,7 +43,12 @@ export async function passGate(
   round.events.emit({ type: 'approval_required', approval: approvalSummary(approval) });
   round.notices.opened(approval);
   const closed = await round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs);
-  round.events.emit({ type: 'approval_decided', approvalId: closed.approvalId, status: closed.status, decision: closed.decision });
+  round.events.emit({
+    type: 'approval_decided',
+    approvalId: closed.approvalId,
+    status: closed.status,
+    decision: closed.decision,
+  });
   round.notices.closed(closed.approvalId);
   switch (closed.status) {
     case 'approved':

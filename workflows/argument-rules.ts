@@ -9,7 +9,10 @@ const MAX_VALUES = 1000;
 export type RuleVerdict = 'match' | 'no_match' | 'unevaluable';
 
 function globToRegExp(glob: string, ignoreCase: boolean): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
 }
 

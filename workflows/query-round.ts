@@ -66,7 +66,9 @@ function registerHandlers(round: RoundContext): void {
   setHandler(decideSignal, (request) => {
     round.book.decide(request);
   });
-  setHandler(decideUpdate, (request) => round.book.decide(request), { validator: (request) => round.book.validate(request) });
+  setHandler(decideUpdate, (request) => round.book.decide(request), {
+    validator: (request) => round.book.validate(request),
+  });
   setHandler(stateQuery, () => round.state());
   setHandler(eventsQuery, (afterId) => round.events.page(afterId));
 }
@@ -75,11 +77,18 @@ function registerHandlers(round: RoundContext): void {
 async function askModel(round: RoundContext, directory: ToolDirectory): Promise<LlmReply> {
   const lastStep = round.step === round.maxSteps;
   round.publish();
-  const reply = await callLlm.executeWithOptions({ ...llmOptions, summary: `step ${round.step}: LLM${lastStep ? ' (tools disabled)' : ''}` }, [
-    { messages: round.messages, tools: directory.definitions, toolChoice: lastStep ? 'none' : 'auto' },
-  ]);
+  const reply = await callLlm.executeWithOptions(
+    { ...llmOptions, summary: `step ${round.step}: LLM${lastStep ? ' (tools disabled)' : ''}` },
+    [{ messages: round.messages, tools: directory.definitions, toolChoice: lastStep ? 'none' : 'auto' }],
+  );
   round.addUsage(reply.usage);
-  round.events.emit({ type: 'llm_step', step: round.step, toolCalls: reply.toolCalls.length, finishReason: reply.finishReason, usage: reply.usage });
+  round.events.emit({
+    type: 'llm_step',
+    step: round.step,
+    toolCalls: reply.toolCalls.length,
+    finishReason: reply.finishReason,
+    usage: reply.usage,
+  });
   return reply;
 }
 
@@ -90,7 +99,10 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
     round.publish();
     const catalog = await listTools({ servers: round.input.servers });
     const directory = buildToolDirectory(catalog.tools);
-    round.begin(catalog, directory.definitions.map((definition) => definition.name));
+    round.begin(
+      catalog,
+      directory.definitions.map((definition) => definition.name),
+    );
     let answer = '';
     for (round.step = 1; round.step <= round.maxSteps; round.step++) {
       const reply = await askModel(round, directory);
@@ -100,7 +112,8 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
       }
       round.messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
       const records = await runToolCalls(round, directory, reply.toolCalls);
-      for (const record of records) round.messages.push({ role: 'tool', toolCallId: record.toolCallId, content: record.content });
+      for (const record of records)
+        round.messages.push({ role: 'tool', toolCallId: record.toolCallId, content: record.content });
     }
     const result = round.complete(answer, catalog);
     await round.notices.settle(NOTIFICATION_GRACE);
@@ -109,7 +122,8 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
   } catch (error) {
     // Anything but a cancellation or an activity's failure is a bug in workflow code: let the workflow task
     // fail and retry until a fix is deployed.
-    if (!(error instanceof ActivityFailure) && !(error instanceof ApplicationFailure) && !isCancellation(error)) throw error;
+    if (!(error instanceof ActivityFailure) && !(error instanceof ApplicationFailure) && !isCancellation(error))
+      throw error;
     const failure = round.fail(error);
     await CancellationScope.nonCancellable(() => round.notices.settle(NOTIFICATION_GRACE));
     throw failure;

@@ -123,7 +123,9 @@ export class RoundContext {
     }
     this.failure = cancelled ? { type: 'Cancelled', message: 'The round was cancelled' } : describeFailure(error);
     this.finish(cancelled ? 'cancelled' : 'failed', { type: 'round_failed', error: this.failure });
-    return cancelled ? error : ApplicationFailure.nonRetryable(`Round failed: ${this.failure.message}`, this.failure.type);
+    return cancelled
+      ? error
+      : ApplicationFailure.nonRetryable(`Round failed: ${this.failure.message}`, this.failure.type);
   }
 
   private finish(status: RoundStatus, event: Parameters<EventLog['emit']>[0]): void {

@@ -12,7 +12,12 @@ import {
 } from './contract.ts';
 import { approvalSummary } from './approval-summary.ts';
 
-function attributeSnapshot(status: string | undefined, requester: string | undefined, pendingIds: string[], approvers: string[]): string {
+function attributeSnapshot(
+  status: string | undefined,
+  requester: string | undefined,
+  pendingIds: string[],
+  approvers: string[],
+): string {
   return JSON.stringify([status, requester, pendingIds, approvers]);
 }
 

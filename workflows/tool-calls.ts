@@ -16,12 +16,22 @@ const EVENT_ARGS_CHARS = 2000;
 /** Identical read-only or idempotent calls of one LLM reply, sharing one execution. */
 type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionResult>; progress: ExecutionProgress }>;
 
-export function runToolCalls(round: RoundContext, directory: ToolDirectory, calls: LlmToolCall[]): Promise<ToolCallRecord[]> {
+export function runToolCalls(
+  round: RoundContext,
+  directory: ToolDirectory,
+  calls: LlmToolCall[],
+): Promise<ToolCallRecord[]> {
   const shared: SharedCalls = new Map();
   return Promise.all(calls.map((call, index) => runCall(round, directory, shared, call, index)));
 }
 
-async function runCall(round: RoundContext, directory: ToolDirectory, shared: SharedCalls, call: LlmToolCall, callIndex: number): Promise<ToolCallRecord> {
+async function runCall(
+  round: RoundContext,
+  directory: ToolDirectory,
+  shared: SharedCalls,
+  call: LlmToolCall,
+  callIndex: number,
+): Promise<ToolCallRecord> {
   const record: ToolCallRecord = {
     step: round.step,
     callIndex,
@@ -43,7 +53,12 @@ async function runCall(round: RoundContext, directory: ToolDirectory, shared: Sh
     arguments: clip(call.arguments, EVENT_ARGS_CHARS),
   });
   if (!resolved.ok) {
-    return settle(round, record, { outcome: 'invalid', content: `${resolved.error} Do not retry this exact tool call.`, truncated: false, attempts: 0 });
+    return settle(round, record, {
+      outcome: 'invalid',
+      content: `${resolved.error} Do not retry this exact tool call.`,
+      truncated: false,
+      attempts: 0,
+    });
   }
   const { tool, args } = resolved;
   Object.assign(record, { server: tool.server, tool: tool.name, arguments: args });
@@ -72,7 +87,14 @@ async function gateAndRun(
   progress: ExecutionProgress,
 ): Promise<ExecutionResult> {
   if (requiresApproval(tool, args)) {
-    const verdict = await passGate(round, tool, args, call, callIndex, (approvalId) => (record.approvalId = approvalId));
+    const verdict = await passGate(
+      round,
+      tool,
+      args,
+      call,
+      callIndex,
+      (approvalId) => (record.approvalId = approvalId),
+    );
     if (!verdict.cleared) return verdict.result;
   }
   return executeToolCall(tool, args, { roundId: round.roundId, toolCallId: call.id, step: round.step }, progress);
@@ -80,7 +102,13 @@ async function gateAndRun(
 
 /** Cancelled while the tool was running: it may have taken effect, and the audit must say so. */
 function cancelledResult(tool: ToolDescriptor, progress: ExecutionProgress): ExecutionResult {
-  if (!progress.mayHaveRun) return { outcome: 'cancelled', content: cancelledMessage(tool.name), truncated: false, attempts: progress.attempts };
+  if (!progress.mayHaveRun)
+    return {
+      outcome: 'cancelled',
+      content: cancelledMessage(tool.name),
+      truncated: false,
+      attempts: progress.attempts,
+    };
   const content = outcomeUnknownMessage(tool.name, 'the round was cancelled while the call was running');
   return { outcome: 'outcome_unknown', content, truncated: false, attempts: progress.attempts };
 }

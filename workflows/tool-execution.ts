@@ -1,7 +1,14 @@
 // Runs one cleared tool call as activities and makes every retry decision in one place. The activity reports
 // where a call failed; a call that may have reached the server is sent again only when the tool is read-only
 // or idempotent, because running anything else twice is the harm this gate exists to prevent.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  isCancellation,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
 import { FailureType, type ToolCallOutcome, type ToolDescriptor, type ToolgateActivities } from './contract.ts';
 import { failedMessage, invalidCallMessage, outcomeUnknownMessage, unauthorizedMessage } from './model-messages.ts';
 import { isRetrySafe } from './policy.ts';
@@ -37,7 +44,8 @@ function classify(error: unknown, tool: ToolDescriptor, retrySafe: boolean): Ver
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const name = tool.name;
   // A Temporal timeout is a lost worker or a hung call: the request may well have been sent.
-  if (cause instanceof TimeoutFailure) return maybeReceived(name, `no answer within the activity deadline (${cause.timeoutType})`, retrySafe);
+  if (cause instanceof TimeoutFailure)
+    return maybeReceived(name, `no answer within the activity deadline (${cause.timeoutType})`, retrySafe);
   if (!(cause instanceof ApplicationFailure)) {
     return maybeReceived(name, cause instanceof Error ? cause.message : String(cause), retrySafe);
   }
@@ -51,7 +59,11 @@ function classify(error: unknown, tool: ToolDescriptor, retrySafe: boolean): Ver
       return { retry: false, outcome: 'failed', content: (attempts) => failedMessage(name, attempts, detail) };
     case FailureType.McpNotSent: {
       const retryAfter = (cause.details?.[0] as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-      return { retry: true, delayMs: retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS), detail };
+      return {
+        retry: true,
+        delayMs: retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS),
+        detail,
+      };
     }
     default:
       // McpOutcomeUnknown, and any failure this code does not know: when in doubt, it may have run.
@@ -95,7 +107,12 @@ export async function executeToolCall(
     try {
       const summary = `step ${ids.step}: ${tool.server}/${tool.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
       const result = await callTool.executeWithOptions({ ...activityOptions, summary }, [request]);
-      return { outcome: result.isError ? 'tool_error' : 'succeeded', content: result.text, truncated: result.truncated, attempts: attempt };
+      return {
+        outcome: result.isError ? 'tool_error' : 'succeeded',
+        content: result.text,
+        truncated: result.truncated,
+        attempts: attempt,
+      };
     } catch (error) {
       if (isCancellation(error)) throw error;
       const verdict = classify(error, tool, retrySafe);
@@ -105,14 +122,24 @@ export async function executeToolCall(
         continue;
       }
       if (verdict.retry) {
-        return { outcome: 'failed', content: failedMessage(tool.name, attempt, verdict.detail), truncated: false, attempts: attempt };
+        return {
+          outcome: 'failed',
+          content: failedMessage(tool.name, attempt, verdict.detail),
+          truncated: false,
+          attempts: attempt,
+        };
       }
       return { outcome: verdict.outcome, content: verdict.content(attempt), truncated: false, attempts: attempt };
     }
   }
 }
 
-const NOT_RUN: ReadonlySet<string> = new Set([FailureType.McpNotSent, FailureType.McpInvalidCall, FailureType.McpUnauthorized, FailureType.McpUnknownServer]);
+const NOT_RUN: ReadonlySet<string> = new Set([
+  FailureType.McpNotSent,
+  FailureType.McpInvalidCall,
+  FailureType.McpUnauthorized,
+  FailureType.McpUnknownServer,
+]);
 
 /** Failures that prove this attempt did not run the tool. */
 function refusedBeforeRunning(error: unknown): boolean {

@@ -35,8 +35,7 @@ export function buildToolDirectory(tools: ToolDescriptor[]): ToolDirectory {
 }
 
 export type ResolvedCall =
-  | { ok: true; tool: ToolDescriptor; args: Record<string, unknown> }
-  | { ok: false; error: string };
+  { ok: true; tool: ToolDescriptor; args: Record<string, unknown> } | { ok: false; error: string };
 
 export function resolveToolCall(directory: ToolDirectory, call: LlmToolCall): ResolvedCall {
   const name = call.name.trim();

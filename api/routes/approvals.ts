@@ -20,7 +20,8 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
       '/v1/approvals',
       {
         schema: {
-          summary: 'Pending approvals the caller requested or may decide (auditors and admins: all), one visibility call per page',
+          summary:
+            'Pending approvals the caller requested or may decide (auditors and admins: all), one visibility call per page',
           tags: ['approvals'],
           querystring: ApprovalListQuery,
           response: { 200: ApprovalListResponse, 400: ErrorResponse },
@@ -54,13 +55,25 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
           tags: ['approvals'],
           params: ApprovalIdParams,
           body: DecisionBody,
-          response: { 202: DecisionResponse, 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse },
+          response: {
+            202: DecisionResponse,
+            400: ErrorResponse,
+            403: ErrorResponse,
+            404: ErrorResponse,
+            409: ErrorResponse,
+            422: ErrorResponse,
+          },
         },
       },
       async (request, reply) => {
         const { channel, ...decision } = request.body;
         try {
-          const outcome = await decide(context, request.params.approvalId, { id: request.principal, channel }, decision);
+          const outcome = await decide(
+            context,
+            request.params.approvalId,
+            { id: request.principal, channel },
+            decision,
+          );
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
           return reply.code(202).send(outcome);
         } catch (error) {

@@ -8,20 +8,30 @@ const HEALTH_DEADLINE_MS = 2000;
 /** `/metrics` is public unless `publicMetrics` is false; then it needs an admin, auditor or metrics principal. */
 export function healthRoutes(context: ApiContext, metrics: ApiMetrics, publicMetrics: boolean): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/healthz', { config: { public: true }, schema: { summary: 'Liveness and Temporal connectivity', tags: ['operations'] } }, async (_request, reply) => {
-      try {
-        await context.client.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () => context.client.workflowService.getSystemInfo({}));
-        return { status: 'ok', temporal: 'ok' };
-      } catch (error) {
-        return reply.code(503).send({ status: 'unavailable', temporal: (error as Error).message });
-      }
-    });
+    app.get(
+      '/healthz',
+      { config: { public: true }, schema: { summary: 'Liveness and Temporal connectivity', tags: ['operations'] } },
+      async (_request, reply) => {
+        try {
+          await context.client.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
+            context.client.workflowService.getSystemInfo({}),
+          );
+          return { status: 'ok', temporal: 'ok' };
+        } catch (error) {
+          return reply.code(503).send({ status: 'unavailable', temporal: (error as Error).message });
+        }
+      },
+    );
 
-    app.get('/metrics', { config: { public: publicMetrics }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (request, reply) => {
-      if (!publicMetrics && !context.access.mayScrapeMetrics(request.principal)) {
-        throw new ApiError(403, 'not_allowed', 'Only admin, auditor and metrics principals may read /metrics');
-      }
-      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
+    app.get(
+      '/metrics',
+      { config: { public: publicMetrics }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } },
+      async (request, reply) => {
+        if (!publicMetrics && !context.access.mayScrapeMetrics(request.principal)) {
+          throw new ApiError(403, 'not_allowed', 'Only admin, auditor and metrics principals may read /metrics');
+        }
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
+    );
   };
 }

@@ -2,7 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
 import { roundLinks } from '../../runtime/links.ts';
 import { cancelRound, roundState, startRound } from '../rounds.ts';
-import { CancelResponse, ErrorResponse, RoundIdParams, StartRoundResponse, startRoundBody } from '../../runtime/http-api.ts';
+import {
+  CancelResponse,
+  ErrorResponse,
+  RoundIdParams,
+  StartRoundResponse,
+  startRoundBody,
+} from '../../runtime/http-api.ts';
 
 export function roundRoutes(context: ApiContext, maxQueryChars: number): FastifyPluginAsyncZod {
   return async (app) => {
@@ -13,19 +19,35 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
           summary: 'Start a query round (idempotent with idempotencyKey)',
           tags: ['rounds'],
           body: startRoundBody(maxQueryChars),
-          response: { 200: StartRoundResponse, 201: StartRoundResponse, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
+          response: {
+            200: StartRoundResponse,
+            201: StartRoundResponse,
+            400: ErrorResponse,
+            401: ErrorResponse,
+            403: ErrorResponse,
+            409: ErrorResponse,
+          },
         },
       },
       async (request, reply) => {
         const { roundId, created } = await startRound(context, request.principal, request.body);
         const links = roundLinks(context.links, roundId);
-        return reply.code(created ? 201 : 200).header('location', links.self).send({ roundId, created, links });
+        return reply
+          .code(created ? 201 : 200)
+          .header('location', links.self)
+          .send({ roundId, created, links });
       },
     );
 
     app.get(
       '/v1/rounds/:id',
-      { schema: { summary: 'State of a round: status, steps, tool calls, approvals, answer', tags: ['rounds'], params: RoundIdParams } },
+      {
+        schema: {
+          summary: 'State of a round: status, steps, tool calls, approvals, answer',
+          tags: ['rounds'],
+          params: RoundIdParams,
+        },
+      },
       async (request) => ({
         ...(await roundState(context, request.principal, request.params.id)),
         links: roundLinks(context.links, request.params.id),
@@ -36,7 +58,8 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
       '/v1/rounds/:id',
       {
         schema: {
-          summary: 'Cancel a round (its requester or an admin): open approvals close as cancelled, running tool calls are cancelled',
+          summary:
+            'Cancel a round (its requester or an admin): open approvals close as cancelled, running tool calls are cancelled',
           tags: ['rounds'],
           params: RoundIdParams,
           response: { 202: CancelResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },

@@ -4,7 +4,13 @@
 // before the next decision, so probes do not overlap.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { decideSignal, decideUpdate, stateQuery, type ApprovalSummary, type DecisionRequest } from '../../workflows/contract.ts';
+import {
+  decideSignal,
+  decideUpdate,
+  stateQuery,
+  type ApprovalSummary,
+  type DecisionRequest,
+} from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
 import { queryFor } from '../llm-script.ts';
 import { APPROVER, REQUESTER, TOKENS, trimLlmLog, type BenchEnv } from '../setup.ts';
@@ -41,7 +47,12 @@ function request(approvalId: string): DecisionRequest {
   return { approvalId, decision: 'approve', approver: { id: APPROVER, channel: 'cli' } };
 }
 
-async function send(env: BenchEnv, path: Exclude<DecisionPath, 'baseline'>, handle: Handle, approvalId: string): Promise<void> {
+async function send(
+  env: BenchEnv,
+  path: Exclude<DecisionPath, 'baseline'>,
+  handle: Handle,
+  approvalId: string,
+): Promise<void> {
   switch (path) {
     case 'http': {
       const response = await fetch(`${env.apiUrl}/v1/approvals/${approvalId}`, {
@@ -50,7 +61,8 @@ async function send(env: BenchEnv, path: Exclude<DecisionPath, 'baseline'>, hand
         body: '{"decision":"approve"}',
       });
       const body = (await response.json()) as { queued?: boolean };
-      if (response.status !== 202 || body.queued) throw new Error(`decision ${approvalId}: HTTP ${response.status} ${JSON.stringify(body)}`);
+      if (response.status !== 202 || body.queued)
+        throw new Error(`decision ${approvalId}: HTTP ${response.status} ${JSON.stringify(body)}`);
       return;
     }
     case 'update':
@@ -62,11 +74,17 @@ async function send(env: BenchEnv, path: Exclude<DecisionPath, 'baseline'>, hand
   }
 }
 
-async function toolgatePath(env: BenchEnv, path: Exclude<DecisionPath, 'baseline'>, count: number): Promise<DecisionLatencyResult> {
+async function toolgatePath(
+  env: BenchEnv,
+  path: Exclude<DecisionPath, 'baseline'>,
+  count: number,
+): Promise<DecisionLatencyResult> {
   const toCall: number[] = [];
   const ack: number[] = [];
   while (toCall.length < count) {
-    const batch = await Promise.all(Array.from({ length: Math.min(BATCH, count - toCall.length) }, () => env.startRound('gated')));
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(BATCH, count - toCall.length) }, () => env.startRound('gated')),
+    );
     await Promise.all(batch.map((handle) => waitPending(handle)));
     await sleep(50);
     for (const handle of batch) {
@@ -122,11 +140,15 @@ async function baselinePath(env: BenchEnv, count: number): Promise<DecisionLaten
   return { path: 'baseline', decisions: count, toCall: summarize(toCall), ack: summarize(ack) };
 }
 
-export async function decisionLatency(env: BenchEnv, settings: { decisions: number }): Promise<DecisionLatencyResult[]> {
+export async function decisionLatency(
+  env: BenchEnv,
+  settings: { decisions: number },
+): Promise<DecisionLatencyResult[]> {
   env.model.delayMs = 0;
   const results: DecisionLatencyResult[] = [];
   process.stderr.write(`  decision -> call, baseline: ${settings.decisions} decisions\n`);
   results.push(await baselinePath(env, settings.decisions));
-  for (const path of ['http', 'update', 'signal'] as const) results.push(await toolgatePath(env, path, settings.decisions));
+  for (const path of ['http', 'update', 'signal'] as const)
+    results.push(await toolgatePath(env, path, settings.decisions));
   return results;
 }

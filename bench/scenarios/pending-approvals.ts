@@ -40,7 +40,7 @@ export interface PendingApprovalsResult {
   };
 }
 
-const mb = (bytes: number): number => Math.round(bytes / 2 ** 20 * 10) / 10;
+const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 function memoryOf(env: BenchEnv): { worker: Memory; api: Memory; devServer: Memory } {
   return { worker: env.worker.memory(), api: env.api.memory(), devServer: processMemory(env.devServer.pid) };
@@ -92,7 +92,8 @@ async function baselineSide(env: BenchEnv, rounds: number): Promise<PendingAppro
   await mapConcurrent(all, DECIDE_CONCURRENCY, async (approval, index) => {
     const received = env.recorder.expect(approval.roundId);
     const sentAt = performance.now();
-    if (!env.baseline.decide(approval.approvalId, 'approve', APPROVER)) throw new Error(`baseline refused ${approval.approvalId}`);
+    if (!env.baseline.decide(approval.approvalId, 'approve', APPROVER))
+      throw new Error(`baseline refused ${approval.approvalId}`);
     toCall.push((await received).hrAt - sentAt);
     decided(index + 1);
   });
@@ -111,10 +112,18 @@ async function baselineSide(env: BenchEnv, rounds: number): Promise<PendingAppro
   };
 }
 
-async function api(env: BenchEnv, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function api(
+  env: BenchEnv,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${env.apiUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKENS.alice}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${TOKENS.alice}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
@@ -181,7 +190,8 @@ async function toolgateSide(env: BenchEnv, rounds: number): Promise<PendingAppro
     const received = env.recorder.expect(roundId);
     const sentAt = performance.now();
     const answer = await api(env, 'POST', `/v1/approvals/${roundId}.1.0`, { decision: 'approve' });
-    if (answer.status !== 202) throw new Error(`decision on ${roundId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 202)
+      throw new Error(`decision on ${roundId}: ${answer.status} ${JSON.stringify(answer.body)}`);
     ack.push(performance.now() - sentAt);
     toCall.push((await received).hrAt - sentAt);
     decided(index + 1);
@@ -201,7 +211,12 @@ async function toolgateSide(env: BenchEnv, rounds: number): Promise<PendingAppro
     memoryPending,
     memoryAfter: memoryOf(env),
     secondsToPending: round2(secondsToPending),
-    listFirstPage: { pageSize: 100, firstMs: round2(firstSamples[0]!), samples: summarize(firstSamples), approvals: firstCount },
+    listFirstPage: {
+      pageSize: 100,
+      firstMs: round2(firstSamples[0]!),
+      samples: summarize(firstSamples),
+      approvals: firstCount,
+    },
     listAll: { pageSize: allPageSize, ms: round2(listAllMs), pages, approvals: listed },
     decideAllSeconds: round2(decideAllSeconds),
     decisionsPerSecond: round2(rounds / decideAllSeconds),

@@ -16,7 +16,10 @@ export interface RoundLatencyResult {
 
 const GAP_MS = 5;
 
-export async function roundLatency(env: BenchEnv, settings: { rounds: number; warmup: number; delays: number[] }): Promise<RoundLatencyResult[]> {
+export async function roundLatency(
+  env: BenchEnv,
+  settings: { rounds: number; warmup: number; delays: number[] },
+): Promise<RoundLatencyResult[]> {
   const toolCalls = SHAPES['three-step'].toolCalls;
   const results: RoundLatencyResult[] = [];
   for (const delay of settings.delays) {
@@ -27,7 +30,10 @@ export async function roundLatency(env: BenchEnv, settings: { rounds: number; wa
     for (let i = 0; i < settings.warmup + settings.rounds; i++) {
       const roundId = `baseline-${randomUUID()}`;
       let started = performance.now();
-      const answer = await env.baseline.runRound(roundId, { query: queryFor('three-step', roundId), requester: REQUESTER });
+      const answer = await env.baseline.runRound(roundId, {
+        query: queryFor('three-step', roundId),
+        requester: REQUESTER,
+      });
       if (answer.toolCalls !== toolCalls) throw new Error(`baseline round made ${answer.toolCalls} tool calls`);
       if (i >= settings.warmup) baseline.push(performance.now() - started);
       await sleep(GAP_MS);
@@ -35,10 +41,12 @@ export async function roundLatency(env: BenchEnv, settings: { rounds: number; wa
       started = performance.now();
       const handle = await env.startRound('three-step');
       const result = await handle.result();
-      if (result.toolCalls.length !== toolCalls) throw new Error(`toolgate round made ${result.toolCalls.length} tool calls`);
+      if (result.toolCalls.length !== toolCalls)
+        throw new Error(`toolgate round made ${result.toolCalls.length} tool calls`);
       if (i >= settings.warmup) toolgate.push(performance.now() - started);
       await sleep(GAP_MS);
-      if (i % 20 === 19) process.stderr.write(`  round latency, LLM ${delay} ms: ${i + 1}/${settings.warmup + settings.rounds}\n`);
+      if (i % 20 === 19)
+        process.stderr.write(`  round latency, LLM ${delay} ms: ${i + 1}/${settings.warmup + settings.rounds}\n`);
     }
     trimLlmLog(env);
     const b = summarize(baseline);

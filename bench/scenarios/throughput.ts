@@ -68,7 +68,9 @@ export async function throughput(
   env.model.delayMs = 0;
   const results: ThroughputResult[] = [];
   for (const concurrency of settings.levels) {
-    process.stderr.write(`  throughput at concurrency ${concurrency} (${settings.shape}), ${settings.durationMs / 1000}s per system\n`);
+    process.stderr.write(
+      `  throughput at concurrency ${concurrency} (${settings.shape}), ${settings.durationMs / 1000}s per system\n`,
+    );
     const pids = { bench: process.pid, worker: env.worker.pid, devServer: env.devServer.pid, api: env.api.pid };
     const baseline = await closedLoop(concurrency, settings.durationMs, { bench: process.pid }, async () => {
       const roundId = `baseline-${randomUUID()}`;

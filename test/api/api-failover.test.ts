@@ -21,7 +21,10 @@ describe('API failover', () => {
 
   beforeAll(async () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({ approvals: { approvers: ['alice'] }, servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }] });
+    harness = await startHarness({
+      approvals: { approvers: ['alice'] },
+      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+    });
     survivor = await startApi(harness);
   });
 
@@ -41,7 +44,10 @@ describe('API failover', () => {
     });
     const doomed = await spawnApi(configPath);
     const doomedUrl = `http://127.0.0.1:${port}`;
-    harness.routes['f-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'f-kill' } }] }, { content: 'done' });
+    harness.routes['f-kill'] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'f-kill' } }] },
+      { content: 'done' },
+    );
     const started = await fetch(`${doomedUrl}/v1/rounds`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKENS.carol}`, 'content-type': 'application/json' },
@@ -51,7 +57,9 @@ describe('API failover', () => {
 
     // The stream stays open on the doomed instance while it dies: the client sees the connection break.
     const live = openEvents(`${doomedUrl}/v1/rounds/${started.roundId}/events`, { token: TOKENS.carol });
-    await expect.poll(() => live.events.some((event) => event.event === 'approval_required'), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(() => live.events.some((event) => event.event === 'approval_required'), { timeout: 20_000 })
+      .toBe(true);
     await doomed.stop('SIGKILL');
     const broken = await live.closed;
     expect(broken.ended && live.events.some((event) => event.event === 'round_completed')).toBe(false);
@@ -60,14 +68,21 @@ describe('API failover', () => {
     expect(before.events.at(-1)!.event).toBe('approval_required');
 
     const approvalId = JSON.parse(before.events.at(-1)!.data).approval.approvalId as string;
-    expect((await survivor.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(202);
+    expect(
+      (await survivor.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status,
+    ).toBe(202);
     const after = await readEvents(`${survivor.url}/v1/rounds/${started.roundId}/events`, {
       token: TOKENS.carol,
       lastEventId: Number(before.events.at(-1)!.id),
     });
     const all = [...before.events, ...after.events];
     expect(all.map((event) => Number(event.id))).toEqual(all.map((_, index) => index + 1));
-    expect(after.events.map((event) => event.event)).toEqual(['approval_decided', 'tool_result', 'llm_step', 'round_completed']);
+    expect(after.events.map((event) => event.event)).toEqual([
+      'approval_decided',
+      'tool_result',
+      'llm_step',
+      'round_completed',
+    ]);
     expect(mcp.calls.filter((call) => call.arguments.name === 'f-kill')).toHaveLength(1);
     expect(await harness.replayRounds()).toBe(1);
   });
@@ -84,7 +99,9 @@ describe('API failover', () => {
       expect(refused.headers.get('retry-after')).toBe('2');
       expect((await api.request(undefined, 'GET', '/healthz')).status).toBe(503);
       server = await startDevServer({ ui: false, dbFilename, port: server.port });
-      await expect.poll(async () => (await api.request(undefined, 'GET', '/healthz')).status, { timeout: 20_000 }).toBe(200);
+      await expect
+        .poll(async () => (await api.request(undefined, 'GET', '/healthz')).status, { timeout: 20_000 })
+        .toBe(200);
     } finally {
       await api.close();
       await connection.close();

@@ -11,8 +11,13 @@ describe('HTTP API', () => {
   let harness: Harness;
   let api: ApiHarness;
   let mcp: HttpMcpServer;
-  const deletes = (name: string) => mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === name);
-  const gatedStep = (name: string) => scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] }, { content: `done ${name}` });
+  const deletes = (name: string) =>
+    mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === name);
+  const gatedStep = (name: string) =>
+    scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] },
+      { content: `done ${name}` },
+    );
 
   async function startRound(person: 'alice' | 'bob' | 'carol', query: string, extra: Record<string, unknown> = {}) {
     const response = await api.request(person, 'POST', '/v1/rounds', { query, ...extra });
@@ -25,7 +30,9 @@ describe('HTTP API', () => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const state = await api.request('alice', 'GET', `/v1/rounds/${roundId}`);
-      const pending = (state.body.approvals ?? []).filter((approval: { status: string }) => approval.status === 'pending');
+      const pending = (state.body.approvals ?? []).filter(
+        (approval: { status: string }) => approval.status === 'pending',
+      );
       if (pending.length >= count) return pending;
       if (Date.now() > deadline) throw new Error(`no pending approval in ${roundId}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -36,7 +43,15 @@ describe('HTTP API', () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
     harness = await startHarness({
       approvals: { approvers: ['alice', 'bob'] },
-      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { allowSelfApproval: true } } }],
+      servers: [
+        {
+          name: 'k8s',
+          transport: 'http',
+          url: mcp.url,
+          trusted: true,
+          tools: { scale_deployment: { allowSelfApproval: true } },
+        },
+      ],
     });
     api = await startApi(harness, { maxQueryChars: 500 });
   });
@@ -60,17 +75,33 @@ describe('HTTP API', () => {
       token: TOKENS.carol,
       until: (event) => event.event === 'approval_required',
     });
-    const required = JSON.parse(untilApproval.events.at(-1)!.data) as Extract<RoundEvent, { type: 'approval_required' }>;
+    const required = JSON.parse(untilApproval.events.at(-1)!.data) as Extract<
+      RoundEvent,
+      { type: 'approval_required' }
+    >;
     const decision = await api.request('alice', 'POST', `/v1/approvals/${required.approval.approvalId}`, {
       decision: 'approve',
       argsDigest: required.approval.argsDigest,
     });
     expect(decision.status).toBe(202);
-    expect(decision.body).toMatchObject({ status: 'approved', applied: true, queued: false, decision: { approver: { id: 'alice', channel: 'http' } } });
+    expect(decision.body).toMatchObject({
+      status: 'approved',
+      applied: true,
+      queued: false,
+      decision: { approver: { id: 'alice', channel: 'http' } },
+    });
 
-    const rest = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, { token: TOKENS.carol, lastEventId: Number(untilApproval.events.at(-1)!.id) });
+    const rest = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, {
+      token: TOKENS.carol,
+      lastEventId: Number(untilApproval.events.at(-1)!.id),
+    });
     expect(rest.ended).toBe(true);
-    expect(rest.events.map((event) => event.event)).toEqual(['approval_decided', 'tool_result', 'llm_step', 'round_completed']);
+    expect(rest.events.map((event) => event.event)).toEqual([
+      'approval_decided',
+      'tool_result',
+      'llm_step',
+      'round_completed',
+    ]);
     const ids = [...untilApproval.events, ...rest.events].map((event) => Number(event.id));
     expect(ids).toEqual(ids.map((_, index) => index + 1));
     expect(deletes('h-flow')).toHaveLength(1);
@@ -82,10 +113,19 @@ describe('HTTP API', () => {
   it('resumes a dropped stream with Last-Event-ID, missing and repeating nothing', async () => {
     harness.routes['h-resume'] = gatedStep('h-resume');
     const roundId = await startRound('carol', 'h-resume');
-    const first = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, { token: TOKENS.carol, until: (event) => event.event === 'tool_call' });
+    const first = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, {
+      token: TOKENS.carol,
+      until: (event) => event.event === 'tool_call',
+    });
     const [approval] = await pendingFor(roundId);
-    await api.request('bob', 'POST', `/v1/approvals/${approval!.approvalId}`, { decision: 'reject', reason: 'not today' });
-    const second = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, { token: TOKENS.carol, lastEventId: Number(first.events.at(-1)!.id) });
+    await api.request('bob', 'POST', `/v1/approvals/${approval!.approvalId}`, {
+      decision: 'reject',
+      reason: 'not today',
+    });
+    const second = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, {
+      token: TOKENS.carol,
+      lastEventId: Number(first.events.at(-1)!.id),
+    });
     const all = [...first.events, ...second.events];
     expect(all.map((event) => Number(event.id))).toEqual(all.map((_, index) => index + 1));
     expect(all.map((event) => event.event)).toEqual([
@@ -98,7 +138,9 @@ describe('HTTP API', () => {
       'llm_step',
       'round_completed',
     ]);
-    expect(JSON.parse(second.events.find((event) => event.event === 'tool_result')!.data)).toMatchObject({ outcome: 'rejected' });
+    expect(JSON.parse(second.events.find((event) => event.event === 'tool_result')!.data)).toMatchObject({
+      outcome: 'rejected',
+    });
   });
 
   it('starts a round once per idempotency key', async () => {
@@ -116,36 +158,56 @@ describe('HTTP API', () => {
     await harness.client.workflow.getHandle(otherPerson.body.roundId).result();
     const afterCompletion = await api.request('carol', 'POST', '/v1/rounds', body);
     expect(afterCompletion.body).toMatchObject({ roundId: first.body.roundId, created: false });
-    expect(harness.llm.requests.filter((request) => messageText(request.body.messages[0]) === 'h-idem')).toHaveLength(2);
+    expect(harness.llm.requests.filter((request) => messageText(request.body.messages[0]) === 'h-idem')).toHaveLength(
+      2,
+    );
   });
 
   it('answers 401, 403, 404, 409 and 422 with JSON errors', async () => {
     harness.routes['h-errors'] = gatedStep('h-errors');
     expect((await api.request(undefined, 'GET', '/v1/approvals')).status).toBe(401);
-    const badToken = await api.request(undefined, 'GET', '/v1/approvals', undefined, { authorization: 'Bearer nope-nope-nope-nope' });
+    const badToken = await api.request(undefined, 'GET', '/v1/approvals', undefined, {
+      authorization: 'Bearer nope-nope-nope-nope',
+    });
     expect(badToken).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
 
     const roundId = await startRound('carol', 'h-errors');
     const [approval] = await pendingFor(roundId);
     const path = `/v1/approvals/${approval!.approvalId}`;
-    expect(await api.request('mallory', 'POST', path, { decision: 'approve' })).toMatchObject({ status: 403, body: { error: { code: 'not_an_approver' } } });
-    expect(await api.request('alice', 'POST', path, { decision: 'approve', argsDigest: '0'.repeat(64) })).toMatchObject({
-      status: 422,
-      body: { error: { code: 'digest_mismatch' } },
+    expect(await api.request('mallory', 'POST', path, { decision: 'approve' })).toMatchObject({
+      status: 403,
+      body: { error: { code: 'not_an_approver' } },
     });
+    expect(await api.request('alice', 'POST', path, { decision: 'approve', argsDigest: '0'.repeat(64) })).toMatchObject(
+      {
+        status: 422,
+        body: { error: { code: 'digest_mismatch' } },
+      },
+    );
     expect(await api.request('alice', 'POST', `/v1/approvals/${roundId}.9.9`, { decision: 'approve' })).toMatchObject({
       status: 404,
       body: { error: { code: 'approval_not_found' } },
     });
-    expect(await api.request('alice', 'POST', '/v1/approvals/round-missing.1.0', { decision: 'approve' })).toMatchObject({ status: 404 });
-    expect(await api.request('alice', 'GET', '/v1/rounds/round-missing')).toMatchObject({ status: 404, body: { error: { code: 'round_not_found' } } });
+    expect(
+      await api.request('alice', 'POST', '/v1/approvals/round-missing.1.0', { decision: 'approve' }),
+    ).toMatchObject({ status: 404 });
+    expect(await api.request('alice', 'GET', '/v1/rounds/round-missing')).toMatchObject({
+      status: 404,
+      body: { error: { code: 'round_not_found' } },
+    });
 
     expect((await api.request('bob', 'POST', path, { decision: 'reject', reason: 'no' })).status).toBe(202);
     const late = await api.request('alice', 'POST', path, { decision: 'approve' });
-    expect(late).toMatchObject({ status: 409, body: { error: { code: 'approval_closed', status: 'rejected', decidedBy: 'bob', channel: 'http' } } });
+    expect(late).toMatchObject({
+      status: 409,
+      body: { error: { code: 'approval_closed', status: 'rejected', decidedBy: 'bob', channel: 'http' } },
+    });
     await harness.client.workflow.getHandle(roundId).result();
     const afterEnd = await api.request('alice', 'POST', path, { decision: 'approve' });
-    expect(afterEnd).toMatchObject({ status: 409, body: { error: { code: 'approval_closed', status: 'rejected', decidedBy: 'bob' } } });
+    expect(afterEnd).toMatchObject({
+      status: 409,
+      body: { error: { code: 'approval_closed', status: 'rejected', decidedBy: 'bob' } },
+    });
     expect(deletes('h-errors')).toHaveLength(0);
   });
 
@@ -162,21 +224,36 @@ describe('HTTP API', () => {
     const roundId = await startRound('alice', 'h-self');
     const pending = await pendingFor(roundId, 2);
     const byTool = Object.fromEntries(pending.map((approval) => [approval.tool, approval.approvalId]));
-    expect((await api.request('alice', 'POST', `/v1/approvals/${byTool.delete_pod}`, { decision: 'approve' })).status).toBe(403);
-    expect((await api.request('alice', 'POST', `/v1/approvals/${byTool.scale_deployment}`, { decision: 'approve' })).status).toBe(202);
-    expect((await api.request('bob', 'POST', `/v1/approvals/${byTool.delete_pod}`, { decision: 'approve' })).status).toBe(202);
+    expect(
+      (await api.request('alice', 'POST', `/v1/approvals/${byTool.delete_pod}`, { decision: 'approve' })).status,
+    ).toBe(403);
+    expect(
+      (await api.request('alice', 'POST', `/v1/approvals/${byTool.scale_deployment}`, { decision: 'approve' })).status,
+    ).toBe(202);
+    expect(
+      (await api.request('bob', 'POST', `/v1/approvals/${byTool.delete_pod}`, { decision: 'approve' })).status,
+    ).toBe(202);
     await harness.client.workflow.getHandle(roundId).result();
   });
 
   it('lists pending approvals across rounds from visibility, filtered and paginated', async () => {
     const rounds: string[] = [];
-    for (const [person, name] of [['carol', 'h-list-1'], ['carol', 'h-list-2'], ['bob', 'h-list-3']] as const) {
+    for (const [person, name] of [
+      ['carol', 'h-list-1'],
+      ['carol', 'h-list-2'],
+      ['bob', 'h-list-3'],
+    ] as const) {
       harness.routes[name] = gatedStep(name);
       rounds.push(await startRound(person, name));
     }
     for (const roundId of rounds) await pendingFor(roundId);
-    const mine = (body: { approvals: ApprovalSummary[] }) => body.approvals.filter((approval) => rounds.includes(approval.roundId));
-    await expect.poll(async () => mine((await api.request('alice', 'GET', '/v1/approvals?status=pending')).body).length, { timeout: 15_000 }).toBe(3);
+    const mine = (body: { approvals: ApprovalSummary[] }) =>
+      body.approvals.filter((approval) => rounds.includes(approval.roundId));
+    await expect
+      .poll(async () => mine((await api.request('alice', 'GET', '/v1/approvals?status=pending')).body).length, {
+        timeout: 15_000,
+      })
+      .toBe(3);
     const byCarol = await api.request('alice', 'GET', '/v1/approvals?requester=carol');
     expect(mine(byCarol.body).map((approval) => approval.requester)).toEqual(['carol', 'carol']);
     const byTool = await api.request('alice', 'GET', '/v1/approvals?tool=scale_deployment');
@@ -200,12 +277,19 @@ describe('HTTP API', () => {
     harness.routes['h-cancel'] = gatedStep('h-cancel');
     const roundId = await startRound('carol', 'h-cancel');
     const [approval] = await pendingFor(roundId);
-    expect(await api.request('carol', 'DELETE', `/v1/rounds/${roundId}`)).toMatchObject({ status: 202, body: { status: 'cancelling' } });
-    await expect.poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 10_000 }).toBe('cancelled');
+    expect(await api.request('carol', 'DELETE', `/v1/rounds/${roundId}`)).toMatchObject({
+      status: 202,
+      body: { status: 'cancelling' },
+    });
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 10_000 })
+      .toBe('cancelled');
     const state = await api.request('carol', 'GET', `/v1/rounds/${roundId}`);
     expect(state.body.approvals[0]).toMatchObject({ approvalId: approval!.approvalId, status: 'cancelled' });
     expect((await api.request('carol', 'DELETE', `/v1/rounds/${roundId}`)).status).toBe(409);
-    expect((await api.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, { decision: 'approve' })).status).toBe(409);
+    expect(
+      (await api.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, { decision: 'approve' })).status,
+    ).toBe(409);
     expect(deletes('h-cancel')).toHaveLength(0);
   });
 
@@ -214,13 +298,17 @@ describe('HTTP API', () => {
     const first = await startRound('carol', 'h-turn-1 how many nodes?');
     await harness.client.workflow.getHandle(first).result();
     harness.routes['h-turn-2'] = scriptedSteps({ content: 'follow-up answered' });
-    expect(await api.request('bob', 'POST', '/v1/rounds', { query: 'h-turn-2', previousRoundId: first })).toMatchObject({
-      status: 404,
-      body: { error: { code: 'round_not_found' } },
-    });
+    expect(await api.request('bob', 'POST', '/v1/rounds', { query: 'h-turn-2', previousRoundId: first })).toMatchObject(
+      {
+        status: 404,
+        body: { error: { code: 'round_not_found' } },
+      },
+    );
     const second = await startRound('carol', 'h-turn-2 and pods?', { previousRoundId: first });
     await harness.client.workflow.getHandle(second).result();
-    const request = harness.llm.requests.find((entry) => entry.body.messages.some((message) => messageText(message).includes('h-turn-2')))!;
+    const request = harness.llm.requests.find((entry) =>
+      entry.body.messages.some((message) => messageText(message).includes('h-turn-2')),
+    )!;
     expect(request.body.messages.map((message) => [message.role, messageText(message)])).toEqual([
       ['user', 'h-turn-1 how many nodes?'],
       ['assistant', 'the cluster has 3 nodes'],
@@ -235,7 +323,9 @@ describe('HTTP API', () => {
     await harness.stopWorker();
     const slowApi = await startApi(harness, { workerWaitMs: 1500 });
     try {
-      const queued = await slowApi.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, { decision: 'approve' });
+      const queued = await slowApi.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, {
+        decision: 'approve',
+      });
       expect(queued).toMatchObject({ status: 202, body: { queued: true, status: 'pending' } });
       expect(deletes('h-queued')).toHaveLength(0);
     } finally {
@@ -243,7 +333,10 @@ describe('HTTP API', () => {
       await harness.startWorker();
     }
     const result = await harness.client.workflow.getHandle(roundId).result();
-    expect(result.approvals[0]).toMatchObject({ status: 'approved', decision: { approver: { id: 'alice', channel: 'http' } } });
+    expect(result.approvals[0]).toMatchObject({
+      status: 'approved',
+      decision: { approver: { id: 'alice', channel: 'http' } },
+    });
     expect(deletes('h-queued')).toHaveLength(1);
   });
 
@@ -273,7 +366,9 @@ describe('HTTP API', () => {
       expect({ path, status: response.status, code: response.body?.error?.code }).toEqual({ path, status, code });
       expect(JSON.stringify(response.body)).not.toMatch(/\bat .*\.ts:\d+/);
     }
-    const wrongType = await api.request('alice', 'POST', '/v1/rounds', '<query/>', { 'content-type': 'application/xml' });
+    const wrongType = await api.request('alice', 'POST', '/v1/rounds', '<query/>', {
+      'content-type': 'application/xml',
+    });
     expect(wrongType).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
     const asText = await api.request('alice', 'POST', '/v1/rounds', 'query=x', { 'content-type': 'text/plain' });
     expect(asText).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
@@ -288,7 +383,14 @@ describe('HTTP API', () => {
     const openapi = await api.request(undefined, 'GET', '/openapi.json');
     expect(openapi.body.openapi).toMatch(/^3\./);
     expect(Object.keys(openapi.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/rounds', '/v1/rounds/{id}', '/v1/rounds/{id}/events', '/v1/approvals', '/v1/approvals/{approvalId}', '/healthz']),
+      expect.arrayContaining([
+        '/v1/rounds',
+        '/v1/rounds/{id}',
+        '/v1/rounds/{id}/events',
+        '/v1/approvals',
+        '/v1/approvals/{approvalId}',
+        '/healthz',
+      ]),
     );
   });
 

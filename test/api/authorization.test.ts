@@ -20,7 +20,15 @@ describe('authorization', () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
     harness = await startHarness({
       approvals: { approvers: ['alice', 'bob'] },
-      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '3s' } } }],
+      servers: [
+        {
+          name: 'k8s',
+          transport: 'http',
+          url: mcp.url,
+          trusted: true,
+          tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '3s' } },
+        },
+      ],
     });
     api = await startApi(harness, { roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } });
   });
@@ -41,12 +49,15 @@ describe('authorization', () => {
     expect(started.status).toBe(201);
     const roundId = started.body.roundId as string;
     harness.roundIds.push(roundId);
-    await expect.poll(async () => (await api.request(person, 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 15_000 }).toBe('waiting_approval');
+    await expect
+      .poll(async () => (await api.request(person, 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 15_000 })
+      .toBe('waiting_approval');
     const state = await api.request(person, 'GET', `/v1/rounds/${roundId}`);
     return { roundId, approval: state.body.approvals[0] };
   }
 
-  const status = async (person: Person, method: string, path: string, body?: unknown) => (await api.request(person, method, path, body)).status;
+  const status = async (person: Person, method: string, path: string, body?: unknown) =>
+    (await api.request(person, method, path, body)).status;
 
   it('lets the requester, its approvers, auditors and admins read a round; everyone else gets 404', async () => {
     const { roundId } = await gatedRound('carol', 'z-read');
@@ -56,10 +67,14 @@ describe('authorization', () => {
     const hidden = await api.request('mallory', 'GET', `/v1/rounds/${roundId}`);
     const missing = await api.request('mallory', 'GET', '/v1/rounds/round-does-not-exist');
     expect(hidden).toMatchObject({ status: 404, body: { error: { code: 'round_not_found' } } });
-    expect(hidden.body.error.message.replace(roundId, 'X')).toBe(missing.body.error.message.replace('round-does-not-exist', 'X'));
+    expect(hidden.body.error.message.replace(roundId, 'X')).toBe(
+      missing.body.error.message.replace('round-does-not-exist', 'X'),
+    );
 
     expect(await status('mallory', 'GET', `/v1/rounds/${roundId}/events`)).toBe(404);
-    const stream = await fetch(`${api.url}/v1/rounds/${roundId}/events`, { headers: { authorization: `Bearer ${TOKENS.alice}` } });
+    const stream = await fetch(`${api.url}/v1/rounds/${roundId}/events`, {
+      headers: { authorization: `Bearer ${TOKENS.alice}` },
+    });
     expect(stream.status).toBe(200);
     await stream.body?.cancel();
   });
@@ -70,7 +85,9 @@ describe('authorization', () => {
     expect(await status('alice', 'DELETE', `/v1/rounds/${roundId}`)).toBe(403);
     expect(await status('audrey', 'DELETE', `/v1/rounds/${roundId}`)).toBe(403);
     expect(await status('adam', 'DELETE', `/v1/rounds/${roundId}`)).toBe(202);
-    await expect.poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 10_000 }).toBe('cancelled');
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 10_000 })
+      .toBe('cancelled');
   });
 
   it('continues only a conversation the caller may read', async () => {
@@ -79,9 +96,15 @@ describe('authorization', () => {
     harness.roundIds.push(first.body.roundId);
     await harness.client.workflow.getHandle(first.body.roundId).result();
     harness.routes['z-next'] = scriptedSteps({ content: 'second answer' });
-    const stolen = await api.request('mallory', 'POST', '/v1/rounds', { query: 'z-next', previousRoundId: first.body.roundId });
+    const stolen = await api.request('mallory', 'POST', '/v1/rounds', {
+      query: 'z-next',
+      previousRoundId: first.body.roundId,
+    });
     expect(stolen).toMatchObject({ status: 404, body: { error: { code: 'round_not_found' } } });
-    const own = await api.request('carol', 'POST', '/v1/rounds', { query: 'z-next', previousRoundId: first.body.roundId });
+    const own = await api.request('carol', 'POST', '/v1/rounds', {
+      query: 'z-next',
+      previousRoundId: first.body.roundId,
+    });
     expect(own.status).toBe(201);
     harness.roundIds.push(own.body.roundId);
   });
@@ -105,7 +128,10 @@ describe('authorization', () => {
     expect(await listed('alice', '?mine=requested')).toHaveLength(0);
 
     const one = await api.request('alice', 'GET', `/v1/approvals/${approval.approvalId}`);
-    expect(one).toMatchObject({ status: 200, body: { approvalId: approval.approvalId, status: 'pending', argsDigest: approval.argsDigest } });
+    expect(one).toMatchObject({
+      status: 200,
+      body: { approvalId: approval.approvalId, status: 'pending', argsDigest: approval.argsDigest },
+    });
     expect(JSON.stringify(one.body)).not.toContain(SECRET);
     expect(await status('mallory', 'GET', `/v1/approvals/${approval.approvalId}`)).toBe(404);
     expect(await status('carol', 'DELETE', `/v1/rounds/${approval.roundId}`)).toBe(202);
@@ -113,27 +139,45 @@ describe('authorization', () => {
 
   it('refuses a decision from a non-approver, a stale digest or an expired approval before anything is queued, with no worker running', async () => {
     const { roundId, approval } = await gatedRound('carol', 'z-noworker');
-    harness.routes['z-expiring'] = scriptedSteps({ toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'z', replicas: 1 } }] });
+    harness.routes['z-expiring'] = scriptedSteps({
+      toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'z', replicas: 1 } }],
+    });
     const expiring = await api.request('carol', 'POST', '/v1/rounds', { query: 'z-expiring' });
     harness.roundIds.push(expiring.body.roundId);
-    await expect.poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${expiring.body.roundId}`)).body.status, { timeout: 15_000 }).toBe('waiting_approval');
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${expiring.body.roundId}`)).body.status, {
+        timeout: 15_000,
+      })
+      .toBe('waiting_approval');
     const expiringApproval = `${expiring.body.roundId}.1.0`;
     await harness.stopWorker();
     const slowApi = await startApi(harness, { workerWaitMs: 1500 });
     try {
       const path = `/v1/approvals/${approval.approvalId}`;
       const started = Date.now();
-      expect(await slowApi.request('mallory', 'POST', path, { decision: 'approve' })).toMatchObject({ status: 403, body: { error: { code: 'not_an_approver' } } });
-      expect(await slowApi.request('carol', 'POST', path, { decision: 'approve' })).toMatchObject({ status: 403, body: { error: { code: 'not_an_approver' } } });
-      expect(await slowApi.request('alice', 'POST', path, { decision: 'approve', argsDigest: '0'.repeat(64) })).toMatchObject({
+      expect(await slowApi.request('mallory', 'POST', path, { decision: 'approve' })).toMatchObject({
+        status: 403,
+        body: { error: { code: 'not_an_approver' } },
+      });
+      expect(await slowApi.request('carol', 'POST', path, { decision: 'approve' })).toMatchObject({
+        status: 403,
+        body: { error: { code: 'not_an_approver' } },
+      });
+      expect(
+        await slowApi.request('alice', 'POST', path, { decision: 'approve', argsDigest: '0'.repeat(64) }),
+      ).toMatchObject({
         status: 422,
         body: { error: { code: 'digest_mismatch' } },
       });
       // bob is the only approver of scale_deployment; alice may not decide it.
-      expect(await slowApi.request('alice', 'POST', `/v1/approvals/${expiringApproval}`, { decision: 'approve' })).toMatchObject({ status: 403 });
+      expect(
+        await slowApi.request('alice', 'POST', `/v1/approvals/${expiringApproval}`, { decision: 'approve' }),
+      ).toMatchObject({ status: 403 });
       expect(Date.now() - started).toBeLessThan(1500);
       await new Promise((resolve) => setTimeout(resolve, 3500));
-      expect(await slowApi.request('bob', 'POST', `/v1/approvals/${expiringApproval}`, { decision: 'approve' })).toMatchObject({
+      expect(
+        await slowApi.request('bob', 'POST', `/v1/approvals/${expiringApproval}`, { decision: 'approve' }),
+      ).toMatchObject({
         status: 409,
         body: { error: { code: 'approval_closed', status: 'expired' } },
       });
@@ -162,7 +206,10 @@ describe('authorization', () => {
     expect(open.body).not.toContain(SECRET);
     expect(open.body).not.toMatch(/round-[0-9a-f-]{8,}/);
 
-    const restricted = await startApi(harness, { publicMetrics: false, roles: { metrics: ['prom'], auditor: ['audrey'] } });
+    const restricted = await startApi(harness, {
+      publicMetrics: false,
+      roles: { metrics: ['prom'], auditor: ['audrey'] },
+    });
     try {
       expect((await restricted.request(undefined, 'GET', '/metrics')).status).toBe(401);
       expect((await restricted.request('carol', 'GET', '/metrics')).status).toBe(403);

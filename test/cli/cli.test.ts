@@ -26,7 +26,11 @@ function cli(args: string[], options: { env?: Record<string, string>; launcher?:
   const { TOOLGATE_URL: _url, TOOLGATE_TOKEN: _token, ...inherited } = process.env;
   const command = options.launcher ? '/usr/bin/env' : process.execPath;
   const argv = options.launcher ? ['node', 'bin/toolgate.js', ...args] : ['cli/main.ts', ...args];
-  const child = spawn(command, argv, { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, argv, {
+    cwd: ROOT,
+    env: { ...inherited, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -54,7 +58,9 @@ function cli(args: string[], options: { env?: Record<string, string>; launcher?:
 }
 
 /** A pass-through proxy that cuts the first event stream after its first event, to force a resume. */
-async function startDroppingProxy(target: string): Promise<{ url: string; resumedFrom: string[]; close(): Promise<void> }> {
+async function startDroppingProxy(
+  target: string,
+): Promise<{ url: string; resumedFrom: string[]; close(): Promise<void> }> {
   const resumedFrom: string[] = [];
   let cut = false;
   const server: Server = createServer((req, res) => {
@@ -106,13 +112,19 @@ describe('toolgate CLI', () => {
   let api: ApiHarness;
   let mcp: HttpMcpServer;
   const as = (person: Person) => ['--url', api.url, '--token', TOKENS[person]];
-  const gatedStep = (name: string) => scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] }, { content: `done ${name}` });
+  const gatedStep = (name: string) =>
+    scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] },
+      { content: `done ${name}` },
+    );
 
   async function pendingFor(roundId: string): Promise<ApprovalSummary> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const state = await api.request('alice', 'GET', `/v1/rounds/${roundId}`);
-      const pending = (state.body.approvals ?? []).find((approval: { status: string }) => approval.status === 'pending');
+      const pending = (state.body.approvals ?? []).find(
+        (approval: { status: string }) => approval.status === 'pending',
+      );
       if (pending) return pending;
       if (Date.now() > deadline) throw new Error(`no pending approval in ${roundId}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -145,7 +157,9 @@ describe('toolgate CLI', () => {
 
   it('ask --no-follow prints the round id and Web UI link', async () => {
     harness.routes['c-quick'] = scriptedSteps({ content: 'quick answer' });
-    const run = await cli(['ask', '--no-follow', 'c-quick', 'how', 'are', 'things?'], { env: { TOOLGATE_URL: api.url, TOOLGATE_TOKEN: TOKENS.carol } }).exited;
+    const run = await cli(['ask', '--no-follow', 'c-quick', 'how', 'are', 'things?'], {
+      env: { TOOLGATE_URL: api.url, TOOLGATE_TOKEN: TOKENS.carol },
+    }).exited;
     expect(run.code, run.stderr).toBe(0);
     const roundId = /^round (round-[\w-]+)$/m.exec(run.stdout)![1]!;
     harness.roundIds.push(roundId);
@@ -158,7 +172,9 @@ describe('toolgate CLI', () => {
     const asking = cli(['ask', ...as('carol'), 'c-flow delete the pod']);
     const [, approvalId] = await asking.waitFor(/approval_required[^\n]*\n\s+approval (\S+)/);
     expect(asking.stdout()).toMatch(/\[3\] tool_call {2}k8s\/delete_pod \{"namespace":"dev","name":"c-flow"\}/);
-    expect(asking.stdout()).toMatch(/\[4\] approval_required {2}k8s\/delete_pod .*\n\s+approval \S+ {2}digest [0-9a-f]{12}… {2}expires /);
+    expect(asking.stdout()).toMatch(
+      /\[4\] approval_required {2}k8s\/delete_pod .*\n\s+approval \S+ {2}digest [0-9a-f]{12}… {2}expires /,
+    );
     expect(asking.stdout()).toContain(`approve: toolgate --url ${api.url} approve ${approvalId}`);
     expect(asking.stdout()).toContain(`reject:  toolgate --url ${api.url} reject ${approvalId} --reason "<why>"`);
 
@@ -175,8 +191,12 @@ describe('toolgate CLI', () => {
     const accepted = ((await harness.client.workflow.getHandle(roundId).fetchHistory()).events ?? []).find(
       (event) => event.workflowExecutionUpdateAcceptedEventAttributes,
     );
-    const payload = accepted!.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0]!;
-    const sent = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { argsDigest?: string; approver: { channel: string } };
+    const payload =
+      accepted!.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0]!;
+    const sent = JSON.parse(Buffer.from(payload.data!).toString('utf8')) as {
+      argsDigest?: string;
+      approver: { channel: string };
+    };
     expect(sent.argsDigest?.slice(0, 12)).toBe(digest);
     expect(sent.approver.channel).toBe('cli');
 
@@ -242,13 +262,17 @@ describe('toolgate CLI', () => {
     const late = await cli(['approve', approvalId, ...as('alice')]).exited;
     expect(late.code).toBe(3);
     expect(late.stdout).toBe('');
-    expect(late.stderr.trim()).toBe(`toolgate: 409 approval_closed: Approval ${approvalId} is already rejected by bob (cli)`);
+    expect(late.stderr.trim()).toBe(
+      `toolgate: 409 approval_closed: Approval ${approvalId} is already rejected by bob (cli)`,
+    );
 
     await harness.client.workflow.getHandle(roundId).result();
     const shown = await cli(['rounds', 'show', roundId, ...as('carol')]).exited;
     expect(shown.stdout).toMatch(/^status {4}completed/m);
     expect(shown.stdout).toContain(`${approvalId}  k8s/delete_pod  rejected by bob (cli): "not today"`);
-    expect(shown.stdout).toMatch(/k8s\/delete_pod \{"namespace":"dev","name":"c-twice"\}  rejected {2}\[approval \S+\]/);
+    expect(shown.stdout).toMatch(
+      /k8s\/delete_pod \{"namespace":"dev","name":"c-twice"\} {2}rejected {2}\[approval \S+\]/,
+    );
     expect(shown.stdout).toMatch(/answer:\ndone c-twice\n$/);
   });
 
@@ -258,17 +282,29 @@ describe('toolgate CLI', () => {
     const { approvalId } = await pendingFor(roundId);
     // The list comes from visibility, which catches up a moment after the round's state.
     await expect
-      .poll(async () => (await cli(['approvals', '--requester', 'bob', '--page-size', '1', ...as('alice')]).exited).stdout, { timeout: 15_000 })
+      .poll(
+        async () => (await cli(['approvals', '--requester', 'bob', '--page-size', '1', ...as('alice')]).exited).stdout,
+        { timeout: 15_000 },
+      )
       .toContain(approvalId);
     const table = await cli(['approvals', 'list', '--tool', 'delete_pod', ...as('alice')]).exited;
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^APPROVAL +TOOL +SERVER +REQUESTER +ARGS +EXPIRES$/m);
-    expect(table.stdout).toMatch(new RegExp(`^${approvalId.replace(/[.]/g, '\\.')} +delete_pod +k8s +bob +\\{"name":"c-list","namespace":"dev"\\} +\\S+Z \\(in \\d+m\\)$`, 'm'));
+    expect(table.stdout).toMatch(
+      new RegExp(
+        `^${approvalId.replace(/[.]/g, '\\.')} +delete_pod +k8s +bob +\\{"name":"c-list","namespace":"dev"\\} +\\S+Z \\(in \\d+m\\)$`,
+        'm',
+      ),
+    );
 
     const json = await cli(['--json', 'approvals', ...as('alice')]).exited;
     expect(json.code).toBe(0);
     const listed = JSON.parse(json.stdout) as { approvals: ApprovalSummary[] };
-    expect(listed.approvals.find((approval) => approval.approvalId === approvalId)).toMatchObject({ roundId, tool: 'delete_pod', requester: 'bob' });
+    expect(listed.approvals.find((approval) => approval.approvalId === approvalId)).toMatchObject({
+      roundId,
+      tool: 'delete_pod',
+      requester: 'bob',
+    });
     expect((await cli(['rounds', 'cancel', roundId, ...as('bob')]).exited).code).toBe(0);
     const again = await cli(['rounds', 'cancel', roundId, ...as('bob')]).exited;
     expect(again.code).toBe(3);
@@ -279,14 +315,25 @@ describe('toolgate CLI', () => {
     harness.routes['c-json'] = scriptedSteps({ content: 'json answer' });
     const run = await cli(['ask', 'c-json', '--json', ...as('carol')]).exited;
     expect(run.code, run.stderr).toBe(0);
-    const [started, ...events] = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const [started, ...events] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(started).toMatchObject({ roundId: expect.stringMatching(/^round-/), created: true });
     harness.roundIds.push(started.roundId);
-    expect((events as RoundEvent[]).map((event) => event.type)).toEqual(['round_started', 'llm_step', 'round_completed']);
+    expect((events as RoundEvent[]).map((event) => event.type)).toEqual([
+      'round_started',
+      'llm_step',
+      'round_completed',
+    ]);
     expect(events.at(-1)).toMatchObject({ type: 'round_completed', answer: 'json answer' });
 
     const shown = await cli(['rounds', 'show', started.roundId, '--json', ...as('carol')]).exited;
-    expect(JSON.parse(shown.stdout)).toMatchObject({ roundId: started.roundId, status: 'completed', answer: 'json answer' });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      roundId: started.roundId,
+      status: 'completed',
+      answer: 'json answer',
+    });
     const failed = await cli(['rounds', 'show', 'round-missing', '--json', ...as('carol')]).exited;
     expect(failed.code).toBe(3);
     expect(JSON.parse(failed.stdout)).toMatchObject({ error: { status: 404, code: 'round_not_found' } });

@@ -37,7 +37,8 @@ describe('Slack approvals', () => {
   let api: ApiHarness;
   let interactions = 0;
 
-  const deletes = (name: string) => mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === name);
+  const deletes = (name: string) =>
+    mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === name);
 
   async function startGated(marker: string, options: { args?: Record<string, unknown>; requester?: string } = {}) {
     harness.routes[marker] = scriptedSteps(
@@ -50,7 +51,11 @@ describe('Slack approvals', () => {
   }
 
   async function cardOf(approvalId: string, timeoutMs = 20_000): Promise<Card> {
-    const call = await slack.waitForCall('chat.postMessage', (posted) => cardText(posted.args.blocks).includes(approvalId), timeoutMs);
+    const call = await slack.waitForCall(
+      'chat.postMessage',
+      (posted) => cardText(posted.args.blocks).includes(approvalId),
+      timeoutMs,
+    );
     return { channel: call.answer!.channel, ts: call.answer!.ts, text: call.args.text, blocks: call.args.blocks, call };
   }
 
@@ -93,7 +98,9 @@ describe('Slack approvals', () => {
 
   function clickPayload(user: string, card: Card, actionId: string) {
     const n = ++interactions;
-    const button = card.blocks.find((block) => block.type === 'actions').elements.find((element: any) => element.action_id === actionId);
+    const button = card.blocks
+      .find((block) => block.type === 'actions')
+      .elements.find((element: any) => element.action_id === actionId);
     const payload = {
       type: 'block_actions',
       team: { id: 'T1', domain: 'toolgate-test' },
@@ -105,7 +112,16 @@ describe('Slack approvals', () => {
       container: { type: 'message', message_ts: card.ts, channel_id: card.channel, is_ephemeral: false },
       channel: { id: card.channel, name: 'approvals' },
       message: { type: 'message', ts: card.ts, text: card.text, blocks: card.blocks },
-      actions: [{ type: 'button', action_id: actionId, block_id: 'toolgate_decision', value: button.value, text: button.text, action_ts: String(Date.now() / 1000) }],
+      actions: [
+        {
+          type: 'button',
+          action_id: actionId,
+          block_id: 'toolgate_decision',
+          value: button.value,
+          text: button.text,
+          action_ts: String(Date.now() / 1000),
+        },
+      ],
     };
     return { payload, responseId: `interaction-${n}`, triggerId: `trigger-${n}` };
   }
@@ -137,7 +153,8 @@ describe('Slack approvals', () => {
     };
   }
 
-  const repliesTo = (responseId: string) => slack.callsTo('response_url').filter((call) => call.responseId === responseId);
+  const repliesTo = (responseId: string) =>
+    slack.callsTo('response_url').filter((call) => call.responseId === responseId);
   const replyTo = (responseId: string) => slack.waitForCall('response_url', (call) => call.responseId === responseId);
 
   beforeAll(async () => {
@@ -145,7 +162,15 @@ describe('Slack approvals', () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
     harness = await startHarness({
       approvals: { approvers: ['alice', 'bob'] },
-      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { approvalTimeout: '3s' } } }],
+      servers: [
+        {
+          name: 'k8s',
+          transport: 'http',
+          url: mcp.url,
+          trusted: true,
+          tools: { scale_deployment: { approvalTimeout: '3s' } },
+        },
+      ],
       slack: {
         botToken: BOT_TOKEN,
         signingSecret: SIGNING_SECRET,
@@ -166,7 +191,9 @@ describe('Slack approvals', () => {
   });
 
   it('posts a card with tool, redacted arguments, requester, step, expiry, Web UI link and two buttons; a cancelled round closes it', async () => {
-    const { handle, approval } = await startGated('s-card', { args: { token: 'tok-123', options: { apiKey: 'sk-live-456', replicas: 2 } } });
+    const { handle, approval } = await startGated('s-card', {
+      args: { token: 'tok-123', options: { apiKey: 'sk-live-456', replicas: 2 } },
+    });
     const card = await cardOf(approval.approvalId);
     expect(card.call.token).toBe(BOT_TOKEN);
     expect(card.channel).toBe('C_APPROVALS');
@@ -177,16 +204,22 @@ describe('Slack approvals', () => {
       '*Tool*\nk8s/delete_pod',
       '*Requested by*\ncarol',
       '*Step*\n1',
-      expect.stringMatching(/^\*Expires\*\n<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>$/),
+      expect.stringMatching(
+        /^\*Expires\*\n<!date\^\d+\^\{date_short_pretty\} \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>$/,
+      ),
     ]);
     expect(args.text.text).toMatch(/^\*Arguments\*\n```\{\n {2}"namespace": "dev",/);
     expect(args.text.text).toContain('"token": "[redacted]"');
     expect(args.text.text).toContain('"apiKey": "[redacted]"');
     expect(args.text.text).toContain('"replicas": 2');
     expect(cardText(card.blocks)).not.toMatch(/tok-123|sk-live-456/);
-    expect(context.elements[0].text).toContain(`<http://127.0.0.1:8233/namespaces/default/workflows/${handle.workflowId}|Open the round in Temporal Web UI>`);
+    expect(context.elements[0].text).toContain(
+      `<http://127.0.0.1:8233/namespaces/default/workflows/${handle.workflowId}|Open the round in Temporal Web UI>`,
+    );
     const value = { approvalId: approval.approvalId, argsDigest: approval.argsDigest };
-    expect(actions.elements.map((button: any) => [button.action_id, button.text.text, JSON.parse(button.value)])).toEqual([
+    expect(
+      actions.elements.map((button: any) => [button.action_id, button.text.text, JSON.parse(button.value)]),
+    ).toEqual([
       [APPROVE_ACTION, 'Approve', value],
       [REJECT_ACTION, 'Reject', value],
     ]);
@@ -228,7 +261,11 @@ describe('Slack approvals', () => {
     expect(await decisionsReceived(handle.workflowId)).toBe(1);
     await expect.poll(() => clicks.flatMap((clicked) => repliesTo(clicked.responseId)).length).toBe(1);
     const [answer] = clicks.flatMap((clicked) => repliesTo(clicked.responseId));
-    expect(answer!.args).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: expect.stringMatching(/already approved by alice/) });
+    expect(answer!.args).toMatchObject({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: expect.stringMatching(/already approved by alice/),
+    });
 
     const late = await click('U_BOB', card, APPROVE_ACTION);
     expect((await replyTo(late.responseId)).args.text).toBe(
@@ -243,13 +280,20 @@ describe('Slack approvals', () => {
     const clicked = await click('U_BOB', card, REJECT_ACTION);
     expect(clicked.status).toBe(200);
     const opened = await slack.waitForCall('views.open', (call) => call.args.trigger_id === clicked.triggerId);
-    expect(opened.args.view).toMatchObject({ type: 'modal', callback_id: 'toolgate_reject_reason', submit: { text: 'Reject' } });
+    expect(opened.args.view).toMatchObject({
+      type: 'modal',
+      callback_id: 'toolgate_reject_reason',
+      submit: { text: 'Reject' },
+    });
     expect(await decisionsReceived(handle.workflowId)).toBe(0);
 
     const submitted = await send(viewSubmission('U_BOB', opened.answer!.view, 'not on a Friday'));
     expect(submitted).toMatchObject({ status: 200, text: '' });
     const result = await handle.result();
-    expect(result.approvals[0]).toMatchObject({ status: 'rejected', decision: { approver: { id: 'bob', channel: 'slack' }, reason: 'not on a Friday' } });
+    expect(result.approvals[0]).toMatchObject({
+      status: 'rejected',
+      decision: { approver: { id: 'bob', channel: 'slack' }, reason: 'not on a Friday' },
+    });
     expect(deletes('s-reject')).toHaveLength(0);
     const lastRequest = harness.llm.requests.filter((request) => firstUserMessage(request) === 's-reject').at(-1)!;
     expect(lastToolMessages(lastRequest).map(messageText)).toEqual([
@@ -310,14 +354,20 @@ describe('Slack approvals', () => {
     for (const [user, action, text] of cases) {
       const clicked = await click(user, card, action);
       expect(clicked.status).toBe(200);
-      expect((await replyTo(clicked.responseId)).args).toEqual({ response_type: 'ephemeral', replace_original: false, text });
+      expect((await replyTo(clicked.responseId)).args).toEqual({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text,
+      });
       expect(slack.callsTo('views.open').filter((call) => call.args.trigger_id === clicked.triggerId)).toEqual([]);
     }
     const staleValue = JSON.stringify({ approvalId: approval.approvalId, argsDigest: '0'.repeat(64) });
     const staleCard = {
       ...card,
       blocks: card.blocks.map((block) =>
-        block.type === 'actions' ? { ...block, elements: block.elements.map((button: any) => ({ ...button, value: staleValue })) } : block,
+        block.type === 'actions'
+          ? { ...block, elements: block.elements.map((button: any) => ({ ...button, value: staleValue })) }
+          : block,
       ),
     };
     const stale = await click('U_BOB', staleCard, APPROVE_ACTION);
@@ -342,7 +392,10 @@ describe('Slack approvals', () => {
   it('a decision over the HTTP API updates the card', async () => {
     const { handle, approval } = await startGated('s-http');
     const card = await cardOf(approval.approvalId);
-    const decided = await api.request('alice', 'POST', `/v1/approvals/${approval.approvalId}`, { decision: 'reject', reason: 'use the runbook' });
+    const decided = await api.request('alice', 'POST', `/v1/approvals/${approval.approvalId}`, {
+      decision: 'reject',
+      reason: 'use the runbook',
+    });
     expect(decided.status).toBe(202);
     await handle.result();
     const closed = await closedCard(card);
@@ -423,19 +476,31 @@ describe('Slack pieces', () => {
   });
 
   it('shows arguments truncated, escaped and inside one intact code block', () => {
-    const block = argumentsBlock({ note: '``` <!channel> & more', long: 'x'.repeat(2000), nested: [{ password: 'p4ss' }] }, 500);
+    const block = argumentsBlock(
+      { note: '``` <!channel> & more', long: 'x'.repeat(2000), nested: [{ password: 'p4ss' }] },
+      500,
+    );
     expect(block.startsWith('```{\n')).toBe(true);
     expect(block.endsWith(' more characters not shown)```')).toBe(true);
     expect(block.slice(3, -3)).not.toContain('``');
     expect(block).toContain('&lt;!channel&gt; &amp; more');
     expect(block.length).toBeLessThan(700);
-    expect(argumentsBlock({ nested: [{ password: 'p4ss', Authorization: 'Bearer x', cookie: 'c' }] }, 500)).not.toMatch(/p4ss|Bearer x|"c"/);
+    expect(argumentsBlock({ nested: [{ password: 'p4ss', Authorization: 'Bearer x', cookie: 'c' }] }, 500)).not.toMatch(
+      /p4ss|Bearer x|"c"/,
+    );
   });
 
   it('throws on a Slack error answer and on a 503, without retrying by itself', async () => {
     const fake = await startFakeSlackApi();
     try {
-      const slack = parseConfig({ llm: { baseURL: 'http://llm.test', model: 'm' }, approvals: { approvers: ['alice'] }, slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1', apiUrl: fake.apiUrl } }, 'test').slack!;
+      const slack = parseConfig(
+        {
+          llm: { baseURL: 'http://llm.test', model: 'm' },
+          approvals: { approvers: ['alice'] },
+          slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1', apiUrl: fake.apiUrl },
+        },
+        'test',
+      ).slack!;
       const notifier = createSlackNotifier(slack, { webUiUrl: 'http://ui.test', namespace: 'default' });
       fake.failNext('chat.postMessage', 'channel_not_found');
       await expect(notifier.opened(record)).rejects.toThrow(/channel_not_found/);
@@ -455,17 +520,35 @@ describe('Slack pieces', () => {
     const slack = { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1' };
     expect(parseConfig(base, 'test').slack).toBeUndefined();
     expect(parseConfig({ ...base, slack }, 'test').slack).toMatchObject({ socketMode: false, channels: {}, users: {} });
-    expect(() => parseConfig({ ...base, slack: { ...slack, socketMode: true } }, 'test')).toThrow(/slack\.appToken: appToken is required/);
-    expect(() => parseConfig({ ...base, slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET } }, 'test')).toThrow(/slack\.channel/);
-    expect(() => parseConfig({ ...base, slack: { ...slack, signingSecret: undefined } }, 'test')).toThrow(/slack\.signingSecret/);
+    expect(() => parseConfig({ ...base, slack: { ...slack, socketMode: true } }, 'test')).toThrow(
+      /slack\.appToken: appToken is required/,
+    );
+    expect(() =>
+      parseConfig({ ...base, slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET } }, 'test'),
+    ).toThrow(/slack\.channel/);
+    expect(() => parseConfig({ ...base, slack: { ...slack, signingSecret: undefined } }, 'test')).toThrow(
+      /slack\.signingSecret/,
+    );
   });
 
   it('Socket Mode serves no HTTP route and keeps trying to connect while Slack is unreachable', async () => {
     const fake = await startFakeSlackApi();
     const logger = createLogger('test-slack');
     logger.level = 'fatal';
-    const desk = { lookUp: async () => ({ pending: false as const, state: 'unused' }), decide: async () => ({ queued: false }) };
-    const slack = { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: 'xapp-test', socketMode: true, channel: 'C1', channels: {}, users: {}, apiUrl: fake.apiUrl };
+    const desk = {
+      lookUp: async () => ({ pending: false as const, state: 'unused' }),
+      decide: async () => ({ queued: false }),
+    };
+    const slack = {
+      botToken: BOT_TOKEN,
+      signingSecret: SIGNING_SECRET,
+      appToken: 'xapp-test',
+      socketMode: true,
+      channel: 'C1',
+      channels: {},
+      users: {},
+      apiUrl: fake.apiUrl,
+    };
     const socketMode = createSlackIntegration({ slack, desk, logger });
     try {
       expect(socketMode.routes).toBeUndefined();

@@ -25,13 +25,25 @@ export type Person = keyof typeof TOKENS;
 export interface ApiHarness {
   url: string;
   app: FastifyInstance;
-  request(person: Person | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    person: Person | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
 export async function startApi(
   harness: Pick<Harness, 'client' | 'config'>,
-  options: { workerWaitMs?: number; maxQueryChars?: number; slack?: SlackConfig; roles?: Partial<ApiRoles>; publicMetrics?: boolean } = {},
+  options: {
+    workerWaitMs?: number;
+    maxQueryChars?: number;
+    slack?: SlackConfig;
+    roles?: Partial<ApiRoles>;
+    publicMetrics?: boolean;
+  } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
   logger.level = process.env.LOG_LEVEL ?? 'fatal';
@@ -50,7 +62,9 @@ export async function startApi(
     logger,
     maxQueryChars: options.maxQueryChars ?? 8000,
     publicMetrics: options.publicMetrics ?? true,
-    slackRoutes: options.slack ? createSlackIntegration({ slack: options.slack, desk: createSlackDesk(context), logger }).routes : undefined,
+    slackRoutes: options.slack
+      ? createSlackIntegration({ slack: options.slack, desk: createSlackDesk(context), logger }).routes
+      : undefined,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -76,7 +76,12 @@ export async function startFakeSlackApi(): Promise<FakeSlackApi> {
         const ts = `${Math.floor(Date.now() / 1000)}.${String(nextTs++).padStart(6, '0')}`;
         const message = { channel: args.channel, ts, text: args.text, blocks: args.blocks ?? [] };
         messages.set(`${args.channel}/${ts}`, message);
-        return { ok: true, channel: args.channel, ts, message: { type: 'message', text: args.text, blocks: message.blocks, ts } };
+        return {
+          ok: true,
+          channel: args.channel,
+          ts,
+          message: { type: 'message', text: args.text, blocks: message.blocks, ts },
+        };
       }
       case 'chat.update': {
         const existing = messages.get(`${args.channel}/${args.ts}`);
@@ -107,9 +112,14 @@ export async function startFakeSlackApi(): Promise<FakeSlackApi> {
       }
       const path = (request.url ?? '/').split('?')[0]!;
       const contentType = request.headers['content-type'] ?? '';
-      const send = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (path.startsWith('/response/')) {
-        calls.push({ method: 'response_url', args: parseArgs(text, contentType), responseId: decodeURIComponent(path.slice('/response/'.length)) });
+        calls.push({
+          method: 'response_url',
+          args: parseArgs(text, contentType),
+          responseId: decodeURIComponent(path.slice('/response/'.length)),
+        });
         return send(200, { ok: true });
       }
       if (!path.startsWith('/api/')) return send(404, { ok: false, error: 'unknown_path' });
@@ -145,7 +155,10 @@ export async function startFakeSlackApi(): Promise<FakeSlackApi> {
       for (;;) {
         const found = calls.find((call) => call.method === method && predicate(call));
         if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no ${method} call matched within ${timeoutMs} ms; calls: ${calls.map((call) => call.method).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no ${method} call matched within ${timeoutMs} ms; calls: ${calls.map((call) => call.method).join(', ')}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

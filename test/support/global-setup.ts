@@ -16,8 +16,15 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-test-'));
-  const server = await startDevServer({ ui: false, logOutput: join(folder, 'temporal.log'), log: (line) => console.log(line) });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  const server = await startDevServer({
+    ui: false,
+    logOutput: join(folder, 'temporal.log'),
+    log: (line) => console.log(line),
+  });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
+  });
   const bundlePath = join(folder, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);

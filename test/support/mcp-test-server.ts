@@ -120,12 +120,13 @@ export function createTestMcpServer(options: {
     },
   );
 
-  const sleeper = (tool: string) => async (args: { ms: number }, extra: { _meta?: Record<string, unknown>; signal: AbortSignal }) => {
-    record(tool, args, extra._meta);
-    // Stops sleeping when the client cancels, so no timers outlive a test.
-    await sleep(args.ms, undefined, { signal: extra.signal });
-    return text(`slept ${args.ms}`);
-  };
+  const sleeper =
+    (tool: string) => async (args: { ms: number }, extra: { _meta?: Record<string, unknown>; signal: AbortSignal }) => {
+      record(tool, args, extra._meta);
+      // Stops sleeping when the client cancels, so no timers outlive a test.
+      await sleep(args.ms, undefined, { signal: extra.signal });
+      return text(`slept ${args.ms}`);
+    };
 
   server.registerTool(
     'slow',
@@ -161,7 +162,10 @@ export function createTestMcpServer(options: {
   );
 
   // Writes and reads that take effect (are recorded) before the HTTP server breaks the exchange as `fault` says.
-  for (const [tool, readOnly] of [['write_record', false], ['read_record', true]] as const) {
+  for (const [tool, readOnly] of [
+    ['write_record', false],
+    ['read_record', true],
+  ] as const) {
     server.registerTool(
       tool,
       {
@@ -289,15 +293,30 @@ export async function startHttpMcpServer(options: {
     if (!call) return false;
     const args = call.params.arguments ?? {};
     const fault = Fault.safeParse(args.fault).data;
-    if ((call.params.name === 'write_record' || call.params.name === 'read_record') && (fault === 'reset' || fault === '502')) {
-      calls.push({ server: options.name, tool: call.params.name, arguments: args, ...(call.params._meta ? { meta: call.params._meta } : {}), receivedAt: Date.now() });
+    if (
+      (call.params.name === 'write_record' || call.params.name === 'read_record') &&
+      (fault === 'reset' || fault === '502')
+    ) {
+      calls.push({
+        server: options.name,
+        tool: call.params.name,
+        arguments: args,
+        ...(call.params._meta ? { meta: call.params._meta } : {}),
+        receivedAt: Date.now(),
+      });
       if (fault === 'reset') req.socket.destroy();
       else res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway: the upstream answered too late');
       return true;
     }
     if (call.params.name === 'strict_echo' && args.message === 'reject') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: -32602, message: 'Invalid params: message "reject" is not allowed' } }));
+      res.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: call.id,
+          error: { code: -32602, message: 'Invalid params: message "reject" is not allowed' },
+        }),
+      );
       return true;
     }
     return false;

@@ -9,7 +9,12 @@ import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { stateQuery, type ApprovalRecord, type QueryRoundInput } from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
-import { routeByMarker, startScriptedLlmServer, type LlmScript, type ScriptedLlmServer } from './scripted-llm-server.ts';
+import {
+  routeByMarker,
+  startScriptedLlmServer,
+  type LlmScript,
+  type ScriptedLlmServer,
+} from './scripted-llm-server.ts';
 
 // The SDK logs every worker state change at INFO; tests want errors only (expected failures are asserted).
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -116,13 +121,18 @@ export async function startHarness(options: {
 }
 
 /** Waits until the round has at least `count` pending approvals (tests only: queries are cheap here). */
-export async function waitForPendingApprovals(handle: RoundHandle, count = 1, timeoutMs = 20_000): Promise<ApprovalRecord[]> {
+export async function waitForPendingApprovals(
+  handle: RoundHandle,
+  count = 1,
+  timeoutMs = 20_000,
+): Promise<ApprovalRecord[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = await handle.query(stateQuery);
     const pending = state.approvals.filter((approval) => approval.status === 'pending');
     if (pending.length >= count) return pending;
-    if (Date.now() > deadline) throw new Error(`round ${handle.workflowId} has ${pending.length} pending approvals, wanted ${count}`);
+    if (Date.now() > deadline)
+      throw new Error(`round ${handle.workflowId} has ${pending.length} pending approvals, wanted ${count}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -159,16 +159,17 @@ export async function startScriptedLlmServer(
       res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
       return;
     }
-    const toolCalls = 'toolCalls' in reply
-      ? reply.toolCalls.map((call) => ({
-          id: call.id ?? `call_${nextCallId++}`,
-          type: 'function' as const,
-          function: {
-            name: call.name,
-            arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
-          },
-        }))
-      : undefined;
+    const toolCalls =
+      'toolCalls' in reply
+        ? reply.toolCalls.map((call) => ({
+            id: call.id ?? `call_${nextCallId++}`,
+            type: 'function' as const,
+            function: {
+              name: call.name,
+              arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+            },
+          }))
+        : undefined;
     writeCompletion(res, {
       id: `chatcmpl-scripted-${nextCompletionId++}`,
       model: body.model ?? 'scripted-model',
@@ -203,7 +204,6 @@ export async function startScriptedLlmServer(
 function errorBody(message: string, code: string | null = null) {
   return { error: { message, type: 'invalid_request_error', code } };
 }
-
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

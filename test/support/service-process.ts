@@ -9,9 +9,23 @@ export function writeConfig(path: string, config: unknown): string {
 }
 
 export function spawnWorker(configPath: string, timeoutMs = 60_000): Promise<ChildService> {
-  return spawnService({ name: 'worker', script: 'worker/main.ts', args: ['--config', configPath], env: { LOG_LEVEL: 'info' }, readyText: '"msg":"worker running"', timeoutMs });
+  return spawnService({
+    name: 'worker',
+    script: 'worker/main.ts',
+    args: ['--config', configPath],
+    env: { LOG_LEVEL: 'info' },
+    readyText: '"msg":"worker running"',
+    timeoutMs,
+  });
 }
 
 export function spawnApi(configPath: string, timeoutMs = 30_000): Promise<ChildService> {
-  return spawnService({ name: 'API', script: 'api/main.ts', args: ['--config', configPath], env: { LOG_LEVEL: 'info' }, readyText: '"msg":"API listening"', timeoutMs });
+  return spawnService({
+    name: 'API',
+    script: 'api/main.ts',
+    args: ['--config', configPath],
+    env: { LOG_LEVEL: 'info' },
+    readyText: '"msg":"API listening"',
+    timeoutMs,
+  });
 }

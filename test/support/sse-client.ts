@@ -7,7 +7,11 @@ export interface SseEvent {
   data: string;
 }
 
-function connect(url: string, options: { token: string; lastEventId?: number }, signal: AbortSignal): Promise<Response> {
+function connect(
+  url: string,
+  options: { token: string; lastEventId?: number },
+  signal: AbortSignal,
+): Promise<Response> {
   return fetch(url, {
     headers: {
       authorization: `Bearer ${options.token}`,
@@ -65,7 +69,13 @@ export function openEvents(url: string, options: { token: string; lastEventId?: 
       }
       return { ended: true };
     } catch (error) {
-      return { ended: false, error: error instanceof Error ? `${error.message}${error.cause ? ` (${String(error.cause)})` : ''}` : String(error) };
+      return {
+        ended: false,
+        error:
+          error instanceof Error
+            ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+            : String(error),
+      };
     }
   })();
   return { events, closed, close: () => controller.abort() };

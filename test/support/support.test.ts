@@ -143,9 +143,20 @@ describe('MCP test server over Streamable HTTP', () => {
   it('lists tools with annotations', async () => {
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    expect(Object.keys(byName).sort()).toEqual(
-      ['add', 'big_output', 'crash', 'delete_pod', 'echo', 'fail', 'read_record', 'scale_deployment', 'slow', 'slow_read', 'strict_echo', 'write_record'],
-    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'add',
+      'big_output',
+      'crash',
+      'delete_pod',
+      'echo',
+      'fail',
+      'read_record',
+      'scale_deployment',
+      'slow',
+      'slow_read',
+      'strict_echo',
+      'write_record',
+    ]);
     expect(byName.echo!.annotations).toEqual({ readOnlyHint: true });
     expect(byName.delete_pod!.annotations).toEqual({ destructiveHint: true, readOnlyHint: false });
     expect(byName.scale_deployment!.annotations).toEqual({ idempotentHint: true, destructiveHint: false });
@@ -154,12 +165,20 @@ describe('MCP test server over Streamable HTTP', () => {
 
   it('takes effect, then breaks the exchange: a reset, a 502, or a real JSON-RPC invalid-params error', async () => {
     const before = mcp.calls.length;
-    await expect(client.callTool({ name: 'write_record', arguments: { key: 'k-reset', fault: 'reset' } })).rejects.toThrow(/fetch failed/);
-    await expect(client.callTool({ name: 'write_record', arguments: { key: 'k-502', fault: '502' } })).rejects.toMatchObject({ code: 502 });
+    await expect(
+      client.callTool({ name: 'write_record', arguments: { key: 'k-reset', fault: 'reset' } }),
+    ).rejects.toThrow(/fetch failed/);
+    await expect(
+      client.callTool({ name: 'write_record', arguments: { key: 'k-502', fault: '502' } }),
+    ).rejects.toMatchObject({ code: 502 });
     expect(mcp.calls.slice(before).map((call) => call.arguments.key)).toEqual(['k-reset', 'k-502']);
-    const refused = await client.callTool({ name: 'strict_echo', arguments: { message: 'reject' } }).catch((error: unknown) => error);
+    const refused = await client
+      .callTool({ name: 'strict_echo', arguments: { message: 'reject' } })
+      .catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: -32602 });
-    expect(await client.callTool({ name: 'write_record', arguments: { key: 'k-ok' } })).toMatchObject({ content: [{ text: 'write_record k-ok' }] });
+    expect(await client.callTool({ name: 'write_record', arguments: { key: 'k-ok' } })).toMatchObject({
+      content: [{ text: 'write_record k-ok' }],
+    });
   });
 
   it('calls echo and records the call with its _meta', async () => {
@@ -196,7 +215,10 @@ describe('MCP test server over Streamable HTTP', () => {
   it('answers unknown tools and invalid params with isError results carrying -32602', async () => {
     const before = mcp.calls.length;
     const unknown = await client.callTool({ name: 'nope', arguments: {} });
-    expect(unknown).toMatchObject({ isError: true, content: [{ type: 'text', text: 'MCP error -32602: Tool nope not found' }] });
+    expect(unknown).toMatchObject({
+      isError: true,
+      content: [{ type: 'text', text: 'MCP error -32602: Tool nope not found' }],
+    });
     const invalid = await client.callTool({ name: 'echo', arguments: { message: 42 } });
     expect(invalid.isError).toBe(true);
     expect((invalid.content as Array<{ text: string }>)[0]!.text).toMatch(/^MCP error -32602: Input validation error/);
@@ -204,8 +226,9 @@ describe('MCP test server over Streamable HTTP', () => {
   });
 
   it('records a call that times out on the client', async () => {
-    await expect(client.callTool({ name: 'slow', arguments: { ms: 5000 } }, undefined, { timeout: 100 }))
-      .rejects.toMatchObject({ code: -32001 });
+    await expect(
+      client.callTool({ name: 'slow', arguments: { ms: 5000 } }, undefined, { timeout: 100 }),
+    ).rejects.toMatchObject({ code: -32001 });
     expect(mcp.calls.at(-1)).toMatchObject({ tool: 'slow', arguments: { ms: 5000 } });
   });
 });
@@ -215,7 +238,11 @@ describe('MCP HTTP server failWith', () => {
     let status: number | undefined = 503;
     const mcp = await startHttpMcpServer({ name: 'flaky', failWith: () => status });
     try {
-      const response = await fetch(mcp.url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+      const response = await fetch(mcp.url, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('1');
 

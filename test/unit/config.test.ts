@@ -17,23 +17,37 @@ describe('configuration', () => {
 
   it('names the bad field', () => {
     const bad = { ...minimal, servers: [{ name: 'k8s', transport: 'http', url: 'not a url' }] };
-    expect(() => parseConfig(bad, 'toolgate.yaml')).toThrow(/Invalid configuration in toolgate.yaml:\n\s+servers\[0\]\.url: /);
-    expect(() => parseConfig({ ...minimal, approvals: { approvers: ['a'], timeout: 'soon' } }, 'f')).toThrow(/approvals\.timeout: expected a duration/);
+    expect(() => parseConfig(bad, 'toolgate.yaml')).toThrow(
+      /Invalid configuration in toolgate.yaml:\n\s+servers\[0\]\.url: /,
+    );
+    expect(() => parseConfig({ ...minimal, approvals: { approvers: ['a'], timeout: 'soon' } }, 'f')).toThrow(
+      /approvals\.timeout: expected a duration/,
+    );
     expect(() => parseConfig({ ...minimal, surprise: 1 }, 'f')).toThrow(/surprise/);
     expect(() => parseConfig({ llm: minimal.llm }, 'f')).toThrow(/approvals/);
   });
 
   it('refuses duplicate server names', () => {
     const server = { name: 'a', transport: 'stdio', command: 'x' };
-    expect(() => parseConfig({ ...minimal, servers: [server, server] }, 'f')).toThrow(/servers\[1\]\.name: duplicate server name 'a'/);
+    expect(() => parseConfig({ ...minimal, servers: [server, server] }, 'f')).toThrow(
+      /servers\[1\]\.name: duplicate server name 'a'/,
+    );
   });
 
   it('resolves ${ENV} references and refuses missing ones', () => {
-    const withHeader = { ...minimal, servers: [{ name: 'a', transport: 'http', url: 'http://x/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } }] };
+    const withHeader = {
+      ...minimal,
+      servers: [{ name: 'a', transport: 'http', url: 'http://x/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } }],
+    };
     const config = parseConfig(withHeader, 'f', { TOKEN: 's3cret' });
     expect(config.servers[0]).toMatchObject({ headers: { Authorization: 'Bearer s3cret' } });
-    expect(() => parseConfig(withHeader, 'f', {})).toThrow(/servers\[0\]\.headers\.Authorization: environment variable TOKEN is not set/);
-    const withDefault = { ...minimal, llm: { baseURL: '${LLM_URL:-http://127.0.0.1:8300/v1}', model: '${LLM_MODEL:-demo}' } };
+    expect(() => parseConfig(withHeader, 'f', {})).toThrow(
+      /servers\[0\]\.headers\.Authorization: environment variable TOKEN is not set/,
+    );
+    const withDefault = {
+      ...minimal,
+      llm: { baseURL: '${LLM_URL:-http://127.0.0.1:8300/v1}', model: '${LLM_MODEL:-demo}' },
+    };
     expect(parseConfig(withDefault, 'f', {}).llm).toMatchObject({ baseURL: 'http://127.0.0.1:8300/v1', model: 'demo' });
     expect(parseConfig(withDefault, 'f', { LLM_MODEL: 'gpt-x' }).llm.model).toBe('gpt-x');
   });
@@ -57,7 +71,14 @@ describe('configuration', () => {
             url: 'http://x/mcp',
             approvers: ['ops'],
             rules: [{ argument: 'namespace', matches: 'prod-*' }],
-            tools: { delete_pod: { approval: 'always', approvalTimeout: '1h', rules: [{ argument: 'name', matches: 'db-*' }], idempotent: false } },
+            tools: {
+              delete_pod: {
+                approval: 'always',
+                approvalTimeout: '1h',
+                rules: [{ argument: 'name', matches: 'db-*' }],
+                idempotent: false,
+              },
+            },
           },
         ],
       },
@@ -69,10 +90,16 @@ describe('configuration', () => {
       approvalTimeoutMs: 3_600_000,
       approvers: ['ops'],
       allowSelfApproval: true,
-      argumentRules: [{ argument: 'namespace', matches: 'prod-*' }, { argument: 'name', matches: 'db-*' }],
+      argumentRules: [
+        { argument: 'namespace', matches: 'prod-*' },
+        { argument: 'name', matches: 'db-*' },
+      ],
       idempotent: false,
       callTimeoutMs: 30_000,
     });
-    expect(resolveToolPolicy(config, server, 'constructor')).toMatchObject({ approval: 'annotations', approvalTimeoutMs: 600_000 });
+    expect(resolveToolPolicy(config, server, 'constructor')).toMatchObject({
+      approval: 'annotations',
+      approvalTimeoutMs: 600_000,
+    });
   });
 });

@@ -17,7 +17,11 @@ const tools: ChatCompletionTool[] = [
     type: 'function',
     function: {
       name: 'add',
-      parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+      parameters: {
+        type: 'object',
+        properties: { a: { type: 'number' }, b: { type: 'number' } },
+        required: ['a', 'b'],
+      },
     },
   },
 ];
@@ -47,8 +51,15 @@ describe('demo model server', () => {
   });
 
   it('plans tool calls, then summarizes their results', async () => {
-    const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'use echo with hello world and use add with a 2 b 3' }];
-    const first = await client.chat.completions.create({ model: DEMO_MODEL_NAME, messages, tools, tool_choice: 'auto' });
+    const messages: ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'use echo with hello world and use add with a 2 b 3' },
+    ];
+    const first = await client.chat.completions.create({
+      model: DEMO_MODEL_NAME,
+      messages,
+      tools,
+      tool_choice: 'auto',
+    });
     const choice = first.choices[0]!;
     expect(first.object).toBe('chat.completion');
     expect(choice.finish_reason).toBe('tool_calls');
@@ -67,7 +78,12 @@ describe('demo model server', () => {
       { role: 'tool', tool_call_id: ids[0]!, content: 'Echo: hello world' },
       { role: 'tool', tool_call_id: ids[1]!, content: 'The sum of 2 and 3 is 5.' },
     );
-    const second = await client.chat.completions.create({ model: DEMO_MODEL_NAME, messages, tools, tool_choice: 'none' });
+    const second = await client.chat.completions.create({
+      model: DEMO_MODEL_NAME,
+      messages,
+      tools,
+      tool_choice: 'none',
+    });
     expect(second.choices[0]?.finish_reason).toBe('stop');
     expect(second.choices[0]?.message.tool_calls).toBeUndefined();
     expect(second.choices[0]?.message.content).toBe(
@@ -76,7 +92,11 @@ describe('demo model server', () => {
   });
 
   it('answers with its help text when no tool is named', async () => {
-    const reply = await client.chat.completions.create({ model: DEMO_MODEL_NAME, messages: [{ role: 'user', content: 'hi' }], tools });
+    const reply = await client.chat.completions.create({
+      model: DEMO_MODEL_NAME,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools,
+    });
     expect(reply.choices[0]?.finish_reason).toBe('stop');
     expect(reply.choices[0]?.message.content).toContain('rule-based planner, not an AI');
     expect(reply.choices[0]?.message.content).toContain('"use everything__echo with hello"');
@@ -94,7 +114,9 @@ describe('demo model server', () => {
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.map((chunk) => chunk.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls']);
     const calls = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []);
-    expect(calls).toMatchObject([{ index: 0, type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } }]);
+    expect(calls).toMatchObject([
+      { index: 0, type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } },
+    ]);
     expect(chunks.at(-1)?.usage?.total_tokens).toBeGreaterThan(0);
   });
 
@@ -108,9 +130,15 @@ describe('demo model server', () => {
     expect(completion.choices[0]?.finish_reason).toBe('stop');
     expect(completion.choices[0]?.message.content).toMatch(/^\[demo model\] I am toolgate's built-in demo model/);
 
-    const toolRunner = client.chat.completions.stream({ model: DEMO_MODEL_NAME, messages: [{ role: 'user', content: 'use add with 4 5' }], tools });
+    const toolRunner = client.chat.completions.stream({
+      model: DEMO_MODEL_NAME,
+      messages: [{ role: 'user', content: 'use add with 4 5' }],
+      tools,
+    });
     const toolCompletion = await toolRunner.finalChatCompletion();
-    expect(toolCompletion.choices[0]?.message.tool_calls).toMatchObject([{ type: 'function', function: { name: 'add', arguments: '{"a":4,"b":5}' } }]);
+    expect(toolCompletion.choices[0]?.message.tool_calls).toMatchObject([
+      { type: 'function', function: { name: 'add', arguments: '{"a":4,"b":5}' } },
+    ]);
   });
 
   it('rejects bad requests with an OpenAI-style 400', async () => {
@@ -120,7 +148,11 @@ describe('demo model server', () => {
     expect(missing).toBeInstanceOf(OpenAI.APIError);
     expect(missing).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'missing_required_parameter' });
 
-    const response = await fetch(`${model.baseURL}/chat/completions`, { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
+    const response = await fetch(`${model.baseURL}/chat/completions`, {
+      method: 'POST',
+      body: '{not json',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_json' } });
   });

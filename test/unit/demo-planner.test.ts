@@ -3,14 +3,24 @@ import { planReply } from '../../demo/demo-planner.ts';
 import type { PlannerMessage, PlannerTool, PlanRequest } from '../../demo/demo-planner.ts';
 
 function tool(name: string, properties: Record<string, { type: string }>, required: string[]): PlannerTool {
-  return { type: 'function', function: { name, description: `${name} tool`, parameters: { type: 'object', properties, required } } };
+  return {
+    type: 'function',
+    function: { name, description: `${name} tool`, parameters: { type: 'object', properties, required } },
+  };
 }
 
 const echo = tool('echo', { message: { type: 'string' } }, ['message']);
 const add = tool('add', { a: { type: 'number' }, b: { type: 'number' } }, ['a', 'b']);
-const readTextFile = tool('read_text_file', { path: { type: 'string' }, head: { type: 'number' }, tail: { type: 'number' } }, ['path']);
+const readTextFile = tool(
+  'read_text_file',
+  { path: { type: 'string' }, head: { type: 'number' }, tail: { type: 'number' } },
+  ['path'],
+);
 const writeFile = tool('write_file', { path: { type: 'string' }, content: { type: 'string' } }, ['path', 'content']);
-const moveFile = tool('move_file', { source: { type: 'string' }, destination: { type: 'string' } }, ['source', 'destination']);
+const moveFile = tool('move_file', { source: { type: 'string' }, destination: { type: 'string' } }, [
+  'source',
+  'destination',
+]);
 const tools = [echo, add, readTextFile, writeFile, moveFile];
 
 function plan(text: string, options: Partial<PlanRequest> = {}) {
@@ -37,14 +47,23 @@ describe('demo planner: naming tools', () => {
   });
 
   it('answers a tool call with no text content', () => {
-    expect(plan('use echo with hello')).toEqual({ content: null, toolCalls: [{ name: 'echo', arguments: '{"message":"hello"}' }] });
+    expect(plan('use echo with hello')).toEqual({
+      content: null,
+      toolCalls: [{ name: 'echo', arguments: '{"message":"hello"}' }],
+    });
   });
 
   it('matches names exactly, after a server qualifier, and with - and _ interchangeable', () => {
     const qualified = [tool('fs__read_file', { path: { type: 'string' } }, ['path']), echo];
-    expect(calls('use read_file with notes.txt', { tools: qualified })).toEqual([{ name: 'fs__read_file', args: { path: 'notes.txt' } }]);
-    expect(calls('use fs__read_file with notes.txt', { tools: qualified })).toEqual([{ name: 'fs__read_file', args: { path: 'notes.txt' } }]);
-    expect(calls('use read-text-file with path notes.txt')).toEqual([{ name: 'read_text_file', args: { path: 'notes.txt' } }]);
+    expect(calls('use read_file with notes.txt', { tools: qualified })).toEqual([
+      { name: 'fs__read_file', args: { path: 'notes.txt' } },
+    ]);
+    expect(calls('use fs__read_file with notes.txt', { tools: qualified })).toEqual([
+      { name: 'fs__read_file', args: { path: 'notes.txt' } },
+    ]);
+    expect(calls('use read-text-file with path notes.txt')).toEqual([
+      { name: 'read_text_file', args: { path: 'notes.txt' } },
+    ]);
     expect(calls('USE `move-file` WITH source a.txt destination b.txt')).toEqual([
       { name: 'move_file', args: { source: 'a.txt', destination: 'b.txt' } },
     ]);
@@ -56,12 +75,16 @@ describe('demo planner: naming tools', () => {
   });
 
   it('ignores verbs that are not followed by an offered tool', () => {
-    expect(calls('please run the tests, then use echo with done')).toEqual([{ name: 'echo', args: { message: 'done' } }]);
+    expect(calls('please run the tests, then use echo with done')).toEqual([
+      { name: 'echo', args: { message: 'done' } },
+    ]);
   });
 
   it('only calls the tool that tool_choice forces', () => {
     const forced = { type: 'function', function: { name: 'add' } };
-    expect(calls('use echo with hi and use add with a 1 b 2', { tool_choice: forced })).toEqual([{ name: 'add', args: { a: 1, b: 2 } }]);
+    expect(calls('use echo with hi and use add with a 1 b 2', { tool_choice: forced })).toEqual([
+      { name: 'add', args: { a: 1, b: 2 } },
+    ]);
   });
 });
 
@@ -77,7 +100,9 @@ describe('demo planner: arguments', () => {
     expect(calls('use add with a 2 b 3')).toEqual([{ name: 'add', args: { a: 2, b: 3 } }]);
     expect(calls('use add with a=2, b=-3.5')).toEqual([{ name: 'add', args: { a: 2, b: -3.5 } }]);
     expect(calls('use add with a: 2 and b: 3')).toEqual([{ name: 'add', args: { a: 2, b: 3 } }]);
-    expect(calls('use read_text_file with path notes.txt head 5')).toEqual([{ name: 'read_text_file', args: { path: 'notes.txt', head: 5 } }]);
+    expect(calls('use read_text_file with path notes.txt head 5')).toEqual([
+      { name: 'read_text_file', args: { path: 'notes.txt', head: 5 } },
+    ]);
   });
 
   it('runs a bare value to the next known key and keeps dotted paths whole', () => {
@@ -99,28 +124,44 @@ describe('demo planner: arguments', () => {
     expect(calls('use write_file with path "my notes.txt" content "one, two and use echo with three"')).toEqual([
       { name: 'write_file', args: { path: 'my notes.txt', content: 'one, two and use echo with three' } },
     ]);
-    expect(calls("use echo with message 'don't split me'")).toEqual([{ name: 'echo', args: { message: "don't split me" } }]);
+    expect(calls("use echo with message 'don't split me'")).toEqual([
+      { name: 'echo', args: { message: "don't split me" } },
+    ]);
     expect(calls('use echo with message="two words"')).toEqual([{ name: 'echo', args: { message: 'two words' } }]);
   });
 
   it('keeps strings as strings and reads numbers and booleans for untyped properties', () => {
     const loose = tool('set', { key: { type: 'string' }, value: {} as { type: string } }, ['key', 'value']);
-    expect(calls('use set with key 42 value 42', { tools: [loose] })).toEqual([{ name: 'set', args: { key: '42', value: 42 } }]);
-    expect(calls('use set with key on value true', { tools: [loose] })).toEqual([{ name: 'set', args: { key: 'on', value: true } }]);
-    expect(calls('use set with key on value "true"', { tools: [loose] })).toEqual([{ name: 'set', args: { key: 'on', value: 'true' } }]);
+    expect(calls('use set with key 42 value 42', { tools: [loose] })).toEqual([
+      { name: 'set', args: { key: '42', value: 42 } },
+    ]);
+    expect(calls('use set with key on value true', { tools: [loose] })).toEqual([
+      { name: 'set', args: { key: 'on', value: true } },
+    ]);
+    expect(calls('use set with key on value "true"', { tools: [loose] })).toEqual([
+      { name: 'set', args: { key: 'on', value: 'true' } },
+    ]);
   });
 
   it('gives the whole text to the single string property when no key is named', () => {
     expect(calls('use echo with hello world')).toEqual([{ name: 'echo', args: { message: 'hello world' } }]);
     expect(calls('use echo with "hello world."')).toEqual([{ name: 'echo', args: { message: 'hello world.' } }]);
-    expect(calls('use read_text_file with notes.txt')).toEqual([{ name: 'read_text_file', args: { path: 'notes.txt' } }]);
-    expect(calls('Please use read_text_file with notes.txt.')).toEqual([{ name: 'read_text_file', args: { path: 'notes.txt' } }]);
+    expect(calls('use read_text_file with notes.txt')).toEqual([
+      { name: 'read_text_file', args: { path: 'notes.txt' } },
+    ]);
+    expect(calls('Please use read_text_file with notes.txt.')).toEqual([
+      { name: 'read_text_file', args: { path: 'notes.txt' } },
+    ]);
   });
 
   it('fills required properties in order when no key is named', () => {
     expect(calls('use add with 2 3')).toEqual([{ name: 'add', args: { a: 2, b: 3 } }]);
-    expect(calls('use move_file with a.txt archive/a.txt')).toEqual([{ name: 'move_file', args: { source: 'a.txt', destination: 'archive/a.txt' } }]);
-    expect(calls('use write_file with notes.txt hello there')).toEqual([{ name: 'write_file', args: { path: 'notes.txt', content: 'hello there' } }]);
+    expect(calls('use move_file with a.txt archive/a.txt')).toEqual([
+      { name: 'move_file', args: { source: 'a.txt', destination: 'archive/a.txt' } },
+    ]);
+    expect(calls('use write_file with notes.txt hello there')).toEqual([
+      { name: 'write_file', args: { path: 'notes.txt', content: 'hello there' } },
+    ]);
   });
 
   it('sends empty arguments when there are none to read, leaving validation to the tool', () => {
@@ -129,7 +170,10 @@ describe('demo planner: arguments', () => {
   });
 
   it('is deterministic', () => {
-    const request: PlanRequest = { messages: [{ role: 'user', content: 'use echo with a and use add with 1 2' }], tools };
+    const request: PlanRequest = {
+      messages: [{ role: 'user', content: 'use echo with a and use add with 1 2' }],
+      tools,
+    };
     expect(planReply(request)).toEqual(planReply(structuredClone(request)));
   });
 });
@@ -175,7 +219,11 @@ describe('demo planner: text answers', () => {
       tool_calls: [
         { id: 'call_1', type: 'function', function: { name: 'echo', arguments: '{"message":"hi"}' } },
         { id: 'call_2', type: 'function', function: { name: 'read_text_file', arguments: '{"path":"notes.txt"}' } },
-        { id: 'call_3', type: 'function', function: { name: 'write_file', arguments: '{"path":"a.txt","content":"b"}' } },
+        {
+          id: 'call_3',
+          type: 'function',
+          function: { name: 'write_file', arguments: '{"path":"a.txt","content":"b"}' },
+        },
       ],
     },
     { role: 'tool', tool_call_id: 'call_1', content: 'Echo: hi' },
@@ -196,9 +244,13 @@ describe('demo planner: text answers', () => {
   });
 
   it('summarizes the results even when the request names tools again or forbids tools', () => {
-    expect(planReply({ messages: conversation, tools, tool_choice: 'none' }).content).toMatch(/^\[demo model\] echo returned: Echo: hi\n/);
+    expect(planReply({ messages: conversation, tools, tool_choice: 'none' }).content).toMatch(
+      /^\[demo model\] echo returned: Echo: hi\n/,
+    );
     const later = [...conversation, { role: 'user', content: 'use echo with again' }];
-    expect(planReply({ messages: later, tools, tool_choice: 'none' }).content).toMatch(/^\[demo model\] echo returned: Echo: hi\n/);
+    expect(planReply({ messages: later, tools, tool_choice: 'none' }).content).toMatch(
+      /^\[demo model\] echo returned: Echo: hi\n/,
+    );
     expect(calls('', { messages: later })).toEqual([{ name: 'echo', args: { message: 'again' } }]);
   });
 });

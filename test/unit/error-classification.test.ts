@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { APIConnectionError, APIError } from 'openai';
@@ -10,7 +10,8 @@ import { FailureType } from '../../workflows/contract.ts';
 
 const shape = (failure: ApplicationFailure) => ({ type: failure.type, nonRetryable: failure.nonRetryable });
 const kind = (error: unknown) => classifyCallError(error, 1000).type;
-const networkError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
+const networkError = (code: string) =>
+  new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
 
 describe('MCP error classification: where did the call fail?', () => {
   it('refused by the server without running: invalid calls and authorization failures', () => {
@@ -22,7 +23,14 @@ describe('MCP error classification: where did the call fail?', () => {
   });
 
   it('provably not sent: refused, DNS, TLS, 429/503 (keeping Retry-After), a lost session', () => {
-    for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER']) {
+    for (const code of [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'UND_ERR_CONNECT_TIMEOUT',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+    ]) {
       expect(kind(networkError(code)), code).toBe(FailureType.McpNotSent);
     }
     const limited = classifyCallError(new HttpStatusError(429, 2000, ''), 1000);
@@ -33,8 +41,10 @@ describe('MCP error classification: where did the call fail?', () => {
   });
 
   it('may have been received: reset, socket closed, timeouts, 408/500/502/504, closed connection, -32603, anything unknown', () => {
-    for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET']) expect(kind(networkError(code)), code).toBe(FailureType.McpOutcomeUnknown);
-    for (const status of [408, 500, 502, 504]) expect(kind(new StreamableHTTPError(status, 'x')), String(status)).toBe(FailureType.McpOutcomeUnknown);
+    for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'])
+      expect(kind(networkError(code)), code).toBe(FailureType.McpOutcomeUnknown);
+    for (const status of [408, 500, 502, 504])
+      expect(kind(new StreamableHTTPError(status, 'x')), String(status)).toBe(FailureType.McpOutcomeUnknown);
     expect(kind(new McpError(ErrorCode.RequestTimeout, 'Request timed out'))).toBe(FailureType.McpOutcomeUnknown);
     expect(kind(new McpError(ErrorCode.ConnectionClosed, 'Connection closed'))).toBe(FailureType.McpOutcomeUnknown);
     expect(kind(new McpError(ErrorCode.InternalError, 'boom'))).toBe(FailureType.McpOutcomeUnknown);
@@ -63,7 +73,9 @@ describe('LLM error classification', () => {
     for (const status of [400, 401, 403, 404, 422]) {
       expect(shape(classifyLlmError(apiError(status)))).toEqual({ type: FailureType.LlmRejected, nonRetryable: true });
     }
-    expect(classifyLlmError(apiError(400, {}, 'context_length_exceeded')).message).toContain("longer than the model's context window");
+    expect(classifyLlmError(apiError(400, {}, 'context_length_exceeded')).message).toContain(
+      "longer than the model's context window",
+    );
   });
 });
 

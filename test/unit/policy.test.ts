@@ -49,7 +49,9 @@ describe('requiresApproval', () => {
     expect(requiresApproval(rule('namespace'), { namespace: null })).toBe(false);
     expect(requiresApproval(rule('target.namespace'), { target: { namespace: 'prod-eu' } })).toBe(true);
     expect(requiresApproval(rule('target.namespace'), { target: { namespace: 'dev' } })).toBe(false);
-    expect(requiresApproval(rule('targets.namespace'), { targets: [{ namespace: 'dev' }, { NAMESPACE: 'prod-1' }] })).toBe(true);
+    expect(
+      requiresApproval(rule('targets.namespace'), { targets: [{ namespace: 'dev' }, { NAMESPACE: 'prod-1' }] }),
+    ).toBe(true);
     expect(requiresApproval(rule('target.namespace'), { target: 'prod-eu/x' })).toBe(true);
     expect(requiresApproval(rule('namespace'), { namespace: 'PROD-eu' })).toBe(false);
     expect(requiresApproval(rule('namespace', { ignoreCase: true }), { namespace: 'PROD-eu' })).toBe(true);
@@ -83,8 +85,14 @@ describe('mayDecide', () => {
   const approval = { approvers: ['alice', 'bob'], requester: 'alice', allowSelfApproval: false };
   it('allows listed approvers other than the requester', () => {
     expect(mayDecide(approval, 'bob')).toEqual({ allowed: true });
-    expect(mayDecide(approval, 'alice')).toMatchObject({ allowed: false, why: expect.stringContaining('requested this call') });
-    expect(mayDecide(approval, 'eve')).toMatchObject({ allowed: false, why: expect.stringContaining('not an approver') });
+    expect(mayDecide(approval, 'alice')).toMatchObject({
+      allowed: false,
+      why: expect.stringContaining('requested this call'),
+    });
+    expect(mayDecide(approval, 'eve')).toMatchObject({
+      allowed: false,
+      why: expect.stringContaining('not an approver'),
+    });
     expect(mayDecide({ ...approval, allowSelfApproval: true }, 'alice')).toEqual({ allowed: true });
     expect(mayDecide({ ...approval, approvers: ['*'] }, 'eve')).toEqual({ allowed: true });
   });

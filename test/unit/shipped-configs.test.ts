@@ -23,8 +23,15 @@ describe('shipped configuration files', () => {
     );
     const config = loadConfig('config/example.yaml', env);
     expect(config.api).toMatchObject({ publicMetrics: false, roles: { admin: ['alice'], metrics: ['prometheus'] } });
-    expect(config.servers[0]).toMatchObject({ name: 'k8s', headers: { Authorization: 'Bearer K8S_MCP_TOKEN-0123456789abcdef' } });
-    expect(config.slack).toMatchObject({ botToken: 'SLACK_BOT_TOKEN-0123456789abcdef', socketMode: false, channels: { 'k8s/delete_pod': 'C0123ONCALL' } });
+    expect(config.servers[0]).toMatchObject({
+      name: 'k8s',
+      headers: { Authorization: 'Bearer K8S_MCP_TOKEN-0123456789abcdef' },
+    });
+    expect(config.slack).toMatchObject({
+      botToken: 'SLACK_BOT_TOKEN-0123456789abcdef',
+      socketMode: false,
+      channels: { 'k8s/delete_pod': 'C0123ONCALL' },
+    });
     expect(() => loadConfig('config/example.yaml', {})).toThrow(/environment variable OPENAI_API_KEY is not set/);
   });
 });

@@ -21,17 +21,30 @@ function tool(server: string, name: string): ToolDescriptor {
   };
 }
 
-const directory = buildToolDirectory([tool('a', 'echo'), tool('b', 'echo'), tool('a', 'list.pods'), tool('b', 'constructor')]);
+const directory = buildToolDirectory([
+  tool('a', 'echo'),
+  tool('b', 'echo'),
+  tool('a', 'list.pods'),
+  tool('b', 'constructor'),
+]);
 
 describe('tool directory', () => {
   it('keeps unique names bare, qualifies shared ones and sanitizes for the LLM API', () => {
-    expect(directory.definitions.map((definition) => definition.name)).toEqual(['a__echo', 'b__echo', 'list_pods', 'constructor']);
+    expect(directory.definitions.map((definition) => definition.name)).toEqual([
+      'a__echo',
+      'b__echo',
+      'list_pods',
+      'constructor',
+    ]);
   });
 
   it('resolves exposed and qualified names', () => {
     const resolved = resolveToolCall(directory, { id: '1', name: 'list_pods', arguments: '{"n":1}' });
     expect(resolved).toMatchObject({ ok: true, tool: { server: 'a', name: 'list.pods' }, args: { n: 1 } });
-    expect(resolveToolCall(directory, { id: '1', name: 'b__constructor', arguments: '' })).toMatchObject({ ok: true, args: {} });
+    expect(resolveToolCall(directory, { id: '1', name: 'b__constructor', arguments: '' })).toMatchObject({
+      ok: true,
+      args: {},
+    });
   });
 
   it('refuses ambiguous, unknown and prototype names, and non-object arguments', () => {

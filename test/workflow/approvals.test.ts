@@ -1,6 +1,6 @@
 // The approval gate on a real dev server and worker, with a real MCP server recording what it receives.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,7 +26,8 @@ describe('approvals', () => {
   let mcp: HttpMcpServer;
   const callsOf = (tool: string, marker: string) =>
     mcp.calls.filter((call) => call.tool === tool && JSON.stringify(call.arguments).includes(marker));
-  const requestsOf = (marker: string) => harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes(marker));
+  const requestsOf = (marker: string) =>
+    harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes(marker));
 
   beforeAll(async () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
@@ -63,13 +64,18 @@ describe('approvals', () => {
     expect(callsOf('delete_pod', 'a-approve')).toHaveLength(0);
 
     const result = await handle.executeUpdate(decideUpdate, {
-      args: [{ approvalId: approval!.approvalId, decision: 'approve', approver: alice, argsDigest: approval!.argsDigest }],
+      args: [
+        { approvalId: approval!.approvalId, decision: 'approve', approver: alice, argsDigest: approval!.argsDigest },
+      ],
     });
     expect(result).toMatchObject({ status: 'approved', applied: true, decision: { approver: alice } });
     const round = await handle.result();
     expect(round.answer).toBe('deleted');
     expect(callsOf('delete_pod', 'a-approve')).toHaveLength(1);
-    expect(round.approvals[0]).toMatchObject({ status: 'approved', decision: { decision: 'approve', approver: alice } });
+    expect(round.approvals[0]).toMatchObject({
+      status: 'approved',
+      decision: { decision: 'approve', approver: alice },
+    });
     const events = await handle.query(eventsQuery, 0);
     expect(events.events.map((event) => event.type)).toEqual([
       'round_started',
@@ -105,7 +111,10 @@ describe('approvals', () => {
   });
 
   it('expires an undecided approval on its timer and tells the model it expired', async () => {
-    harness.routes['a-expire'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 1 } }] }, { content: 'gave up' });
+    harness.routes['a-expire'] = scriptedSteps(
+      { toolCalls: [{ name: 'slow', arguments: { ms: 1 } }] },
+      { content: 'gave up' },
+    );
     const handle = await harness.start({ query: 'a-expire' });
     const round = await handle.result();
     expect(round.approvals[0]!.status).toBe('expired');
@@ -128,10 +137,14 @@ describe('approvals', () => {
     const pending = await waitForPendingApprovals(handle, 2);
     const first = pending.find((approval) => approval.callIndex === 0)!;
     const second = pending.find((approval) => approval.callIndex === 1)!;
-    await handle.executeUpdate(decideUpdate, { args: [{ approvalId: first.approvalId, decision: 'approve', approver: alice }] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ approvalId: first.approvalId, decision: 'approve', approver: alice }],
+    });
     await expect.poll(() => callsOf('delete_pod', 'a-siblings-1').length, { timeout: 10_000 }).toBe(1);
     await expect
-      .poll(async () => (await handle.query(stateQuery)).toolCalls.find((call) => call.callIndex === 0)?.outcome, { timeout: 10_000 })
+      .poll(async () => (await handle.query(stateQuery)).toolCalls.find((call) => call.callIndex === 0)?.outcome, {
+        timeout: 10_000,
+      })
       .toBe('succeeded');
     const state = await handle.query(stateQuery);
     expect(state.status).toBe('waiting_approval');
@@ -154,18 +167,34 @@ describe('approvals', () => {
     const id = approval!.approvalId;
 
     const refusal = await handle
-      .executeUpdate(decideUpdate, { args: [{ approvalId: id, decision: 'approve', approver: alice, argsDigest: 'f'.repeat(64) }] })
+      .executeUpdate(decideUpdate, {
+        args: [{ approvalId: id, decision: 'approve', approver: alice, argsDigest: 'f'.repeat(64) }],
+      })
       .catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(((refusal as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(FailureType.DigestMismatch);
 
-    await handle.signal(decideSignal, { approvalId: id, decision: 'approve', approver: alice, argsDigest: 'f'.repeat(64) });
-    await handle.signal(decideSignal, { approvalId: id, decision: 'reject', reason: 'first valid wins', approver: { id: 'bob', channel: 'slack' } });
+    await handle.signal(decideSignal, {
+      approvalId: id,
+      decision: 'approve',
+      approver: alice,
+      argsDigest: 'f'.repeat(64),
+    });
+    await handle.signal(decideSignal, {
+      approvalId: id,
+      decision: 'reject',
+      reason: 'first valid wins',
+      approver: { id: 'bob', channel: 'slack' },
+    });
     await handle.signal(decideSignal, { approvalId: id, decision: 'approve', approver: alice });
     const round = await handle.result();
     const record = round.approvals[0]!;
     expect(record.status).toBe('rejected');
-    expect(record.decision).toMatchObject({ decision: 'reject', approver: { id: 'bob', channel: 'slack' }, reason: 'first valid wins' });
+    expect(record.decision).toMatchObject({
+      decision: 'reject',
+      approver: { id: 'bob', channel: 'slack' },
+      reason: 'first valid wins',
+    });
     expect(record.ignored.map((entry) => entry.why)).toEqual([
       expect.stringContaining('is for other arguments'),
       expect.stringContaining('already rejected by bob'),
@@ -188,8 +217,13 @@ describe('approvals', () => {
     const [approval] = await waitForPendingApprovals(handle);
     const attempt = (id: string) =>
       handle
-        .executeUpdate(decideUpdate, { args: [{ approvalId: approval!.approvalId, decision: 'approve', approver: { id, channel: 'http' } }] })
-        .then(() => undefined, (error: WorkflowUpdateFailedError) => (error.cause as ApplicationFailure).type);
+        .executeUpdate(decideUpdate, {
+          args: [{ approvalId: approval!.approvalId, decision: 'approve', approver: { id, channel: 'http' } }],
+        })
+        .then(
+          () => undefined,
+          (error: WorkflowUpdateFailedError) => (error.cause as ApplicationFailure).type,
+        );
     expect(await attempt('mallory')).toBe(FailureType.NotAnApprover);
     expect(await attempt('alice')).toBe(FailureType.NotAnApprover);
     expect(await attempt('bob')).toBeUndefined();
@@ -211,7 +245,9 @@ describe('approvals', () => {
     const pending = await waitForPendingApprovals(handle, 1);
     expect(pending.map((approval) => approval.callIndex)).toEqual([1]);
     await expect.poll(() => callsOf('echo', 'a-rules free').length, { timeout: 10_000 }).toBe(1);
-    await handle.executeUpdate(decideUpdate, { args: [{ approvalId: pending[0]!.approvalId, decision: 'approve', approver: alice }] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [{ approvalId: pending[0]!.approvalId, decision: 'approve', approver: alice }],
+    });
     await handle.result();
     expect(callsOf('echo', 'a-rules gated')).toHaveLength(1);
   });
@@ -225,19 +261,26 @@ describe('approvals', () => {
     const [approval] = await waitForPendingApprovals(handle);
     const query = `WorkflowId = "${handle.workflowId}" AND ToolgateStatus = "waiting_approval"`;
     await expect
-      .poll(async () => {
-        const found = [];
-        for await (const execution of harness.client.workflow.list({ query })) found.push(execution);
-        return found;
-      }, { timeout: 15_000 })
+      .poll(
+        async () => {
+          const found = [];
+          for await (const execution of harness.client.workflow.list({ query })) found.push(execution);
+          return found;
+        },
+        { timeout: 15_000 },
+      )
       .toHaveLength(1);
     const byApproval: string[] = [];
-    for await (const execution of harness.client.workflow.list({ query: `ToolgatePendingApprovals = "${approval!.approvalId}"` })) {
+    for await (const execution of harness.client.workflow.list({
+      query: `ToolgatePendingApprovals = "${approval!.approvalId}"`,
+    })) {
       byApproval.push(execution.workflowId);
       expect(execution.typedSearchAttributes.get(StatusAttribute)).toBe('waiting_approval');
       expect(execution.typedSearchAttributes.get(PendingApprovalsAttribute)).toEqual([approval!.approvalId]);
       const memo = execution.memo as { pendingApprovals: ApprovalSummary[] };
-      expect(memo.pendingApprovals).toEqual([expect.objectContaining({ approvalId: approval!.approvalId, tool: 'delete_pod', requester: 'carol' })]);
+      expect(memo.pendingApprovals).toEqual([
+        expect.objectContaining({ approvalId: approval!.approvalId, tool: 'delete_pod', requester: 'carol' }),
+      ]);
     }
     expect(byApproval).toEqual([handle.workflowId]);
     const description = await handle.describe();
@@ -247,7 +290,9 @@ describe('approvals', () => {
   });
 
   it('closes pending approvals as cancelled when the round is cancelled', async () => {
-    harness.routes['a-cancel'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'a-cancel' } }] });
+    harness.routes['a-cancel'] = scriptedSteps({
+      toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'a-cancel' } }],
+    });
     const handle = await harness.start({ query: 'a-cancel' });
     await waitForPendingApprovals(handle);
     await handle.cancel();
@@ -268,27 +313,42 @@ describe('approvals', () => {
   }
 
   it('applies a decision made before expiry that reaches the round in the same task as the timer', async () => {
-    harness.routes['a-race-early'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 11 } }] }, { content: 'ran' });
+    harness.routes['a-race-early'] = scriptedSteps(
+      { toolCalls: [{ name: 'slow', arguments: { ms: 11 } }] },
+      { content: 'ran' },
+    );
     const handle = await harness.start({ query: 'a-race-early' });
     const [approval] = await waitForPendingApprovals(handle);
     await harness.stopWorker();
     try {
       // Queued while no worker runs, as the API does when no worker answers; the timer fires before one returns.
-      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice, receivedAt: new Date().toISOString() });
+      await handle.signal(decideSignal, {
+        approvalId: approval!.approvalId,
+        decision: 'approve',
+        approver: alice,
+        receivedAt: new Date().toISOString(),
+      });
       await new Promise((resolve) => setTimeout(resolve, Date.parse(approval!.expiresAt) - Date.now() + 1000));
     } finally {
       await harness.startWorker();
     }
     const round = await handle.result();
     expect(await signalAndTimerInOneTask(handle)).toBe(true);
-    expect(round.approvals[0]).toMatchObject({ status: 'approved', decision: { decision: 'approve', approver: alice }, ignored: [] });
+    expect(round.approvals[0]).toMatchObject({
+      status: 'approved',
+      decision: { decision: 'approve', approver: alice },
+      ignored: [],
+    });
     expect(Date.parse(round.approvals[0]!.decision!.decidedAt)).toBeLessThan(Date.parse(approval!.expiresAt));
     expect(round.toolCalls[0]).toMatchObject({ outcome: 'succeeded', attempts: 1 });
     expect(mcp.calls.filter((call) => call.tool === 'slow' && call.arguments.ms === 11)).toHaveLength(1);
   });
 
   it('refuses a decision made after expiry even when the round has not yet seen its timer fire', async () => {
-    harness.routes['a-race-late'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 12 } }] }, { content: 'gave up' });
+    harness.routes['a-race-late'] = scriptedSteps(
+      { toolCalls: [{ name: 'slow', arguments: { ms: 12 } }] },
+      { content: 'gave up' },
+    );
     const handle = await harness.start({ query: 'a-race-late' });
     const [approval] = await waitForPendingApprovals(handle);
     await harness.stopWorker();
@@ -309,11 +369,18 @@ describe('approvals', () => {
   });
 
   it('refuses a malformed decision as invalid, not as an unknown approval', async () => {
-    harness.routes['a-malformed'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'a-malformed' } }] }, { content: 'ok' });
+    harness.routes['a-malformed'] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'a-malformed' } }] },
+      { content: 'ok' },
+    );
     const handle = await harness.start({ query: 'a-malformed' });
     const [approval] = await waitForPendingApprovals(handle);
     const refusal = await handle
-      .executeUpdate(decideUpdate, { args: [{ approvalId: approval!.approvalId, decision: 'approve', approver: { id: 'alice', channel: 'fax' } as never }] })
+      .executeUpdate(decideUpdate, {
+        args: [
+          { approvalId: approval!.approvalId, decision: 'approve', approver: { id: 'alice', channel: 'fax' } as never },
+        ],
+      })
       .catch((error: unknown) => error);
     expect(((refusal as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(FailureType.InvalidDecision);
     await handle.cancel();

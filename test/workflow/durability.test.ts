@@ -15,7 +15,13 @@ import { decideSignal, stateQuery } from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { waitForPendingApprovals, workflowBundle } from '../support/round-harness.ts';
-import { routeByMarker, scriptedSteps, startScriptedLlmServer, type LlmScript, type ScriptedLlmServer } from '../support/scripted-llm-server.ts';
+import {
+  routeByMarker,
+  scriptedSteps,
+  startScriptedLlmServer,
+  type LlmScript,
+  type ScriptedLlmServer,
+} from '../support/scripted-llm-server.ts';
 import { spawnWorker, writeConfig } from '../support/service-process.ts';
 
 const alice = { id: 'alice', channel: 'cli' } as const;
@@ -31,9 +37,19 @@ describe('durability', () => {
     temporal: { address, taskQueue },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
     approvals: { approvers: ['alice'], timeout: '10m' },
-    servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { scale_deployment: { approvalTimeout: '3s' } }, ...server }],
+    servers: [
+      {
+        name: 'k8s',
+        transport: 'http',
+        url: mcp.url,
+        trusted: true,
+        tools: { scale_deployment: { approvalTimeout: '3s' } },
+        ...server,
+      },
+    ],
   });
-  const deletes = (marker: string) => mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === marker);
+  const deletes = (marker: string) =>
+    mcp.calls.filter((call) => call.tool === 'delete_pod' && call.arguments.name === marker);
 
   beforeAll(async () => {
     llm = await startScriptedLlmServer(routeByMarker(routes));
@@ -66,7 +82,10 @@ describe('durability', () => {
   }
 
   it('completes after the worker is SIGKILLed with an approval pending, running the tool once', async () => {
-    routes['d-kill'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-kill' } }] }, { content: 'deleted after restart' });
+    routes['d-kill'] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-kill' } }] },
+      { content: 'deleted after restart' },
+    );
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-kill');
     const [approval] = await waitForPendingApprovals(handle);
     await first.stop('SIGKILL');
@@ -83,9 +102,13 @@ describe('durability', () => {
   });
 
   it('retries an LLM call lost with a SIGKILLed worker within the heartbeat timeout, not at its 5-minute deadline', async () => {
-    routes['d-llm-kill'] = scriptedSteps({ delayMs: 120_000, then: { content: 'too late' } }, { content: 'answered after the crash' });
+    routes['d-llm-kill'] = scriptedSteps(
+      { delayMs: 120_000, then: { content: 'too late' } },
+      { content: 'answered after the crash' },
+    );
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-llm-kill');
-    const llmRequests = () => llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-llm-kill')).length;
+    const llmRequests = () =>
+      llm.requests.filter((request) => JSON.stringify(request.body.messages).includes('d-llm-kill')).length;
     await expect.poll(llmRequests, { timeout: 20_000 }).toBe(1);
     await first.stop('SIGKILL');
     const killedAt = Date.now();
@@ -101,7 +124,10 @@ describe('durability', () => {
   });
 
   it('expires an approval whose timer fires while no worker runs', async () => {
-    routes['d-expire'] = scriptedSteps({ toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'd-expire', replicas: 0 } }] }, { content: 'noted' });
+    routes['d-expire'] = scriptedSteps(
+      { toolCalls: [{ name: 'scale_deployment', arguments: { namespace: 'dev', name: 'd-expire', replicas: 0 } }] },
+      { content: 'noted' },
+    );
     const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-expire');
     const [approval] = await waitForPendingApprovals(handle);
     await first.stop('SIGKILL');
@@ -115,7 +141,9 @@ describe('durability', () => {
       expect(result.toolCalls[0]!.outcome).toBe('expired');
       expect(mcp.calls.filter((call) => call.arguments.name === 'd-expire')).toHaveLength(0);
       // The server fired the timer at the approval's expiry, while no worker ran, not when the worker came back.
-      const fired = ((await handle.fetchHistory()).events ?? []).find((event) => event.eventType === EventType.EVENT_TYPE_TIMER_FIRED);
+      const fired = ((await handle.fetchHistory()).events ?? []).find(
+        (event) => event.eventType === EventType.EVENT_TYPE_TIMER_FIRED,
+      );
       const firedAt = Number(fired!.eventTime!.seconds) * 1000 + Math.floor((fired!.eventTime!.nanos ?? 0) / 1e6);
       expect(firedAt).toBeLessThan(restartedAt);
       expect(Math.abs(firedAt - Date.parse(approval!.expiresAt))).toBeLessThan(1500);
@@ -126,8 +154,16 @@ describe('durability', () => {
   });
 
   it('reports a call lost with a worker SIGKILLed mid-call as outcome unknown, and never runs it again', async () => {
-    routes['d-midcall'] = scriptedSteps({ toolCalls: [{ name: 'slow', arguments: { ms: 4321 } }] }, { content: 'told' });
-    const { handle, worker: first, connection, restartWorker } = await roundOnWorkerProcess('d-midcall', { approval: 'never' });
+    routes['d-midcall'] = scriptedSteps(
+      { toolCalls: [{ name: 'slow', arguments: { ms: 4321 } }] },
+      { content: 'told' },
+    );
+    const {
+      handle,
+      worker: first,
+      connection,
+      restartWorker,
+    } = await roundOnWorkerProcess('d-midcall', { approval: 'never' });
     const hits = () => mcp.calls.filter((call) => call.tool === 'slow' && call.arguments.ms === 4321).length;
     await expect.poll(hits, { timeout: 20_000 }).toBe(1);
     await first.stop('SIGKILL');
@@ -151,7 +187,10 @@ describe('durability', () => {
     logger.level = 'warn';
     let server = await startDevServer({ dbFilename, ui: false, logOutput: join(folder, 'server.log') });
     const taskQueue = `toolgate-restart-${randomUUID()}`;
-    routes['d-restart'] = scriptedSteps({ toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-restart' } }] }, { content: 'survived' });
+    routes['d-restart'] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'd-restart' } }] },
+      { content: 'survived' },
+    );
 
     let { connection, client } = await clientFor(server.address);
     let worker = await createToolgateWorker({
@@ -162,7 +201,11 @@ describe('durability', () => {
     });
     let running = worker.worker.run();
     const workflowId = `round-${randomUUID()}`;
-    const handle = await client.workflow.start<typeof queryRound>('queryRound', { taskQueue, workflowId, args: [{ query: 'd-restart', requester: 'carol' }] });
+    const handle = await client.workflow.start<typeof queryRound>('queryRound', {
+      taskQueue,
+      workflowId,
+      args: [{ query: 'd-restart', requester: 'carol' }],
+    });
     const [approval] = await waitForPendingApprovals(handle);
     await worker.close();
     await running;
@@ -181,7 +224,9 @@ describe('durability', () => {
       running = worker.worker.run();
       const again = client.workflow.getHandle<typeof queryRound>(workflowId);
       const state = await again.query(stateQuery);
-      expect(state.approvals.map((entry) => [entry.approvalId, entry.status])).toEqual([[approval!.approvalId, 'pending']]);
+      expect(state.approvals.map((entry) => [entry.approvalId, entry.status])).toEqual([
+        [approval!.approvalId, 'pending'],
+      ]);
       await again.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
       expect((await again.result()).answer).toBe('survived');
       expect(deletes('d-restart')).toHaveLength(1);

@@ -20,7 +20,11 @@ describe('tool and LLM failures', () => {
   const retry = { maxAttempts: 3, initialDelay: '100ms', maxDelay: '500ms' };
   const stdioLog = join(mkdtempSync(join(tmpdir(), 'toolgate-errors-')), 'calls.jsonl');
   const stdioCalls = (key: string) =>
-    existsSync(stdioLog) ? readFileSync(stdioLog, 'utf8').split('\n').filter((line) => line.includes(key)) : [];
+    existsSync(stdioLog)
+      ? readFileSync(stdioLog, 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(key))
+      : [];
 
   beforeAll(async () => {
     k8s = await startHttpMcpServer({ name: 'k8s' });
@@ -61,21 +65,36 @@ describe('tool and LLM failures', () => {
   const calls = (server: HttpMcpServer, tool: string) => server.calls.filter((call) => call.tool === tool);
 
   it('gives an isError result to the model after exactly one attempt', async () => {
-    harness.routes['e-iserror'] = scriptedSteps({ toolCalls: [{ name: 'k8s__fail', arguments: { reason: 'quota exceeded in e-iserror' } }] }, { content: 'ok' });
+    harness.routes['e-iserror'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__fail', arguments: { reason: 'quota exceeded in e-iserror' } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-iserror' })).result();
-    expect(result.toolCalls[0]).toMatchObject({ outcome: 'tool_error', attempts: 1, content: 'quota exceeded in e-iserror' });
+    expect(result.toolCalls[0]).toMatchObject({
+      outcome: 'tool_error',
+      attempts: 1,
+      content: 'quota exceeded in e-iserror',
+    });
     expect(calls(k8s, 'fail')).toHaveLength(1);
   });
 
   it('does not retry a call the server refuses with a JSON-RPC invalid-params error', async () => {
-    harness.routes['e-params'] = scriptedSteps({ toolCalls: [{ name: 'k8s__strict_echo', arguments: { message: 'reject' } }] }, { content: 'ok' });
+    harness.routes['e-params'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__strict_echo', arguments: { message: 'reject' } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-params' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'invalid', attempts: 1 });
-    expect(result.toolCalls[0]!.content).toMatch(/^Invalid tool call: strict_echo: MCP error -32602: Invalid params: message "reject" is not allowed\. Do not retry/);
+    expect(result.toolCalls[0]!.content).toMatch(
+      /^Invalid tool call: strict_echo: MCP error -32602: Invalid params: message "reject" is not allowed\. Do not retry/,
+    );
   });
 
   it("gives an SDK server's invalid-params result (isError) to the model after one attempt", async () => {
-    harness.routes['e-sdkparams'] = scriptedSteps({ toolCalls: [{ name: 'k8s__add', arguments: { a: 'e-sdkparams', b: 1 } }] }, { content: 'ok' });
+    harness.routes['e-sdkparams'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__add', arguments: { a: 'e-sdkparams', b: 1 } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-sdkparams' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'tool_error', attempts: 1 });
     expect(result.toolCalls[0]!.content).toContain('-32602');
@@ -88,15 +107,23 @@ describe('tool and LLM failures', () => {
   };
 
   it('runs a write whose connection broke after it took effect once, and says its outcome is unknown', async () => {
-    harness.routes['e-reset'] = scriptedSteps({ toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'e-reset', fault: 'reset' } }] }, { content: 'ok' });
+    harness.routes['e-reset'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'e-reset', fault: 'reset' } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-reset' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
     expect(recorded('write_record', 'e-reset')).toHaveLength(1);
-    expect(toldUnknown('e-reset')).toMatch(/may or may not have taken effect .*its outcome is unknown.*check whether it took effect/);
+    expect(toldUnknown('e-reset')).toMatch(
+      /may or may not have taken effect .*its outcome is unknown.*check whether it took effect/,
+    );
   });
 
   it('runs a write answered 502 after it took effect once, and says its outcome is unknown', async () => {
-    harness.routes['e-502'] = scriptedSteps({ toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'e-502', fault: '502' } }] }, { content: 'ok' });
+    harness.routes['e-502'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'e-502', fault: '502' } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-502' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
     expect(recorded('write_record', 'e-502')).toHaveLength(1);
@@ -104,14 +131,20 @@ describe('tool and LLM failures', () => {
   });
 
   it('retries a read whose connection broke, since reading twice is harmless', async () => {
-    harness.routes['e-readreset'] = scriptedSteps({ toolCalls: [{ name: 'k8s__read_record', arguments: { key: 'e-readreset', fault: 'reset' } }] }, { content: 'ok' });
+    harness.routes['e-readreset'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__read_record', arguments: { key: 'e-readreset', fault: 'reset' } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-readreset' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'failed', attempts: 3 });
     expect(recorded('read_record', 'e-readreset')).toHaveLength(3);
   });
 
   it('runs a write on a stdio server that dies mid-call once, and says its outcome is unknown', async () => {
-    harness.routes['e-crash'] = scriptedSteps({ toolCalls: [{ name: 'box__crash', arguments: { key: 'e-crash' } }] }, { content: 'ok' });
+    harness.routes['e-crash'] = scriptedSteps(
+      { toolCalls: [{ name: 'box__crash', arguments: { key: 'e-crash' } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-crash' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
     expect(stdioCalls('e-crash')).toHaveLength(1);
@@ -119,9 +152,14 @@ describe('tool and LLM failures', () => {
   });
 
   it('reports a call cancelled while it runs as outcome unknown, not as never run', async () => {
-    harness.routes['e-cancel'] = scriptedSteps({ toolCalls: [{ name: 'k8s__slow', arguments: { ms: 900 } }] }, { content: 'ok' });
+    harness.routes['e-cancel'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__slow', arguments: { ms: 900 } }] },
+      { content: 'ok' },
+    );
     const handle = await harness.start({ query: 'e-cancel' });
-    await expect.poll(() => calls(k8s, 'slow').filter((call) => call.arguments.ms === 900).length, { timeout: 10_000 }).toBe(1);
+    await expect
+      .poll(() => calls(k8s, 'slow').filter((call) => call.arguments.ms === 900).length, { timeout: 10_000 })
+      .toBe(1);
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
     const state = await handle.query(stateQuery);
@@ -132,7 +170,10 @@ describe('tool and LLM failures', () => {
   });
 
   it('tries a non-idempotent tool that timed out exactly once and says the outcome is unknown', async () => {
-    harness.routes['e-timeout'] = scriptedSteps({ toolCalls: [{ name: 'k8s__slow', arguments: { ms: 3000 } }] }, { content: 'ok' });
+    harness.routes['e-timeout'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__slow', arguments: { ms: 3000 } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-timeout' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'outcome_unknown', attempts: 1 });
     expect(result.toolCalls[0]!.content).toContain('outcome is unknown');
@@ -140,7 +181,10 @@ describe('tool and LLM failures', () => {
   });
 
   it('retries a read-only tool that timed out, then reports the failure', async () => {
-    harness.routes['e-readtimeout'] = scriptedSteps({ toolCalls: [{ name: 'k8s__slow_read', arguments: { ms: 3000 } }] }, { content: 'ok' });
+    harness.routes['e-readtimeout'] = scriptedSteps(
+      { toolCalls: [{ name: 'k8s__slow_read', arguments: { ms: 3000 } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'e-readtimeout' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'failed', attempts: 3 });
     expect(result.toolCalls[0]!.content).toMatch(/failed after 3 attempts: no result within 1000 ms\. Do not retry/);
@@ -191,15 +235,22 @@ describe('tool and LLM failures', () => {
     );
     const result = await (await harness.start({ query: 'e-refused' })).result();
     expect(result.toolCalls[0]).toMatchObject({ outcome: 'failed', attempts: 3 });
-    expect(result.toolCalls[0]!.content).toMatch(/failed after 3 attempts: cannot reach the MCP server \(ECONNREFUSED\)/);
+    expect(result.toolCalls[0]!.content).toMatch(
+      /failed after 3 attempts: cannot reach the MCP server \(ECONNREFUSED\)/,
+    );
   });
 
   it('retries an LLM 429 honouring Retry-After, then completes', async () => {
     // 3 s is three times the first backoff of the LLM retry policy (1 s): only Retry-After explains the wait.
-    harness.routes['e-llm429'] = scriptedSteps({ status: 429, headers: { 'retry-after': '3' } }, { content: 'after the rate limit' });
+    harness.routes['e-llm429'] = scriptedSteps(
+      { status: 429, headers: { 'retry-after': '3' } },
+      { content: 'after the rate limit' },
+    );
     const result = await (await harness.start({ query: 'e-llm429' })).result();
     expect(result.answer).toBe('after the rate limit');
-    const requests = harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes('e-llm429'));
+    const requests = harness.llm.requests.filter((request) =>
+      messageText(request.body.messages[0]).includes('e-llm429'),
+    );
     expect(requests).toHaveLength(2);
     expect(requests[1]!.receivedAt - requests[0]!.receivedAt).toBeGreaterThanOrEqual(2900);
   });
@@ -212,8 +263,12 @@ describe('tool and LLM failures', () => {
     const handle = await harness.start({ query: 'e-llm400' });
     const error = await handle.result().catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(WorkflowFailedError);
-    expect((error as WorkflowFailedError).cause?.message).toMatch(/Round failed: LLM request rejected, HTTP 400.*unsupported parameter: tools/);
-    const requests = harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes('e-llm400'));
+    expect((error as WorkflowFailedError).cause?.message).toMatch(
+      /Round failed: LLM request rejected, HTTP 400.*unsupported parameter: tools/,
+    );
+    const requests = harness.llm.requests.filter((request) =>
+      messageText(request.body.messages[0]).includes('e-llm400'),
+    );
     expect(requests).toHaveLength(1);
     expect((await handle.query(stateQuery)).status).toBe('failed');
     const events = await handle.query(eventsQuery, 0);

@@ -19,7 +19,11 @@ describe('query rounds', () => {
 
   const stdioCalls = () =>
     existsSync(stdioLog)
-      ? readFileSync(stdioLog, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { tool: string; arguments: Record<string, unknown> })
+      ? readFileSync(stdioLog, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { tool: string; arguments: Record<string, unknown> })
       : [];
 
   beforeAll(async () => {
@@ -84,10 +88,14 @@ describe('query rounds', () => {
       ['local', 'succeeded', '5'],
       ['web', 'succeeded', '30'],
     ]);
-    const second = harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes('m-parallel'))[1]!;
+    const second = harness.llm.requests.filter((request) =>
+      messageText(request.body.messages[0]).includes('m-parallel'),
+    )[1]!;
     expect(lastToolMessages(second).map((message) => messageText(message))).toEqual(['5', '30']);
     expect(http.calls.filter((call) => call.tool === 'add')).toHaveLength(1);
-    expect(http.calls.find((call) => call.tool === 'add')?.meta).toMatchObject({ toolgate: { roundId: handle.workflowId } });
+    expect(http.calls.find((call) => call.tool === 'add')?.meta).toMatchObject({
+      toolgate: { roundId: handle.workflowId },
+    });
   });
 
   it('disables tools on the last step when maxSteps is reached', async () => {
@@ -99,7 +107,9 @@ describe('query rounds', () => {
     const result = await handle.result();
     expect(result.steps).toBe(3);
     expect(result.answer).toBe('gave up after 2 tool steps');
-    const requests = harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes('m-steps'));
+    const requests = harness.llm.requests.filter((request) =>
+      messageText(request.body.messages[0]).includes('m-steps'),
+    );
     expect(requests.map((request) => request.body.tool_choice)).toEqual(['auto', 'auto', 'none']);
   });
 
@@ -144,7 +154,11 @@ describe('query rounds', () => {
     const handle = await harness.start({ query: 'm-dup-write' });
     const pending = await waitForPendingApprovals(handle, 2);
     for (const approval of pending) {
-      await handle.signal(decideSignal, { approvalId: approval.approvalId, decision: 'approve', approver: { id: 'alice', channel: 'cli' } });
+      await handle.signal(decideSignal, {
+        approvalId: approval.approvalId,
+        decision: 'approve',
+        approver: { id: 'alice', channel: 'cli' },
+      });
     }
     const result = await handle.result();
     expect(result.toolCalls.map((call) => [call.outcome, call.reusedFrom])).toEqual([
@@ -155,7 +169,10 @@ describe('query rounds', () => {
   });
 
   it('truncates large tool output to the budget with a marker', async () => {
-    harness.routes['m-big'] = scriptedSteps({ toolCalls: [{ name: 'web__big_output', arguments: { chars: 50_000 } }] }, { content: 'ok' });
+    harness.routes['m-big'] = scriptedSteps(
+      { toolCalls: [{ name: 'web__big_output', arguments: { chars: 50_000 } }] },
+      { content: 'ok' },
+    );
     const result = await (await harness.start({ query: 'm-big' })).result();
     const call = result.toolCalls[0]!;
     expect(call.truncated).toBe(true);

@@ -46,12 +46,11 @@ export interface ApprovalNotifier {
 }
 
 export interface ToolgateActivities {
-  listTools(input: { servers?: string[] }): Promise<ToolCatalog>;
-  callLlm(input: LlmRequest): Promise<LlmReply>;
-  callTool(input: ToolCallRequest): Promise<ToolCallResult>;
+  listTools: (input: { servers?: string[] }) => Promise<ToolCatalog>;
+  callLlm: (input: LlmRequest) => Promise<LlmReply>;
+  callTool: (input: ToolCallRequest) => Promise<ToolCallResult>;
   /** Posts the approval request (Slack card); null when nobody is to be notified for this tool. */
-  notifyApprovalOpened(input: { approval: ApprovalRecord }): Promise<NotificationRef | null>;
+  notifyApprovalOpened: (input: { approval: ApprovalRecord }) => Promise<NotificationRef | null>;
   /** Updates the posted request to show the outcome, who decided and when. */
-  notifyApprovalClosed(input: { approval: ApprovalRecord; notification: NotificationRef }): Promise<void>;
+  notifyApprovalClosed: (input: { approval: ApprovalRecord; notification: NotificationRef }) => Promise<void>;
 }
-

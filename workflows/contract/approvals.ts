@@ -81,7 +81,11 @@ const OpenedApproval = ApprovalSummary.extend({
 
 /** An approval as the round keeps it: pending, decided (with its decision), or closed without one. */
 export const ApprovalRecord = z.discriminatedUnion('status', [
-  OpenedApproval.extend({ status: z.literal('pending'), decision: z.never().optional(), closedAt: z.never().optional() }),
+  OpenedApproval.extend({
+    status: z.literal('pending'),
+    decision: z.never().optional(),
+    closedAt: z.never().optional(),
+  }),
   OpenedApproval.extend({ status: z.literal('approved'), decision: DecisionRecord, closedAt: z.string() }),
   OpenedApproval.extend({ status: z.literal('rejected'), decision: DecisionRecord, closedAt: z.string() }),
   /** Closed at its expiry time, never with a decision. */

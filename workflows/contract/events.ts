@@ -5,11 +5,35 @@ import { Usage } from './conversation.ts';
 import { RoundError, ToolCallOutcome } from './round.ts';
 
 const EventBodies = [
-  z.object({ type: z.literal('round_started'), query: z.string(), requester: z.string(), tools: z.array(z.string()), unavailableServers: z.array(z.string()) }),
-  z.object({ type: z.literal('llm_step'), step: z.number(), toolCalls: z.number(), finishReason: z.string(), usage: Usage }),
-  z.object({ type: z.literal('tool_call'), step: z.number(), toolCallId: z.string(), name: z.string(), server: z.string().optional(), arguments: z.string() }),
+  z.object({
+    type: z.literal('round_started'),
+    query: z.string(),
+    requester: z.string(),
+    tools: z.array(z.string()),
+    unavailableServers: z.array(z.string()),
+  }),
+  z.object({
+    type: z.literal('llm_step'),
+    step: z.number(),
+    toolCalls: z.number(),
+    finishReason: z.string(),
+    usage: Usage,
+  }),
+  z.object({
+    type: z.literal('tool_call'),
+    step: z.number(),
+    toolCallId: z.string(),
+    name: z.string(),
+    server: z.string().optional(),
+    arguments: z.string(),
+  }),
   z.object({ type: z.literal('approval_required'), approval: ApprovalSummary }),
-  z.object({ type: z.literal('approval_decided'), approvalId: z.string(), status: ApprovalStatus, decision: DecisionRecord.optional() }),
+  z.object({
+    type: z.literal('approval_decided'),
+    approvalId: z.string(),
+    status: ApprovalStatus,
+    decision: DecisionRecord.optional(),
+  }),
   z.object({
     type: z.literal('tool_result'),
     step: z.number(),

@@ -20,4 +20,3 @@ export const FailureType = {
   NotAnApprover: 'NotAnApprover',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
-

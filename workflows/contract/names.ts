@@ -8,11 +8,19 @@ export const WORKFLOW_TYPE = 'queryRound';
 /** Custom search attributes: registered on the namespace (the dev-server bootstrap does it). */
 export const StatusAttribute = defineSearchAttributeKey('ToolgateStatus', SearchAttributeType.KEYWORD);
 export const RequesterAttribute = defineSearchAttributeKey('ToolgateRequester', SearchAttributeType.KEYWORD);
-export const PendingApprovalsAttribute = defineSearchAttributeKey('ToolgatePendingApprovals', SearchAttributeType.KEYWORD_LIST);
+export const PendingApprovalsAttribute = defineSearchAttributeKey(
+  'ToolgatePendingApprovals',
+  SearchAttributeType.KEYWORD_LIST,
+);
 /** Everyone who may decide one of the round's approvals (`*` included): who may read it, and whose list it is on. */
 export const ApproversAttribute = defineSearchAttributeKey('ToolgateApprovers', SearchAttributeType.KEYWORD_LIST);
 /** Every custom search attribute a namespace needs before rounds run on it. */
-export const SEARCH_ATTRIBUTES = [StatusAttribute, RequesterAttribute, PendingApprovalsAttribute, ApproversAttribute] as const;
+export const SEARCH_ATTRIBUTES = [
+  StatusAttribute,
+  RequesterAttribute,
+  PendingApprovalsAttribute,
+  ApproversAttribute,
+] as const;
 
 /** Memo keys the round publishes. */
 export const Memo = {

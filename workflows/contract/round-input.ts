@@ -4,7 +4,9 @@ import { MAX_STEPS_LIMIT } from './names.ts';
 
 /** What starts a round. Rounds may also be started by hand (`temporal workflow start`), so the round checks it. */
 export const QueryRoundInput = z.object({
-  query: z.string('query must be a non-empty string').refine((query) => query.trim() !== '', 'query must be a non-empty string'),
+  query: z
+    .string('query must be a non-empty string')
+    .refine((query) => query.trim() !== '', 'query must be a non-empty string'),
   /** Principal id of the person asking; approvers may be barred from deciding their own calls. */
   requester: z.string('requester must be a non-empty string').min(1, 'requester must be a non-empty string'),
   /** Earlier conversation, e.g. the transcript of a previous round. */

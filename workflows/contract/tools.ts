@@ -60,4 +60,3 @@ export interface ToolCatalog {
   unavailable: Array<{ server: string; error: string }>;
   maxSteps: number;
 }
-

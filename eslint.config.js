@@ -1,0 +1,70 @@
+// Lint: type-aware TypeScript rules, and the layering rule: imports only point down
+// (processes -> activities, slack -> runtime -> workflows), and workflow code never touches Node.
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const folders = (...names) => names.map((name) => `**/${name}/**`);
+const nodeBuiltins = ['node:*', ...builtinModules.flatMap((name) => [name, `${name}/*`])];
+const processes = folders('api', 'worker', 'cli', 'scripts', 'demo', 'bench', 'chaos', 'test');
+
+/** Forbids importing these patterns, with the reason in the message. */
+const forbid = (patterns, message) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }],
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // Async functions often implement async interfaces (Fastify plugins, Bolt handlers) with nothing to await.
+      '@typescript-eslint/require-await': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: forbid(
+      [...nodeBuiltins, ...folders('runtime', 'activities', 'slack'), ...processes],
+      'workflows/ is deterministic workflow code: no Node built-ins, and it imports nothing else of the repository.',
+    ),
+  },
+  {
+    files: ['runtime/**/*.ts'],
+    rules: forbid(
+      [...folders('activities', 'slack'), ...processes],
+      'runtime/ may import only workflows/ (the contract).',
+    ),
+  },
+  {
+    files: ['activities/**/*.ts', 'slack/**/*.ts'],
+    rules: forbid(processes, 'activities/ and slack/ may import runtime/ and workflows/, never a process folder.'),
+  },
+  {
+    // Harnesses read JSON answers as `any` on purpose; the promise rules still hold there.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
+  },
+);
