@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
-import OpenAI from 'openai';
 import { stringify } from 'yaml';
+import { createLlmClient } from '../activities/llm-client.ts';
 import { createActivities } from '../activities/index.ts';
-import { freePort, startDevServer, type DevServer, type DevServerOptions } from '../scripts/dev-server.ts';
+import { startDevServer, type DevServer, type DevServerOptions } from '../scripts/dev-server.ts';
+import { freePort } from '../scripts/ports.ts';
 import { ensureTemporalBinary } from '../scripts/temporal-binary.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../test/support/mcp-test-server.ts';
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../test/support/scripted-llm-server.ts';
@@ -139,12 +140,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const logger = createLogger('bench-baseline');
   logger.level = 'warn';
   const pool = new McpClientPool(config.servers, logger);
-  const openai = new OpenAI({
-    baseURL: config.llm.baseURL,
-    apiKey: config.llm.apiKey,
-    maxRetries: 0,
-    timeout: config.llm.timeout,
-  });
+  const openai = createLlmClient(config.llm);
   const baseline = new BaselineExecutor(createActivities({ config, connections: pool, llm: openai }));
 
   const env: BenchEnv = {

@@ -3,7 +3,8 @@
 // restarts any worker or API instance that exits; the killer SIGKILLs them on purpose.
 import { join } from 'node:path';
 import { healthy, spawnService, type ChildService } from '../bench/processes.ts';
-import { freePort, startDevServer, type DevServer } from '../scripts/dev-server.ts';
+import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
+import { freePort } from '../scripts/ports.ts';
 
 export type Role = 'worker' | 'api';
 

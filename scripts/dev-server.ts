@@ -6,13 +6,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection, isGrpcServiceError } from '@temporalio/client';
-import type { SearchAttributeType } from '@temporalio/common';
-import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
+import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract.ts';
+import { SearchAttributeError, cliTypeName, ensureSearchAttributes } from '../runtime/search-attributes.ts';
+import { HOST, canConnect, freePort, portIsFree } from './ports.ts';
 import { ensureTemporalBinary } from './temporal-binary.ts';
 
 /** Dynamic config passed as `--dynamic-config-value KEY=VALUE` (values are JSON). */
@@ -21,7 +20,6 @@ const DYNAMIC_CONFIG: Record<string, unknown> = {
   'frontend.enableUpdateWorkflowExecution': true, // already the default in server 1.29; kept explicit
 };
 
-const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const PORT_FREE_WAIT_MS = 10_000;
@@ -65,43 +63,6 @@ export interface DevServer {
   exited: Promise<number | null>;
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', fail);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? done(port) : fail(new Error('could not determine a free port'))));
-    });
-  });
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => done(false));
-    server.listen(port, HOST, () => server.close(() => done(true)));
-  });
-}
-
-function canConnect(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ host: HOST, port });
-    const finish = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
@@ -115,23 +76,6 @@ function cliEnv(): NodeJS.ProcessEnv {
   }
   return env;
 }
-
-/** "KEYWORD_LIST" → "KeywordList", as the CLI spells types in `--search-attribute Name=Type`. */
-function cliTypeName(type: string): string {
-  return type.toLowerCase().replace(/(?:^|_)([a-z])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-const { IndexedValueType } = protos.temporal.api.enums.v1;
-
-function indexedValueType(type: SearchAttributeType): number {
-  return IndexedValueType[`INDEXED_VALUE_TYPE_${type}`];
-}
-
-const GRPC_ALREADY_EXISTS = 6;
-const GRPC_PERMISSION_DENIED = 7;
-
-/** A setup failure that waiting will not cure. */
-class SetupError extends Error {}
 
 async function readLogTail(path: string, fromOffset: number): Promise<string> {
   try {
@@ -297,38 +241,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (spawnError) return fail(exitDescription);
   const pid = child.pid ?? 0;
 
-  /**
-   * Names of SEARCH_ATTRIBUTES the namespace lacks, after registering them (up to 5 times): `--search-attribute`
-   * only applies when the namespace is first created, so an existing database (an earlier run with --db-filename)
-   * silently keeps its old set. Throws a SetupError when one exists with another type.
-   */
-  let registerAttempts = 0;
-  const ensureSearchAttributes = async (connection: Connection, register = registerAttempts < 5): Promise<string[]> => {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = SEARCH_ATTRIBUTES.filter(({ name, type }) => {
-      const actual = customAttributes[name];
-      if (actual === undefined) return true;
-      if ((actual as number) === indexedValueType(type)) return false;
-      const actualType = (IndexedValueType[actual] ?? String(actual)).replace('INDEXED_VALUE_TYPE_', '');
-      throw new SetupError(
-        `has search attribute ${name} registered as ${cliTypeName(actualType)}, expected ${cliTypeName(type)}` +
-          (dbFilename
-            ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)`
-            : ''),
-      );
-    });
-    if (missing.length === 0 || !register) return missing.map(({ name }) => name);
-    registerAttempts++;
-    log(`registering search attributes ${missing.map(({ name }) => name).join(', ')} on namespace ${namespace}`);
-    const searchAttributes = Object.fromEntries(missing.map(({ name, type }) => [name, indexedValueType(type)]));
-    try {
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
-    } catch (error) {
-      if (!isGrpcServiceError(error) || (error.code as number) !== GRPC_ALREADY_EXISTS) throw error; // registered meanwhile
-    }
-    return ensureSearchAttributes(connection, false);
-  };
-
   // Readiness: the gRPC port accepts connections, then the namespace lists our search attributes. A lazy connection
   // (Connection.connect minus its one-shot check) connects on the first call, so calls to a server still starting
   // fail and are retried on the same channel. On loopback: never through an http(s)_proxy from the environment.
@@ -353,18 +265,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       }
       try {
         const callDeadline = Date.now() + Math.max(1000, Math.min(10_000, remaining));
-        const missing = await connection.withDeadline(callDeadline, () => ensureSearchAttributes(connection));
+        // `--search-attribute` applies only when the namespace is created: an older database lacks new ones.
+        const missing = await connection.withDeadline(callDeadline, () =>
+          ensureSearchAttributes(connection, namespace, log),
+        );
         if (missing.length === 0) break;
-        lastProblem = `search attributes missing: ${missing.join(', ')}`;
+        lastProblem = `search attributes still missing after registration: ${missing.join(', ')}`;
       } catch (error) {
-        if (error instanceof SetupError) return await fail(error.message);
-        const message = error instanceof Error ? error.message : String(error);
-        if (isGrpcServiceError(error) && (error.code as number) === GRPC_PERMISSION_DENIED) {
-          return await fail(
-            `refused to set up the search attributes: the caller may not administer namespace ${namespace} (${message})`,
-          );
+        if (error instanceof SearchAttributeError) {
+          const hint = dbFilename
+            ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)`
+            : '';
+          return await fail(`cannot be used: ${error.message}${error.message.includes('registered as') ? hint : ''}`);
         }
-        lastProblem = `listing or registering search attributes failed: ${message}`;
+        lastProblem = `listing or registering search attributes failed: ${error instanceof Error ? error.message : String(error)}`;
       }
       await sleep(250);
     }

@@ -2,8 +2,8 @@
 // process and by tests, which hand in a prebuilt workflow bundle.
 import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
-import OpenAI from 'openai';
 import type { Logger } from 'pino';
+import { createLlmClient } from '../activities/llm-client.ts';
 import { createActivities } from '../activities/index.ts';
 import { createSlackNotifier } from '../slack/notifier.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
@@ -42,12 +42,7 @@ export async function createToolgateWorker(options: {
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
   const pool = new McpClientPool(config.servers, logger);
-  const llm = new OpenAI({
-    baseURL: config.llm.baseURL,
-    apiKey: config.llm.apiKey,
-    maxRetries: 0,
-    timeout: config.llm.timeout,
-  });
+  const llm = createLlmClient(config.llm);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
