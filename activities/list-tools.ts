@@ -22,7 +22,13 @@ async function listAll(connections: McpConnections, name: string, timeoutMs: num
 export function createListTools(config: ToolgateConfig, connections: McpConnections, notifications: boolean) {
   return async function listTools(input: { servers?: string[] }): Promise<ToolCatalog> {
     const requested = input.servers ?? connections.serverNames();
-    const catalog: ToolCatalog = { tools: [], unavailable: [], maxSteps: config.round.maxSteps, notifications };
+    const catalog: ToolCatalog = {
+      tools: [],
+      unavailable: [],
+      maxSteps: config.round.maxSteps,
+      transcriptChars: config.round.transcriptChars,
+      notifications,
+    };
     const listings = await whileHeartbeating(() =>
       Promise.allSettled(
         requested.map(async (name) => {

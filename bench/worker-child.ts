@@ -17,7 +17,7 @@ const { values } = parseArgs({
 const config = loadConfig(values.config!);
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-const { worker, pool } = await createToolgateWorker({
+const { worker, pool, promote } = await createToolgateWorker({
   config,
   connection,
   logger,
@@ -48,6 +48,7 @@ const effective = {
   heapLimitMb: Math.round((await import('node:v8')).getHeapStatistics().heap_size_limit / 2 ** 20),
 };
 const running = worker.run();
+await promote();
 process.stdout.write(`READY ${JSON.stringify(effective)}\n`);
 try {
   await running;

@@ -80,6 +80,27 @@ const HttpServer = z.strictObject({
 
 const ServerConfig = z.discriminatedUnion('transport', [StdioServer, HttpServer]);
 
+/**
+ * Temporal Worker Versioning (README, "Upgrading"): workers poll as version `name`:`buildId`; a round starts on
+ * the deployment's current version and, pinned, stays on it, so a deploy never changes the code under a round
+ * that waits for a human. Workers of the old version drain the rounds pinned to it.
+ */
+const Deployment = z.strictObject({
+  /** false: unversioned workers, for clusters without Worker Deployments. */
+  enabled: z.boolean().default(true),
+  name: Name.default('toolgate'),
+  /** Default: the first 12 hex digits of the SHA-256 of the workflow bundle, so any change of workflow code is a new version. */
+  buildId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use letters, digits, ., _ and - only')
+    .optional(),
+  /** pinned: a round finishes on the version it started on; auto-upgrade: it moves to the current version. */
+  behavior: z.enum(['pinned', 'auto-upgrade']).default('pinned'),
+  /** Make this worker's version the current one once it polls (single-host and rolling deploys); false: the deploy tool does. */
+  promote: z.boolean().default(true),
+});
+const DEFAULT_DEPLOYMENT = { enabled: true, name: 'toolgate', behavior: 'pinned', promote: true } as const;
+
 const ApiToken = z.strictObject({
   principal: z.string().min(1),
   /** Put the value in an environment variable and reference it as ${NAME}. */
@@ -143,8 +164,14 @@ export const ConfigSchema = z.strictObject({
       address: z.string().default('127.0.0.1:7233'),
       namespace: z.string().default('default'),
       taskQueue: z.string().default(TASK_QUEUE),
+      deployment: Deployment.default(DEFAULT_DEPLOYMENT),
     })
-    .default({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: TASK_QUEUE }),
+    .default({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      deployment: DEFAULT_DEPLOYMENT,
+    }),
   llm: z.strictObject({
     baseURL: z.url(),
     model: z.string().min(1),
@@ -157,8 +184,10 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       maxSteps: z.number().int().min(1).max(MAX_STEPS_LIMIT).default(DEFAULT_MAX_STEPS),
       toolOutputChars: z.number().int().min(200).max(500_000).default(16_000),
+      /** The conversation a round carries; the oldest tool outputs are elided (with a marker) beyond it. */
+      transcriptChars: z.number().int().min(10_000).max(1_000_000).default(200_000),
     })
-    .default({ maxSteps: DEFAULT_MAX_STEPS, toolOutputChars: 16_000 }),
+    .default({ maxSteps: DEFAULT_MAX_STEPS, toolOutputChars: 16_000, transcriptChars: 200_000 }),
   approvals: z.strictObject({
     timeout: Duration.default(600_000),
     /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
@@ -197,6 +226,7 @@ export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;
 export type SlackConfig = z.infer<typeof SlackSettings>;
 export type ApiRoles = ToolgateConfig['api']['roles'];
+export type DeploymentConfig = ToolgateConfig['temporal']['deployment'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

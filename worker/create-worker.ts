@@ -1,15 +1,15 @@
 // Builds a worker from a config: MCP pool, LLM client and activities wired together. Used by the worker
 // process and by tests, which hand in a prebuilt workflow bundle.
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createLlmClient } from '../activities/llm-client.ts';
 import { createActivities } from '../activities/index.ts';
 import { createSlackNotifier } from '../slack/notifier.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
+import { buildIdOf, deploymentOptions, makeCurrentVersion } from '../runtime/deployment.ts';
+import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { McpClientPool } from './mcp-client-pool.ts';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */
 export type WorkerTuning = Partial<
@@ -28,6 +28,10 @@ export type WorkerTuning = Partial<
 export interface ToolgateWorker {
   worker: Worker;
   pool: McpClientPool;
+  /** The Worker Deployment version this worker polls as (undefined when versioning is off). */
+  version: { deploymentName: string; buildId: string } | undefined;
+  /** Once the worker runs: makes its version current when the config says so (`temporal.deployment.promote`). */
+  promote: () => Promise<void>;
   /** Stops polling, waits for running activities, then closes MCP connections. */
   close(): Promise<void>;
 }
@@ -41,13 +45,21 @@ export async function createToolgateWorker(options: {
   tuning?: WorkerTuning;
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
+  const deployment = config.temporal.deployment;
+  // Bundled here rather than by Worker.create, so that the bundle's content can name the version.
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(logger));
+  const buildId =
+    deployment.buildId ??
+    buildIdOf('code' in workflowBundle ? workflowBundle.code : readFileSync(workflowBundle.codePath, 'utf8'));
+  const workerDeploymentOptions = deploymentOptions(deployment, buildId);
   const pool = new McpClientPool(config.servers, logger);
   const llm = createLlmClient(config.llm);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle,
+    ...(workerDeploymentOptions ? { workerDeploymentOptions } : {}),
     activities: createActivities({
       config,
       connections: pool,
@@ -59,9 +71,16 @@ export async function createToolgateWorker(options: {
     shutdownGraceTime: '10 seconds',
     ...options.tuning,
   });
+  const version = workerDeploymentOptions?.version;
   return {
     worker,
     pool,
+    version,
+    promote: async () => {
+      if (version && deployment.promote) {
+        await makeCurrentVersion(connection, config.temporal.namespace, version.deploymentName, version.buildId);
+      }
+    },
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await pool.close();

@@ -15,22 +15,35 @@ async function main(): Promise<void> {
   const config = loadConfig(configPath(values.config));
   const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
   const connection = await NativeConnection.connect({ address });
-  const { worker, pool } = await createToolgateWorker({ config, connection, logger });
+  const { worker, pool, version, promote } = await createToolgateWorker({ config, connection, logger });
   onStopSignal((signal) => {
     logger.info({ signal }, 'shutting down: finishing running activities');
     worker.shutdown();
   });
-  logger.info(
-    {
-      address,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      servers: pool.serverNames(),
-    },
-    'worker running',
-  );
+  const running = worker.run();
   try {
-    await worker.run();
+    await promote();
+    logger.info(
+      {
+        address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        servers: pool.serverNames(),
+        ...(version
+          ? {
+              deployment: version.deploymentName,
+              buildId: version.buildId,
+              current: config.temporal.deployment.promote,
+            }
+          : {}),
+      },
+      'worker running',
+    );
+    await running;
+  } catch (error) {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    throw error;
   } finally {
     await pool.close();
     await connection.close();

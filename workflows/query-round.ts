@@ -76,6 +76,7 @@ function registerHandlers(round: RoundContext): void {
 /** One LLM call; on the last step tools are disabled so that the model must answer. */
 async function askModel(round: RoundContext, directory: ToolDirectory): Promise<LlmReply> {
   const lastStep = round.step === round.maxSteps;
+  round.fitTranscript();
   round.publish();
   const reply = await callLlm.executeWithOptions(
     { ...llmOptions, summary: `step ${round.step}: LLM${lastStep ? ' (tools disabled)' : ''}` },
@@ -111,9 +112,9 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
         break;
       }
       round.messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
-      const records = await runToolCalls(round, directory, reply.toolCalls);
-      for (const record of records)
-        round.messages.push({ role: 'tool', toolCallId: record.toolCallId, content: record.content });
+      const settled = await runToolCalls(round, directory, reply.toolCalls);
+      for (const { record, content } of settled)
+        round.messages.push({ role: 'tool', toolCallId: record.toolCallId, content });
     }
     const result = round.complete(answer, catalog);
     await round.notices.settle(NOTIFICATION_GRACE);

@@ -16,7 +16,9 @@ import {
   type Usage,
 } from './contract.ts';
 import { EventLog } from './event-log.ts';
+import { HistoryWatch } from './history-watch.ts';
 import { RoundVisibility } from './round-visibility.ts';
+import { fitTranscript } from './transcript-budget.ts';
 
 export class RoundContext {
   readonly roundId: string;
@@ -29,6 +31,8 @@ export class RoundContext {
   notices: ApprovalNotices;
   step = 0;
   maxSteps: number;
+  private transcriptChars = Number.POSITIVE_INFINITY;
+  private readonly history = new HistoryWatch();
   private readonly visibility = new RoundVisibility();
   private finalStatus: RoundStatus | undefined;
   private answer: string | undefined;
@@ -51,6 +55,7 @@ export class RoundContext {
   begin(catalog: ToolCatalog, tools: string[]): void {
     this.notices = this.noticesFor(catalog.notifications);
     this.maxSteps = this.input.maxSteps ?? catalog.maxSteps;
+    this.transcriptChars = catalog.transcriptChars;
     this.events.emit({
       type: 'round_started',
       query: this.input.query,
@@ -58,6 +63,11 @@ export class RoundContext {
       tools,
       unavailableServers: catalog.unavailable.map((entry) => entry.server),
     });
+  }
+
+  /** The conversation as the model will see it next: within the budget, oldest tool outputs elided first. */
+  fitTranscript(): void {
+    fitTranscript(this.messages, this.transcriptChars);
   }
 
   addUsage(more: Usage): void {
@@ -78,7 +88,13 @@ export class RoundContext {
       : pending.length > 0
         ? `Waiting for approval: ${pending.map((a) => `${a.server}/${a.tool} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
         : `Step ${this.step} of ${this.maxSteps}`;
-    this.visibility.publish(this.status(), this.requester, this.book.all(), details);
+    const warning = this.history.check();
+    this.visibility.publish(
+      this.status(),
+      this.requester,
+      this.book.all(),
+      warning ? `${details}; ${warning}` : details,
+    );
   }
 
   state(): RoundState {
@@ -101,6 +117,7 @@ export class RoundContext {
     const steps = Math.min(this.step, this.maxSteps);
     this.answer = answer;
     this.messages.push({ role: 'assistant', content: answer });
+    this.fitTranscript();
     this.finish('completed', { type: 'round_completed', answer, steps });
     return {
       roundId: this.roundId,

@@ -21,6 +21,25 @@ function attributeSnapshot(
   return JSON.stringify([status, requester, pendingIds, approvers]);
 }
 
+/** Temporal refuses a search attribute value over 2 KB (`limit.searchAttributeSize`): stay under it. */
+const MAX_ATTRIBUTE_BYTES = 2000;
+
+/**
+ * The leading values that fit into one search attribute. A round with more pending approvals than fit (about
+ * 40 ids) lists the first ones opened; the API finds any round from the approval id itself, and the memo
+ * lists every pending approval.
+ */
+export function fitAttribute(values: string[]): string[] {
+  const kept: string[] = [];
+  let bytes = 2;
+  for (const value of values) {
+    bytes += new TextEncoder().encode(JSON.stringify(value)).length + 1;
+    if (bytes > MAX_ATTRIBUTE_BYTES) break;
+    kept.push(value);
+  }
+  return kept;
+}
+
 /** Everyone who may decide any approval the round opened: they may read the round, and find it in their list. */
 function approversOf(approvals: ApprovalRecord[]): string[] {
   return [...new Set(approvals.flatMap((approval) => approval.approvers))].sort();
@@ -45,8 +64,8 @@ export class RoundVisibility {
   /** Upserts only on change: every upsert is a history event. Current details are not. */
   publish(status: RoundStatus, requester: string, approvals: ApprovalRecord[], details: string): void {
     const pending = approvals.filter((record) => record.status === 'pending');
-    const pendingIds = pending.map((record) => record.approvalId);
-    const approvers = approversOf(approvals);
+    const pendingIds = fitAttribute(pending.map((record) => record.approvalId));
+    const approvers = fitAttribute(approversOf(approvals));
     const attributes = attributeSnapshot(status, requester, pendingIds, approvers);
     if (attributes !== this.attributes) {
       this.attributes = attributes;
@@ -57,7 +76,7 @@ export class RoundVisibility {
         { key: ApproversAttribute, value: approvers },
       ]);
     }
-    const memo = JSON.stringify(pendingIds);
+    const memo = JSON.stringify(pending.map((record) => record.approvalId));
     if (memo !== this.memo) {
       this.memo = memo;
       upsertMemo({ [Memo.pendingApprovals]: pending.map(approvalSummary) });

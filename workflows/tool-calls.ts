@@ -12,6 +12,14 @@ import { executeToolCall, type ExecutionProgress, type ExecutionResult } from '.
 import { resolveToolCall, type ToolDirectory } from './tool-names.ts';
 
 const EVENT_ARGS_CHARS = 2000;
+/** Records and events keep a preview of what the model was told; the transcript keeps all of it (within its budget). */
+const RECORD_CONTENT_CHARS = 1000;
+
+/** One settled call: its record, and the full text the model is told. */
+export interface SettledCall {
+  record: ToolCallRecord;
+  content: string;
+}
 
 /** Identical read-only or idempotent calls of one LLM reply, sharing one execution. */
 type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionResult>; progress: ExecutionProgress }>;
@@ -20,7 +28,7 @@ export function runToolCalls(
   round: RoundContext,
   directory: ToolDirectory,
   calls: LlmToolCall[],
-): Promise<ToolCallRecord[]> {
+): Promise<SettledCall[]> {
   const shared: SharedCalls = new Map();
   return Promise.all(calls.map((call, index) => runCall(round, directory, shared, call, index)));
 }
@@ -31,7 +39,7 @@ async function runCall(
   shared: SharedCalls,
   call: LlmToolCall,
   callIndex: number,
-): Promise<ToolCallRecord> {
+): Promise<SettledCall> {
   const record: ToolCallRecord = {
     step: round.step,
     callIndex,
@@ -113,8 +121,8 @@ function cancelledResult(tool: ToolDescriptor, progress: ExecutionProgress): Exe
   return { outcome: 'outcome_unknown', content, truncated: false, attempts: progress.attempts };
 }
 
-function settle(round: RoundContext, record: ToolCallRecord, result: ExecutionResult): ToolCallRecord {
-  Object.assign(record, result);
+function settle(round: RoundContext, record: ToolCallRecord, result: ExecutionResult): SettledCall {
+  Object.assign(record, { ...result, content: clip(result.content, RECORD_CONTENT_CHARS) });
   round.events.emit({
     type: 'tool_result',
     step: record.step,
@@ -124,5 +132,5 @@ function settle(round: RoundContext, record: ToolCallRecord, result: ExecutionRe
     content: record.content,
     truncated: record.truncated,
   });
-  return record;
+  return { record, content: result.content };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../scripts/dev-server.ts';
-import { WORKFLOWS_PATH } from '../../worker/create-worker.ts';
+import { WORKFLOWS_PATH } from '../../runtime/workflow-bundle.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -91,6 +91,7 @@ export async function startHarness(options: {
     async startWorker() {
       harness.worker = await createToolgateWorker({ config, connection, logger, workflowBundle: bundle });
       running = harness.worker.worker.run();
+      await harness.worker.promote();
     },
     async stopWorker() {
       await harness.worker?.close();

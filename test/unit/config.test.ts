@@ -10,8 +10,13 @@ const minimal = { llm: { baseURL: 'http://127.0.0.1:1/v1', model: 'm' }, approva
 describe('configuration', () => {
   it('fills defaults', () => {
     const config = parseConfig(minimal, 'test');
-    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'toolgate' });
-    expect(config.round).toEqual({ maxSteps: 5, toolOutputChars: 16_000 });
+    expect(config.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'toolgate',
+      deployment: { enabled: true, name: 'toolgate', behavior: 'pinned', promote: true },
+    });
+    expect(config.round).toEqual({ maxSteps: 5, toolOutputChars: 16_000, transcriptChars: 200_000 });
     expect(config.approvals.timeout).toBe(600_000);
   });
 

@@ -200,6 +200,7 @@ describe('durability', () => {
       workflowBundle: workflowBundle(),
     });
     let running = worker.worker.run();
+    await worker.promote();
     const workflowId = `round-${randomUUID()}`;
     const handle = await client.workflow.start<typeof queryRound>('queryRound', {
       taskQueue,
@@ -222,6 +223,7 @@ describe('durability', () => {
         workflowBundle: workflowBundle(),
       });
       running = worker.worker.run();
+      await worker.promote();
       const again = client.workflow.getHandle<typeof queryRound>(workflowId);
       const state = await again.query(stateQuery);
       expect(state.approvals.map((entry) => [entry.approvalId, entry.status])).toEqual([

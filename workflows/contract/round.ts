@@ -29,7 +29,7 @@ export const ToolCallRecord = z.object({
   arguments: z.record(z.string(), z.unknown()).optional(),
   approvalId: z.string().optional(),
   outcome: ToolCallOutcome,
-  /** What the model was told. */
+  /** What the model was told (the first 1,000 characters; the transcript carries all of it). */
   content: z.string(),
   truncated: z.boolean(),
   attempts: z.number(),

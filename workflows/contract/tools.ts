@@ -59,4 +59,6 @@ export interface ToolCatalog {
   /** Servers that could not be listed: reported, not fatal. */
   unavailable: Array<{ server: string; error: string }>;
   maxSteps: number;
+  /** Budget of the conversation the round carries, in characters (round.transcriptChars). */
+  transcriptChars: number;
 }

@@ -1,0 +1,289 @@
+// Records the corpus of round histories that CI replays against every change of workflow code
+// (test/workflow/history-corpus.test.ts). Run it on purpose, when a kind of round is added or after a release:
+//
+//   npm run histories:record            (all kinds)      npm run histories:record -- approved expired
+//
+// It starts an in-memory dev server, the scripted LLM, our MCP test server and a fake Slack Web API, runs one
+// round of each kind on the workflow code of this checkout, and writes test/histories/<kind>.json.
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { NativeConnection } from '@temporalio/worker';
+import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
+import { startDevServer } from '../../scripts/dev-server.ts';
+import { createToolgateWorker } from '../../worker/create-worker.ts';
+import { decideSignal, decideUpdate, stateQuery, type QueryRoundResult } from '../../workflows/contract.ts';
+import type { queryRound } from '../../workflows/query-round.ts';
+import { startFakeSlackApi } from '../support/fake-slack-api.ts';
+import { startHttpMcpServer } from '../support/mcp-test-server.ts';
+import {
+  routeByMarker,
+  scriptedSteps,
+  startScriptedLlmServer,
+  type LlmScript,
+} from '../support/scripted-llm-server.ts';
+
+type Round = WorkflowHandle<typeof queryRound>;
+const alice = { id: 'alice', channel: 'http' } as const;
+
+interface Kind {
+  /** What the round exercises, for the corpus test's listing. */
+  about: string;
+  slack?: boolean;
+  script: LlmScript;
+  /** Drives the round to its end; the default waits for its result. */
+  drive?: (
+    round: Round,
+    rounds: { start(query: string, extra?: { messages?: QueryRoundResult['messages'] }): Promise<Round> },
+  ) => Promise<void>;
+}
+
+async function pendingApprovalIds(round: Round, count = 1): Promise<string[]> {
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+    const pending = (await round.query(stateQuery)).approvals.filter((approval) => approval.status === 'pending');
+    if (pending.length >= count) return pending.map((approval) => approval.approvalId);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`round ${round.workflowId} never opened ${count} approval(s)`);
+}
+
+const deletePod = (name: string) => ({ name: 'k8s__delete_pod', arguments: { namespace: 'dev', name } });
+
+export const KINDS: Record<string, Kind> = {
+  'no-tools': { about: 'an answer without tool calls', script: scriptedSteps({ content: 'the answer is 42' }) },
+  'parallel-calls': {
+    about: 'two read-only calls in one reply, run in parallel, and an identical one shared',
+    script: scriptedSteps(
+      {
+        toolCalls: [
+          { name: 'k8s__echo', arguments: { message: 'one' } },
+          { name: 'k8s__add', arguments: { a: 2, b: 3 } },
+          { name: 'k8s__echo', arguments: { message: 'one' } },
+        ],
+      },
+      { content: 'both done' },
+    ),
+  },
+  'invalid-calls': {
+    about: 'unknown tool, bad JSON and arguments that are not an object, answered without calling',
+    script: scriptedSteps(
+      {
+        toolCalls: [
+          { name: 'drop_database', arguments: {} },
+          { name: 'k8s__echo', arguments: '{"message": ' },
+          { name: 'k8s__echo', arguments: '[1]' },
+        ],
+      },
+      { content: 'ok' },
+    ),
+  },
+  approved: {
+    about: 'an approval decided by the update, then the call',
+    script: scriptedSteps({ toolCalls: [deletePod('approved')] }, { content: 'deleted' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.executeUpdate(decideUpdate, {
+        args: [{ approvalId: approvalId!, decision: 'approve', approver: alice, receivedAt: new Date().toISOString() }],
+      });
+    },
+  },
+  rejected: {
+    about: 'an approval rejected by a signal, a duplicate decision ignored',
+    script: scriptedSteps({ toolCalls: [deletePod('rejected')] }, { content: 'understood' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.signal(decideSignal, {
+        approvalId: approvalId!,
+        decision: 'reject',
+        reason: 'serves traffic',
+        approver: { id: 'bob', channel: 'slack' },
+      });
+      await round.signal(decideSignal, { approvalId: approvalId!, decision: 'approve', approver: alice });
+    },
+  },
+  expired: {
+    about: 'an approval whose durable timer fires',
+    script: scriptedSteps(
+      { toolCalls: [{ name: 'k8s__scale_deployment', arguments: { namespace: 'dev', name: 'expired', replicas: 0 } }] },
+      { content: 'gave up' },
+    ),
+  },
+  cancelled: {
+    about: 'a round cancelled while an approval waits',
+    script: scriptedSteps({ toolCalls: [deletePod('cancelled')] }),
+    drive: async (round) => {
+      await pendingApprovalIds(round);
+      await round.cancel();
+    },
+  },
+  siblings: {
+    about: 'two approvals in one reply: one approved and run while the other waits, then rejected',
+    script: scriptedSteps({ toolCalls: [deletePod('sibling-1'), deletePod('sibling-2')] }, { content: 'one of two' }),
+    drive: async (round) => {
+      const [first, second] = await pendingApprovalIds(round, 2);
+      await round.signal(decideSignal, { approvalId: first!, decision: 'approve', approver: alice });
+      await round.signal(decideSignal, {
+        approvalId: second!,
+        decision: 'reject',
+        reason: 'one is enough',
+        approver: alice,
+      });
+    },
+  },
+  retries: {
+    about: 'an LLM 429 retried with Retry-After, a tool call not sent (503) retried, a read retried after a reset',
+    script: scriptedSteps(
+      { status: 429, headers: { 'retry-after': '1' } },
+      {
+        toolCalls: [
+          { name: 'flaky__echo', arguments: { message: 'after 503' } },
+          { name: 'k8s__read_record', arguments: { key: 'retries', fault: 'reset' } },
+        ],
+      },
+      { content: 'retried' },
+    ),
+  },
+  'outcome-unknown': {
+    about: 'an approved write whose connection broke after it took effect: one attempt, the outcome reported unknown',
+    script: scriptedSteps(
+      { toolCalls: [{ name: 'k8s__write_record', arguments: { key: 'unknown', fault: 'reset' } }] },
+      { content: 'will check' },
+    ),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.signal(decideSignal, { approvalId: approvalId!, decision: 'approve', approver: alice });
+    },
+  },
+  'slack-card': {
+    about: 'an approval with a Slack card posted and updated when it closes',
+    slack: true,
+    script: scriptedSteps({ toolCalls: [deletePod('slack')] }, { content: 'deleted' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.signal(decideSignal, {
+        approvalId: approvalId!,
+        decision: 'approve',
+        approver: { id: 'alice', channel: 'slack' },
+      });
+    },
+  },
+  'multi-turn': {
+    about: 'a round that continues the transcript of an earlier one',
+    script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
+    drive: async (round, rounds) => {
+      const first = await round.result();
+      await (await rounds.start('multi-turn', { messages: first.messages })).result();
+    },
+  },
+};
+
+function configFor(
+  address: string,
+  taskQueue: string,
+  llmUrl: string,
+  mcpUrl: string,
+  flakyUrl: string,
+  slackUrl?: string,
+): ToolgateConfig {
+  const retry = { maxAttempts: 3, initialDelay: '100ms', maxDelay: '500ms' };
+  return parseConfig(
+    {
+      temporal: { address, taskQueue, deployment: { name: 'toolgate-histories' } },
+      llm: { baseURL: llmUrl, model: 'scripted' },
+      approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
+      servers: [
+        {
+          name: 'k8s',
+          transport: 'http',
+          url: mcpUrl,
+          trusted: true,
+          retry,
+          tools: { scale_deployment: { approvalTimeout: '2s' } },
+        },
+        { name: 'flaky', transport: 'http', url: flakyUrl, trusted: true, approval: 'never', retry },
+      ],
+      ...(slackUrl
+        ? {
+            slack: { botToken: 'xoxb-histories', signingSecret: 'histories', channel: 'C_APPROVALS', apiUrl: slackUrl },
+          }
+        : {}),
+    },
+    'history recorder',
+  );
+}
+
+async function record(kinds: string[]): Promise<void> {
+  const folder = fileURLToPath(new URL('.', import.meta.url));
+  const logger = createLogger('histories');
+  logger.level = 'warn';
+  const server = await startDevServer({ ui: false, log: (line) => console.log(line) });
+  const routes: Record<string, LlmScript> = {};
+  const llm = await startScriptedLlmServer(routeByMarker(routes));
+  let flakyFailures = 0;
+  const mcp = await startHttpMcpServer({ name: 'k8s' });
+  const flaky = await startHttpMcpServer({ name: 'flaky', failWith: () => (flakyFailures-- > 0 ? 503 : undefined) });
+  const slack = await startFakeSlackApi();
+  const connection = await NativeConnection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const bundle = await bundleWorkflows(logger);
+  const workers = [];
+  try {
+    for (const withSlack of [false, true]) {
+      const taskQueue = `histories-${withSlack ? 'slack' : 'plain'}`;
+      const config = configFor(
+        server.address,
+        taskQueue,
+        llm.baseURL,
+        mcp.url,
+        flaky.url,
+        withSlack ? slack.apiUrl : undefined,
+      );
+      const worker = await createToolgateWorker({ config, connection, logger, workflowBundle: bundle });
+      workers.push({ worker, running: worker.worker.run(), taskQueue, withSlack });
+      await worker.promote();
+    }
+    for (const name of kinds) {
+      const kind = KINDS[name];
+      if (!kind) throw new Error(`unknown kind '${name}'; kinds: ${Object.keys(KINDS).join(', ')}`);
+      routes[name] = kind.script;
+      if (name === 'retries') flakyFailures = 1;
+      const taskQueue = workers.find((entry) => entry.withSlack === (kind.slack === true))!.taskQueue;
+      const started: Round[] = [];
+      const rounds = {
+        start: async (query: string, extra: { messages?: QueryRoundResult['messages'] } = {}) => {
+          const round = await client.workflow.start<typeof queryRound>('queryRound', {
+            taskQueue,
+            workflowId: `history-${name}-${randomUUID().slice(0, 8)}`,
+            args: [{ query, requester: 'carol', ...extra }],
+            staticSummary: query,
+          });
+          started.push(round);
+          return round;
+        },
+      };
+      const round = await rounds.start(name);
+      await kind.drive?.(round, rounds);
+      await round.result().catch(() => undefined);
+      const last = started.at(-1)!;
+      writeFileSync(`${folder}/${name}.json`, `${historyToJSON(await last.fetchHistory())}\n`);
+      console.log(`recorded ${name}: ${kind.about}`);
+    }
+  } finally {
+    for (const { worker, running } of workers) {
+      await worker.close();
+      await running;
+    }
+    await connection.close();
+    await Promise.all([llm.close(), mcp.close(), flaky.close(), slack.close()]);
+    await server.stop();
+  }
+}
+
+if (import.meta.main) {
+  const requested = process.argv.slice(2);
+  await record(requested.length > 0 ? requested : Object.keys(KINDS));
+}
