@@ -14,8 +14,8 @@ import type { queryRound } from '../workflows/query-round.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { readableRound } from './round-facts.ts';
-import type { StartRoundBody } from '../runtime/http-api.ts';
-import { toApiError } from './temporal-errors.ts';
+import type { PartialRoundState, StartRoundBody } from '../runtime/http-api.ts';
+import { isWorkerTimeout, toApiError } from './temporal-errors.ts';
 
 const SUMMARY_CHARS = 200;
 
@@ -74,12 +74,36 @@ export async function startRound(
 }
 
 /** The round's state, for a principal who may read it; needs a worker to answer the query. */
-export async function roundState(context: ApiContext, principal: string, roundId: string): Promise<RoundState> {
-  await readableRound(context, principal, roundId);
+/** How long a state read waits for a round whose worker is busy (a local LLM call) before it answers partially. */
+const BUSY_QUERY_MS = 200;
+
+/**
+ * The round's state, for a principal who may read it; needs a worker to answer the query. While the round's
+ * worker holds its workflow task (a local LLM call, seconds long), the query would wait for it: after 200 ms
+ * the answer is what the round last published instead, marked partial.
+ */
+export async function roundState(
+  context: ApiContext,
+  principal: string,
+  roundId: string,
+): Promise<RoundState | PartialRoundState> {
+  const facts = await readableRound(context, principal, roundId);
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
   try {
-    return await context.client.withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery));
+    return await context.client.withDeadline(Date.now() + (facts.busy ? BUSY_QUERY_MS : context.workerWaitMs), () =>
+      handle.query(stateQuery),
+    );
   } catch (error) {
+    if (facts.busy && isWorkerTimeout(error)) {
+      return {
+        roundId,
+        status: facts.status,
+        requester: facts.requester,
+        pendingApprovals: facts.pending,
+        partial: true,
+        why: 'the round is busy (an LLM call is running); this is what it last published: ask again for the full state',
+      };
+    }
     throw toApiError(error, roundId);
   }
 }

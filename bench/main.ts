@@ -89,7 +89,7 @@ try {
         `Dev server: temporal server start-dev, SQLite file in a temp folder` +
         (values['fast-sqlite']
           ? ', pragmas journal_mode=WAL and synchronous=OFF (latency settings, not durable)'
-          : ', default SQLite pragmas (durable)') +
+          : `, pragmas ${JSON.stringify(env.devServerArgs.sqlitePragmas)} (durable: every commit fsync'd)`) +
         `, dynamic config ${JSON.stringify(env.devServerArgs.dynamicConfig)}.`,
       worker:
         `Worker: child process (bench/worker-child.ts = createToolgateWorker, prebuilt bundle)` +

@@ -10,7 +10,13 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { createLlmClient } from '../activities/llm-client.ts';
 import { createActivities } from '../activities/index.ts';
-import { startDevServer, type DevServer, type DevServerOptions } from '../scripts/dev-server.ts';
+import {
+  DURABLE_SQLITE_PRAGMAS,
+  DYNAMIC_CONFIG,
+  startDevServer,
+  type DevServer,
+  type DevServerOptions,
+} from '../scripts/dev-server.ts';
 import { freePort } from '../scripts/ports.ts';
 import { ensureTemporalBinary } from '../scripts/temporal-binary.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../test/support/mcp-test-server.ts';
@@ -22,6 +28,7 @@ import { createLogger } from '../runtime/logger.ts';
 import { McpClientPool } from '../worker/mcp-client-pool.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
+import type { bareRound } from './bare/workflows.ts';
 import { BaselineExecutor } from './baseline-executor.ts';
 import { benchModel, queryFor, type BenchModel, type RoundShape } from './llm-script.ts';
 import { recordMcpCalls, type McpRecorder } from './mcp-recorder.ts';
@@ -60,6 +67,8 @@ export interface BenchEnv {
   baseline: BaselineExecutor;
   temporalBinary: string;
   startRound(shape: RoundShape): Promise<WorkflowHandle<typeof queryRound>>;
+  /** Runs bare Temporal of the round's shape (bench/bare): the same activities, no toolgate code. */
+  runBareRound(toolSteps: number[], llmDelayMs: number): Promise<number>;
   /** Restarts the worker child (e.g. to measure a fresh process). */
   restartWorker(): Promise<void>;
   close(): Promise<void>;
@@ -69,7 +78,9 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const { log } = options;
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-bench-'));
   const temporalBinary = await ensureTemporalBinary({ log });
-  const sqlitePragmas: Record<string, string> = options.fastSqlite ? { journal_mode: 'wal', synchronous: 'off' } : {};
+  const sqlitePragmas: Record<string, string> = options.fastSqlite
+    ? { journal_mode: 'wal', synchronous: 'off' }
+    : DURABLE_SQLITE_PRAGMAS;
   const devServerOptions: DevServerOptions = {
     dbFilename: join(folder, 'temporal.sqlite'),
     ui: false,
@@ -135,6 +146,16 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     timeoutMs: 30_000,
   });
 
+  const bareTaskQueue = 'bare-bench';
+  const bareWorker = await spawnService({
+    name: 'bare worker',
+    script: 'bench/bare/worker.ts',
+    args: ['--address', devServer.address, '--task-queue', bareTaskQueue],
+    env: { NODE_OPTIONS: options.workerNodeOptions ?? '' },
+    readyText: 'READY ',
+    timeoutMs: 60_000,
+  });
+
   const connection = await NativeConnection.connect({ address: devServer.address });
   const client = new Client({ connection });
 
@@ -150,7 +171,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     devServerArgs: {
       dbFilename: devServerOptions.dbFilename!,
       sqlitePragmas,
-      dynamicConfig: { 'system.enableActivityEagerExecution': true, ...options.dynamicConfig },
+      dynamicConfig: { ...DYNAMIC_CONFIG, ...options.dynamicConfig },
     },
     llm,
     model,
@@ -175,6 +196,13 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
         args: [{ query: queryFor(shape, roundId), requester: REQUESTER }],
       });
     },
+    async runBareRound(toolSteps, llmDelayMs) {
+      return client.workflow.execute<typeof bareRound>('bareRound', {
+        taskQueue: bareTaskQueue,
+        workflowId: `bare-${randomUUID()}`,
+        args: [{ toolSteps, llmDelayMs }],
+      });
+    },
     async restartWorker() {
       await worker.stop('SIGTERM');
       worker = await startWorker();
@@ -182,6 +210,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     async close() {
       await worker.stop('SIGTERM').catch(() => undefined);
       await api.stop('SIGTERM').catch(() => undefined);
+      await bareWorker.stop('SIGTERM').catch(() => undefined);
       await pool.close();
       await connection.close();
       await llm.close();

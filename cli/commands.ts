@@ -1,5 +1,10 @@
 // `rounds show|cancel`, `approvals`, `approve` and `reject`.
-import type { ApprovalListResponse, ApprovalResponse, DecisionResponse } from '../runtime/http-api.ts';
+import type {
+  ApprovalListResponse,
+  ApprovalResponse,
+  DecisionResponse,
+  PartialRoundState,
+} from '../runtime/http-api.ts';
 import type { ApprovalSummary, RoundState } from '../workflows/contract.ts';
 import { formatApprovals, formatRound } from './format.ts';
 import { EXIT, type Session } from './session.ts';
@@ -7,11 +12,16 @@ import { EXIT, type Session } from './session.ts';
 const id = encodeURIComponent;
 
 export async function showRound(session: Session, roundId: string): Promise<number> {
-  const state = await session.client.request<RoundState & { links?: { webUi?: string } }>(
+  const state = await session.client.request<(RoundState & { links?: { webUi?: string } }) | PartialRoundState>(
     'GET',
     `/v1/rounds/${id(roundId)}`,
   );
-  session.out(session.json ? JSON.stringify(state, null, 2) : formatRound(state));
+  if (session.json) session.out(JSON.stringify(state, null, 2));
+  else if ('partial' in state) {
+    session.out(
+      `status    ${state.status ?? 'unknown'} (partial: ${state.why})\n${formatApprovals(state.pendingApprovals)}`,
+    );
+  } else session.out(formatRound(state));
   return EXIT.ok;
 }
 

@@ -11,6 +11,7 @@ import {
   MAX_REASON_CHARS,
   QueryRoundInput,
   ROUND_ID_PATTERN,
+  RoundStatus,
 } from '../workflows/contract.ts';
 
 export const RoundIdParams = z.strictObject({
@@ -96,5 +97,19 @@ export const DecisionResponse = DecisionResult.extend({
   queued: z.boolean(),
 });
 export type DecisionResponse = z.infer<typeof DecisionResponse>;
+
+/**
+ * What GET /v1/rounds/{id} answers while the round's worker holds its workflow task (a local LLM call): what
+ * the round last published, without waiting for the call to return. Ask again for the full state.
+ */
+export const PartialRoundState = z.object({
+  roundId: z.string(),
+  status: RoundStatus.optional(),
+  requester: z.string().optional(),
+  pendingApprovals: z.array(ApprovalSummary),
+  partial: z.literal(true),
+  why: z.string(),
+});
+export type PartialRoundState = z.infer<typeof PartialRoundState>;
 
 export const CancelResponse = z.object({ roundId: z.string(), status: z.literal('cancelling') });

@@ -10,6 +10,10 @@ export interface RoundLatencyResult {
   rounds: number;
   baseline: Summary;
   toolgate: Summary;
+  /** Bare Temporal of the same shape (bench/bare): the engine's floor. */
+  bare: Summary;
+  /** toolgate above bare Temporal at p50, as a fraction (0.1 = 10 % more). */
+  aboveBareP50: number;
   /** (toolgate − baseline) / tool calls, from the medians and from the means. */
   overheadPerToolCallMs: { p50: number; mean: number };
 }
@@ -26,6 +30,8 @@ export async function roundLatency(
     env.model.delayMs = delay;
     const baseline: number[] = [];
     const toolgate: number[] = [];
+    const bare: number[] = [];
+    const toolSteps = [2, 2, 2];
     // Alternate the two systems round by round so that any drift of the machine hits both alike.
     for (let i = 0; i < settings.warmup + settings.rounds; i++) {
       const roundId = `baseline-${randomUUID()}`;
@@ -45,17 +51,25 @@ export async function roundLatency(
         throw new Error(`toolgate round made ${result.toolCalls.length} tool calls`);
       if (i >= settings.warmup) toolgate.push(performance.now() - started);
       await sleep(GAP_MS);
+
+      started = performance.now();
+      if ((await env.runBareRound(toolSteps, delay)) !== toolCalls) throw new Error('bare round made other calls');
+      if (i >= settings.warmup) bare.push(performance.now() - started);
+      await sleep(GAP_MS);
       if (i % 20 === 19)
         process.stderr.write(`  round latency, LLM ${delay} ms: ${i + 1}/${settings.warmup + settings.rounds}\n`);
     }
     trimLlmLog(env);
     const b = summarize(baseline);
     const t = summarize(toolgate);
+    const floor = summarize(bare);
     results.push({
       llmDelayMs: delay,
       rounds: settings.rounds,
       baseline: b,
       toolgate: t,
+      bare: floor,
+      aboveBareP50: round2(t.p50 / floor.p50 - 1),
       overheadPerToolCallMs: { p50: round2((t.p50 - b.p50) / toolCalls), mean: round2((t.mean - b.mean) / toolCalls) },
     });
   }

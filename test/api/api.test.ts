@@ -273,6 +273,45 @@ describe('HTTP API', () => {
     }
   });
 
+  it('answers a state read within 250 ms while the round is in a long LLM call, and cancels without waiting', async () => {
+    harness.routes['h-busy'] = scriptedSteps({ delayMs: 3000, then: { content: 'slow answer' } });
+    const roundId = await startRound('carol', 'h-busy');
+    await expect
+      .poll(() => harness.llm.requests.filter((request) => messageText(request.body.messages[0]) === 'h-busy').length, {
+        timeout: 10_000,
+      })
+      .toBe(1);
+    const started = performance.now();
+    const read = await api.request('carol', 'GET', `/v1/rounds/${roundId}`);
+    const elapsed = performance.now() - started;
+    expect(read).toMatchObject({
+      status: 200,
+      body: { roundId, status: 'running', requester: 'carol', partial: true },
+    });
+    expect(elapsed).toBeLessThan(250);
+    await harness.client.workflow.getHandle(roundId).result();
+    expect((await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body).toMatchObject({
+      status: 'completed',
+      answer: 'slow answer',
+    });
+
+    harness.routes['h-busy-cancel'] = scriptedSteps({ delayMs: 3000, then: { content: 'never seen' } });
+    const doomed = await startRound('carol', 'h-busy-cancel');
+    await expect
+      .poll(
+        () =>
+          harness.llm.requests.filter((request) => messageText(request.body.messages[0]) === 'h-busy-cancel').length,
+        { timeout: 10_000 },
+      )
+      .toBe(1);
+    const cancelStarted = performance.now();
+    expect((await api.request('carol', 'DELETE', `/v1/rounds/${doomed}`)).status).toBe(202);
+    expect(performance.now() - cancelStarted).toBeLessThan(250);
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${doomed}`)).body.status, { timeout: 15_000 })
+      .toBe('cancelled');
+  });
+
   it('cancels a round: open approvals close as cancelled, a second cancel is a conflict', async () => {
     harness.routes['h-cancel'] = gatedStep('h-cancel');
     const roundId = await startRound('carol', 'h-cancel');

@@ -204,7 +204,11 @@ describe('toolgate CLI', () => {
   });
 
   it('ask resumes a dropped event stream with Last-Event-ID, missing and repeating nothing', async () => {
-    harness.routes['c-drop'] = scriptedSteps({ content: 'survived' });
+    // A slow read keeps the round running after its first events, so the drop lands mid-round.
+    harness.routes['c-drop'] = scriptedSteps(
+      { toolCalls: [{ name: 'slow_read', arguments: { ms: 1500 } }] },
+      { content: 'survived' },
+    );
     const proxy = await startDroppingProxy(api.url);
     try {
       const run = await cli(['ask', '--url', proxy.url, '--token', TOKENS.carol, 'c-drop']).exited;
@@ -213,7 +217,14 @@ describe('toolgate CLI', () => {
       expect(run.stderr).toMatch(/event stream dropped .*; resuming after event \d+, attempt 1/);
       expect(proxy.resumedFrom, run.stderr + run.stdout).toHaveLength(1);
       const types = [...run.stdout.matchAll(/^\[(\d+)\] (\w+)/gm)].map((match) => `${match[1]} ${match[2]}`);
-      expect(types).toEqual(['1 round_started', '2 llm_step', '3 round_completed']);
+      expect(types).toEqual([
+        '1 round_started',
+        '2 llm_step',
+        '3 tool_call',
+        '4 tool_result',
+        '5 llm_step',
+        '6 round_completed',
+      ]);
       expect(run.stdout).toMatch(/\n\nsurvived\n$/);
     } finally {
       await proxy.close();

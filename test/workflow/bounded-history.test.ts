@@ -61,9 +61,8 @@ describe('bounded history', () => {
       );
       expect(size.largestEvent).toBeLessThan(MB);
       expect(size.bytes).toBeLessThan(10 * MB);
-      // Past 5 MB the round says so where an operator looks: the Web UI's current details (and the worker log).
       const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-      expect(metadata.currentDetails).toMatch(/history is large: \d\.\d MB, \d+ events/);
+      expect(metadata.currentDetails).toBe('Round completed');
 
       const requests = harness.llm.requests.filter((request) =>
         messageText(request.body.messages[0]).includes('b-long'),
@@ -89,6 +88,25 @@ describe('bounded history', () => {
       expect(followUp.largestEvent).toBeLessThan(512 * 1024);
     },
   );
+
+  it('says so in the Web UI once a round passes 5 MB of history', { timeout: 240_000 }, async () => {
+    const steps = 35;
+    harness.routes['b-huge'] = (_request, index) =>
+      index < steps
+        ? {
+            toolCalls: Array.from({ length: CALLS_PER_STEP }, (_, call) => ({
+              name: 'big_output',
+              arguments: { chars: OUTPUT_CHARS - call },
+            })),
+          }
+        : { content: 'done' };
+    const handle = await harness.start({ query: 'b-huge', maxSteps: steps + 1 });
+    await handle.result();
+    const size = await historySize(handle);
+    expect(size.bytes).toBeGreaterThan(5 * MB);
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(/^Round completed; history is large: \d\.\d MB, \d+ events$/);
+  });
 
   it('replays every round of this file without non-determinism', async () => {
     expect(await harness.replayRounds()).toBe(harness.roundIds.length);
