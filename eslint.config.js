@@ -37,6 +37,39 @@ export default tseslint.config(
     ),
   },
   {
+    // zod schemas would be built anew in every cached round: workflow code imports the contract's types from its
+    // barrel, and values only from the contract modules that hold no schema (names, failures, handlers, ids).
+    files: ['workflows/*.ts'],
+    ignores: ['workflows/contract.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'zod', message: 'no zod in workflow code: see workflows/input-checks.ts' }],
+          patterns: [
+            {
+              group: ['./contract.ts'],
+              allowTypeImports: true,
+              message: 'import types from the barrel, values from workflows/contract/<module>.ts',
+            },
+            {
+              group: [
+                './contract/conversation.ts',
+                './contract/approvals.ts',
+                './contract/decisions.ts',
+                './contract/round.ts',
+                './contract/round-input.ts',
+                './contract/events.ts',
+              ],
+              allowTypeImports: true,
+              message: 'these contract modules build zod schemas: import their types only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['runtime/**/*.ts'],
     rules: forbid(
       [...folders('activities', 'slack'), ...processes],

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { createLlmClient } from '../activities/llm-client.ts';
 import { createActivities } from '../activities/index.ts';
@@ -23,7 +23,7 @@ import { startHttpMcpServer, type HttpMcpServer } from '../test/support/mcp-test
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../test/support/scripted-llm-server.ts';
 import { parseConfig, type ToolgateConfig } from '../runtime/config.ts';
 import { type WorkerTuning } from '../worker/create-worker.ts';
-import { WORKFLOWS_PATH } from '../runtime/workflow-bundle.ts';
+import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { McpClientPool } from '../worker/mcp-client-pool.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
@@ -114,10 +114,9 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const config = parseConfig(rawConfig, configPath);
 
   log('bundling workflow code');
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-  });
+  const logger = createLogger('bench-baseline');
+  logger.level = 'warn';
+  const bundle = await bundleWorkflows(logger);
   const bundlePath = join(folder, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
@@ -159,8 +158,6 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const connection = await NativeConnection.connect({ address: devServer.address });
   const client = new Client({ connection });
 
-  const logger = createLogger('bench-baseline');
-  logger.level = 'warn';
   const pool = new McpClientPool(config.servers, logger);
   const openai = createLlmClient(config.llm);
   const baseline = new BaselineExecutor(createActivities({ config, connections: pool, llm: openai }));

@@ -204,6 +204,16 @@ export const ConfigSchema = z.strictObject({
     publicMetrics: true,
   }),
   slack: SlackSettings.optional(),
+  worker: z
+    .strictObject({
+      /**
+       * Rounds kept in the worker's memory between their workflow tasks (about 1 MB each). Others are evicted
+       * and replayed from history when they next move (a decision, an expiry): memory stays flat however
+       * many rounds wait for a human.
+       */
+      cachedRounds: z.number().int().min(0).max(100_000).default(200),
+    })
+    .default({ cachedRounds: 200 }),
   servers: z
     .array(ServerConfig)
     .default([])

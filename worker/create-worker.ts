@@ -69,6 +69,7 @@ export async function createToolgateWorker(options: {
         : undefined,
     }),
     shutdownGraceTime: '10 seconds',
+    maxCachedWorkflows: config.worker.cachedRounds,
     ...options.tuning,
   });
   const version = workerDeploymentOptions?.version;

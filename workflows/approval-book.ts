@@ -2,14 +2,11 @@
 // the approval timer or by cancellation. Shared by the `decide` signal and the `decide` update. Records are
 // replaced, never mutated, so every status carries exactly the fields it may have.
 import { ApplicationFailure, condition } from '@temporalio/workflow';
-import {
-  DecisionRequest,
-  FailureType,
-  type ApprovalRecord,
-  type DecisionResult,
-  type NotificationRef,
-  type PendingApproval,
-} from './contract.ts';
+// Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
+import type { ApprovalRecord, NotificationRef, PendingApproval } from './contract.ts';
+import type { DecisionRequest, DecisionResult } from './contract/decisions.ts';
+import { decisionProblems } from './input-checks.ts';
+import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './policy.ts';
 
 export interface Refusal {
@@ -21,15 +18,8 @@ export interface Refusal {
 const MAX_IGNORED = 50;
 
 function malformed(request: unknown): string | undefined {
-  const parsed = DecisionRequest.safeParse(request);
-  if (parsed.success) return undefined;
-  return parsed.error.issues
-    .map((issue) =>
-      issue.path.length > 0 && !issue.message.includes(String(issue.path.at(-1)))
-        ? `${issue.path.join('.')}: ${issue.message}`
-        : issue.message,
-    )
-    .join('; ');
+  const problems = decisionProblems(request);
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 /** When the decision was made: as stamped by the API (a queued decision waits for a worker), else now. */

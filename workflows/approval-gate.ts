@@ -2,7 +2,8 @@
 import { argsDigest, canonicalJson } from './canonical-json.ts';
 import { approvalSummary } from './approval-summary.ts';
 import { clip } from './clip.ts';
-import { approvalIdFor, type LlmToolCall, type ToolDescriptor } from './contract.ts';
+import type { LlmToolCall, ToolDescriptor } from './contract.ts';
+import { approvalIdFor } from './contract/ids.ts';
 import type { ExecutionResult } from './tool-execution.ts';
 import { expiredMessage, rejectedMessage } from './model-messages.ts';
 import { redactSecrets } from './redaction.ts';

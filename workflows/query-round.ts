@@ -15,17 +15,10 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import {
-  FailureType,
-  QueryRoundInput,
-  decideSignal,
-  decideUpdate,
-  eventsQuery,
-  stateQuery,
-  type LlmReply,
-  type QueryRoundResult,
-  type ToolgateActivities,
-} from './contract.ts';
+import type { LlmReply, QueryRoundInput, QueryRoundResult, ToolgateActivities } from './contract.ts';
+import { roundInputProblems } from './input-checks.ts';
+import { FailureType } from './contract/failures.ts';
+import { decideSignal, decideUpdate, eventsQuery, stateQuery } from './contract/handlers.ts';
 import { RoundContext } from './round-context.ts';
 import { runToolCalls } from './tool-calls.ts';
 import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
@@ -69,14 +62,11 @@ const localOptions: LocalActivityOptions = {
 const local = proxyLocalActivities<ToolgateActivities>(localOptions);
 
 /** Rounds may be started by hand (`temporal workflow start`), so the input is checked, not trusted. */
-function checkedInput(input: unknown): QueryRoundInput {
-  const parsed = QueryRoundInput.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.join('.');
-    return field && !issue.message.startsWith(field) ? `${field}: ${issue.message}` : issue.message;
-  });
-  throw ApplicationFailure.nonRetryable(`Invalid round input: ${problems.join('; ')}`, 'InvalidRoundInput');
+function checkedInput(input: QueryRoundInput): QueryRoundInput {
+  const problems = roundInputProblems(input);
+  if (problems.length > 0)
+    throw ApplicationFailure.nonRetryable(`Invalid round input: ${problems.join('; ')}`, 'InvalidRoundInput');
+  return input;
 }
 
 function registerHandlers(round: RoundContext): void {

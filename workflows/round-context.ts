@@ -3,17 +3,17 @@
 import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { ApprovalBook } from './approval-book.ts';
 import { ApprovalNotices } from './approval-notices.ts';
-import {
-  DEFAULT_MAX_STEPS,
-  type ChatMessage,
-  type QueryRoundInput,
-  type QueryRoundResult,
-  type RoundError,
-  type RoundState,
-  type RoundStatus,
-  type ToolCatalog,
-  type ToolCallRecord,
-  type Usage,
+import { DEFAULT_MAX_STEPS } from './contract/names.ts';
+import type {
+  ChatMessage,
+  QueryRoundInput,
+  QueryRoundResult,
+  RoundError,
+  RoundState,
+  RoundStatus,
+  ToolCatalog,
+  ToolCallRecord,
+  Usage,
 } from './contract.ts';
 import { EventLog } from './event-log.ts';
 import { HistoryWatch } from './history-watch.ts';

@@ -1,15 +1,14 @@
 // Keeps a round readable in Temporal Web UI and listable through visibility: status and pending approval
 // ids as search attributes, approval summaries in the memo, and a one-line current-details text.
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ApprovalRecord, RoundStatus } from './contract.ts';
 import {
   ApproversAttribute,
   Memo,
   PendingApprovalsAttribute,
   RequesterAttribute,
   StatusAttribute,
-  type ApprovalRecord,
-  type RoundStatus,
-} from './contract.ts';
+} from './contract/names.ts';
 import { approvalSummary } from './approval-summary.ts';
 
 function attributeSnapshot(

@@ -9,7 +9,8 @@ import {
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
-import { FailureType, type ToolCallOutcome, type ToolDescriptor, type ToolgateActivities } from './contract.ts';
+import type { ToolCallOutcome, ToolDescriptor, ToolgateActivities } from './contract.ts';
+import { FailureType } from './contract/failures.ts';
 import { failedMessage, invalidCallMessage, outcomeUnknownMessage, unauthorizedMessage } from './model-messages.ts';
 import { isRetrySafe } from './policy.ts';
 

@@ -1,15 +1,13 @@
 // Bundles version N+1: the workflows of this checkout with the approval gate replaced by `gate`.
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../runtime/workflow-bundle.ts';
-
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+import { createLogger } from '../../runtime/logger.ts';
+import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
 
 export async function bundleWithGate(gate: string): Promise<{ code: string }> {
   const gatePath = fileURLToPath(new URL(gate, import.meta.url));
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: silent,
+  const logger = createLogger('test-bundle');
+  logger.level = 'warn';
+  return bundleWorkflows(logger, {
     webpackConfigHook: (config) => {
       config.resolve = {
         ...config.resolve,
@@ -18,5 +16,4 @@ export async function bundleWithGate(gate: string): Promise<{ code: string }> {
       return config;
     },
   });
-  return { code };
 }

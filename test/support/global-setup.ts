@@ -2,10 +2,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../scripts/dev-server.ts';
-import { WORKFLOWS_PATH } from '../../runtime/workflow-bundle.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,10 +21,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     logOutput: join(folder, 'temporal.log'),
     log: (line) => console.log(line),
   });
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-  });
+  const logger = createLogger('test-bundle');
+  logger.level = 'warn';
+  const bundle = await bundleWorkflows(logger);
   const bundlePath = join(folder, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-/** Bound on one message's text; conversations longer than this belong in a later round. */
-export const MAX_MESSAGE_CHARS = 100_000;
+import { MAX_MESSAGE_CHARS } from './names.ts';
 
 export const LlmToolCall = z.strictObject({
   id: z.string(),

@@ -1,6 +1,7 @@
 // What a client streams (Server-Sent Events): every event the round emits, with an increasing id.
 import { z } from 'zod';
-import { ApprovalStatus, ApprovalSummary, DecisionRecord } from './approvals.ts';
+import { ApprovalSummary } from './approvals.ts';
+import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { RoundError, ToolCallOutcome } from './round.ts';
 

@@ -1,6 +1,6 @@
 // The round's signal, update and queries.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DecisionRequest, DecisionResult } from './approvals.ts';
+import type { DecisionRequest, DecisionResult } from './decisions.ts';
 import type { EventPage } from './events.ts';
 import type { RoundState } from './round.ts';
 

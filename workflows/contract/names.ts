@@ -31,5 +31,7 @@ export const Memo = {
 /** Steps of one round: the configured default, and the bound every input is held to. */
 export const DEFAULT_MAX_STEPS = 5;
 export const MAX_STEPS_LIMIT = 50;
+/** Bound on one message's text; conversations longer than this belong in a later round. */
+export const MAX_MESSAGE_CHARS = 100_000;
 /** A rejection's reason is what the model is told: bounded so it cannot grow the round's state without end. */
 export const MAX_REASON_CHARS = 2000;

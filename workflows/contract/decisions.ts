@@ -1,0 +1,59 @@
+// Decisions: who decided what, through which channel, and what the round answered. Imported by workflow code
+// at run time (the round checks every decision against DecisionRequest), so it holds only what that needs.
+import { z } from 'zod';
+import { MAX_REASON_CHARS } from './names.ts';
+
+export const DecisionChannel = z.enum(['http', 'slack', 'cli']);
+export type DecisionChannel = z.infer<typeof DecisionChannel>;
+
+export const Approver = z.object({
+  id: z.string().min(1, 'approver.id is missing'),
+  channel: DecisionChannel,
+});
+export type Approver = z.infer<typeof Approver>;
+
+export const Decision = z.enum(['approve', 'reject']);
+export type Decision = z.infer<typeof Decision>;
+
+/** The `decide` signal's and update's argument. */
+export const DecisionRequest = z.object({
+  approvalId: z.string(),
+  decision: Decision,
+  reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
+  approver: Approver,
+  /** When given, must equal the approval's digest (stale-decision protection). */
+  argsDigest: z.string().optional(),
+  /**
+   * When the decision was made (ISO time), stamped by the API when it receives it. A decision made before the
+   * approval expired wins even when it reaches the round after the timer fired (queued while no worker ran);
+   * one made later is refused. Without it the round's own clock decides.
+   */
+  receivedAt: z
+    .string('receivedAt must be an ISO time')
+    .refine((value) => !Number.isNaN(Date.parse(value)), 'receivedAt must be an ISO time')
+    .optional(),
+});
+export type DecisionRequest = z.infer<typeof DecisionRequest>;
+
+export const DecisionRecord = z.object({
+  decision: Decision,
+  approver: Approver,
+  reason: z.string().optional(),
+  argsDigest: z.string(),
+  /** When the decision was made. */
+  decidedAt: z.string(),
+});
+export type DecisionRecord = z.infer<typeof DecisionRecord>;
+
+export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expired', 'cancelled']);
+export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+
+/** Result of the `decide` update: the approval's effective state after the request. */
+export const DecisionResult = z.object({
+  approvalId: z.string(),
+  status: ApprovalStatus,
+  decision: DecisionRecord.optional(),
+  /** False when an earlier decision had already closed the approval. */
+  applied: z.boolean(),
+});
+export type DecisionResult = z.infer<typeof DecisionResult>;

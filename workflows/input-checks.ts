@@ -1,0 +1,98 @@
+// The round checks what reaches it from outside (its input, every decision) with these guards rather than
+// with the contract's zod schemas: zod schemas would be built anew in every cached round (about 1.2 MB each,
+// measured). A property test (test/unit/input-checks.test.ts) holds the guards to the schemas, so that the
+// schemas stay the one definition and the two cannot drift apart.
+import { MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_STEPS_LIMIT } from './contract/names.ts';
+
+type Fields = Record<string, unknown>;
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** Only the named keys (a strict object); `undefined` values count as absent. */
+function onlyKeys(value: Fields, keys: string[]): boolean {
+  return Object.keys(value).every((key) => keys.includes(key));
+}
+
+function isToolCall(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    onlyKeys(value, ['id', 'name', 'arguments']) &&
+    isString(value.id) &&
+    isString(value.name) &&
+    isString(value.arguments)
+  );
+}
+
+const text = (value: unknown): boolean => isString(value) && value.length <= MAX_MESSAGE_CHARS;
+
+function isChatMessage(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  switch (value.role) {
+    case 'system':
+    case 'user':
+      return onlyKeys(value, ['role', 'content']) && text(value.content);
+    case 'assistant':
+      return (
+        onlyKeys(value, ['role', 'content', 'toolCalls']) &&
+        (value.content === null || text(value.content)) &&
+        (value.toolCalls === undefined || (Array.isArray(value.toolCalls) && value.toolCalls.every(isToolCall)))
+      );
+    case 'tool':
+      return onlyKeys(value, ['role', 'toolCallId', 'content']) && isString(value.toolCallId) && text(value.content);
+    default:
+      return false;
+  }
+}
+
+/** What is wrong with a round's input (QueryRoundInput), one sentence each; empty when nothing is. */
+export function roundInputProblems(input: unknown): string[] {
+  if (!isObject(input)) return ['input must be an object'];
+  const problems: string[] = [];
+  if (!isString(input.query) || input.query.trim() === '') problems.push('query must be a non-empty string');
+  if (!isString(input.requester) || input.requester === '') problems.push('requester must be a non-empty string');
+  if (input.messages !== undefined && !(Array.isArray(input.messages) && input.messages.every(isChatMessage))) {
+    problems.push('messages must be chat messages (role system, user, assistant or tool)');
+  }
+  if (
+    input.servers !== undefined &&
+    !(Array.isArray(input.servers) && input.servers.every((name) => isString(name) && name !== ''))
+  ) {
+    problems.push('servers must be an array of server names');
+  }
+  const steps = input.maxSteps;
+  if (
+    steps !== undefined &&
+    !(typeof steps === 'number' && Number.isSafeInteger(steps) && steps >= 1 && steps <= MAX_STEPS_LIMIT)
+  ) {
+    problems.push(`maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`);
+  }
+  return problems;
+}
+
+/** What is wrong with a decision (DecisionRequest), one sentence each; empty when nothing is. */
+export function decisionProblems(request: unknown): string[] {
+  if (!isObject(request)) return ['decision is not an object'];
+  const problems: string[] = [];
+  if (!isString(request.approvalId)) problems.push('approvalId is missing');
+  if (request.decision !== 'approve' && request.decision !== 'reject')
+    problems.push('decision must be approve or reject');
+  if (request.reason !== undefined && !(isString(request.reason) && request.reason.length <= MAX_REASON_CHARS)) {
+    problems.push(`reason must be a string of at most ${MAX_REASON_CHARS} characters`);
+  }
+  const approver = request.approver;
+  if (!isObject(approver) || !isString(approver.id) || approver.id === '') problems.push('approver.id is missing');
+  if (!isObject(approver) || !['http', 'slack', 'cli'].includes(approver.channel as string))
+    problems.push('approver.channel must be http, slack or cli');
+  if (request.argsDigest !== undefined && !isString(request.argsDigest)) problems.push('argsDigest must be a string');
+  if (
+    request.receivedAt !== undefined &&
+    !(isString(request.receivedAt) && !Number.isNaN(Date.parse(request.receivedAt)))
+  ) {
+    problems.push('receivedAt must be an ISO time');
+  }
+  return problems;
+}
