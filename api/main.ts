@@ -1,14 +1,15 @@
 // The API process: `npm run api -- --config toolgate.yaml`.
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { TemporalConnectionError, connectWithConfig } from '../runtime/temporal-connection.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { AccessPolicy } from './access.ts';
 import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import type { ApiContext } from './api-context.ts';
+import { dataConverterFor } from '../runtime/payload-codec.ts';
 import { buildApiServer } from './server.ts';
 import { createSlackDesk } from './slack-desk.ts';
 import { createSlackIntegration } from '../slack/interactivity.ts';
@@ -17,11 +18,16 @@ const logger = createLogger('toolgate-api');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, port: { type: 'string' } } });
-  const config = loadConfig(configPath(values.config));
-  const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
+  const { config, connection, target } = await connectWithConfig(loadConfig(configPath(values.config)));
+  const address = target.address;
   const port = values.port === undefined ? config.api.port : Number(values.port);
-  const connection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterFor(config.codec);
+  const codec = dataConverter?.payloadCodecs[0];
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   if (config.api.tokens.length === 0)
     logger.warn('no API tokens configured: every request except /healthz and /metrics gets 401');
   const context: ApiContext = {
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
     logger,
     maxQueryChars: config.api.maxQueryChars,
     publicMetrics: config.api.publicMetrics,
+    ...(codec ? { codec: { codec, allowedOrigins: [new URL(config.api.webUiUrl).origin] } } : {}),
     slackRoutes: slack?.routes,
   });
   const url = await app.listen({ host: config.api.host, port });
@@ -68,7 +75,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof TemporalConnectionError)
+    process.stderr.write(`${error.message}\n`);
   else logger.error({ err: error }, 'API failed');
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import {
 } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/policy.ts';
 import { ApiError } from '../runtime/api-error.ts';
+import type { Payload } from '@temporalio/common';
 import type { ApiContext } from './api-context.ts';
 import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
 
@@ -91,12 +92,15 @@ export async function listPendingApprovals(
       if (nextPageToken && (isInvalidArgument(error) || isUnknownServerError(error))) throw invalidPageToken();
       throw error;
     });
-  const converter = context.client.options.loadedDataConverter.payloadConverter;
+  const { payloadConverter, payloadCodecs } = context.client.options.loadedDataConverter;
   const approvals: ApprovalSummary[] = [];
   for (const execution of response.executions ?? []) {
     const payload = execution.memo?.fields?.[Memo.pendingApprovals];
     if (!payload) continue;
-    for (const summary of converter.fromPayload<ApprovalSummary[]>(payload)) {
+    // Sealed by the payload codec when one is configured: opened in reverse order of sealing.
+    let opened: Payload[] = [payload];
+    for (const codec of [...payloadCodecs].reverse()) opened = await codec.decode(opened);
+    for (const summary of payloadConverter.fromPayload<ApprovalSummary[]>(opened[0]!)) {
       if ((!filter.tool || summary.tool === filter.tool) && admits(summary)) approvals.push(summary);
     }
   }

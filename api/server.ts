@@ -23,7 +23,9 @@ import { isTemporalUnavailable, isWorkerTimeout } from './temporal-errors.ts';
 
 /** Seconds a client should wait before retrying a 503: Temporal or the workers are coming back. */
 const RETRY_AFTER_SECONDS = 2;
+import type { EncryptionCodec } from '../runtime/payload-codec.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { codecRoutes } from './routes/codec.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { roundRoutes } from './routes/rounds.ts';
@@ -49,6 +51,8 @@ export interface ApiServerOptions {
   maxQueryChars: number;
   /** false: /metrics needs a bearer token of an admin, auditor or metrics principal. */
   publicMetrics: boolean;
+  /** POST /codec/decode for Temporal Web UI, when payloads are encrypted; CORS for these origins. */
+  codec?: { codec: EncryptionCodec; allowedOrigins: string[] };
   /** POST /slack/events, when Slack is configured in HTTP mode. */
   slackRoutes?: FastifyPluginAsync;
 }
@@ -165,6 +169,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(roundRoutes(context, options.maxQueryChars));
   await app.register(eventRoutes(context, metrics));
   await app.register(approvalRoutes(context, metrics));
+  if (options.codec) await app.register(codecRoutes(context, options.codec.codec, options.codec.allowedOrigins));
   if (options.slackRoutes) await app.register(options.slackRoutes);
   return app;
 }

@@ -12,6 +12,7 @@ import { SHAPES, type RoundShape } from './llm-script.ts';
 import { targetsOf, toMarkdown, type BenchResult } from './report.ts';
 import { decisionLatency } from './scenarios/decision-latency.ts';
 import { pendingApprovals } from './scenarios/pending-approvals.ts';
+import { busyRead } from './scenarios/busy-read.ts';
 import { roundLatency } from './scenarios/round-latency.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { startBenchEnv } from './setup.ts';
@@ -112,6 +113,8 @@ try {
       warmup: settings.roundWarmup,
       delays: settings.llmDelays,
     });
+    log('== state reads while an LLM call runs');
+    result.busyRead = await busyRead(env, values.quick ? 10 : 50);
   }
   if (only.has('decision')) {
     log(`== decision -> call: ${settings.decisions} decisions per path`);

@@ -1,6 +1,7 @@
 // The bench's output: one JSON document (bench/results/) and the same numbers as markdown tables.
 import type { DecisionLatencyResult } from './scenarios/decision-latency.ts';
 import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
+import type { BusyReadResult } from './scenarios/busy-read.ts';
 import type { RoundLatencyResult } from './scenarios/round-latency.ts';
 import type { ThroughputResult } from './scenarios/throughput.ts';
 import { ratio } from './stats.ts';
@@ -14,6 +15,7 @@ export interface BenchResult {
   machine: MachineInfo;
   settings: Record<string, unknown>;
   roundLatency?: RoundLatencyResult[];
+  busyRead?: BusyReadResult;
   decisionLatency?: DecisionLatencyResult[];
   throughput?: ThroughputResult[];
   pendingApprovals?: PendingApprovalsResult;
@@ -80,6 +82,14 @@ export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
       target: '<= 10 %',
       measured: `${(entry.aboveBareP50 * 100).toFixed(0)} %`,
       met: entry.aboveBareP50 <= 0.1,
+    });
+  }
+  if (result.busyRead) {
+    targets.push({
+      what: `round state read during a ${result.busyRead.llmDelayMs} ms LLM call, p50 / p99`,
+      target: '<= 250 ms',
+      measured: `${ms(result.busyRead.reads.p50)} / ${ms(result.busyRead.reads.p99)} ms (${result.busyRead.partial} of ${result.busyRead.reads.n} partial)`,
+      met: result.busyRead.reads.p99 <= 250,
     });
   }
   const at16 = result.throughput?.find((entry) => entry.concurrency === 16);

@@ -164,6 +164,23 @@ export const ConfigSchema = z.strictObject({
       address: z.string().default('127.0.0.1:7233'),
       namespace: z.string().default('default'),
       taskQueue: z.string().default(TASK_QUEUE),
+      /** A profile of Temporal's environment configuration (TOML); TEMPORAL_PROFILE also selects one. */
+      profile: z.string().min(1).optional(),
+      /** The TOML file; default TEMPORAL_CONFIG_FILE, else Temporal's default location. */
+      configFile: z.string().min(1).optional(),
+      /** Temporal Cloud or a cluster with API keys; put it in an environment variable. */
+      apiKey: z.string().min(1).optional(),
+      tls: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          /** PEM files: the CA that signed the server's certificate, and for mTLS this client's certificate and key. */
+          serverCA: z.string().min(1).optional(),
+          clientCert: z.string().min(1).optional(),
+          clientKey: z.string().min(1).optional(),
+          /** The name the server's certificate must carry, when it is not the address's host. */
+          serverName: z.string().min(1).optional(),
+        })
+        .optional(),
       deployment: Deployment.default(DEFAULT_DEPLOYMENT),
     })
     .default({
@@ -204,6 +221,24 @@ export const ConfigSchema = z.strictObject({
     publicMetrics: true,
   }),
   slack: SlackSettings.optional(),
+  /** Encrypted payloads (README, "Encrypted payloads"): the first key seals, every key opens. */
+  codec: z
+    .strictObject({
+      keys: z
+        .array(
+          z
+            .strictObject({
+              id: Name,
+              /** 32 random bytes, base64 (`openssl rand -base64 32`); put it in an environment variable. */
+              secret: z.string().min(1).optional(),
+              /** A file holding the base64 secret. */
+              file: z.string().min(1).optional(),
+            })
+            .refine((key) => (key.secret === undefined) !== (key.file === undefined), 'give secret or file'),
+        )
+        .min(1),
+    })
+    .optional(),
   worker: z
     .strictObject({
       /**

@@ -4,10 +4,12 @@
 //
 //   npm run rounds:upgrade -- --from <old build id> [--config F] [--dry-run]
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
 import { loadConfig } from '../runtime/config.ts';
+import { dataConverterFor } from '../runtime/payload-codec.ts';
+import { connectWithConfig } from '../runtime/temporal-connection.ts';
 import { buildIdOf } from '../runtime/deployment.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath } from '../runtime/process-lifecycle.ts';
@@ -39,8 +41,9 @@ export async function upgradeRounds(options: {
   for await (const execution of client.workflow.list({ query })) {
     const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
     const history = await handle.fetchHistory();
+    const dataConverter = client.options.dataConverter;
     const replay = await Worker.runReplayHistory(
-      { workflowBundle: options.workflowBundle },
+      { workflowBundle: options.workflowBundle, ...(dataConverter ? { dataConverter } : {}) },
       history,
       execution.workflowId,
     ).then(
@@ -81,14 +84,18 @@ async function main(): Promise<number> {
     console.error('usage: npm run rounds:upgrade -- --from <old build id> [--config F] [--dry-run]');
     return 2;
   }
-  const config = loadConfig(configPath(values.config));
+  const { config, connection } = await connectWithConfig(loadConfig(configPath(values.config)));
   const deployment = config.temporal.deployment;
   console.log('bundling the workflow code of this checkout...');
   const workflowBundle = await bundleWorkflows(createLogger('toolgate-upgrade'));
   const toBuildId = deployment.buildId ?? buildIdOf(workflowBundle.code);
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? config.temporal.address });
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const dataConverter = dataConverterFor(config.codec);
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      ...(dataConverter ? { dataConverter } : {}),
+    });
     console.log(`rounds of ${deployment.name}:${values.from} -> ${toBuildId}${values['dry-run'] ? ' (dry run)' : ''}`);
     const report = await upgradeRounds({
       client,

@@ -8,6 +8,7 @@ import { createActivities } from '../activities/index.ts';
 import { createSlackNotifier } from '../slack/notifier.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { buildIdOf, deploymentOptions, makeCurrentVersion } from '../runtime/deployment.ts';
+import { dataConverterFor } from '../runtime/payload-codec.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { McpClientPool } from './mcp-client-pool.ts';
 
@@ -54,9 +55,11 @@ export async function createToolgateWorker(options: {
   const workerDeploymentOptions = deploymentOptions(deployment, buildId);
   const pool = new McpClientPool(config.servers, logger);
   const llm = createLlmClient(config.llm);
+  const dataConverter = dataConverterFor(config.codec);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     workflowBundle,
     ...(workerDeploymentOptions ? { workerDeploymentOptions } : {}),

@@ -1,7 +1,7 @@
 // The worker process: `npm run worker -- --config toolgate.yaml`.
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { TemporalConnectionError, connectWithConfig } from '../runtime/temporal-connection.ts';
 import { createToolgateWorker } from './create-worker.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
@@ -12,9 +12,8 @@ routeTemporalLogs(logger);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
-  const config = loadConfig(configPath(values.config));
-  const address = process.env.TEMPORAL_ADDRESS ?? config.temporal.address;
-  const connection = await NativeConnection.connect({ address });
+  const { config, connection, target } = await connectWithConfig(loadConfig(configPath(values.config)));
+  const address = target.address;
   const { worker, pool, version, promote } = await createToolgateWorker({ config, connection, logger });
   onStopSignal((signal) => {
     logger.info({ signal }, 'shutting down: finishing running activities');
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof TemporalConnectionError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     logger.error({ err: error }, 'worker failed');

@@ -61,7 +61,8 @@ async function baselineSide(env: BenchEnv, rounds: number): Promise<PendingAppro
     const roundId = `baseline-${randomUUID()}`;
     roundIds.push(roundId);
     running.push(env.baseline.runRound(roundId, { query: queryFor('gated', roundId), requester: REQUESTER }));
-    if (i % START_CONCURRENCY === START_CONCURRENCY - 1) await sleep(0);
+    // At most a few batches still starting (listing tools, asking the LLM): 10,000 at once exhaust sockets.
+    while (i + 1 - env.baseline.pendingApprovals().length > START_CONCURRENCY * 4) await sleep(5);
   }
   const report = progress('baseline rounds pending', rounds);
   while (env.baseline.pendingApprovals().length < rounds) {

@@ -1,6 +1,7 @@
 // The real API server (in-process, real HTTP on a free port) in front of a round harness.
 import type { FastifyInstance } from 'fastify';
 import { AccessPolicy } from '../../api/access.ts';
+import type { EncryptionCodec } from '../../runtime/payload-codec.ts';
 import { createAuthenticator } from '../../api/auth.ts';
 import { createMetrics } from '../../api/metrics.ts';
 import type { ApiContext } from '../../api/api-context.ts';
@@ -38,6 +39,7 @@ export interface ApiHarness {
 export async function startApi(
   harness: Pick<Harness, 'client' | 'config'>,
   options: {
+    codec?: { codec: EncryptionCodec; allowedOrigins: string[] };
     workerWaitMs?: number;
     maxQueryChars?: number;
     slack?: SlackConfig;
@@ -62,6 +64,7 @@ export async function startApi(
     logger,
     maxQueryChars: options.maxQueryChars ?? 8000,
     publicMetrics: options.publicMetrics ?? true,
+    ...(options.codec ? { codec: options.codec } : {}),
     slackRoutes: options.slack
       ? createSlackIntegration({ slack: options.slack, desk: createSlackDesk(context), logger }).routes
       : undefined,

@@ -1,0 +1,87 @@
+// The codec endpoint Temporal Web UI and CLI call to show sealed payloads in the clear: POST /codec/decode.
+// It needs a bearer token like every route, answers the browser's CORS preflight for the Web UI's origin,
+// and opens only the payloads of rounds the caller may read; the others come back still sealed.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CodecError, payloadRound, type EncryptionCodec } from '../../runtime/payload-codec.ts';
+import type { ApiContext } from '../api-context.ts';
+import { describeRound } from '../round-facts.ts';
+
+const WirePayload = z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
+const CodecBody = z.object({ payloads: z.array(WirePayload).max(1000) });
+type WirePayload = z.infer<typeof WirePayload>;
+
+const fromWire = (payload: WirePayload) => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]),
+  ),
+  data: Buffer.from(payload.data ?? '', 'base64'),
+});
+const toWire = (payload: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }): WirePayload => ({
+  metadata: Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+  ),
+  data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
+});
+
+export function codecRoutes(
+  context: ApiContext,
+  codec: EncryptionCodec,
+  allowedOrigins: string[],
+): FastifyPluginAsyncZod {
+  return async (app) => {
+    const cors = (origin: string | undefined) =>
+      origin && allowedOrigins.includes(origin)
+        ? {
+            'access-control-allow-origin': origin,
+            'access-control-allow-credentials': 'true',
+            'access-control-allow-methods': 'POST, OPTIONS',
+            'access-control-allow-headers': 'content-type, authorization, x-namespace',
+            vary: 'Origin',
+          }
+        : { vary: 'Origin' };
+
+    app.options('/codec/decode', { config: { public: true }, schema: { hide: true } }, async (request, reply) =>
+      reply.code(204).headers(cors(request.headers.origin)).send(),
+    );
+
+    app.post(
+      '/codec/decode',
+      {
+        schema: {
+          summary: 'Temporal codec endpoint: opens the sealed payloads of rounds the caller may read',
+          tags: ['operations'],
+          body: CodecBody,
+        },
+      },
+      async (request, reply) => {
+        const mayRead = new Map<string, Promise<boolean>>();
+        const readable = (roundId: string) => {
+          if (!mayRead.has(roundId)) {
+            mayRead.set(
+              roundId,
+              describeRound(context, roundId).then(
+                (facts) => facts !== undefined && context.access.mayRead(request.principal, facts),
+              ),
+            );
+          }
+          return mayRead.get(roundId)!;
+        };
+        const payloads = await Promise.all(
+          request.body.payloads.map(async (wire) => {
+            const payload = fromWire(wire);
+            const round = payloadRound(payload);
+            if (round === undefined || !(await readable(round))) return wire;
+            try {
+              return toWire(codec.open(payload));
+            } catch (error) {
+              if (error instanceof CodecError) return wire; // sealed with a key this API does not hold
+              throw error;
+            }
+          }),
+        );
+        return reply.headers(cors(request.headers.origin)).send({ payloads });
+      },
+    );
+  };
+}

@@ -1,0 +1,113 @@
+// Encrypted payloads: every payload toolgate hands Temporal (round input, activity arguments and results, memo,
+// summaries, query and update answers) is compressed, then sealed with AES-256-GCM. The key id travels in the
+// payload's metadata, so keys can rotate: the first key seals, every listed key opens. The round a payload
+// belongs to travels beside it too, so the codec endpoint decrypts only for principals who may read that round.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
+
+const PayloadProto = protos.temporal.api.common.v1.Payload;
+
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+/** Metadata keys, readable without a key: how to open the payload, and which round it belongs to. */
+export const CodecMetadata = {
+  encoding: 'encoding',
+  keyId: 'encryption-key-id',
+  cipher: 'encryption-cipher',
+  round: 'toolgate-round',
+} as const;
+const CIPHER = 'AES-256-GCM';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface CodecKey {
+  id: string;
+  /** 32 bytes. */
+  key: Buffer;
+}
+
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+}
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (value: Uint8Array | null | undefined): string | undefined =>
+  value ? new TextDecoder().decode(value) : undefined;
+
+/** Keys from the config: base64 secrets (`${ENV}`) or files holding them. */
+export function loadCodecKeys(keys: Array<{ id: string; secret?: string; file?: string }>): CodecKey[] {
+  return keys.map(({ id, secret, file }) => {
+    const encoded = secret ?? (file === undefined ? undefined : readFileSync(file, 'utf8').trim());
+    const key = Buffer.from(encoded ?? '', 'base64');
+    if (key.length !== 32)
+      throw new CodecError(`codec key '${id}' must be 32 bytes, base64-encoded (got ${key.length} bytes)`);
+    return { id, key };
+  });
+}
+
+/** The round a payload belongs to, from Temporal's serialization context. */
+function roundOf(context: SerializationContext | undefined): string | undefined {
+  return context?.workflowId;
+}
+
+export class EncryptionCodec implements PayloadCodec {
+  private readonly sealing: CodecKey;
+  private readonly byId: Map<string, CodecKey>;
+
+  constructor(keys: CodecKey[]) {
+    if (keys.length === 0) throw new CodecError('the payload codec needs at least one key');
+    this.sealing = keys[0]!;
+    this.byId = new Map(keys.map((key) => [key.id, key]));
+  }
+
+  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const round = roundOf(context);
+    return payloads.map((payload) => {
+      const plain = deflateRawSync(PayloadProto.encode(payload).finish());
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', this.sealing.key, iv);
+      const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      return {
+        metadata: {
+          [CodecMetadata.encoding]: bytes(ENCRYPTED_ENCODING),
+          [CodecMetadata.keyId]: bytes(this.sealing.id),
+          [CodecMetadata.cipher]: bytes(CIPHER),
+          ...(round ? { [CodecMetadata.round]: bytes(round) } : {}),
+        },
+        data: sealed,
+      };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => this.open(payload));
+  }
+
+  /** Payloads that are not sealed (written before the codec was on) pass unchanged. */
+  open(payload: Payload): Payload {
+    if (text(payload.metadata?.[CodecMetadata.encoding]) !== ENCRYPTED_ENCODING) return payload;
+    const keyId = text(payload.metadata?.[CodecMetadata.keyId]) ?? '';
+    const key = this.byId.get(keyId);
+    if (!key) throw new CodecError(`payload sealed with codec key '${keyId}', which is not configured`);
+    const sealed = Buffer.from(payload.data ?? new Uint8Array());
+    const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    const plain = Buffer.concat([
+      decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+    return PayloadProto.decode(inflateRawSync(plain));
+  }
+}
+
+/** The round a sealed payload belongs to, readable without a key. */
+export function payloadRound(payload: Payload): string | undefined {
+  return text(payload.metadata?.[CodecMetadata.round]);
+}
+
+/** The data converter every toolgate process uses: encrypting when `codec` is configured, plain otherwise. */
+export function dataConverterFor(codec: { keys: Array<{ id: string; secret?: string; file?: string }> } | undefined) {
+  return codec ? { payloadCodecs: [new EncryptionCodec(loadCodecKeys(codec.keys))] } : undefined;
+}

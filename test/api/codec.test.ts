@@ -1,0 +1,189 @@
+// Encrypted payloads on a real dev server writing to a SQLite file: nothing a round carries (its query, tool
+// arguments and results, approval previews) is readable in the database or in visibility; the API still lists
+// and decides; the codec endpoint opens payloads only for principals who may read the round; keys rotate.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { ENCRYPTED_ENCODING, EncryptionCodec, dataConverterFor, loadCodecKeys } from '../../runtime/payload-codec.ts';
+import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
+import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
+import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { workflowBundle } from '../support/round-harness.ts';
+import {
+  routeByMarker,
+  scriptedSteps,
+  startScriptedLlmServer,
+  type LlmScript,
+  type ScriptedLlmServer,
+} from '../support/scripted-llm-server.ts';
+
+const secret = () => randomBytes(32).toString('base64');
+
+describe('encrypted payloads', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'toolgate-codec-'));
+  const routes: Record<string, LlmScript> = {};
+  const oldKey = { id: 'k1', secret: secret() };
+  const currentKey = { id: 'k2', secret: secret() };
+  const argMarker = `argument-${randomUUID()}`;
+  const queryMarker = `query-${randomUUID()}`;
+  let server: DevServer;
+  let llm: ScriptedLlmServer;
+  let mcp: HttpMcpServer;
+  let connection: NativeConnection;
+  let worker: ToolgateWorker;
+  let running: Promise<void>;
+  let api: ApiHarness;
+  let roundId: string;
+
+  const configFor = (keys: Array<{ id: string; secret: string }>) =>
+    parseConfig(
+      {
+        temporal: { address: server.address, taskQueue: 'codec-test', deployment: { name: 'codec-test' } },
+        llm: { baseURL: llm.baseURL, model: 'scripted' },
+        approvals: { approvers: ['alice'] },
+        servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+        codec: { keys },
+      },
+      'codec test',
+    );
+
+  beforeAll(async () => {
+    server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
+    llm = await startScriptedLlmServer(routeByMarker(routes));
+    mcp = await startHttpMcpServer({ name: 'k8s' });
+    connection = await NativeConnection.connect({ address: server.address });
+    const config = configFor([currentKey, oldKey]);
+    const logger = createLogger('codec-test');
+    logger.level = 'warn';
+    worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
+    running = worker.worker.run();
+    await worker.promote();
+    const client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
+    const codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
+    api = await startApi({ client, config }, { codec: { codec, allowedOrigins: ['http://ui.test'] } });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await worker?.close();
+    await running;
+    await connection?.close();
+    await llm?.close();
+    await mcp?.close();
+    await server?.stop();
+  });
+
+  it('runs a gated round whose arguments, results and query never reach the database or visibility in the clear', async () => {
+    routes[queryMarker] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: argMarker } }] },
+      { content: `deleted ${argMarker}` },
+    );
+    const started = await api.request('carol', 'POST', '/v1/rounds', { query: `please ${queryMarker}` });
+    expect(started.status).toBe(201);
+    roundId = started.body.roundId;
+    await expect
+      .poll(
+        async () =>
+          ((await api.request('alice', 'GET', '/v1/approvals')).body.approvals ?? [])
+            .map((approval: { argsPreview: string }) => approval.argsPreview)
+            .join(),
+        { timeout: 15_000 },
+      )
+      .toContain(argMarker);
+    // Visibility while the approval waits: the memo (which holds its preview) is sealed, search attributes hold no arguments.
+    const listed = await connection.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowId = "${roundId}"`,
+    });
+    const visible = (listed.executions ?? []).flatMap((execution) => [
+      ...Object.values(execution.memo?.fields ?? {}),
+      ...Object.values(execution.searchAttributes?.indexedFields ?? {}),
+    ]);
+    expect(visible.length).toBeGreaterThan(0);
+    for (const payload of visible) {
+      expect(Buffer.from(payload.data ?? []).includes(Buffer.from(argMarker))).toBe(false);
+      expect(Buffer.from(payload.data ?? []).includes(Buffer.from(queryMarker))).toBe(false);
+    }
+
+    const [approval] = (await api.request('alice', 'GET', '/v1/approvals')).body.approvals;
+    expect(
+      (await api.request('alice', 'POST', `/v1/approvals/${approval.approvalId}`, { decision: 'approve' })).status,
+    ).toBe(202);
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.answer, { timeout: 15_000 })
+      .toBe(`deleted ${argMarker}`);
+    expect(mcp.calls.filter((call) => call.arguments.name === argMarker)).toHaveLength(1);
+
+    // The database files themselves (SQLite and its write-ahead log).
+    for (const file of readdirSync(folder)) {
+      const bytes = readFileSync(join(folder, file));
+      expect(bytes.includes(Buffer.from(argMarker)), file).toBe(false);
+      expect(bytes.includes(Buffer.from(queryMarker)), file).toBe(false);
+    }
+  });
+
+  it('opens payloads at /codec/decode only for principals who may read the round, with CORS for the Web UI', async () => {
+    const events = (await new Client({ connection }).workflow.getHandle(roundId).fetchHistory()).events ?? [];
+    const input = events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(new TextDecoder().decode(input.metadata!.encoding)).toBe(ENCRYPTED_ENCODING);
+    const wire = {
+      metadata: Object.fromEntries(
+        Object.entries(input.metadata!).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+      ),
+      data: Buffer.from(input.data!).toString('base64'),
+    };
+    const decode = (token: string | undefined) =>
+      fetch(`${api.url}/codec/decode`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          origin: 'http://ui.test',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ payloads: [wire] }),
+      });
+    const opened = await decode(TOKENS.carol);
+    expect(opened.status).toBe(200);
+    expect(opened.headers.get('access-control-allow-origin')).toBe('http://ui.test');
+    const plain = (await opened.json()) as { payloads: Array<{ data: string }> };
+    expect(Buffer.from(plain.payloads[0]!.data, 'base64').toString()).toContain(queryMarker);
+
+    const refused = (await (await decode(TOKENS.mallory)).json()) as { payloads: Array<{ data: string }> };
+    expect(refused.payloads[0]).toEqual(wire);
+    expect((await decode(undefined)).status).toBe(401);
+
+    const preflight = await fetch(`${api.url}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://ui.test', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    const stranger = await fetch(`${api.url}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.test' },
+    });
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('keeps opening payloads sealed with a retired key after rotation, and refuses keys that are not 32 bytes', async () => {
+    const rotated = new EncryptionCodec(loadCodecKeys([{ id: 'k3', secret: secret() }, currentKey, oldKey]));
+    const sealedBefore = await new EncryptionCodec(loadCodecKeys([currentKey])).encode(
+      [{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode('"hello"') }],
+      { type: 'workflow', namespace: 'default', workflowId: 'r' },
+    );
+    const [opened] = await rotated.decode(sealedBefore);
+    expect(new TextDecoder().decode(opened!.data)).toBe('"hello"');
+    const [resealed] = await rotated.encode([opened!]);
+    expect(new TextDecoder().decode(resealed!.metadata!['encryption-key-id'])).toBe('k3');
+    expect(() => loadCodecKeys([{ id: 'short', secret: Buffer.alloc(16).toString('base64') }])).toThrow(
+      /must be 32 bytes/,
+    );
+  });
+});
