@@ -6,6 +6,9 @@ import { classifyCallError, classifyConnectError, isConnectionLevel } from './mc
 import type { McpConnections } from './mcp-connections.ts';
 import { truncateOutput } from './truncate-output.ts';
 import { whileHeartbeating } from './heartbeat.ts';
+import { callHeaders } from './call-headers.ts';
+import { credentialHeaders } from './user-credential.ts';
+import type { CodecKey } from '../runtime/payload-codec.ts';
 
 function resultText(result: CallToolResult): string {
   const parts = result.content.map((item) => {
@@ -28,16 +31,20 @@ function resultText(result: CallToolResult): string {
  * One MCP `tools/call`, heartbeating while it waits. A failure to connect is kept apart from a failure of the
  * call: only the second can have reached the server.
  */
-export function createCallTool(connections: McpConnections, outputBudget: number) {
+export function createCallTool(connections: McpConnections, outputBudget: number, credentialKeys: CodecKey[]) {
   return async function callTool(request: ToolCallRequest): Promise<ToolCallResult> {
     const context = Context.current();
-    if (!connections.server(request.server)) {
+    const server = connections.server(request.server);
+    if (!server) {
       throw ApplicationFailure.create({
         type: FailureType.McpUnknownServer,
         message: `MCP server '${request.server}' is not configured on this worker`,
         nonRetryable: true,
       });
     }
+    const headers = request.credential
+      ? credentialHeaders(server, request.credential, request.roundId, credentialKeys)
+      : undefined;
     return whileHeartbeating(async () => {
       const client = await connections.client(request.server).catch((error: unknown) => {
         if (context.cancellationSignal.aborted) throw error;
@@ -45,18 +52,21 @@ export function createCallTool(connections: McpConnections, outputBudget: number
       });
       try {
         // A plain request, not client.callTool: its output-schema check throws InvalidParams after the tool ran.
-        const result = await client.request(
-          {
-            method: 'tools/call',
-            params: {
-              name: request.tool,
-              arguments: request.arguments,
-              _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
+        const send = () =>
+          client.request(
+            {
+              method: 'tools/call',
+              params: {
+                name: request.tool,
+                arguments: request.arguments,
+                _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
+              },
             },
-          },
-          CallToolResultSchema,
-          { timeout: request.timeoutMs, signal: context.cancellationSignal },
-        );
+            CallToolResultSchema,
+            { timeout: request.timeoutMs, signal: context.cancellationSignal },
+          );
+        // Only this request carries the requester's credential; the pooled connection stays the worker's.
+        const result = await (headers ? callHeaders.run(headers, send) : send());
         return { isError: result.isError === true, ...truncateOutput(resultText(result), outputBudget) };
       } catch (error) {
         if (context.cancellationSignal.aborted) throw error;

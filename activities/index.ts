@@ -6,6 +6,7 @@ import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
 import type { McpConnections } from './mcp-connections.ts';
+import { loadCodecKeys } from '../runtime/payload-codec.ts';
 
 export interface ActivityResources {
   config: ToolgateConfig;
@@ -24,6 +25,10 @@ export function createActivities({ config, connections, llm, notifier }: Activit
       timeoutMs: config.llm.timeout,
       temperature: config.llm.temperature,
     }),
-    callTool: createCallTool(connections, config.round.toolOutputChars),
+    callTool: createCallTool(
+      connections,
+      config.round.toolOutputChars,
+      config.codec ? loadCodecKeys(config.codec.keys) : [],
+    ),
   };
 }

@@ -13,6 +13,9 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
     allowSelfApproval: tool?.allowSelfApproval ?? server.allowSelfApproval ?? config.approvals.allowSelfApproval,
     callTimeoutMs: tool?.timeout ?? server.timeout,
     idempotent: tool?.idempotent,
+    ...(server.transport === 'http' && server.userCredential
+      ? { userCredential: { required: server.userCredential.required } }
+      : {}),
     retry: {
       maxAttempts: server.retry.maxAttempts,
       initialDelayMs: server.retry.initialDelay,

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { AccessPolicy } from './access.ts';
 import type { LinkBases } from '../runtime/links.ts';
+import type { CredentialIntake } from './user-credentials.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
 export interface ApiContext {
@@ -12,4 +13,6 @@ export interface ApiContext {
   workerWaitMs: number;
   /** Who may read, cancel and list what. */
   access: AccessPolicy;
+  /** Seals requesters' own credentials for servers that take them; absent when none does. */
+  credentials?: CredentialIntake;
 }

@@ -9,7 +9,8 @@ import { AccessPolicy } from './access.ts';
 import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import type { ApiContext } from './api-context.ts';
-import { dataConverterFor } from '../runtime/payload-codec.ts';
+import { dataConverterFor, loadCodecKeys } from '../runtime/payload-codec.ts';
+import { createCredentialIntake } from './user-credentials.ts';
 import { buildApiServer } from './server.ts';
 import { createSlackDesk } from './slack-desk.ts';
 import { createSlackIntegration } from '../slack/interactivity.ts';
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     },
     workerWaitMs: 5000,
     access: new AccessPolicy(config.api.roles),
+    credentials: createCredentialIntake(config.servers, config.codec ? loadCodecKeys(config.codec.keys) : []),
   };
   const slack = config.slack
     ? createSlackIntegration({ slack: config.slack, desk: createSlackDesk(context), logger })

@@ -1,5 +1,6 @@
 // Round operations on Temporal: start (idempotent), read state, cancel, load a previous transcript.
 import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   RequesterAttribute,
@@ -42,15 +43,18 @@ export async function startRound(
   context: ApiContext,
   principal: string,
   body: StartRoundBody,
+  headers: IncomingHttpHeaders = {},
 ): Promise<{ roundId: string; created: boolean }> {
   const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
   const messages = body.previousRoundId ? await transcriptOf(context, body.previousRoundId, principal) : body.messages;
+  const credentials = context.credentials?.(headers, roundId, body.servers);
   const input: QueryRoundInput = {
     query: body.query,
     requester: principal,
     ...(messages ? { messages } : {}),
     ...(body.servers ? { servers: body.servers } : {}),
     ...(body.maxSteps ? { maxSteps: body.maxSteps } : {}),
+    ...(credentials ? { credentials } : {}),
   };
   try {
     await context.client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {

@@ -76,6 +76,25 @@ const HttpServer = z.strictObject({
   url: z.url(),
   /** Kept in worker memory only: headers never enter workflow history. */
   headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * The requester's own credential for this server, forwarded on each of their calls (as OpenShift Lightspeed
+   * forwards the user's Kubernetes token), so the server enforces what that user may do. It arrives at the
+   * API in the request header `fromHeader`, travels sealed with the codec keys, never appears in plaintext in
+   * history, memo, state or logs, and is refused once expired (JWT `exp`, else `ttl` from the round's start).
+   */
+  userCredential: z
+    .strictObject({
+      fromHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'),
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name')
+        .default('Authorization'),
+      scheme: z.string().default('Bearer'),
+      /** Without one, the round's calls of this server are refused (the model is told why). */
+      required: z.boolean().default(true),
+      ttl: Duration.default(3_600_000),
+    })
+    .optional(),
 });
 
 const ServerConfig = z.discriminatedUnion('transport', [StdioServer, HttpServer]);
@@ -158,114 +177,126 @@ const SlackSettings = z
     message: 'set channel or channels, or no approval card is ever posted',
   });
 
-export const ConfigSchema = z.strictObject({
-  temporal: z
-    .strictObject({
-      address: z.string().default('127.0.0.1:7233'),
-      namespace: z.string().default('default'),
-      taskQueue: z.string().default(TASK_QUEUE),
-      /** A profile of Temporal's environment configuration (TOML); TEMPORAL_PROFILE also selects one. */
-      profile: z.string().min(1).optional(),
-      /** The TOML file; default TEMPORAL_CONFIG_FILE, else Temporal's default location. */
-      configFile: z.string().min(1).optional(),
-      /** Temporal Cloud or a cluster with API keys; put it in an environment variable. */
-      apiKey: z.string().min(1).optional(),
-      tls: z
-        .strictObject({
-          enabled: z.boolean().default(true),
-          /** PEM files: the CA that signed the server's certificate, and for mTLS this client's certificate and key. */
-          serverCA: z.string().min(1).optional(),
-          clientCert: z.string().min(1).optional(),
-          clientKey: z.string().min(1).optional(),
-          /** The name the server's certificate must carry, when it is not the address's host. */
-          serverName: z.string().min(1).optional(),
-        })
-        .optional(),
-      deployment: Deployment.default(DEFAULT_DEPLOYMENT),
-    })
-    .default({
-      address: '127.0.0.1:7233',
-      namespace: 'default',
-      taskQueue: TASK_QUEUE,
-      deployment: DEFAULT_DEPLOYMENT,
+export const ConfigSchema = z
+  .strictObject({
+    temporal: z
+      .strictObject({
+        address: z.string().default('127.0.0.1:7233'),
+        namespace: z.string().default('default'),
+        taskQueue: z.string().default(TASK_QUEUE),
+        /** A profile of Temporal's environment configuration (TOML); TEMPORAL_PROFILE also selects one. */
+        profile: z.string().min(1).optional(),
+        /** The TOML file; default TEMPORAL_CONFIG_FILE, else Temporal's default location. */
+        configFile: z.string().min(1).optional(),
+        /** Temporal Cloud or a cluster with API keys; put it in an environment variable. */
+        apiKey: z.string().min(1).optional(),
+        tls: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** PEM files: the CA that signed the server's certificate, and for mTLS this client's certificate and key. */
+            serverCA: z.string().min(1).optional(),
+            clientCert: z.string().min(1).optional(),
+            clientKey: z.string().min(1).optional(),
+            /** The name the server's certificate must carry, when it is not the address's host. */
+            serverName: z.string().min(1).optional(),
+          })
+          .optional(),
+        deployment: Deployment.default(DEFAULT_DEPLOYMENT),
+      })
+      .default({
+        address: '127.0.0.1:7233',
+        namespace: 'default',
+        taskQueue: TASK_QUEUE,
+        deployment: DEFAULT_DEPLOYMENT,
+      }),
+    llm: z.strictObject({
+      baseURL: z.url(),
+      model: z.string().min(1),
+      /** Local servers accept any placeholder. */
+      apiKey: z.string().default('not-needed'),
+      timeout: Duration.default(120_000),
+      temperature: z.number().min(0).max(2).optional(),
     }),
-  llm: z.strictObject({
-    baseURL: z.url(),
-    model: z.string().min(1),
-    /** Local servers accept any placeholder. */
-    apiKey: z.string().default('not-needed'),
-    timeout: Duration.default(120_000),
-    temperature: z.number().min(0).max(2).optional(),
-  }),
-  round: z
-    .strictObject({
-      maxSteps: z.number().int().min(1).max(MAX_STEPS_LIMIT).default(DEFAULT_MAX_STEPS),
-      toolOutputChars: z.number().int().min(200).max(500_000).default(16_000),
-      /** The conversation a round carries; the oldest tool outputs are elided (with a marker) beyond it. */
-      transcriptChars: z.number().int().min(10_000).max(1_000_000).default(200_000),
-    })
-    .default({ maxSteps: DEFAULT_MAX_STEPS, toolOutputChars: 16_000, transcriptChars: 200_000 }),
-  approvals: z.strictObject({
-    timeout: Duration.default(600_000),
-    /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
-    approvers: Principals,
-    allowSelfApproval: z.boolean().default(false),
-  }),
-  api: ApiSettings.default({
-    host: '127.0.0.1',
-    port: 8080,
-    webUiUrl: 'http://127.0.0.1:8233',
-    tokens: [],
-    maxQueryChars: 8000,
-    roles: { admin: [], auditor: [], metrics: [] },
-    publicMetrics: true,
-  }),
-  slack: SlackSettings.optional(),
-  /** Encrypted payloads (README, "Encrypted payloads"): the first key seals, every key opens. */
-  codec: z
-    .strictObject({
-      keys: z
-        .array(
-          z
-            .strictObject({
-              id: Name,
-              /** 32 random bytes, base64 (`openssl rand -base64 32`); put it in an environment variable. */
-              secret: z.string().min(1).optional(),
-              /** A file holding the base64 secret. */
-              file: z.string().min(1).optional(),
-            })
-            .refine((key) => (key.secret === undefined) !== (key.file === undefined), 'give secret or file'),
-        )
-        .min(1),
-    })
-    .optional(),
-  worker: z
-    .strictObject({
-      /**
-       * Rounds kept in the worker's memory between their workflow tasks (about 1 MB each). Others are evicted
-       * and replayed from history when they next move (a decision, an expiry): memory stays flat however
-       * many rounds wait for a human.
-       */
-      cachedRounds: z.number().int().min(0).max(100_000).default(200),
-    })
-    .default({ cachedRounds: 200 }),
-  servers: z
-    .array(ServerConfig)
-    .default([])
-    .superRefine((servers, context) => {
-      const seen = new Set<string>();
-      servers.forEach((server, index) => {
-        if (seen.has(server.name)) {
-          context.addIssue({
-            code: 'custom',
-            path: [index, 'name'],
-            message: `duplicate server name '${server.name}'`,
-          });
-        }
-        seen.add(server.name);
-      });
+    round: z
+      .strictObject({
+        maxSteps: z.number().int().min(1).max(MAX_STEPS_LIMIT).default(DEFAULT_MAX_STEPS),
+        toolOutputChars: z.number().int().min(200).max(500_000).default(16_000),
+        /** The conversation a round carries; the oldest tool outputs are elided (with a marker) beyond it. */
+        transcriptChars: z.number().int().min(10_000).max(1_000_000).default(200_000),
+      })
+      .default({ maxSteps: DEFAULT_MAX_STEPS, toolOutputChars: 16_000, transcriptChars: 200_000 }),
+    approvals: z.strictObject({
+      timeout: Duration.default(600_000),
+      /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
+      approvers: Principals,
+      allowSelfApproval: z.boolean().default(false),
     }),
-});
+    api: ApiSettings.default({
+      host: '127.0.0.1',
+      port: 8080,
+      webUiUrl: 'http://127.0.0.1:8233',
+      tokens: [],
+      maxQueryChars: 8000,
+      roles: { admin: [], auditor: [], metrics: [] },
+      publicMetrics: true,
+    }),
+    slack: SlackSettings.optional(),
+    /** Encrypted payloads (README, "Encrypted payloads"): the first key seals, every key opens. */
+    codec: z
+      .strictObject({
+        keys: z
+          .array(
+            z
+              .strictObject({
+                id: Name,
+                /** 32 random bytes, base64 (`openssl rand -base64 32`); put it in an environment variable. */
+                secret: z.string().min(1).optional(),
+                /** A file holding the base64 secret. */
+                file: z.string().min(1).optional(),
+              })
+              .refine((key) => (key.secret === undefined) !== (key.file === undefined), 'give secret or file'),
+          )
+          .min(1),
+      })
+      .optional(),
+    worker: z
+      .strictObject({
+        /**
+         * Rounds kept in the worker's memory between their workflow tasks (about 1 MB each). Others are evicted
+         * and replayed from history when they next move (a decision, an expiry): memory stays flat however
+         * many rounds wait for a human.
+         */
+        cachedRounds: z.number().int().min(0).max(100_000).default(200),
+      })
+      .default({ cachedRounds: 200 }),
+    servers: z
+      .array(ServerConfig)
+      .default([])
+      .superRefine((servers, context) => {
+        const seen = new Set<string>();
+        servers.forEach((server, index) => {
+          if (seen.has(server.name)) {
+            context.addIssue({
+              code: 'custom',
+              path: [index, 'name'],
+              message: `duplicate server name '${server.name}'`,
+            });
+          }
+          seen.add(server.name);
+        });
+      }),
+  })
+  .superRefine((config, context) => {
+    config.servers.forEach((server, index) => {
+      if (server.transport === 'http' && server.userCredential && !config.codec) {
+        context.addIssue({
+          code: 'custom',
+          path: ['servers', index, 'userCredential'],
+          message: 'forwarding user credentials needs codec.keys: credentials travel sealed with the codec key',
+        });
+      }
+    });
+  });
 
 export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;

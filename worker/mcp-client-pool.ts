@@ -6,6 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { HttpStatusError } from '../activities/mcp-errors.ts';
+import { callHeaders } from '../activities/call-headers.ts';
 import { parseRetryAfter } from '../activities/retry-after.ts';
 import type { ServerConfig } from '../runtime/config.ts';
 
@@ -13,6 +14,12 @@ const CLIENT_INFO = { name: 'toolgate', version: '0.1.0' };
 
 /** Surfaces 429/503 with their Retry-After, which the SDK's transport error would otherwise drop. */
 async function fetchKeepingRetryAfter(url: string | URL, init?: RequestInit): Promise<Response> {
+  const extra = callHeaders.getStore();
+  if (extra) {
+    const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+    init = { ...init, headers };
+  }
   const response = await fetch(url, init);
   if (response.status === 429 || response.status === 503) {
     const body = await response.text().catch(() => '');

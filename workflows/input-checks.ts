@@ -48,6 +48,10 @@ function isChatMessage(value: unknown): boolean {
   }
 }
 
+function isSealedCredential(value: unknown): boolean {
+  return isObject(value) && isString(value.keyId) && isString(value.sealed) && isString(value.expiresAt);
+}
+
 /** What is wrong with a round's input (QueryRoundInput), one sentence each; empty when nothing is. */
 export function roundInputProblems(input: unknown): string[] {
   if (!isObject(input)) return ['input must be an object'];
@@ -62,6 +66,12 @@ export function roundInputProblems(input: unknown): string[] {
     !(Array.isArray(input.servers) && input.servers.every((name) => isString(name) && name !== ''))
   ) {
     problems.push('servers must be an array of server names');
+  }
+  if (
+    input.credentials !== undefined &&
+    !(isObject(input.credentials) && Object.values(input.credentials).every(isSealedCredential))
+  ) {
+    problems.push('credentials must map server names to sealed credentials');
   }
   const steps = input.maxSteps;
   if (

@@ -37,3 +37,11 @@ export function formatDuration(ms: number): string {
   if (ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+export function credentialMissingMessage(tool: string, server: string): string {
+  return `Tool '${tool}' was not run: server '${server}' acts with the requester's own credential, and this round was started without one. ${DO_NOT_RETRY}`;
+}
+
+export function credentialExpiredMessage(tool: string, expiresAt: string): string {
+  return `Tool '${tool}' was not run: the requester's credential for its server expired at ${expiresAt}. Ask the user to sign in again and start a new round. ${DO_NOT_RETRY}`;
+}

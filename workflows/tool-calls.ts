@@ -8,6 +8,7 @@ import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts'
 import { cancelledMessage, outcomeUnknownMessage } from './model-messages.ts';
 import { isRetrySafe, requiresApproval } from './policy.ts';
 import type { RoundContext } from './round-context.ts';
+import { credentialFor } from './user-credential.ts';
 import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
 import { resolveToolCall, type ToolDirectory } from './tool-names.ts';
 
@@ -94,6 +95,8 @@ async function gateAndRun(
   record: ToolCallRecord,
   progress: ExecutionProgress,
 ): Promise<ExecutionResult> {
+  const before = credentialFor(round.input.credentials, tool, Date.now());
+  if (!before.ok) return notRun(before.content);
   if (requiresApproval(tool, args)) {
     const verdict = await passGate(
       round,
@@ -105,7 +108,14 @@ async function gateAndRun(
     );
     if (!verdict.cleared) return verdict.result;
   }
-  return executeToolCall(tool, args, { roundId: round.roundId, toolCallId: call.id, step: round.step }, progress);
+  const after = credentialFor(round.input.credentials, tool, Date.now());
+  if (!after.ok) return notRun(after.content);
+  const ids = { roundId: round.roundId, toolCallId: call.id, step: round.step };
+  return executeToolCall(tool, args, ids, progress, after.credential);
+}
+
+function notRun(content: string): ExecutionResult {
+  return { outcome: 'failed', content, truncated: false, attempts: 0 };
 }
 
 /** Cancelled while the tool was running: it may have taken effect, and the audit must say so. */

@@ -9,7 +9,7 @@ import {
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
-import type { ToolCallOutcome, ToolDescriptor, ToolgateActivities } from './contract.ts';
+import type { SealedCredential, ToolCallOutcome, ToolDescriptor, ToolgateActivities } from './contract.ts';
 import { FailureType } from './contract/failures.ts';
 import { failedMessage, invalidCallMessage, outcomeUnknownMessage, unauthorizedMessage } from './model-messages.ts';
 import { isRetrySafe } from './policy.ts';
@@ -84,6 +84,7 @@ export async function executeToolCall(
   args: Record<string, unknown>,
   ids: { roundId: string; toolCallId: string; step: number },
   progress: ExecutionProgress,
+  credential?: SealedCredential,
 ): Promise<ExecutionResult> {
   const retrySafe = isRetrySafe(tool);
   const activityOptions = {
@@ -99,6 +100,7 @@ export async function executeToolCall(
     roundId: ids.roundId,
     toolCallId: ids.toolCallId,
     timeoutMs: tool.policy.callTimeoutMs,
+    ...(credential ? { credential } : {}),
   };
   const maxAttempts = Math.max(1, tool.policy.retry.maxAttempts);
   for (let attempt = 1; ; attempt++) {

@@ -30,7 +30,7 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
         },
       },
       async (request, reply) => {
-        const { roundId, created } = await startRound(context, request.principal, request.body);
+        const { roundId, created } = await startRound(context, request.principal, request.body, request.headers);
         const links = roundLinks(context.links, roundId);
         return reply
           .code(created ? 201 : 200)

@@ -5,6 +5,7 @@ import type { EncryptionCodec } from '../../runtime/payload-codec.ts';
 import { createAuthenticator } from '../../api/auth.ts';
 import { createMetrics } from '../../api/metrics.ts';
 import type { ApiContext } from '../../api/api-context.ts';
+import type { CredentialIntake } from '../../api/user-credentials.ts';
 import { buildApiServer } from '../../api/server.ts';
 import { createSlackDesk } from '../../api/slack-desk.ts';
 import { createSlackIntegration } from '../../slack/interactivity.ts';
@@ -45,6 +46,7 @@ export async function startApi(
     slack?: SlackConfig;
     roles?: Partial<ApiRoles>;
     publicMetrics?: boolean;
+    credentials?: CredentialIntake;
   } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
@@ -56,6 +58,7 @@ export async function startApi(
     links: { apiUrl: 'http://api.test', webUiUrl: 'http://ui.test', namespace: 'default' },
     workerWaitMs: options.workerWaitMs ?? 5000,
     access: new AccessPolicy({ admin: [], auditor: [], metrics: [], ...options.roles }),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const app = await buildApiServer({
     context,

@@ -14,8 +14,15 @@ export interface RecordedToolCall {
   tool: string;
   arguments: Record<string, unknown>;
   meta?: Record<string, unknown>;
+  /** The request's Authorization header (HTTP only): whose credential the call ran with. */
+  authorization?: string;
   receivedAt: number;
 }
+
+type RequestExtra = {
+  _meta?: Record<string, unknown>;
+  requestInfo?: { headers: Record<string, string | string[] | undefined> };
+};
 
 const text = (value: string): CallToolResult => ({ content: [{ type: 'text', text: value }] });
 
@@ -43,12 +50,14 @@ export function createTestMcpServer(options: {
   const server = new McpServer({ name: options.name, version: '1.0.0' });
 
   // Records before the tool does its work, so a call that later times out is still visible.
-  const record = (tool: string, args: Record<string, unknown>, meta: Record<string, unknown> | undefined) => {
+  const record = (tool: string, args: Record<string, unknown>, extra: RequestExtra) => {
+    const authorization = extra.requestInfo?.headers.authorization;
     options.onCall?.({
       server: options.name,
       tool,
       arguments: args,
-      ...(meta ? { meta } : {}),
+      ...(extra._meta ? { meta: extra._meta } : {}),
+      ...(typeof authorization === 'string' ? { authorization } : {}),
       receivedAt: Date.now(),
     });
   };
@@ -61,7 +70,7 @@ export function createTestMcpServer(options: {
       annotations: { readOnlyHint: true },
     },
     async (args, extra) => {
-      record('echo', args, extra._meta);
+      record('echo', args, extra);
       return text(`echo: ${args.message}`);
     },
   );
@@ -75,7 +84,7 @@ export function createTestMcpServer(options: {
       annotations: { readOnlyHint: true },
     },
     async (args, extra) => {
-      record('add', args, extra._meta);
+      record('add', args, extra);
       const sum = args.a + args.b;
       return { ...text(String(sum)), structuredContent: { sum } };
     },
@@ -89,7 +98,7 @@ export function createTestMcpServer(options: {
       annotations: { destructiveHint: true, readOnlyHint: false },
     },
     async (args, extra) => {
-      record('delete_pod', args, extra._meta);
+      record('delete_pod', args, extra);
       return text(`deleted pod ${args.namespace}/${args.name}`);
     },
   );
@@ -102,7 +111,7 @@ export function createTestMcpServer(options: {
       annotations: { idempotentHint: true, destructiveHint: false },
     },
     async (args, extra) => {
-      record('scale_deployment', args, extra._meta);
+      record('scale_deployment', args, extra);
       return text(`scaled deployment ${args.namespace}/${args.name} to ${args.replicas} replicas`);
     },
   );
@@ -115,14 +124,14 @@ export function createTestMcpServer(options: {
       annotations: { readOnlyHint: true },
     },
     async (args, extra) => {
-      record('fail', args, extra._meta);
+      record('fail', args, extra);
       return { isError: true, content: [{ type: 'text', text: args.reason }] };
     },
   );
 
   const sleeper =
     (tool: string) => async (args: { ms: number }, extra: { _meta?: Record<string, unknown>; signal: AbortSignal }) => {
-      record(tool, args, extra._meta);
+      record(tool, args, extra);
       // Stops sleeping when the client cancels, so no timers outlive a test.
       await sleep(args.ms, undefined, { signal: extra.signal });
       return text(`slept ${args.ms}`);
@@ -156,7 +165,7 @@ export function createTestMcpServer(options: {
       annotations: { readOnlyHint: true },
     },
     async (args, extra) => {
-      record('big_output', args, extra._meta);
+      record('big_output', args, extra);
       return text(numberedLines(args.chars));
     },
   );
@@ -174,7 +183,7 @@ export function createTestMcpServer(options: {
         annotations: { readOnlyHint: readOnly, idempotentHint: false },
       },
       async (args, extra) => {
-        record(tool, args, extra._meta);
+        record(tool, args, extra);
         return text(`${tool} ${args.key}`);
       },
     );
@@ -188,7 +197,7 @@ export function createTestMcpServer(options: {
       annotations: { readOnlyHint: true },
     },
     async (args, extra) => {
-      record('strict_echo', args, extra._meta);
+      record('strict_echo', args, extra);
       return text(`echo: ${args.message}`);
     },
   );
@@ -201,7 +210,7 @@ export function createTestMcpServer(options: {
       annotations: { readOnlyHint: false, idempotentHint: false },
     },
     async (args, extra) => {
-      record('crash', args, extra._meta);
+      record('crash', args, extra);
       options.crash?.();
       return text(`crash ${args.key} survived`);
     },
@@ -232,6 +241,8 @@ export async function startHttpMcpServer(options: {
   name: string;
   port?: number;
   failWith?: () => number | undefined;
+  /** Tool calls whose Authorization header this refuses are answered 401, as a server enforcing users' own tokens does. */
+  authorize?: (authorization: string | undefined) => boolean;
 }): Promise<HttpMcpServer> {
   const calls: RecordedToolCall[] = [];
   const sessions = new Map<string, StreamableHTTPServerTransport>();
@@ -261,6 +272,9 @@ export async function startHttpMcpServer(options: {
         body = JSON.parse(await readBody(req));
       } catch {
         return jsonRpcError(res, 400, -32700, 'Parse error');
+      }
+      if (asToolCall(body) && options.authorize && !options.authorize(req.headers.authorization)) {
+        return jsonRpcError(res, 401, -32001, 'the credential is missing or not valid for this user');
       }
       if (existing && injectFault(body, req, res)) return;
       if (existing) return existing.handleRequest(req, res, body);

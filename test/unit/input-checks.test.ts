@@ -60,6 +60,15 @@ const roundInput = fc.oneof(
       messages: mostly(fc.array(message, { maxLength: 3 })),
       servers: mostly(fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 })),
       maxSteps: mostly(fc.integer({ min: 1, max: 50 })),
+      credentials: mostly(
+        fc.dictionary(
+          fc.string({ maxLength: 4 }),
+          mostly(
+            fc.record({ keyId: mostly(fc.string()), sealed: mostly(fc.string()), expiresAt: mostly(fc.string()) }),
+          ),
+          { maxKeys: 2 },
+        ),
+      ),
       extra: anyValue,
     },
     { requiredKeys: ['query', 'requester'] },

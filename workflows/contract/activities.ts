@@ -1,6 +1,7 @@
 // The activities the round asks for (implemented in activities/, proxied by the workflow).
 import type { ApprovalRecord, NotificationRef } from './approvals.ts';
 import type { ChatMessage, LlmToolCall, Usage } from './conversation.ts';
+import type { SealedCredential } from './credentials.ts';
 import type { ToolCatalog } from './tools.ts';
 
 export interface LlmToolDefinition {
@@ -30,6 +31,8 @@ export interface ToolCallRequest {
   roundId: string;
   toolCallId: string;
   timeoutMs: number;
+  /** The requester's sealed credential for this server, when it takes one. */
+  credential?: SealedCredential;
 }
 
 export interface ToolCallResult {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChatMessage } from './conversation.ts';
+import { SealedCredential } from './credentials.ts';
 import { MAX_STEPS_LIMIT } from './names.ts';
 
 /** What starts a round. Rounds may also be started by hand (`temporal workflow start`), so the round checks it. */
@@ -11,6 +12,8 @@ export const QueryRoundInput = z.object({
   requester: z.string('requester must be a non-empty string').min(1, 'requester must be a non-empty string'),
   /** Earlier conversation, e.g. the transcript of a previous round. */
   messages: z.array(ChatMessage).optional(),
+  /** The requester's own credentials, by server, sealed by the API (never in plaintext). */
+  credentials: z.record(z.string(), SealedCredential).optional(),
   /** Restrict the round to these configured MCP servers. */
   servers: z.array(z.string().min(1)).optional(),
   maxSteps: z

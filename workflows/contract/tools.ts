@@ -40,6 +40,8 @@ export interface ToolPolicy {
   callTimeoutMs: number;
   /** Operator override: the tool is safe to call again after an unknown outcome. */
   idempotent?: boolean;
+  /** The server takes the requester's own credential; `required`: no call without it. */
+  userCredential?: { required: boolean };
   retry: RetrySettings;
 }
 

@@ -1,0 +1,220 @@
+// Requesters' own credentials toward an MCP server that enforces them (as a Kubernetes MCP server enforces the
+// user's token): each call carries its requester's token, the token is never readable in the database, the
+// API's answers or the codec endpoint, and a token that expires while an approval waits is refused.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialIntake } from '../../api/user-credentials.ts';
+import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { dataConverterFor, loadCodecKeys, type EncryptionCodec } from '../../runtime/payload-codec.ts';
+import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
+import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
+import { startApi, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { workflowBundle } from '../support/round-harness.ts';
+import {
+  lastToolMessages,
+  messageText,
+  routeByMarker,
+  startScriptedLlmServer,
+  type LlmScript,
+  type ScriptedLlmServer,
+} from '../support/scripted-llm-server.ts';
+
+const KUBE_HEADER = 'X-Kube-Token';
+
+/** An unsigned JWT: enough for toolgate, which reads `exp` only (the MCP server verifies tokens, not us). */
+function jwt(subject: string, expiresInSeconds: number): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none' })}.${part({ sub: subject, exp: Math.floor(Date.now() / 1000) + expiresInSeconds })}.sig`;
+}
+
+/** Calls one tool, then answers with what the tool call returned, so the test sees what the model was told. */
+function callThenReport(tool: string, args: Record<string, unknown>): LlmScript {
+  return (request, index) =>
+    index === 0
+      ? { toolCalls: [{ name: tool, arguments: args }] }
+      : { content: messageText(lastToolMessages(request)[0]) };
+}
+
+describe('per-user credentials toward MCP servers', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'toolgate-credentials-'));
+  const routes: Record<string, LlmScript> = {};
+  const valid = new Set<string>();
+  let server: DevServer;
+  let llm: ScriptedLlmServer;
+  let mcp: HttpMcpServer;
+  let connection: NativeConnection;
+  let worker: ToolgateWorker;
+  let running: Promise<void>;
+  let api: ApiHarness;
+  let config: ToolgateConfig;
+
+  beforeAll(async () => {
+    server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
+    llm = await startScriptedLlmServer(routeByMarker(routes));
+    mcp = await startHttpMcpServer({
+      name: 'k8s',
+      authorize: (authorization) => authorization !== undefined && valid.has(authorization),
+    });
+    config = parseConfig(
+      {
+        temporal: { address: server.address, taskQueue: 'credentials-test', deployment: { name: 'credentials-test' } },
+        llm: { baseURL: llm.baseURL, model: 'scripted' },
+        approvals: { approvers: ['alice'] },
+        servers: [
+          {
+            name: 'k8s',
+            transport: 'http',
+            url: mcp.url,
+            trusted: true,
+            userCredential: { fromHeader: KUBE_HEADER },
+          },
+        ],
+        codec: { keys: [{ id: 'k1', secret: randomBytes(32).toString('base64') }] },
+      },
+      'credentials test',
+    );
+    connection = await NativeConnection.connect({ address: server.address });
+    const logger = createLogger('credentials-test');
+    logger.level = 'warn';
+    worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
+    running = worker.worker.run();
+    await worker.promote();
+    const client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
+    const codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
+    api = await startApi(
+      { client, config },
+      {
+        codec: { codec, allowedOrigins: ['http://ui.test'] },
+        credentials: createCredentialIntake(config.servers, loadCodecKeys(config.codec!.keys)),
+      },
+    );
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await worker?.close();
+    await running;
+    await connection?.close();
+    await llm?.close();
+    await mcp?.close();
+    await server?.stop();
+  });
+
+  async function start(person: Person, script: LlmScript, token?: string): Promise<string> {
+    const marker = `q-${randomUUID()}`;
+    routes[marker] = script;
+    const headers: Record<string, string> = token === undefined ? {} : { [KUBE_HEADER]: token };
+    const started = await api.request(person, 'POST', '/v1/rounds', { query: marker }, headers);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    return started.body.roundId as string;
+  }
+
+  const answerOf = (person: Person, roundId: string) =>
+    expect.poll(async () => (await api.request(person, 'GET', `/v1/rounds/${roundId}`)).body.answer, {
+      timeout: 20_000,
+    });
+
+  async function approveOnce(roundId: string): Promise<void> {
+    let approvalId: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          const listed = await api.request('alice', 'GET', '/v1/approvals');
+          approvalId = (listed.body.approvals ?? []).find(
+            (a: { roundId: string }) => a.roundId === roundId,
+          )?.approvalId;
+          return approvalId;
+        },
+        { timeout: 15_000 },
+      )
+      .toBeDefined();
+    const decided = await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' });
+    expect(decided.status).toBe(202);
+  }
+
+  it("runs each call with its own requester's token on a shared connection, and never shows the token", async () => {
+    const carolToken = `carol-${randomUUID()}`;
+    const bobToken = jwt(`bob-${randomUUID()}`, 3600);
+    valid.add(`Bearer ${carolToken}`).add(`Bearer ${bobToken}`);
+    // Read-only: no approval; bob's token arrives with its scheme, carol's without.
+    const carolRound = await start('carol', callThenReport('echo', { message: 'as carol' }), carolToken);
+    await answerOf('carol', carolRound).toBe('echo: as carol');
+    const bobRound = await start('bob', callThenReport('echo', { message: 'as bob' }), `Bearer ${bobToken}`);
+    await answerOf('bob', bobRound).toBe('echo: as bob');
+    // A call that waits for approval: the approver decides without ever holding carol's token.
+    const gated = await start('carol', callThenReport('delete_pod', { namespace: 'dev', name: 'web-1' }), carolToken);
+    await approveOnce(gated);
+    await answerOf('carol', gated).toContain('web-1');
+
+    const byMessage = (message: string) => mcp.calls.find((call) => call.arguments.message === message);
+    expect(byMessage('as carol')?.authorization).toBe(`Bearer ${carolToken}`);
+    expect(byMessage('as bob')?.authorization).toBe(`Bearer ${bobToken}`);
+    expect(mcp.calls.find((call) => call.arguments.name === 'web-1')?.authorization).toBe(`Bearer ${carolToken}`);
+
+    // Everything the API shows, to the requester and to the approver, and the database files themselves.
+    const shown = JSON.stringify([
+      (await api.request('carol', 'GET', `/v1/rounds/${gated}`)).body,
+      (await api.request('alice', 'GET', `/v1/rounds/${gated}`)).body,
+      (await api.request('alice', 'GET', '/v1/approvals')).body,
+    ]);
+    expect(shown).not.toContain(carolToken);
+    const history = await new Client({ connection, dataConverter: dataConverterFor(config.codec) }).workflow
+      .getHandle(gated)
+      .fetchHistory();
+    expect(JSON.stringify(history)).not.toContain(carolToken);
+    for (const file of readdirSync(folder)) {
+      const bytes = readFileSync(join(folder, file));
+      expect(bytes.includes(Buffer.from(carolToken)), file).toBe(false);
+      expect(bytes.includes(Buffer.from(bobToken)), file).toBe(false);
+    }
+  });
+
+  it('refuses a call when the round was started without the credential, and tells the model', async () => {
+    const before = mcp.calls.length;
+    const roundId = await start('carol', callThenReport('echo', { message: 'no token' }));
+    await answerOf('carol', roundId).toMatch(/started without one.*Do not retry/);
+    expect(mcp.calls.length).toBe(before);
+  });
+
+  it('refuses a token that expires while its approval waits, and one that has expired already', async () => {
+    const token = jwt(`carol-${randomUUID()}`, 4);
+    valid.add(`Bearer ${token}`);
+    const roundId = await start('carol', callThenReport('delete_pod', { namespace: 'dev', name: 'late' }), token);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await approveOnce(roundId);
+    await answerOf('carol', roundId).toMatch(/credential for its server expired at .*Ask the user to sign in again/);
+    expect(mcp.calls.some((call) => call.arguments.name === 'late')).toBe(false);
+
+    const expired = await api.request(
+      'carol',
+      'POST',
+      '/v1/rounds',
+      { query: 'too late' },
+      { [KUBE_HEADER]: jwt('carol', -60) },
+    );
+    expect(expired.status).toBe(400);
+    expect(expired.body.error.code).toBe('credential_expired');
+    expect(JSON.stringify(expired.body)).not.toMatch(/eyJ/);
+  });
+
+  it('refuses to start a worker or API that would forward credentials without a codec key', () => {
+    expect(() =>
+      parseConfig(
+        {
+          temporal: { address: server.address },
+          llm: { baseURL: llm.baseURL, model: 'scripted' },
+          approvals: { approvers: ['alice'] },
+          servers: [{ name: 'k8s', transport: 'http', url: mcp.url, userCredential: { fromHeader: KUBE_HEADER } }],
+        },
+        'no codec',
+      ),
+    ).toThrow(/servers\[0\]\.userCredential: forwarding user credentials needs codec\.keys/);
+  });
+});
