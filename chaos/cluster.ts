@@ -1,10 +1,12 @@
-// The processes under test: a Temporal dev server on a SQLite file (fixed port, so it can be restarted in
-// place), two workers (worker/main.ts) and two API instances (api/main.ts) as child processes. A supervisor
-// restarts any worker or API instance that exits; the killer SIGKILLs them on purpose.
+// The processes under test: Temporal (a dev server on a SQLite file on a fixed port, so it can be restarted in
+// place, or with `temporal: 'cluster'` the multi-service cluster on PostgreSQL with mTLS), two workers
+// (worker/main.ts) and two API instances (api/main.ts) as child processes. A supervisor restarts any worker
+// or API instance that exits; the killer SIGKILLs them on purpose.
 import { join } from 'node:path';
 import { healthy, spawnService, type ChildService } from '../bench/processes.ts';
-import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
+import { startDevServer } from '../scripts/dev-server.ts';
 import { freePort } from '../scripts/ports.ts';
+import { startTemporalCluster } from '../scripts/temporal-cluster.ts';
 
 export type Role = 'worker' | 'api';
 
@@ -22,33 +24,77 @@ export interface Slot {
   killing: boolean;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Temporal service under test, as the chaos run uses it. */
+export interface TemporalUnderTest {
+  kind: 'dev server' | 'cluster';
+  address: string;
+  /** TEMPORAL_* variables for the processes and for clients. */
+  env: Record<string, string>;
+  /** Kills the state-holding processes (the dev server; the cluster's frontend, history and matching) and starts them again. */
+  restart(signal: 'SIGKILL' | 'SIGTERM', downMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startTemporal(
+  kind: TemporalUnderTest['kind'],
+  folder: string,
+  log: (line: string) => void,
+): Promise<TemporalUnderTest> {
+  if (kind === 'cluster') {
+    const cluster = await startTemporalCluster({ folder: join(folder, 'cluster'), log });
+    return {
+      kind,
+      address: cluster.address,
+      env: cluster.env,
+      restart: (signal, downMs) => cluster.restartServices(['frontend', 'history', 'matching'], signal, downMs),
+      stop: () => cluster.stop(),
+    };
+  }
+  const dbFilename = join(folder, 'temporal.sqlite');
+  const logOutput = join(folder, 'temporal.log');
+  // Durable SQLite defaults: fault runs must not use the latency pragmas.
+  let devServer = await startDevServer({ dbFilename, ui: false, logOutput, log });
+  const port = devServer.port;
+  return {
+    kind,
+    address: devServer.address,
+    env: { TEMPORAL_ADDRESS: devServer.address },
+    async restart(signal, downMs) {
+      if (signal === 'SIGKILL') {
+        process.kill(devServer.pid, 'SIGKILL');
+        await devServer.exited;
+      } else {
+        await devServer.stop();
+      }
+      await sleep(downMs);
+      devServer = await startDevServer({ dbFilename, port, ui: false, logOutput, log });
+    },
+    stop: () => devServer.stop(),
+  };
+}
+
 export interface Cluster {
-  devServer: DevServer;
+  temporal: TemporalUnderTest;
   slots: Slot[];
   apiUrls(): string[];
   liveApiUrls(): string[];
   /** SIGKILLs the slot's process and starts a new one; resolves when it is ready again. */
   killAndRestart(slot: Slot, downMs: number): Promise<void>;
-  /** Stops the dev server (SIGKILL or SIGTERM) and starts it again on the same port and SQLite file. */
-  restartDevServer(signal: 'SIGKILL' | 'SIGTERM', downMs: number): Promise<void>;
   close(): Promise<void>;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startCluster(options: {
   folder: string;
   configPath: string;
   workers: number;
   apis: number;
+  temporal: TemporalUnderTest['kind'];
   log: (line: string) => void;
 }): Promise<Cluster> {
   const { folder, configPath, log } = options;
-  const dbFilename = join(folder, 'temporal.sqlite');
-  const logOutput = join(folder, 'temporal.log');
-  // Durable SQLite defaults: fault runs must not use the latency pragmas.
-  let devServer = await startDevServer({ dbFilename, ui: false, logOutput, log });
-  const port = devServer.port;
+  const temporal = await startTemporal(options.temporal, folder, log);
   let closing = false;
 
   const startService = async (slot: Slot): Promise<ChildService> => {
@@ -57,7 +103,7 @@ export async function startCluster(options: {
         name: slot.name,
         script: 'worker/main.ts',
         args: ['--config', configPath],
-        env: { LOG_LEVEL: 'info', TEMPORAL_ADDRESS: devServer.address },
+        env: { ...temporal.env, LOG_LEVEL: 'info' },
         readyText: '"msg":"worker running"',
         timeoutMs: 120_000,
       });
@@ -66,7 +112,7 @@ export async function startCluster(options: {
       name: slot.name,
       script: 'api/main.ts',
       args: ['--config', configPath, '--port', String(slot.port)],
-      env: { LOG_LEVEL: 'warn', TEMPORAL_ADDRESS: devServer.address },
+      env: { ...temporal.env, LOG_LEVEL: 'warn' },
       readyProbe: () => healthy(slot.url!),
       timeoutMs: 60_000,
     });
@@ -126,9 +172,7 @@ export async function startCluster(options: {
   for (const slot of slots) await launch(slot);
 
   return {
-    get devServer() {
-      return devServer;
-    },
+    temporal,
     slots,
     apiUrls: () => slots.filter((slot) => slot.role === 'api').map((slot) => slot.url!),
     liveApiUrls: () => slots.filter((slot) => slot.role === 'api' && slot.service?.alive()).map((slot) => slot.url!),
@@ -143,20 +187,10 @@ export async function startCluster(options: {
         slot.killing = false;
       }
     },
-    async restartDevServer(signal, downMs) {
-      if (signal === 'SIGKILL') {
-        process.kill(devServer.pid, 'SIGKILL');
-        await devServer.exited;
-      } else {
-        await devServer.stop();
-      }
-      await sleep(downMs);
-      devServer = await startDevServer({ dbFilename, port, ui: false, logOutput, log });
-    },
     async close() {
       closing = true;
       for (const slot of slots) await slot.service?.stop('SIGTERM', 5000).catch(() => undefined);
-      await devServer.stop();
+      await temporal.stop();
     },
   };
 }

@@ -1,16 +1,19 @@
-// `npm run chaos [-- --short] [--rounds N] [--kills K] [--seed S] [--concurrency C]`
+// `npm run chaos [-- --short] [--rounds N] [--kills K] [--seed S] [--concurrency C] [--temporal dev|cluster]`
 //
 // Fault-injection suite. Phase 1: a driver runs rounds (gated and open tools, random decisions) through two
 // API instances while a killer SIGKILLs a random worker or API instance and restarts it. Phase 2: more rounds
-// while the Temporal dev server is SIGKILLed and restarted on the same SQLite file and port. Then every
+// while Temporal is SIGKILLed and restarted on the same storage and ports (the dev server on its SQLite file,
+// or with --temporal cluster the frontend, history and matching services of the PostgreSQL cluster). Then every
 // invariant is checked and printed with its count; the exit code is 1 when one fails.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { stringify } from 'yaml';
+import { loadConfig } from '../runtime/config.ts';
+import { connectToTemporal } from '../runtime/temporal-connection.ts';
 import { recordMcpCalls, type ObservedCall } from '../bench/mcp-recorder.ts';
 import { startHttpMcpServer } from '../test/support/mcp-test-server.ts';
 import { startScriptedLlmServer } from '../test/support/scripted-llm-server.ts';
@@ -29,23 +32,29 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     concurrency: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    temporal: { type: 'string', default: 'dev' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
   console.log(
-    'usage: npm run chaos -- [--short] [--rounds N] [--kills K] [--server-rounds M] [--seed S] [--concurrency C] [--keep]',
+    'usage: npm run chaos -- [--short] [--rounds N] [--kills K] [--server-rounds M] [--seed S] [--concurrency C] [--keep] [--temporal dev|cluster]',
   );
   process.exit(0);
 }
 const int = (value: string | undefined, fallback: number): number =>
   value === undefined ? fallback : Number.parseInt(value, 10);
+if (values.temporal !== 'dev' && values.temporal !== 'cluster') {
+  console.error(`--temporal must be dev or cluster, not ${values.temporal}`);
+  process.exit(2);
+}
+const temporalKind = values.temporal === 'cluster' ? 'cluster' : 'dev server';
 const settings = {
   mode: values.short ? 'short' : 'full',
   /** Phase 1: at least this many rounds, and more until every kill is done. */
   rounds: int(values.rounds, values.short ? 30 : 420),
   kills: int(values.kills, values.short ? 6 : 100),
-  /** Phase 2: rounds around the dev-server restart. */
+  /** Phase 2: rounds around the Temporal restart. */
   serverRounds: int(values['server-rounds'], values.short ? 10 : 100),
   concurrency: int(values.concurrency, values.short ? 6 : 8),
   seed: int(values.seed, Date.now() % 1_000_000),
@@ -63,7 +72,7 @@ const started = Date.now();
 const random = rng(settings.seed);
 const folder = mkdtempSync(join(tmpdir(), 'toolgate-chaos-'));
 log(
-  `chaos (${settings.mode}): seed ${settings.seed}, ${settings.rounds}+ rounds with ${settings.kills} kills, then ${settings.serverRounds} rounds around a dev-server restart; folder ${folder}`,
+  `chaos (${settings.mode}): seed ${settings.seed}, ${settings.rounds}+ rounds with ${settings.kills} kills, then ${settings.serverRounds} rounds around a restart of the ${temporalKind}; folder ${folder}`,
 );
 
 const plans = new Map<number, RoundPlan>();
@@ -103,7 +112,7 @@ writeFileSync(
 let cluster: Cluster | undefined;
 let exitCode = 0;
 try {
-  cluster = await startCluster({ folder, configPath, workers: 2, apis: 2, log });
+  cluster = await startCluster({ folder, configPath, workers: 2, apis: 2, temporal: temporalKind, log });
   const theCluster = cluster;
   const context: DriverContext = {
     pool: { urls: () => theCluster.apiUrls() },
@@ -159,8 +168,8 @@ try {
   await killer;
   const phase1Rounds = driven.length;
 
-  // ---- phase 2: the dev server is SIGKILLed and restarted (same SQLite file, same port) with rounds in flight
-  log(`== phase 2: ${settings.serverRounds} rounds, dev server SIGKILLed and restarted mid-phase`);
+  // ---- phase 2: Temporal is SIGKILLed and restarted (same storage, same ports) with rounds in flight
+  log(`== phase 2: ${settings.serverRounds} rounds, ${temporalKind} SIGKILLed and restarted mid-phase`);
   let phase2Started = 0;
   let serverRestart = '';
   let restarted = false;
@@ -171,8 +180,8 @@ try {
     await sleep(1000 + random() * 1500);
     const at = Date.now();
     const downMs = 1000 + Math.floor(random() * 2000);
-    await theCluster.restartDevServer('SIGKILL', downMs);
-    serverRestart = `dev server SIGKILLed with ${inFlight()} rounds in flight, down ${downMs} ms, serving again after ${((Date.now() - at) / 1000).toFixed(1)} s`;
+    await theCluster.temporal.restart('SIGKILL', downMs);
+    serverRestart = `${temporalKind} SIGKILLed with ${inFlight()} rounds in flight, down ${downMs} ms, serving again after ${((Date.now() - at) / 1000).toFixed(1)} s`;
     log(`  ${serverRestart}`);
     restarted = true;
   })();
@@ -182,7 +191,10 @@ try {
 
   // ---- final state of every round, read from Temporal directly
   log('== collecting final states');
-  const connection = await NativeConnection.connect({ address: theCluster.devServer.address });
+  const { connection } = await connectToTemporal(loadConfig(configPath).temporal, {
+    ...process.env,
+    ...theCluster.temporal.env,
+  });
   const client = new Client({ connection });
   const states = new Map<string, RoundState | { error: string }>();
   for (const round of driven) {
@@ -215,7 +227,7 @@ try {
     (slot) => `${slot.name} started ${slot.starts}x (${slot.unexpectedExits} unexpected exits)`,
   );
   console.log(
-    `\nchaos ${settings.mode}, seed ${settings.seed}: ${driven.length} rounds (${phase1Rounds} in phase 1, ${driven.length - phase1Rounds} in phase 2), ${kills} kills, 1 dev-server restart, ${seconds.toFixed(0)} s`,
+    `\nchaos ${settings.mode}, seed ${settings.seed}: ${driven.length} rounds (${phase1Rounds} in phase 1, ${driven.length - phase1Rounds} in phase 2), ${kills} kills, 1 ${temporalKind} restart, ${seconds.toFixed(0)} s`,
   );
   console.log(`kills: ${killLog.join('; ')}`);
   console.log(

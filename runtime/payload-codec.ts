@@ -52,6 +52,14 @@ function roundOf(context: SerializationContext | undefined): string | undefined 
   return context?.workflowId;
 }
 
+/**
+ * The round label is authenticated with the ciphertext: relabelled as another round's (one the caller may
+ * read), a payload no longer opens, so the codec endpoint's per-round check cannot be walked around.
+ */
+function roundBinding(round: string | undefined): Buffer {
+  return Buffer.from(`toolgate-round:${round ?? ''}`);
+}
+
 export class EncryptionCodec implements PayloadCodec {
   private readonly sealing: CodecKey;
   private readonly byId: Map<string, CodecKey>;
@@ -68,6 +76,7 @@ export class EncryptionCodec implements PayloadCodec {
       const plain = deflateRawSync(PayloadProto.encode(payload).finish());
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.sealing.key, iv);
+      cipher.setAAD(roundBinding(round));
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
       return {
         metadata: {
@@ -94,10 +103,13 @@ export class EncryptionCodec implements PayloadCodec {
     const sealed = Buffer.from(payload.data ?? new Uint8Array());
     const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    const plain = Buffer.concat([
-      decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
-      decipher.final(),
-    ]);
+    decipher.setAAD(roundBinding(payloadRound(payload)));
+    let plain: Buffer;
+    try {
+      plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+    } catch (error) {
+      throw new CodecError('payload does not open: altered, or labelled with another round', { cause: error });
+    }
     return PayloadProto.decode(inflateRawSync(plain));
   }
 }

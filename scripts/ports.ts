@@ -17,6 +17,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const handedOut = new Set<number>();
+
+/**
+ * A free port below the kernel's ephemeral range, for servers that store their port in a 16-bit signed
+ * column (Temporal's cluster membership table in PostgreSQL); never the same one twice in this process.
+ */
+export async function freeLowPort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port) || !(await portIsFree(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port between 20000 and 32000');
+}
+
 export function portIsFree(port: number): Promise<boolean> {
   return new Promise((done) => {
     const server = createServer();

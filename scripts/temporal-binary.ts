@@ -1,4 +1,5 @@
-// Locates (or, on first use, builds) the `temporal` CLI that provides `temporal server start-dev`.
+// Locates (or, on first use, builds) the `temporal` CLI that provides `temporal server start-dev`, and the
+// multi-service `temporal-server` with its SQL schema tool for `npm run cluster` (same server line).
 //
 // Resolution order:
 //   1. $TEMPORAL_CLI, when it points at an executable file;
@@ -6,7 +7,8 @@
 //   3. the project-local cache <repo>/.tools/bin/temporal;
 //   4. otherwise `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` into <repo>/.tools/bin.
 //
-// Runnable directly: `node scripts/temporal-binary.ts` prints the resolved path.
+// Runnable directly: `node scripts/temporal-binary.ts` prints the resolved path; with `--server`, the
+// server's and the schema tool's.
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, rmSync } from 'node:fs';
 import { access, mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -23,7 +25,35 @@ const TOOLS_BIN = join(TOOLS_DIR, 'bin');
 const EXE_SUFFIX = process.platform === 'win32' ? '.exe' : '';
 /** Where the project-local build lands (GOBIN). */
 export const CACHED_TEMPORAL_PATH = join(TOOLS_BIN, `temporal${EXE_SUFFIX}`);
-const LOCK_DIR = join(TOOLS_DIR, 'temporal-build.lock');
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+const SERVER_BIN = join(TOOLS_DIR, `server-${TEMPORAL_SERVER_VERSION}`);
+
+/** What one `go install` builds, and where. */
+interface GoTool {
+  label: string;
+  targets: string[];
+  bin: string;
+  executables: string[];
+}
+
+const CLI_TOOL: GoTool = {
+  label: `Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+  targets: [`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+  bin: TOOLS_BIN,
+  executables: [CACHED_TEMPORAL_PATH],
+};
+
+const SERVER_TOOL: GoTool = {
+  label: `Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL schema tool`,
+  targets: [
+    `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+    `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+  ],
+  bin: SERVER_BIN,
+  executables: [join(SERVER_BIN, `server${EXE_SUFFIX}`), join(SERVER_BIN, `sql${EXE_SUFFIX}`)],
+};
+
+const lockDir = (tool: GoTool): string => `${tool.bin}.build.lock`;
 const LOCK_STALE_MS = 20 * 60 * 1000;
 const PROGRESS_INTERVAL_MS = 5000;
 const OUTPUT_TAIL_LINES = 30;
@@ -57,7 +87,23 @@ async function resolveTemporalBinary(log: (line: string) => void): Promise<strin
   const onPath = await findOnPath('temporal');
   if (onPath) return onPath;
   if (await isExecutableFile(CACHED_TEMPORAL_PATH)) return CACHED_TEMPORAL_PATH;
-  return buildWithLock(log);
+  await buildWithLock(CLI_TOOL, log);
+  return CACHED_TEMPORAL_PATH;
+}
+
+/** `temporal-server` and `temporal-sql-tool` of the dev server's line, built into .tools on first use. */
+export async function ensureTemporalServerBinaries(
+  options: EnsureTemporalBinaryOptions = {},
+): Promise<{ server: string; sqlTool: string }> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const [server, sqlTool] = SERVER_TOOL.executables as [string, string];
+  if (!(await allExecutable(SERVER_TOOL))) await buildWithLock(SERVER_TOOL, log);
+  return { server, sqlTool };
+}
+
+async function allExecutable(tool: GoTool): Promise<boolean> {
+  for (const path of tool.executables) if (!(await isExecutableFile(path))) return false;
+  return true;
 }
 
 async function isExecutableFile(path: string): Promise<boolean> {
@@ -91,7 +137,7 @@ async function findGo(): Promise<string | undefined> {
 function missingGoError(): Error {
   return new Error(
     [
-      'No Temporal CLI found and Go is not installed, so it cannot be built.',
+      'No Temporal CLI or server found and Go is not installed, so they cannot be built.',
       'Do one of the following:',
       '  - install Go >= 1.24 (https://go.dev/dl, or your distro package, e.g. `apt-get install golang-go` / `brew install go`)',
       `    and re-run; the CLI is then built into ${CACHED_TEMPORAL_PATH} automatically (go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION});`,
@@ -110,29 +156,29 @@ interface LockOwner {
   startedAt: string;
 }
 
-async function tryAcquireLock(): Promise<boolean> {
+async function tryAcquireLock(lock: string): Promise<boolean> {
   try {
-    await mkdir(LOCK_DIR);
+    await mkdir(lock);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
   const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-  await writeFile(join(LOCK_DIR, 'owner.json'), JSON.stringify(owner));
+  await writeFile(join(lock, 'owner.json'), JSON.stringify(owner));
   return true;
 }
 
 /** True when the existing lock is abandoned: too old, or its owner process on this host is gone. */
-async function lockIsStale(): Promise<boolean> {
+async function lockIsStale(lock: string): Promise<boolean> {
   let mtimeMs: number;
   try {
-    mtimeMs = (await stat(LOCK_DIR)).mtimeMs;
+    mtimeMs = (await stat(lock)).mtimeMs;
   } catch {
     return false; // vanished: not stale, just retry the mkdir
   }
   if (Date.now() - mtimeMs > LOCK_STALE_MS) return true;
   try {
-    const owner = JSON.parse(await readFile(join(LOCK_DIR, 'owner.json'), 'utf8')) as Partial<LockOwner>;
+    const owner = JSON.parse(await readFile(join(lock, 'owner.json'), 'utf8')) as Partial<LockOwner>;
     if (owner.host === hostname() && typeof owner.pid === 'number' && owner.pid !== process.pid) {
       try {
         process.kill(owner.pid, 0);
@@ -146,35 +192,36 @@ async function lockIsStale(): Promise<boolean> {
   return false;
 }
 
-async function releaseLock(): Promise<void> {
-  await rm(LOCK_DIR, { recursive: true, force: true });
+async function releaseLock(lock: string): Promise<void> {
+  await rm(lock, { recursive: true, force: true });
 }
 
-async function buildWithLock(log: (line: string) => void): Promise<string> {
+async function buildWithLock(tool: GoTool, log: (line: string) => void): Promise<void> {
+  const lock = lockDir(tool);
   await mkdir(TOOLS_DIR, { recursive: true });
   let announcedWait = false;
   for (;;) {
-    if (await tryAcquireLock()) break;
-    if (await lockIsStale()) {
-      log(`removing stale Temporal CLI build lock ${LOCK_DIR}`);
-      await releaseLock();
+    if (await tryAcquireLock(lock)) break;
+    if (await lockIsStale(lock)) {
+      log(`removing stale build lock ${lock}`);
+      await releaseLock(lock);
       continue;
     }
     if (!announcedWait) {
-      log(`another process is building the Temporal CLI (lock ${LOCK_DIR}); waiting for it to finish...`);
+      log(`another process is building the ${tool.label} (lock ${lock}); waiting for it to finish...`);
       announcedWait = true;
     }
     await sleep(1000);
   }
   const heartbeat = setInterval(() => {
     const now = new Date();
-    utimes(LOCK_DIR, now, now).catch(() => {});
+    utimes(lock, now, now).catch(() => {});
   }, 30_000);
   heartbeat.unref();
   const releaseOnExit = (): void => {
     // Best effort if the process exits mid-build ('exit' handlers must be synchronous).
     try {
-      rmSync(LOCK_DIR, { recursive: true, force: true });
+      rmSync(lock, { recursive: true, force: true });
     } catch {
       // ignore
     }
@@ -182,28 +229,28 @@ async function buildWithLock(log: (line: string) => void): Promise<string> {
   process.once('exit', releaseOnExit);
   try {
     // Someone else may have finished the build while we were waiting for the lock.
-    if (await isExecutableFile(CACHED_TEMPORAL_PATH)) {
-      if (announcedWait) log(`Temporal CLI is ready: ${CACHED_TEMPORAL_PATH}`);
-      return CACHED_TEMPORAL_PATH;
+    if (await allExecutable(tool)) {
+      if (announcedWait) log(`${tool.label} is ready in ${tool.bin}`);
+      return;
     }
-    return await goInstall(log);
+    await goInstall(tool, log);
   } finally {
     clearInterval(heartbeat);
     process.removeListener('exit', releaseOnExit);
-    await releaseLock();
+    await releaseLock(lock);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 
-async function goInstall(log: (line: string) => void): Promise<string> {
+async function goInstall(tool: GoTool, log: (line: string) => void): Promise<void> {
   const go = await findGo();
   if (!go) throw missingGoError();
-  await mkdir(TOOLS_BIN, { recursive: true });
+  await mkdir(tool.bin, { recursive: true });
 
-  const target = `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`;
-  log(`building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only, takes a few minutes)...`);
-  log(`  $ GOBIN=${TOOLS_BIN} ${go} install -v ${target}`);
+  const target = tool.targets.join(' ');
+  log(`building ${tool.label} with go install (first run only, takes a few minutes)...`);
+  log(`  $ GOBIN=${tool.bin} ${go} install -v ${target}`);
   const startedAt = Date.now();
 
   const tail: string[] = [];
@@ -239,9 +286,9 @@ async function goInstall(log: (line: string) => void): Promise<string> {
   }, PROGRESS_INTERVAL_MS);
   progress.unref();
 
-  const child = spawn(go, ['install', '-v', target], {
+  const child = spawn(go, ['install', '-v', ...tool.targets], {
     cwd: TOOLS_DIR, // outside the project module, so the project's own go.mod (if any) plays no part
-    env: { ...process.env, GOBIN: TOOLS_BIN },
+    env: { ...process.env, GOBIN: tool.bin },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   forwardLines(child.stdout, onLine);
@@ -256,20 +303,17 @@ async function goInstall(log: (line: string) => void): Promise<string> {
   if (exit.error || exit.code !== 0) {
     const how = exit.error ? exit.error.message : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     throw new Error(
-      `building the Temporal CLI failed after ${seconds}s (${how}): ${go} install ${target} with GOBIN=${TOOLS_BIN}\n` +
+      `building the ${tool.label} failed after ${seconds}s (${how}): ${go} install ${target} with GOBIN=${tool.bin}\n` +
         `last lines of go output:\n${tail.join('\n') || '(none)'}`,
     );
   }
-  if (!(await isExecutableFile(CACHED_TEMPORAL_PATH))) {
+  if (!(await allExecutable(tool))) {
     throw new Error(
-      `go install ${target} succeeded but ${CACHED_TEMPORAL_PATH} is missing or not executable ` +
+      `go install ${target} succeeded but ${tool.executables.join(' or ')} is missing or not executable ` +
         `(is GOBIN overridden by 'go env -w'?)\nlast lines of go output:\n${tail.join('\n') || '(none)'}`,
     );
   }
-  log(
-    `built Temporal CLI ${TEMPORAL_CLI_VERSION} in ${seconds}s${compiled > 0 ? ` (${compiled} packages compiled)` : ''}: ${CACHED_TEMPORAL_PATH}`,
-  );
-  return CACHED_TEMPORAL_PATH;
+  log(`built ${tool.label} in ${seconds}s${compiled > 0 ? ` (${compiled} packages compiled)` : ''}: ${tool.bin}`);
 }
 
 function forwardLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
@@ -301,8 +345,13 @@ function isMainModule(): boolean {
 
 if (isMainModule()) {
   try {
-    const path = await ensureTemporalBinary({ log: (line) => console.error(line) });
-    console.log(path);
+    const log = (line: string) => console.error(line);
+    if (process.argv.includes('--server')) {
+      const { server, sqlTool } = await ensureTemporalServerBinaries({ log });
+      console.log(`${server}\n${sqlTool}`);
+    } else {
+      console.log(await ensureTemporalBinary({ log }));
+    }
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     process.exitCode = 1;

@@ -1,21 +1,24 @@
-// Encrypted payloads on a real dev server writing to a SQLite file: nothing a round carries (its query, tool
-// arguments and results, approval previews) is readable in the database or in visibility; the API still lists
-// and decides; the codec endpoint opens payloads only for principals who may read the round; keys rotate.
+// Encrypted payloads on a real server: a dev server writing to a SQLite file, or the cluster's PostgreSQL
+// (TOOLGATE_TEST_TEMPORAL=cluster). Nothing a round carries (its query, tool arguments and results, approval
+// previews) is readable in the database or in visibility; the API still lists and decides; the codec endpoint
+// opens payloads only for principals who may read the round; keys rotate.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
+import { connectToTemporal } from '../../runtime/temporal-connection.ts';
 import { ENCRYPTED_ENCODING, EncryptionCodec, dataConverterFor, loadCodecKeys } from '../../runtime/payload-codec.ts';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { workflowBundle } from '../support/round-harness.ts';
+import { filesContaining, postgresColumnsContaining, testPostgres } from '../support/temporal-store.ts';
 import {
   routeByMarker,
   scriptedSteps,
@@ -33,7 +36,9 @@ describe('encrypted payloads', () => {
   const currentKey = { id: 'k2', secret: secret() };
   const argMarker = `argument-${randomUUID()}`;
   const queryMarker = `query-${randomUUID()}`;
-  let server: DevServer;
+  const postgres = testPostgres();
+  let server: DevServer | undefined;
+  let address: string;
   let llm: ScriptedLlmServer;
   let mcp: HttpMcpServer;
   let connection: NativeConnection;
@@ -45,7 +50,7 @@ describe('encrypted payloads', () => {
   const configFor = (keys: Array<{ id: string; secret: string }>) =>
     parseConfig(
       {
-        temporal: { address: server.address, taskQueue: 'codec-test', deployment: { name: 'codec-test' } },
+        temporal: { address, taskQueue: 'codec-test', deployment: { name: 'codec-test' } },
         llm: { baseURL: llm.baseURL, model: 'scripted' },
         approvals: { approvers: ['alice'] },
         servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
@@ -55,11 +60,12 @@ describe('encrypted payloads', () => {
     );
 
   beforeAll(async () => {
-    server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
+    if (!postgres) server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
+    address = server?.address ?? process.env.TEMPORAL_ADDRESS!;
     llm = await startScriptedLlmServer(routeByMarker(routes));
     mcp = await startHttpMcpServer({ name: 'k8s' });
-    connection = await NativeConnection.connect({ address: server.address });
     const config = configFor([currentKey, oldKey]);
+    ({ connection } = await connectToTemporal(config.temporal));
     const logger = createLogger('codec-test');
     logger.level = 'warn';
     worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
@@ -121,12 +127,15 @@ describe('encrypted payloads', () => {
       .toBe(`deleted ${argMarker}`);
     expect(mcp.calls.filter((call) => call.arguments.name === argMarker)).toHaveLength(1);
 
-    // The database files themselves (SQLite and its write-ahead log).
-    for (const file of readdirSync(folder)) {
-      const bytes = readFileSync(join(folder, file));
-      expect(bytes.includes(Buffer.from(argMarker)), file).toBe(false);
-      expect(bytes.includes(Buffer.from(queryMarker)), file).toBe(false);
-    }
+    // The database itself: its files with their write-ahead log, and on PostgreSQL every value read through SQL.
+    const stored = (needle: string) =>
+      postgres
+        ? [...filesContaining(postgres.dataDir, needle), ...postgresColumnsContaining(postgres, needle)]
+        : filesContaining(folder, needle);
+    expect(stored(argMarker)).toEqual([]);
+    expect(stored(queryMarker)).toEqual([]);
+    // The same search finds what the server keeps in the clear: it would find a leaked argument.
+    expect(stored(roundId).length).toBeGreaterThan(0);
   });
 
   it('opens payloads at /codec/decode only for principals who may read the round, with CORS for the Web UI', async () => {
@@ -157,6 +166,22 @@ describe('encrypted payloads', () => {
 
     const refused = (await (await decode(TOKENS.mallory)).json()) as { payloads: Array<{ data: string }> };
     expect(refused.payloads[0]).toEqual(wire);
+
+    // Relabelled as a round mallory may read, carol's payload still does not open for mallory.
+    const marker = `mallory-${randomUUID()}`;
+    routes[marker] = scriptedSteps({ content: 'ok' });
+    const mine = (await api.request('mallory', 'POST', '/v1/rounds', { query: marker })).body.roundId as string;
+    const relabelled = {
+      ...wire,
+      metadata: { ...wire.metadata, 'toolgate-round': Buffer.from(mine).toString('base64') },
+    };
+    const walkedAround = await fetch(`${api.url}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.mallory}` },
+      body: JSON.stringify({ payloads: [relabelled] }),
+    });
+    expect(walkedAround.status).toBe(200);
+    expect(((await walkedAround.json()) as { payloads: unknown[] }).payloads[0]).toEqual(relabelled);
     expect((await decode(undefined)).status).toBe(401);
 
     const preflight = await fetch(`${api.url}/codec/decode`, {

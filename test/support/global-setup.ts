@@ -1,9 +1,13 @@
-// Starts one real Temporal dev server and bundles the workflows once for the whole test run.
+// Starts one real Temporal server for the whole test run, and bundles the workflows once. The dev server by
+// default; with TOOLGATE_TEST_TEMPORAL=cluster, the multi-service cluster on PostgreSQL with mTLS, which every
+// test and every process it spawns then reaches through the TEMPORAL_* variables set here.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDevServer } from '../../scripts/dev-server.ts';
+import { startTemporalCluster } from '../../scripts/temporal-cluster.ts';
+import { TEST_POSTGRES_ENV } from './temporal-store.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
 
@@ -14,13 +18,22 @@ declare module 'vitest' {
   }
 }
 
+async function startServer(folder: string): Promise<{ address: string; stop(): Promise<void> }> {
+  const log = (line: string) => console.log(line);
+  if (process.env.TOOLGATE_TEST_TEMPORAL === 'cluster') {
+    const cluster = await startTemporalCluster({ folder: join(folder, 'cluster'), log });
+    const { host, port, user, password, dataDir } = cluster.postgres;
+    Object.assign(process.env, cluster.env, {
+      [TEST_POSTGRES_ENV]: JSON.stringify({ host, port, user, password, dataDir }),
+    });
+    return { address: cluster.address, stop: () => cluster.stop() };
+  }
+  return startDevServer({ ui: false, logOutput: join(folder, 'temporal.log'), log });
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-test-'));
-  const server = await startDevServer({
-    ui: false,
-    logOutput: join(folder, 'temporal.log'),
-    log: (line) => console.log(line),
-  });
+  const server = await startServer(folder);
   const logger = createLogger('test-bundle');
   logger.level = 'warn';
   const bundle = await bundleWorkflows(logger);

@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, type NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createLogger } from '../../runtime/logger.ts';
+import { connectToTemporal } from '../../runtime/temporal-connection.ts';
 import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { stateQuery, type ApprovalRecord, type QueryRoundInput } from '../../workflows/contract.ts';
@@ -63,7 +64,7 @@ export async function startHarness(options: {
     },
     'test harness',
   );
-  const connection = await NativeConnection.connect({ address });
+  const { connection } = await connectToTemporal(config.temporal);
   const client = new Client({ connection });
   const logger = createLogger('test-worker');
   logger.level = process.env.LOG_LEVEL ?? 'warn';

@@ -19,14 +19,19 @@ describe('shipped configuration files', () => {
         'K8S_MCP_TOKEN',
         'SLACK_BOT_TOKEN',
         'SLACK_SIGNING_SECRET',
+        'TOOLGATE_CODEC_KEY',
       ].map((name) => [name, `${name}-0123456789abcdef`]),
     );
     const config = loadConfig('config/example.yaml', env);
     expect(config.api).toMatchObject({ publicMetrics: false, roles: { admin: ['alice'], metrics: ['prometheus'] } });
     expect(config.servers[0]).toMatchObject({
       name: 'k8s',
-      headers: { Authorization: 'Bearer K8S_MCP_TOKEN-0123456789abcdef' },
+      headers: { 'X-Service-Token': 'K8S_MCP_TOKEN-0123456789abcdef' },
+      userCredential: { fromHeader: 'X-Kube-Token', header: 'Authorization', ttl: 3_600_000 },
     });
+    expect(config.temporal.tls).toMatchObject({ enabled: true, clientKey: '/etc/toolgate/tls/client.key' });
+    expect(config.codec?.keys.map((key) => key.id)).toEqual(['k2', 'k1']);
+    expect(config.worker.cachedRounds).toBe(200);
     expect(config.slack).toMatchObject({
       botToken: 'SLACK_BOT_TOKEN-0123456789abcdef',
       socketMode: false,
