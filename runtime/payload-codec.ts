@@ -4,6 +4,7 @@
 // belongs to travels beside it too, so the codec endpoint decrypts only for principals who may read that round.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
@@ -121,5 +122,10 @@ export function payloadRound(payload: Payload): string | undefined {
 
 /** The data converter every toolgate process uses: encrypting when `codec` is configured, plain otherwise. */
 export function dataConverterFor(codec: { keys: Array<{ id: string; secret?: string; file?: string }> } | undefined) {
-  return codec ? { payloadCodecs: [new EncryptionCodec(loadCodecKeys(codec.keys))] } : undefined;
+  return codec
+    ? {
+        payloadCodecs: [new EncryptionCodec(loadCodecKeys(codec.keys))],
+        failureConverterPath: fileURLToPath(new URL('./encoded-failures.ts', import.meta.url)),
+      }
+    : undefined;
 }

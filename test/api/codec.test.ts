@@ -127,6 +127,30 @@ describe('encrypted payloads', () => {
       .toBe(`deleted ${argMarker}`);
     expect(mcp.calls.filter((call) => call.arguments.name === argMarker)).toHaveLength(1);
 
+    // An MCP server's error text quotes the argument it refused: the activity failure carries it, sealed.
+    const refusedMarker = `refused-${randomUUID()}`;
+    routes[refusedMarker] = scriptedSteps(
+      { toolCalls: [{ name: 'strict_echo', arguments: { message: `reject ${argMarker}` } }] },
+      { content: 'refused' },
+    );
+    const refusedRound = (await api.request('carol', 'POST', '/v1/rounds', { query: refusedMarker })).body
+      .roundId as string;
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${refusedRound}`)).body.answer, {
+        timeout: 15_000,
+      })
+      .toBe('refused');
+    const failures = (
+      (
+        await connection.workflowService.getWorkflowExecutionHistory({
+          namespace: 'default',
+          execution: { workflowId: refusedRound },
+        })
+      ).history?.events ?? []
+    ).flatMap((event) => event.activityTaskFailedEventAttributes?.failure ?? []);
+    expect(failures.length).toBeGreaterThan(0);
+    for (const failure of failures) expect(JSON.stringify(failure)).not.toContain(argMarker);
+
     // The database itself: its files with their write-ahead log, and on PostgreSQL every value read through SQL.
     const stored = (needle: string) =>
       postgres

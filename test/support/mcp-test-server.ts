@@ -192,7 +192,7 @@ export function createTestMcpServer(options: {
   server.registerTool(
     'strict_echo',
     {
-      description: 'Echoes; the HTTP test server answers message "reject" with a JSON-RPC invalid-params error',
+      description: 'Echoes; the HTTP test server answers "reject…" with a JSON-RPC invalid-params error quoting it',
       inputSchema: { message: z.string() },
       annotations: { readOnlyHint: true },
     },
@@ -322,13 +322,13 @@ export async function startHttpMcpServer(options: {
       else res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway: the upstream answered too late');
       return true;
     }
-    if (call.params.name === 'strict_echo' && args.message === 'reject') {
+    if (call.params.name === 'strict_echo' && String(args.message).startsWith('reject')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
           jsonrpc: '2.0',
           id: call.id,
-          error: { code: -32602, message: 'Invalid params: message "reject" is not allowed' },
+          error: { code: -32602, message: `Invalid params: message "${String(args.message)}" is not allowed` },
         }),
       );
       return true;
