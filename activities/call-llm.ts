@@ -41,6 +41,17 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
       type: 'function',
       function: { name: tool.name, description: tool.description, parameters: tool.parameters },
     }));
+    const meter = Context.current().metricMeter;
+    const startedAt = performance.now();
+    const observe = (outcome: string) =>
+      meter
+        .createHistogram(
+          'toolgate_llm_request_duration_seconds',
+          'float',
+          's',
+          'One chat completion, by model and outcome',
+        )
+        .record((performance.now() - startedAt) / 1000, { model: settings.model, outcome });
     try {
       const completion = await whileHeartbeating(() =>
         client.chat.completions.create(
@@ -57,6 +68,10 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
       const toolCalls = (choice?.message.tool_calls ?? []).flatMap((call) =>
         call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
       );
+      observe('ok');
+      const tokens = meter.createCounter('toolgate_llm_tokens', '1', 'Tokens by model and kind (prompt, completion)');
+      tokens.add(completion.usage?.prompt_tokens ?? 0, { model: settings.model, kind: 'prompt' });
+      tokens.add(completion.usage?.completion_tokens ?? 0, { model: settings.model, kind: 'completion' });
       return {
         content: choice?.message.content ?? null,
         toolCalls,
@@ -68,7 +83,9 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
         },
       };
     } catch (error) {
-      throw classifyLlmError(error);
+      const failure = classifyLlmError(error);
+      observe(failure.type ?? 'error');
+      throw failure;
     }
   };
 }

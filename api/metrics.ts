@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PendingTally } from './pending-approvals.ts';
 
 export type ApiMetrics = ReturnType<typeof createMetrics>;
 
@@ -25,5 +26,27 @@ export function createMetrics() {
       help: 'Open event streams',
       registers: [registry],
     }),
+    pendingApprovals: new Gauge({
+      name: 'toolgate_approvals_pending',
+      help: 'Pending approvals in the namespace by server and tool, read from visibility at scrape (same on every replica)',
+      labelNames: ['server', 'tool'] as const,
+      registers: [registry],
+    }),
+    nextExpiry: new Gauge({
+      name: 'toolgate_approval_next_expiry_seconds',
+      help: 'Seconds until the first pending approval of a server and tool expires unanswered',
+      labelNames: ['server', 'tool'] as const,
+      registers: [registry],
+    }),
   };
+}
+
+/** The approval gauges, from what visibility says now. */
+export function setPendingGauges(metrics: ApiMetrics, tallies: PendingTally[], now = Date.now()): void {
+  metrics.pendingApprovals.reset();
+  metrics.nextExpiry.reset();
+  for (const { server, tool, count, soonestExpiry } of tallies) {
+    metrics.pendingApprovals.set({ server, tool }, count);
+    metrics.nextExpiry.set({ server, tool }, Math.max(0, (soonestExpiry - now) / 1000));
+  }
 }

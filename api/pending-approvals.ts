@@ -70,6 +70,55 @@ function scope(context: ApiContext, principal: string, mine: ApprovalFilter['min
   }
 }
 
+/** The summaries a round's memo publishes; sealed by the payload codec when one is configured. */
+async function pendingSummaries(context: ApiContext, payload: Payload | undefined): Promise<ApprovalSummary[]> {
+  if (!payload) return [];
+  const { payloadConverter, payloadCodecs } = context.client.options.loadedDataConverter;
+  let opened: Payload[] = [payload];
+  for (const codec of [...payloadCodecs].reverse()) opened = await codec.decode(opened);
+  return payloadConverter.fromPayload<ApprovalSummary[]>(opened[0]!);
+}
+
+export interface PendingTally {
+  server: string;
+  tool: string;
+  count: number;
+  /** When the first of them expires. */
+  soonestExpiry: number;
+}
+
+/** Every pending approval of the namespace, tallied by server and tool, for the metrics; at most `maxRounds` rounds read. */
+export async function tallyPendingApprovals(context: ApiContext, maxRounds = 20_000): Promise<PendingTally[]> {
+  const tallies = new Map<string, PendingTally>();
+  let nextPageToken: Uint8Array | undefined;
+  let read = 0;
+  do {
+    const response = await context.client.workflowService.listWorkflowExecutions({
+      namespace: context.namespace,
+      query: `ExecutionStatus = "Running" AND ${StatusAttribute.name} = "waiting_approval"`,
+      pageSize: 1000,
+      nextPageToken,
+    });
+    for (const execution of response.executions ?? []) {
+      for (const summary of await pendingSummaries(context, execution.memo?.fields?.[Memo.pendingApprovals])) {
+        const key = `${summary.server}/${summary.tool}`;
+        const tally = tallies.get(key) ?? {
+          server: summary.server,
+          tool: summary.tool,
+          count: 0,
+          soonestExpiry: Infinity,
+        };
+        tally.count++;
+        tally.soonestExpiry = Math.min(tally.soonestExpiry, Date.parse(summary.expiresAt));
+        tallies.set(key, tally);
+      }
+    }
+    read += response.executions?.length ?? 0;
+    nextPageToken = response.nextPageToken?.length ? response.nextPageToken : undefined;
+  } while (nextPageToken && read < maxRounds);
+  return [...tallies.values()];
+}
+
 export async function listPendingApprovals(
   context: ApiContext,
   principal: string,
@@ -92,15 +141,9 @@ export async function listPendingApprovals(
       if (nextPageToken && (isInvalidArgument(error) || isUnknownServerError(error))) throw invalidPageToken();
       throw error;
     });
-  const { payloadConverter, payloadCodecs } = context.client.options.loadedDataConverter;
   const approvals: ApprovalSummary[] = [];
   for (const execution of response.executions ?? []) {
-    const payload = execution.memo?.fields?.[Memo.pendingApprovals];
-    if (!payload) continue;
-    // Sealed by the payload codec when one is configured: opened in reverse order of sealing.
-    let opened: Payload[] = [payload];
-    for (const codec of [...payloadCodecs].reverse()) opened = await codec.decode(opened);
-    for (const summary of payloadConverter.fromPayload<ApprovalSummary[]>(opened[0]!)) {
+    for (const summary of await pendingSummaries(context, execution.memo?.fields?.[Memo.pendingApprovals])) {
       if ((!filter.tool || summary.tool === filter.tool) && admits(summary)) approvals.push(summary);
     }
   }

@@ -6,10 +6,10 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../runtime/config.ts';
 import { createToolgateWorker, type WorkerTuning } from '../worker/create-worker.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { routeTemporalLogs } from '../worker/temporal-logging.ts';
+import { installTemporalRuntime } from '../worker/temporal-logging.ts';
 
 const logger = createLogger('bench-worker');
-routeTemporalLogs(logger);
+installTemporalRuntime(logger);
 
 const { values } = parseArgs({
   options: { config: { type: 'string' }, bundle: { type: 'string' }, tuning: { type: 'string' } },

@@ -107,7 +107,12 @@ async function roundState(context: DriverContext, roundId: string): Promise<Roun
       token: TOKENS.carol,
       stats: context.stats,
     });
-    if (answer.status === 200) return answer.body as RoundState;
+    if (answer.status === 200 && !(answer.body as { partial?: boolean }).partial) return answer.body as RoundState;
+    if (answer.status === 200) {
+      // A busy round (a local LLM call) answers with what it last published: ask again for the full state.
+      await sleep(200);
+      continue;
+    }
     // 503/504 while no worker answers queries are retried by apiRequest; anything else is waited out too.
     context.stats.retries++;
     const why = `HTTP ${answer.status} ${(answer.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim();

@@ -267,6 +267,13 @@ export const ConfigSchema = z
          * many rounds wait for a human.
          */
         cachedRounds: z.number().int().min(0).max(100_000).default(200),
+        /** A Prometheus endpoint (`/metrics`) for the worker: Temporal's worker metrics and toolgate's domain metrics. */
+        metrics: z
+          .strictObject({
+            host: z.string().default('127.0.0.1'),
+            port: z.number().int().min(1).max(65_535),
+          })
+          .optional(),
       })
       .default({ cachedRounds: 200 }),
     servers: z

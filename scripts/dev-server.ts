@@ -112,7 +112,23 @@ async function readLogTail(path: string, fromOffset: number): Promise<string> {
   }
 }
 
+/**
+ * The CLI picks its HTTP, metrics and internal ports itself, after we picked the gRPC port: rarely, it picks the
+ * same one (free until the server binds it). On a port of our choosing, that start is retried on new ports.
+ */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(options);
+    } catch (error) {
+      const collided = error instanceof Error && error.message.includes('address already in use');
+      if (!collided || options.port !== undefined || attempt >= 3) throw error;
+      options.log?.(`Temporal dev server lost a port race (attempt ${attempt}); starting again on other ports`);
+    }
+  }
+}
+
+async function startDevServerOnce(options: DevServerOptions): Promise<DevServer> {
   const log = options.log ?? (() => {});
   const namespace = options.namespace ?? 'default';
   const withUi = options.ui !== false;

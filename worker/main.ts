@@ -5,14 +5,15 @@ import { TemporalConnectionError, connectWithConfig } from '../runtime/temporal-
 import { createToolgateWorker } from './create-worker.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
-import { routeTemporalLogs } from './temporal-logging.ts';
+import { installTemporalRuntime } from './temporal-logging.ts';
 
 const logger = createLogger('toolgate-worker');
-routeTemporalLogs(logger);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
-  const { config, connection, target } = await connectWithConfig(loadConfig(configPath(values.config)));
+  const loaded = loadConfig(configPath(values.config));
+  installTemporalRuntime(logger, loaded.worker.metrics);
+  const { config, connection, target } = await connectWithConfig(loaded);
   const address = target.address;
   const { worker, pool, version, promote } = await createToolgateWorker({ config, connection, logger });
   onStopSignal((signal) => {
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         servers: pool.serverNames(),
+        ...(config.worker.metrics
+          ? { metrics: `http://${config.worker.metrics.host}:${config.worker.metrics.port}/metrics` }
+          : {}),
         ...(version
           ? {
               deployment: version.deploymentName,

@@ -1,14 +1,36 @@
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { ToolgateConfig } from '../runtime/config.ts';
 
 const LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-/** Sends the Temporal SDK's own logs (worker state, bundler, failures) through our JSON logger. */
-export function routeTemporalLogs(logger: Logger): void {
+/** Hours-long waits for a human need buckets far beyond Temporal's defaults. */
+const DECISION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 43_200, 86_400];
+
+/**
+ * Installs the Temporal runtime of the process: the SDK's own logs (worker state, bundler, failures) through
+ * our JSON logger and, when `worker.metrics` is set, a Prometheus endpoint with the SDK's worker metrics and
+ * toolgate's domain metrics, in seconds, counters ending in `_total`.
+ */
+export function installTemporalRuntime(logger: Logger, metrics?: ToolgateConfig['worker']['metrics']): void {
   const level = (process.env.TEMPORAL_LOG_LEVEL ?? 'WARN') as keyof typeof LEVELS;
   Runtime.install({
     logger: new DefaultLogger(level, (entry: LogEntry) => {
       logger[LEVELS[entry.level]]({ temporal: entry.meta }, entry.message);
     }),
+    ...(metrics
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: `${metrics.host}:${metrics.port}`,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+                histogramBucketOverrides: { toolgate_approval_decision_seconds: DECISION_BUCKETS },
+              },
+            },
+          },
+        }
+      : {}),
   });
 }

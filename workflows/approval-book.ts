@@ -8,6 +8,7 @@ import type { DecisionRequest, DecisionResult } from './contract/decisions.ts';
 import { decisionProblems } from './input-checks.ts';
 import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './policy.ts';
+import { approvalClosed } from './round-metrics.ts';
 
 export interface Refusal {
   type: FailureType;
@@ -121,6 +122,7 @@ export class ApprovalBook {
         ? { ...record, status: 'approved', decision, closedAt }
         : { ...record, status: 'rejected', decision, closedAt };
     this.records.set(approvalId, decided);
+    approvalClosed(decided);
     this.onChange();
     return { approvalId, status: decided.status, decision, applied: true };
   }
@@ -164,6 +166,7 @@ export class ApprovalBook {
       closedAt: status === 'expired' ? record.expiresAt : new Date().toISOString(),
     };
     this.records.set(approvalId, closed);
+    approvalClosed(closed);
     this.onChange();
     return closed;
   }

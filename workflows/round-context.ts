@@ -19,6 +19,7 @@ import { EventLog } from './event-log.ts';
 import { HistoryWatch } from './history-watch.ts';
 import { RoundVisibility } from './round-visibility.ts';
 import { fitTranscript } from './transcript-budget.ts';
+import { roundFinished } from './round-metrics.ts';
 
 export class RoundContext {
   readonly roundId: string;
@@ -147,6 +148,7 @@ export class RoundContext {
 
   private finish(status: RoundStatus, event: Parameters<EventLog['emit']>[0]): void {
     this.finalStatus = status;
+    roundFinished(status);
     this.events.emit(event);
     this.events.done = true;
     this.publish();

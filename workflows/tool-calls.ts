@@ -11,6 +11,7 @@ import type { RoundContext } from './round-context.ts';
 import { credentialFor } from './user-credential.ts';
 import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
 import { resolveToolCall, type ToolDirectory } from './tool-names.ts';
+import { toolCallSettled } from './round-metrics.ts';
 
 const EVENT_ARGS_CHARS = 2000;
 /** Records and events keep a preview of what the model was told; the transcript keeps all of it (within its budget). */
@@ -133,6 +134,7 @@ function cancelledResult(tool: ToolDescriptor, progress: ExecutionProgress): Exe
 
 function settle(round: RoundContext, record: ToolCallRecord, result: ExecutionResult): SettledCall {
   Object.assign(record, { ...result, content: clip(result.content, RECORD_CONTENT_CHARS) });
+  toolCallSettled(record);
   round.events.emit({
     type: 'tool_result',
     step: record.step,
