@@ -94,6 +94,7 @@ export class RoundContext {
       this.status(),
       this.requester,
       this.book.all(),
+      this.toolCalls.flatMap((call) => (call.server && call.tool ? [`${call.server}/${call.tool}`] : [])),
       warning ? `${details}; ${warning}` : details,
     );
   }

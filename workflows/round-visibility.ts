@@ -1,6 +1,6 @@
 // Keeps a round readable in Temporal Web UI and listable through visibility: status and pending approval
 // ids as search attributes, approval summaries in the memo, and a one-line current-details text.
-import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ApprovalRecord, RoundStatus } from './contract.ts';
 import {
   ApproversAttribute,
@@ -8,7 +8,11 @@ import {
   PendingApprovalsAttribute,
   RequesterAttribute,
   StatusAttribute,
+  ToolsAttribute,
 } from './contract/names.ts';
+
+/** Rounds started before ToolgateTools existed replay without it. */
+export const TOOLS_ATTRIBUTE_PATCH = 'tools-search-attribute';
 import { approvalSummary } from './approval-summary.ts';
 
 function attributeSnapshot(
@@ -16,8 +20,9 @@ function attributeSnapshot(
   requester: string | undefined,
   pendingIds: string[],
   approvers: string[],
+  tools: string[],
 ): string {
-  return JSON.stringify([status, requester, pendingIds, approvers]);
+  return JSON.stringify([status, requester, pendingIds, approvers, tools]);
 }
 
 /** Temporal refuses a search attribute value over 2 KB (`limit.searchAttributeSize`): stay under it. */
@@ -57,15 +62,23 @@ export class RoundVisibility {
       current.get(RequesterAttribute),
       current.get(PendingApprovalsAttribute) ?? [],
       current.get(ApproversAttribute) ?? [],
+      current.get(ToolsAttribute) ?? [],
     );
   }
 
   /** Upserts only on change: every upsert is a history event. Current details are not. */
-  publish(status: RoundStatus, requester: string, approvals: ApprovalRecord[], details: string): void {
+  publish(
+    status: RoundStatus,
+    requester: string,
+    approvals: ApprovalRecord[],
+    calledTools: string[],
+    details: string,
+  ): void {
     const pending = approvals.filter((record) => record.status === 'pending');
     const pendingIds = fitAttribute(pending.map((record) => record.approvalId));
     const approvers = fitAttribute(approversOf(approvals));
-    const attributes = attributeSnapshot(status, requester, pendingIds, approvers);
+    const tools = patched(TOOLS_ATTRIBUTE_PATCH) ? fitAttribute([...new Set(calledTools)].sort()) : [];
+    const attributes = attributeSnapshot(status, requester, pendingIds, approvers, tools);
     if (attributes !== this.attributes) {
       this.attributes = attributes;
       upsertSearchAttributes([
@@ -73,6 +86,7 @@ export class RoundVisibility {
         { key: RequesterAttribute, value: requester },
         { key: PendingApprovalsAttribute, value: pendingIds },
         { key: ApproversAttribute, value: approvers },
+        ...(tools.length > 0 ? [{ key: ToolsAttribute, value: tools }] : []),
       ]);
     }
     const memo = JSON.stringify(pending.map((record) => record.approvalId));

@@ -7,6 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusAttribute, decideSignal } from '../../workflows/contract.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
+import { ToolsAttribute } from '../../workflows/contract.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
 
@@ -96,6 +97,22 @@ describe('query rounds', () => {
     expect(http.calls.find((call) => call.tool === 'add')?.meta).toMatchObject({
       toolgate: { roundId: handle.workflowId },
     });
+    // An operator finds every round that called a tool.
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(ToolsAttribute)).toEqual(['local/add', 'web/add']);
+    await expect
+      .poll(
+        async () => {
+          const found: string[] = [];
+          for await (const round of harness.client.workflow.list({
+            query: `ToolgateTools = "web/add" AND WorkflowId = "${handle.workflowId}"`,
+          }))
+            found.push(round.workflowId);
+          return found;
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual([handle.workflowId]);
   });
 
   it('disables tools on the last step when maxSteps is reached', async () => {

@@ -14,12 +14,15 @@ export const PendingApprovalsAttribute = defineSearchAttributeKey(
 );
 /** Everyone who may decide one of the round's approvals (`*` included): who may read it, and whose list it is on. */
 export const ApproversAttribute = defineSearchAttributeKey('ToolgateApprovers', SearchAttributeType.KEYWORD_LIST);
+/** `server/tool` of every tool the round called: an operator finds every round that called a tool. */
+export const ToolsAttribute = defineSearchAttributeKey('ToolgateTools', SearchAttributeType.KEYWORD_LIST);
 /** Every custom search attribute a namespace needs before rounds run on it. */
 export const SEARCH_ATTRIBUTES = [
   StatusAttribute,
   RequesterAttribute,
   PendingApprovalsAttribute,
   ApproversAttribute,
+  ToolsAttribute,
 ] as const;
 
 /** Memo keys the round publishes. */
