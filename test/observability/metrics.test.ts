@@ -14,6 +14,9 @@ import { startHarness, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../support/scripted-llm-server.ts';
 import { spawnWorker, writeConfig } from '../support/service-process.ts';
 
+/** Pending-approval gauges cover the whole namespace, which other test files share: a server name of our own. */
+const SERVER = 'observed';
+
 /** One sample's value from Prometheus text, by name and an exact label set; undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split('\n')) {
@@ -37,10 +40,10 @@ describe('metrics', () => {
   const argument = `pod-${randomUUID()}`;
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'k8s' });
+    mcp = await startHttpMcpServer({ name: SERVER });
     const servers = [
       {
-        name: 'k8s',
+        name: SERVER,
         transport: 'http',
         url: mcp.url,
         trusted: true,
@@ -110,8 +113,8 @@ describe('metrics', () => {
     const waiting = await start(`m-waiting-${randomUUID()}`, 'delete_pod', { namespace: 'dev', name: 'waits' });
     await pendingApprovalOf(waiting);
     const apiText = (await api.request(undefined, 'GET', '/metrics')).body as string;
-    expect(sample(apiText, 'toolgate_approvals_pending', { server: 'k8s', tool: 'delete_pod' })).toBe(1);
-    const expiresIn = sample(apiText, 'toolgate_approval_next_expiry_seconds', { server: 'k8s', tool: 'delete_pod' });
+    expect(sample(apiText, 'toolgate_approvals_pending', { server: SERVER, tool: 'delete_pod' })).toBe(1);
+    const expiresIn = sample(apiText, 'toolgate_approval_next_expiry_seconds', { server: SERVER, tool: 'delete_pod' });
     expect(expiresIn).toBeGreaterThan(500);
     expect(expiresIn).toBeLessThanOrEqual(600);
     expect((await api.request('carol', 'DELETE', `/v1/rounds/${waiting}`)).status).toBe(202);
@@ -128,14 +131,14 @@ describe('metrics', () => {
       )
       .toBe(1);
     expect(sample(text, 'toolgate_rounds_total', { status: 'completed' })).toBe(2);
-    expect(sample(text, 'toolgate_tool_calls_total', { server: 'k8s', tool: 'delete_pod', outcome: 'succeeded' })).toBe(
+    expect(sample(text, 'toolgate_tool_calls_total', { server: SERVER, tool: 'delete_pod', outcome: 'succeeded' })).toBe(
       1,
     );
     expect(
-      sample(text, 'toolgate_approvals_closed_total', { server: 'k8s', tool: 'scale_deployment', status: 'expired' }),
+      sample(text, 'toolgate_approvals_closed_total', { server: SERVER, tool: 'scale_deployment', status: 'expired' }),
     ).toBe(1);
     expect(
-      sample(text, 'toolgate_approvals_closed_total', { server: 'k8s', tool: 'delete_pod', status: 'cancelled' }),
+      sample(text, 'toolgate_approvals_closed_total', { server: SERVER, tool: 'delete_pod', status: 'cancelled' }),
     ).toBe(1);
     expect(sample(text, 'toolgate_approval_decision_seconds_count', { channel: 'http', outcome: 'approved' })).toBe(1);
     const decisionSeconds = sample(text, 'toolgate_approval_decision_seconds_sum', {
