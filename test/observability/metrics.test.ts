@@ -131,9 +131,9 @@ describe('metrics', () => {
       )
       .toBe(1);
     expect(sample(text, 'toolgate_rounds_total', { status: 'completed' })).toBe(2);
-    expect(sample(text, 'toolgate_tool_calls_total', { server: SERVER, tool: 'delete_pod', outcome: 'succeeded' })).toBe(
-      1,
-    );
+    expect(
+      sample(text, 'toolgate_tool_calls_total', { server: SERVER, tool: 'delete_pod', outcome: 'succeeded' }),
+    ).toBe(1);
     expect(
       sample(text, 'toolgate_approvals_closed_total', { server: SERVER, tool: 'scale_deployment', status: 'expired' }),
     ).toBe(1);
