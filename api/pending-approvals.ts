@@ -88,7 +88,7 @@ export interface PendingTally {
 }
 
 /** Every pending approval of the namespace, tallied by server and tool, for the metrics; at most `maxRounds` rounds read. */
-export async function tallyPendingApprovals(context: ApiContext, maxRounds = 20_000): Promise<PendingTally[]> {
+async function tallyPendingApprovals(context: ApiContext, maxRounds = 20_000): Promise<PendingTally[]> {
   const tallies = new Map<string, PendingTally>();
   let nextPageToken: Uint8Array | undefined;
   let read = 0;
@@ -117,6 +117,21 @@ export async function tallyPendingApprovals(context: ApiContext, maxRounds = 20_
     nextPageToken = response.nextPageToken?.length ? response.nextPageToken : undefined;
   } while (nextPageToken && read < maxRounds);
   return [...tallies.values()];
+}
+
+/**
+ * One tally reused for `ttlMs`: `/metrics` is public by default, and each tally may read thousands of rounds,
+ * so scrapes (however many, from however many scrapers) never multiply visibility reads.
+ */
+export function pendingTallies(context: ApiContext, ttlMs = 15_000): () => Promise<PendingTally[]> {
+  let last: { at: number; tallies: Promise<PendingTally[]> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ttlMs) {
+      // Without visibility the approval gauges are left out, not the whole scrape.
+      last = { at: Date.now(), tallies: tallyPendingApprovals(context).catch(() => []) };
+    }
+    return last.tallies;
+  };
 }
 
 export async function listPendingApprovals(

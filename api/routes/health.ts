@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
 import { ApiError } from '../../runtime/api-error.ts';
 import { setPendingGauges, type ApiMetrics } from '../metrics.ts';
-import { tallyPendingApprovals } from '../pending-approvals.ts';
+import { pendingTallies } from '../pending-approvals.ts';
 
 const HEALTH_DEADLINE_MS = 2000;
 
 /** `/metrics` is public unless `publicMetrics` is false; then it needs an admin, auditor or metrics principal. */
 export function healthRoutes(context: ApiContext, metrics: ApiMetrics, publicMetrics: boolean): FastifyPluginAsyncZod {
+  const tallies = pendingTallies(context);
   return async (app) => {
     app.get(
       '/healthz',
@@ -31,8 +32,7 @@ export function healthRoutes(context: ApiContext, metrics: ApiMetrics, publicMet
         if (!publicMetrics && !context.access.mayScrapeMetrics(request.principal)) {
           throw new ApiError(403, 'not_allowed', 'Only admin, auditor and metrics principals may read /metrics');
         }
-        // Without visibility the approval gauges are left out, not the whole scrape.
-        setPendingGauges(metrics, await tallyPendingApprovals(context).catch(() => []));
+        setPendingGauges(metrics, await tallies());
         return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       },
     );
