@@ -4,6 +4,7 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/reso
 import type { ChatMessage, LlmReply, LlmRequest } from '../workflows/contract.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { classifyLlmError } from './llm-errors.ts';
+import { describeActivitySpan, traceHeaders } from './trace-context.ts';
 
 export interface LlmSettings {
   model: string;
@@ -61,7 +62,7 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
             ...(tools.length > 0 ? { tools, tool_choice: request.toolChoice } : {}),
             ...(settings.temperature === undefined ? {} : { temperature: settings.temperature }),
           },
-          { timeout: settings.timeoutMs, signal: Context.current().cancellationSignal },
+          { timeout: settings.timeoutMs, signal: Context.current().cancellationSignal, headers: traceHeaders() },
         ),
       );
       const choice = completion.choices[0];
@@ -69,6 +70,12 @@ export function createCallLlm(client: OpenAI, settings: LlmSettings) {
         call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
       );
       observe('ok');
+      describeActivitySpan({
+        'gen_ai.request.model': settings.model,
+        'gen_ai.response.finish_reasons': [choice?.finish_reason ?? 'unknown'],
+        'gen_ai.usage.input_tokens': completion.usage?.prompt_tokens ?? 0,
+        'gen_ai.usage.output_tokens': completion.usage?.completion_tokens ?? 0,
+      });
       const tokens = meter.createCounter('toolgate_llm_tokens', '1', 'Tokens by model and kind (prompt, completion)');
       tokens.add(completion.usage?.prompt_tokens ?? 0, { model: settings.model, kind: 'prompt' });
       tokens.add(completion.usage?.completion_tokens ?? 0, { model: settings.model, kind: 'completion' });

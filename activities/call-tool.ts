@@ -7,6 +7,7 @@ import type { McpConnections } from './mcp-connections.ts';
 import { truncateOutput } from './truncate-output.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { callHeaders } from './call-headers.ts';
+import { describeActivitySpan } from './trace-context.ts';
 import { credentialHeaders } from './user-credential.ts';
 import type { CodecKey } from '../runtime/payload-codec.ts';
 
@@ -34,6 +35,11 @@ function resultText(result: CallToolResult): string {
 export function createCallTool(connections: McpConnections, outputBudget: number, credentialKeys: CodecKey[]) {
   return async function callTool(request: ToolCallRequest): Promise<ToolCallResult> {
     const context = Context.current();
+    describeActivitySpan({
+      'toolgate.tool.server': request.server,
+      'toolgate.tool.name': request.tool,
+      'toolgate.tool.call_id': request.toolCallId,
+    });
     const server = connections.server(request.server);
     if (!server) {
       throw ApplicationFailure.create({

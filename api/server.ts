@@ -28,6 +28,7 @@ import { approvalRoutes } from './routes/approvals.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { observeRequests } from './request-context.ts';
 import { roundRoutes } from './routes/rounds.ts';
 
 declare module 'fastify' {
@@ -55,6 +56,8 @@ export interface ApiServerOptions {
   codec?: { codec: EncryptionCodec; allowedOrigins: string[] };
   /** POST /slack/events, when Slack is configured in HTTP mode. */
   slackRoutes?: FastifyPluginAsync;
+  /** A span per request (tracing is on in this process). */
+  traced?: boolean;
 }
 
 function validationMessage(error: FastifyError): string {
@@ -132,6 +135,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     transform: jsonSchemaTransform,
   });
 
+  observeRequests(app, options.traced ?? false);
   app.decorateRequest('principal', '');
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;

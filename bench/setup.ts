@@ -32,6 +32,7 @@ import type { bareRound } from './bare/workflows.ts';
 import { BaselineExecutor } from './baseline-executor.ts';
 import { benchModel, queryFor, type BenchModel, type RoundShape } from './llm-script.ts';
 import { recordMcpCalls, type McpRecorder } from './mcp-recorder.ts';
+import { startOtlpSink, type OtlpSink } from './otlp-sink.ts';
 import { healthy, spawnService, type ChildService } from './processes.ts';
 
 export const TOKENS = { alice: 'alice-bench-token-0123456789', carol: 'carol-bench-token-0123456789' } as const;
@@ -48,6 +49,8 @@ export interface EnvOptions {
   workerNodeOptions?: string;
   log: (line: string) => void;
 }
+
+const TRACED_TASK_QUEUE = 'toolgate-bench-traced';
 
 export interface BenchEnv {
   folder: string;
@@ -66,7 +69,9 @@ export interface BenchEnv {
   client: Client;
   baseline: BaselineExecutor;
   temporalBinary: string;
-  startRound(shape: RoundShape): Promise<WorkflowHandle<typeof queryRound>>;
+  /** Starts a round on the worker, or with `traced` on the second worker, which exports spans to `otlpSink`. */
+  startRound(shape: RoundShape, traced?: boolean): Promise<WorkflowHandle<typeof queryRound>>;
+  otlpSink: OtlpSink;
   /** Runs bare Temporal of the round's shape (bench/bare): the same activities, no toolgate code. */
   runBareRound(toolSteps: number[], llmDelayMs: number): Promise<number>;
   /** Restarts the worker child (e.g. to measure a fresh process). */
@@ -135,6 +140,26 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     string,
     unknown
   >;
+  // The same worker with tracing on, on a queue of its own: the round benchmark's traced column.
+  const otlpSink = await startOtlpSink();
+  const tracedConfigPath = join(folder, 'toolgate-traced.yaml');
+  writeFileSync(
+    tracedConfigPath,
+    stringify({ ...rawConfig, temporal: { ...rawConfig.temporal, taskQueue: TRACED_TASK_QUEUE } }),
+  );
+  const tracedWorker = await spawnService({
+    name: 'traced worker',
+    script: 'bench/worker-child.ts',
+    args: ['--config', tracedConfigPath, '--bundle', bundlePath, '--tuning', JSON.stringify(options.tuning)],
+    env: {
+      LOG_LEVEL: 'warn',
+      NODE_OPTIONS: options.workerNodeOptions ?? '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    },
+    readyText: 'READY ',
+    timeoutMs: 60_000,
+  });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const api = await spawnService({
     name: 'api',
@@ -185,10 +210,11 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     client,
     baseline,
     temporalBinary,
-    startRound(shape) {
+    otlpSink,
+    startRound(shape, traced = false) {
       const roundId = `bench-${shape}-${randomUUID()}`;
       return client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
-        taskQueue: config.temporal.taskQueue,
+        taskQueue: traced ? TRACED_TASK_QUEUE : config.temporal.taskQueue,
         workflowId: roundId,
         args: [{ query: queryFor(shape, roundId), requester: REQUESTER }],
       });
@@ -208,6 +234,8 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
       await worker.stop('SIGTERM').catch(() => undefined);
       await api.stop('SIGTERM').catch(() => undefined);
       await bareWorker.stop('SIGTERM').catch(() => undefined);
+      await tracedWorker.stop('SIGTERM').catch(() => undefined);
+      await otlpSink.close();
       await pool.close();
       await connection.close();
       await llm.close();

@@ -7,9 +7,12 @@ import { loadConfig } from '../runtime/config.ts';
 import { createToolgateWorker, type WorkerTuning } from '../worker/create-worker.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { installTemporalRuntime } from '../worker/temporal-logging.ts';
+import { startTracing } from '../runtime/tracing.ts';
 
 const logger = createLogger('bench-worker');
 installTemporalRuntime(logger);
+// Traced as the real worker is: when the OTEL_* variables say so.
+const tracing = startTracing('toolgate-bench-worker');
 
 const { values } = parseArgs({
   options: { config: { type: 'string' }, bundle: { type: 'string' }, tuning: { type: 'string' } },
@@ -23,6 +26,7 @@ const { worker, pool, promote } = await createToolgateWorker({
   logger,
   ...(values.bundle ? { workflowBundle: { codePath: values.bundle } } : {}),
   tuning,
+  tracing,
 });
 process.on('SIGTERM', () => worker.shutdown());
 // SIGHUP (SIGUSR2 is one of the Temporal runtime's shutdown signals): report this process's memory (main isolate heap, external, RSS), for the bench's diagnostics.
@@ -55,4 +59,5 @@ try {
 } finally {
   await pool.close();
   await connection.close();
+  await tracing?.shutdown();
 }

@@ -4,6 +4,7 @@ import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/trace-interceptors.ts', import.meta.url));
 
 /**
  * Loaded once per worker thread and shared by every workflow: otherwise each cached round evaluates the zod
@@ -20,6 +21,7 @@ export async function bundleWorkflows(
   const { code } = await bundleWorkflowCode({
     ...options,
     workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [INTERCEPTORS_PATH],
     preloadModules: PRELOADED_MODULES,
     logger: {
       trace: () => undefined,

@@ -14,6 +14,7 @@ import { buildIdOf } from '../runtime/deployment.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath } from '../runtime/process-lifecycle.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
 
 const { PinnedOverrideBehavior } = protos.temporal.api.workflow.v1.VersioningOverride;
@@ -43,7 +44,11 @@ export async function upgradeRounds(options: {
     const history = await handle.fetchHistory();
     const dataConverter = client.options.dataConverter;
     const replay = await Worker.runReplayHistory(
-      { workflowBundle: options.workflowBundle, ...(dataConverter ? { dataConverter } : {}) },
+      {
+        workflowBundle: options.workflowBundle,
+        sinks: workflowSpanSinks(undefined),
+        ...(dataConverter ? { dataConverter } : {}),
+      },
       history,
       execution.workflowId,
     ).then(

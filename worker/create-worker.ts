@@ -9,8 +9,11 @@ import { createSlackNotifier } from '../slack/notifier.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { buildIdOf, deploymentOptions, makeCurrentVersion } from '../runtime/deployment.ts';
 import { dataConverterFor } from '../runtime/payload-codec.ts';
+import type { Tracing } from '../runtime/tracing.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { McpClientPool } from './mcp-client-pool.ts';
+import { activityTracing } from './tracing-interceptors.ts';
 
 /** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */
 export type WorkerTuning = Partial<
@@ -44,6 +47,8 @@ export async function createToolgateWorker(options: {
   workflowBundle?: WorkflowBundleOption;
   taskQueue?: string;
   tuning?: WorkerTuning;
+  /** Spans of activities and of the workflow sandbox go here; without it they are dropped. */
+  tracing?: Tracing;
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
   const deployment = config.temporal.deployment;
@@ -71,6 +76,8 @@ export async function createToolgateWorker(options: {
         ? createSlackNotifier(config.slack, { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace })
         : undefined,
     }),
+    sinks: workflowSpanSinks(options.tracing),
+    ...(options.tracing ? { interceptors: { activity: [activityTracing] } } : {}),
     shutdownGraceTime: '10 seconds',
     maxCachedWorkflows: config.worker.cachedRounds,
     ...options.tuning,

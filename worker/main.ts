@@ -6,6 +6,7 @@ import { createToolgateWorker } from './create-worker.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { installTemporalRuntime } from './temporal-logging.ts';
+import { startTracing, TracingConfigError } from '../runtime/tracing.ts';
 
 const logger = createLogger('toolgate-worker');
 
@@ -13,9 +14,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
   const loaded = loadConfig(configPath(values.config));
   installTemporalRuntime(logger, loaded.worker.metrics);
+  const tracing = startTracing('toolgate-worker');
   const { config, connection, target } = await connectWithConfig(loaded);
   const address = target.address;
-  const { worker, pool, version, promote } = await createToolgateWorker({ config, connection, logger });
+  const { worker, pool, version, promote } = await createToolgateWorker({ config, connection, logger, tracing });
   onStopSignal((signal) => {
     logger.info({ signal }, 'shutting down: finishing running activities');
     worker.shutdown();
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
         ...(config.worker.metrics
           ? { metrics: `http://${config.worker.metrics.host}:${config.worker.metrics.port}/metrics` }
           : {}),
+        ...(tracing ? { tracing: tracing.summary } : {}),
         ...(version
           ? {
               deployment: version.deploymentName,
@@ -50,12 +53,13 @@ async function main(): Promise<void> {
   } finally {
     await pool.close();
     await connection.close();
+    await tracing?.shutdown();
   }
   logger.info('worker stopped');
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof TemporalConnectionError) {
+  if (error instanceof ConfigError || error instanceof TemporalConnectionError || error instanceof TracingConfigError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     logger.error({ err: error }, 'worker failed');

@@ -8,14 +8,18 @@ import type { Logger } from 'pino';
 import { HttpStatusError } from '../activities/mcp-errors.ts';
 import { callHeaders } from '../activities/call-headers.ts';
 import { parseRetryAfter } from '../activities/retry-after.ts';
+import { traceHeaders } from '../activities/trace-context.ts';
 import type { ServerConfig } from '../runtime/config.ts';
 
 const CLIENT_INFO = { name: 'toolgate', version: '0.1.0' };
 
-/** Surfaces 429/503 with their Retry-After, which the SDK's transport error would otherwise drop. */
+/**
+ * Adds the calling activity's trace context and credential to the request, and surfaces 429/503 with their
+ * Retry-After, which the SDK's transport error would otherwise drop.
+ */
 async function fetchKeepingRetryAfter(url: string | URL, init?: RequestInit): Promise<Response> {
-  const extra = callHeaders.getStore();
-  if (extra) {
+  const extra = { ...traceHeaders(), ...callHeaders.getStore() };
+  if (Object.keys(extra).length > 0) {
     const headers = new Headers(init?.headers);
     for (const [name, value] of Object.entries(extra)) headers.set(name, value);
     init = { ...init, headers };

@@ -1,4 +1,5 @@
 // The gate in front of one tool call: open an approval, tell the approvers, wait for a decision or the timer.
+import { log } from '@temporalio/workflow';
 import { argsDigest, canonicalJson } from './canonical-json.ts';
 import { approvalSummary } from './approval-summary.ts';
 import { clip } from './clip.ts';
@@ -8,6 +9,7 @@ import type { ExecutionResult } from './tool-execution.ts';
 import { expiredMessage, rejectedMessage } from './model-messages.ts';
 import { redactSecrets } from './redaction.ts';
 import type { RoundContext } from './round-context.ts';
+import { inSpan } from './round-spans.ts';
 
 const ARGS_PREVIEW_CHARS = 300;
 
@@ -41,14 +43,32 @@ export async function passGate(
     expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
   });
   onOpened(approval.approvalId);
+  log.info('approval opened', {
+    approvalId: approval.approvalId,
+    server: tool.server,
+    tool: tool.name,
+    expiresAt: approval.expiresAt,
+  });
   round.events.emit({ type: 'approval_required', approval: approvalSummary(approval) });
   round.notices.opened(approval);
-  const closed = await round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs);
+  const closed = await inSpan('approval wait', { 'toolgate.approval.id': approval.approvalId }, async (span) => {
+    const closed = await round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs);
+    span.setAttributes({
+      'toolgate.approval.outcome': closed.status,
+      ...(closed.decision ? { 'toolgate.approval.channel': closed.decision.approver.channel } : {}),
+    });
+    return closed;
+  });
   round.events.emit({
     type: 'approval_decided',
     approvalId: closed.approvalId,
     status: closed.status,
     decision: closed.decision,
+  });
+  log.info('approval closed', {
+    approvalId: closed.approvalId,
+    status: closed.status,
+    ...(closed.decision ? { channel: closed.decision.approver.channel } : {}),
   });
   round.notices.closed(closed.approvalId);
   switch (closed.status) {

@@ -30,7 +30,7 @@ export class ApprovalNotices {
 
   opened(approval: ApprovalRecord): void {
     if (!this.enabled) return;
-    const posting = this.background(() => notifyApprovalOpened({ approval })).then((ref) => {
+    const posting = this.background(approval.approvalId, () => notifyApprovalOpened({ approval })).then((ref) => {
       if (ref) this.onPosted(approval.approvalId, ref);
       return ref;
     });
@@ -40,7 +40,7 @@ export class ApprovalNotices {
   closed(approvalId: string): void {
     const posting = this.posted.get(approvalId);
     if (!posting) return;
-    void this.background(async () => {
+    void this.background(approvalId, async () => {
       const notification = await posting;
       const approval = this.current(approvalId);
       if (notification && approval) await notifyApprovalClosed({ approval, notification });
@@ -52,12 +52,12 @@ export class ApprovalNotices {
     await condition(() => this.running === 0, timeout);
   }
 
-  private async background<T>(work: () => Promise<T>): Promise<T | null> {
+  private async background<T>(approvalId: string, work: () => Promise<T>): Promise<T | null> {
     this.running++;
     try {
       return await CancellationScope.nonCancellable(work);
     } catch (error) {
-      log.warn('approval notification failed', { error: (error as Error).message });
+      log.warn('approval notification failed', { approvalId, error: (error as Error).message });
       return null;
     } finally {
       this.running--;

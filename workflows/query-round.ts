@@ -20,6 +20,7 @@ import { roundInputProblems } from './input-checks.ts';
 import { FailureType } from './contract/failures.ts';
 import { decideSignal, decideUpdate, eventsQuery, stateQuery } from './contract/handlers.ts';
 import { RoundContext } from './round-context.ts';
+import { describeSpan, inSpan } from './round-spans.ts';
 import { runToolCalls } from './tool-calls.ts';
 import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
 
@@ -105,8 +106,30 @@ async function askModel(round: RoundContext, directory: ToolDirectory, locally: 
   return reply;
 }
 
+/** One step: the model's reply, then its tool calls. Returns the answer once the model gives one. */
+async function runStep(round: RoundContext, directory: ToolDirectory, locally: boolean): Promise<string | undefined> {
+  const reply = await askModel(round, directory, locally);
+  if (reply.toolCalls.length === 0 || round.step === round.maxSteps) return reply.content ?? '';
+  round.messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
+  const settled = await runToolCalls(round, directory, reply.toolCalls);
+  for (const { record, content } of settled)
+    round.messages.push({ role: 'tool', toolCallId: record.toolCallId, content });
+  return undefined;
+}
+
+/** Steps until the model answers (it must on the last one), each in its own span. */
+async function runSteps(round: RoundContext, directory: ToolDirectory, locally: boolean): Promise<string> {
+  for (round.step = 1; ; round.step++) {
+    const answer = await inSpan(`step ${round.step}`, { 'toolgate.round.step': round.step }, () =>
+      runStep(round, directory, locally),
+    );
+    if (answer !== undefined) return answer;
+  }
+}
+
 export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundResult> {
   const round = new RoundContext(workflowInfo().workflowId, checkedInput(rawInput));
+  describeSpan({ 'toolgate.round.id': round.roundId });
   registerHandlers(round);
   try {
     round.publish();
@@ -117,18 +140,7 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
       catalog,
       directory.definitions.map((definition) => definition.name),
     );
-    let answer = '';
-    for (round.step = 1; round.step <= round.maxSteps; round.step++) {
-      const reply = await askModel(round, directory, locally);
-      if (reply.toolCalls.length === 0 || round.step === round.maxSteps) {
-        answer = reply.content ?? '';
-        break;
-      }
-      round.messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
-      const settled = await runToolCalls(round, directory, reply.toolCalls);
-      for (const { record, content } of settled)
-        round.messages.push({ role: 'tool', toolCallId: record.toolCallId, content });
-    }
+    const answer = await runSteps(round, directory, locally);
     const result = round.complete(answer, catalog);
     await round.notices.settle(NOTIFICATION_GRACE);
     await condition(allHandlersFinished);

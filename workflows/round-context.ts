@@ -1,6 +1,6 @@
 // Everything one round knows and publishes: its conversation, tool calls, approvals and events, its status as
 // visibility and the Web UI show it, and the state and result it answers with.
-import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import { ApprovalBook } from './approval-book.ts';
 import { ApprovalNotices } from './approval-notices.ts';
 import { DEFAULT_MAX_STEPS } from './contract/names.ts';
@@ -20,6 +20,7 @@ import { HistoryWatch } from './history-watch.ts';
 import { RoundVisibility } from './round-visibility.ts';
 import { fitTranscript } from './transcript-budget.ts';
 import { roundFinished } from './round-metrics.ts';
+import { describeSpan } from './round-spans.ts';
 
 export class RoundContext {
   readonly roundId: string;
@@ -150,6 +151,8 @@ export class RoundContext {
   private finish(status: RoundStatus, event: Parameters<EventLog['emit']>[0]): void {
     this.finalStatus = status;
     roundFinished(status);
+    describeSpan({ 'toolgate.round.status': status, 'toolgate.round.steps': this.step });
+    log.info('round finished', { status, steps: Math.min(this.step, this.maxSteps) });
     this.events.emit(event);
     this.events.done = true;
     this.publish();

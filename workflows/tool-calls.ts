@@ -1,6 +1,6 @@
 // The tool calls of one LLM reply, concurrently: resolve each, share identical read-only ones, pass the gate
 // where policy says so, run the rest. An approved call starts the moment it is cleared, whatever its siblings do.
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, log } from '@temporalio/workflow';
 import { passGate } from './approval-gate.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { clip } from './clip.ts';
@@ -12,6 +12,7 @@ import { credentialFor } from './user-credential.ts';
 import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
 import { resolveToolCall, type ToolDirectory } from './tool-names.ts';
 import { toolCallSettled } from './round-metrics.ts';
+import { inSpan } from './round-spans.ts';
 
 const EVENT_ARGS_CHARS = 2000;
 /** Records and events keep a preview of what the model was told; the transcript keeps all of it (within its budget). */
@@ -76,7 +77,7 @@ async function runCall(
   const earlier = isRetrySafe(tool) ? shared.get(key) : undefined;
   if (earlier) record.reusedFrom = earlier.toolCallId;
   const progress: ExecutionProgress = earlier?.progress ?? { attempts: 0, mayHaveRun: false };
-  const result = earlier?.result ?? gateAndRun(round, tool, args, call, callIndex, record, progress);
+  const result = earlier?.result ?? tracedCall(round, tool, args, call, callIndex, record, progress);
   if (!earlier && isRetrySafe(tool)) shared.set(key, { toolCallId: call.id, result, progress });
   try {
     const outcome = await result;
@@ -85,6 +86,29 @@ async function runCall(
     if (isCancellation(error)) settle(round, record, cancelledResult(tool, progress));
     throw error;
   }
+}
+
+/** One call's span: the gate's wait and every attempt, with where it ended. */
+function tracedCall(
+  round: RoundContext,
+  tool: ToolDescriptor,
+  args: Record<string, unknown>,
+  call: LlmToolCall,
+  callIndex: number,
+  record: ToolCallRecord,
+  progress: ExecutionProgress,
+): Promise<ExecutionResult> {
+  const attributes = {
+    'toolgate.tool.server': tool.server,
+    'toolgate.tool.name': tool.name,
+    'toolgate.tool.call_id': call.id,
+    'toolgate.round.step': round.step,
+  };
+  return inSpan(`tool ${tool.server}/${tool.name}`, attributes, async (span) => {
+    const result = await gateAndRun(round, tool, args, call, callIndex, record, progress);
+    span.setAttributes({ 'toolgate.tool.outcome': result.outcome, 'toolgate.tool.attempts': result.attempts });
+    return result;
+  });
 }
 
 async function gateAndRun(
@@ -135,6 +159,16 @@ function cancelledResult(tool: ToolDescriptor, progress: ExecutionProgress): Exe
 function settle(round: RoundContext, record: ToolCallRecord, result: ExecutionResult): SettledCall {
   Object.assign(record, { ...result, content: clip(result.content, RECORD_CONTENT_CHARS) });
   toolCallSettled(record);
+  // An outcome nobody can vouch for is what an operator must look at first.
+  log[record.outcome === 'outcome_unknown' ? 'warn' : 'info']('tool call settled', {
+    step: record.step,
+    toolCallId: record.toolCallId,
+    server: record.server,
+    tool: record.tool ?? record.name,
+    outcome: record.outcome,
+    attempts: record.attempts,
+    ...(record.approvalId ? { approvalId: record.approvalId } : {}),
+  });
   round.events.emit({
     type: 'tool_result',
     step: record.step,

@@ -32,6 +32,7 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
       async (request, reply) => {
         const { roundId, created } = await startRound(context, request.principal, request.body, request.headers);
         const links = roundLinks(context.links, roundId);
+        request.log.info({ roundId, created, requester: request.principal }, 'round started');
         return reply
           .code(created ? 201 : 200)
           .header('location', links.self)

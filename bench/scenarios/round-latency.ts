@@ -10,6 +10,10 @@ export interface RoundLatencyResult {
   rounds: number;
   baseline: Summary;
   toolgate: Summary;
+  /** The same rounds on a worker exporting its spans over OTLP/HTTP (protobuf) to a local sink. */
+  traced: Summary;
+  /** Traced above untraced at p50, as a fraction. */
+  tracingOverheadP50: number;
   /** Bare Temporal of the same shape (bench/bare): the engine's floor. */
   bare: Summary;
   /** toolgate above bare Temporal at p50, as a fraction (0.1 = 10 % more). */
@@ -30,9 +34,10 @@ export async function roundLatency(
     env.model.delayMs = delay;
     const baseline: number[] = [];
     const toolgate: number[] = [];
+    const traced: number[] = [];
     const bare: number[] = [];
     const toolSteps = [2, 2, 2];
-    // Alternate the two systems round by round so that any drift of the machine hits both alike.
+    // Alternate the systems round by round so that any drift of the machine hits both alike.
     for (let i = 0; i < settings.warmup + settings.rounds; i++) {
       const roundId = `baseline-${randomUUID()}`;
       let started = performance.now();
@@ -53,6 +58,13 @@ export async function roundLatency(
       await sleep(GAP_MS);
 
       started = performance.now();
+      const tracedResult = await (await env.startRound('three-step', true)).result();
+      if (tracedResult.toolCalls.length !== toolCalls)
+        throw new Error(`traced toolgate round made ${tracedResult.toolCalls.length} tool calls`);
+      if (i >= settings.warmup) traced.push(performance.now() - started);
+      await sleep(GAP_MS);
+
+      started = performance.now();
       if ((await env.runBareRound(toolSteps, delay)) !== toolCalls) throw new Error('bare round made other calls');
       if (i >= settings.warmup) bare.push(performance.now() - started);
       await sleep(GAP_MS);
@@ -63,11 +75,14 @@ export async function roundLatency(
     const b = summarize(baseline);
     const t = summarize(toolgate);
     const floor = summarize(bare);
+    const withSpans = summarize(traced);
     results.push({
       llmDelayMs: delay,
       rounds: settings.rounds,
       baseline: b,
       toolgate: t,
+      traced: withSpans,
+      tracingOverheadP50: round2(withSpans.p50 / t.p50 - 1),
       bare: floor,
       aboveBareP50: round2(t.p50 / floor.p50 - 1),
       overheadPerToolCallMs: { p50: round2((t.p50 - b.p50) / toolCalls), mean: round2((t.mean - b.mean) / toolCalls) },

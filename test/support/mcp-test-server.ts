@@ -16,6 +16,8 @@ export interface RecordedToolCall {
   meta?: Record<string, unknown>;
   /** The request's Authorization header (HTTP only): whose credential the call ran with. */
   authorization?: string;
+  /** The request's W3C traceparent header (HTTP only): the trace the call belongs to. */
+  traceparent?: string;
   receivedAt: number;
 }
 
@@ -52,12 +54,14 @@ export function createTestMcpServer(options: {
   // Records before the tool does its work, so a call that later times out is still visible.
   const record = (tool: string, args: Record<string, unknown>, extra: RequestExtra) => {
     const authorization = extra.requestInfo?.headers.authorization;
+    const traceparent = extra.requestInfo?.headers.traceparent;
     options.onCall?.({
       server: options.name,
       tool,
       arguments: args,
       ...(extra._meta ? { meta: extra._meta } : {}),
       ...(typeof authorization === 'string' ? { authorization } : {}),
+      ...(typeof traceparent === 'string' ? { traceparent } : {}),
       receivedAt: Date.now(),
     });
   };

@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { createLogger } from '../../runtime/logger.ts';
 import { connectToTemporal } from '../../runtime/temporal-connection.ts';
 import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
+import { workflowSpanSinks } from '../../runtime/workflow-span-sink.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { stateQuery, type ApprovalRecord, type QueryRoundInput } from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
@@ -106,7 +107,10 @@ export async function startHarness(options: {
         history: await client.workflow.getHandle(workflowId).fetchHistory(),
       }));
       let replayed = 0;
-      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, await Promise.all(histories))) {
+      for await (const result of Worker.runReplayHistories(
+        { workflowBundle: bundle, sinks: workflowSpanSinks(undefined) },
+        await Promise.all(histories),
+      )) {
         if (result.error) throw new Error(`replay of ${result.workflowId} failed: ${result.error.message}`);
         replayed++;
       }

@@ -8,23 +8,31 @@ export function writeConfig(path: string, config: unknown): string {
   return path;
 }
 
-export function spawnWorker(configPath: string, timeoutMs = 60_000): Promise<ChildService> {
+export function spawnWorker(
+  configPath: string,
+  timeoutMs = 60_000,
+  env: Record<string, string> = {},
+): Promise<ChildService> {
   return spawnService({
     name: 'worker',
     script: 'worker/main.ts',
     args: ['--config', configPath],
-    env: { LOG_LEVEL: 'info' },
+    env: { LOG_LEVEL: 'info', ...env },
     readyText: '"msg":"worker running"',
     timeoutMs,
   });
 }
 
-export function spawnApi(configPath: string, timeoutMs = 30_000): Promise<ChildService> {
+export function spawnApi(
+  configPath: string,
+  timeoutMs = 30_000,
+  env: Record<string, string> = {},
+): Promise<ChildService> {
   return spawnService({
     name: 'API',
     script: 'api/main.ts',
     args: ['--config', configPath],
-    env: { LOG_LEVEL: 'info' },
+    env: { LOG_LEVEL: 'info', ...env },
     readyText: '"msg":"API listening"',
     timeoutMs,
   });

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
+import { workflowSpanSinks } from '../../runtime/workflow-span-sink.ts';
 import { describe, expect, it } from 'vitest';
 import { bundleWithGate } from '../deploy/bundle-next-version.ts';
 import { KINDS } from '../histories/record.ts';
@@ -29,7 +30,10 @@ const corpus = files.map((file) => {
 async function replayCorpus(bundle: { code: string }): Promise<string[]> {
   const fileOf = new Map(corpus.map((entry) => [entry.workflowId, entry.file]));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, corpus)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, sinks: workflowSpanSinks(undefined) },
+    corpus,
+  )) {
     if (result.error) failures.push(`${fileOf.get(result.workflowId)}: ${result.error.message}`);
   }
   return failures;
