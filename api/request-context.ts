@@ -9,6 +9,7 @@ import {
   trace,
   type Context,
   type Span,
+  type Tracer,
 } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseApprovalId } from '../workflows/contract/ids.ts';
@@ -24,35 +25,18 @@ function idsOf(request: FastifyRequest): { roundId?: string; approvalId?: string
 
 /** Binds round and approval ids to each request's logger; with `traced`, a span per request as well. */
 export function observeRequests(app: FastifyInstance, traced: boolean): void {
-  if (!traced) {
-    app.addHook('onRequest', (request, reply, done) => {
-      const ids = idsOf(request);
-      if (ids.roundId) reply.log = request.log = request.log.child(ids);
-      done();
-    });
-    return;
-  }
   const tracer = trace.getTracer('toolgate-api');
   const spans = new WeakMap<FastifyRequest, { span: Span; context: Context }>();
   app.addHook('onRequest', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const span = tracer.startSpan(
-      `${request.method} ${route}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': request.method,
-          'http.route': route,
-          'url.path': request.url.split('?')[0],
-        },
-      },
-      propagation.extract(ROOT_CONTEXT, request.headers),
-    );
+    const span = traced ? startRequestSpan(tracer, request) : undefined;
+    const bindings = { ...idsOf(request), ...(span ? { traceId: span.spanContext().traceId } : {}) };
+    if (Object.keys(bindings).length > 0) reply.log = request.log = request.log.child(bindings);
+    if (!span) return done();
     const active = trace.setSpan(context.active(), span);
     spans.set(request, { span, context: active });
-    reply.log = request.log = request.log.child({ ...idsOf(request), traceId: span.spanContext().traceId });
     context.with(active, done);
   });
+  if (!traced) return;
   // The body is read on the socket's own async context: enter the span again right before the handler.
   app.addHook('preHandler', (request, _reply, done) => {
     const traced = spans.get(request);
@@ -78,4 +62,21 @@ export function observeRequests(app: FastifyInstance, traced: boolean): void {
     }
     done();
   });
+}
+
+/** A server span named by the route template (bounded), child of the caller's `traceparent` if any. */
+function startRequestSpan(tracer: Tracer, request: FastifyRequest): Span {
+  const route = request.routeOptions.url ?? 'unmatched';
+  return tracer.startSpan(
+    `${request.method} ${route}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': request.method,
+        'http.route': route,
+        'url.path': request.url.split('?')[0],
+      },
+    },
+    propagation.extract(ROOT_CONTEXT, request.headers),
+  );
 }

@@ -51,14 +51,15 @@ export async function passGate(
   });
   round.events.emit({ type: 'approval_required', approval: approvalSummary(approval) });
   round.notices.opened(approval);
-  const closed = await inSpan('approval wait', { 'toolgate.approval.id': approval.approvalId }, async (span) => {
-    const closed = await round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs);
-    span.setAttributes({
-      'toolgate.approval.outcome': closed.status,
-      ...(closed.decision ? { 'toolgate.approval.channel': closed.decision.approver.channel } : {}),
-    });
-    return closed;
-  });
+  const closed = await inSpan(
+    'approval wait',
+    { 'toolgate.approval.id': approval.approvalId },
+    () => round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs),
+    (done) => ({
+      'toolgate.approval.outcome': done.status,
+      ...(done.decision ? { 'toolgate.approval.channel': done.decision.approver.channel } : {}),
+    }),
+  );
   round.events.emit({
     type: 'approval_decided',
     approvalId: closed.approvalId,

@@ -6,11 +6,21 @@ import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetr
 
 const TRACER = 'toolgate';
 
-/** Runs `work` in a span named `name`; an error marks the span and goes on. */
-export function inSpan<T>(name: string, attributes: Attributes, work: (span: Span) => Promise<T>): Promise<T> {
-  return trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span) => {
+/**
+ * Runs `work` in a span named `name`; `outcome` adds what the result says. An error marks the span and goes
+ * on.
+ */
+export function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: () => Promise<T>,
+  outcome?: (result: T) => Attributes,
+): Promise<T> {
+  return trace.getTracer(TRACER).startActiveSpan(name, { attributes }, async (span: Span) => {
     try {
-      return await work(span);
+      const result = await work();
+      if (outcome) span.setAttributes(outcome(result));
+      return result;
     } catch (error) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;

@@ -77,7 +77,20 @@ async function runCall(
   const earlier = isRetrySafe(tool) ? shared.get(key) : undefined;
   if (earlier) record.reusedFrom = earlier.toolCallId;
   const progress: ExecutionProgress = earlier?.progress ?? { attempts: 0, mayHaveRun: false };
-  const result = earlier?.result ?? tracedCall(round, tool, args, call, callIndex, record, progress);
+  // One span per execution: the gate's wait and every attempt, with where it ended.
+  const result =
+    earlier?.result ??
+    inSpan(
+      `tool ${tool.server}/${tool.name}`,
+      {
+        'toolgate.tool.server': tool.server,
+        'toolgate.tool.name': tool.name,
+        'toolgate.tool.call_id': call.id,
+        'toolgate.round.step': round.step,
+      },
+      () => gateAndRun(round, tool, args, call, callIndex, record, progress),
+      (done) => ({ 'toolgate.tool.outcome': done.outcome, 'toolgate.tool.attempts': done.attempts }),
+    );
   if (!earlier && isRetrySafe(tool)) shared.set(key, { toolCallId: call.id, result, progress });
   try {
     const outcome = await result;
@@ -86,29 +99,6 @@ async function runCall(
     if (isCancellation(error)) settle(round, record, cancelledResult(tool, progress));
     throw error;
   }
-}
-
-/** One call's span: the gate's wait and every attempt, with where it ended. */
-function tracedCall(
-  round: RoundContext,
-  tool: ToolDescriptor,
-  args: Record<string, unknown>,
-  call: LlmToolCall,
-  callIndex: number,
-  record: ToolCallRecord,
-  progress: ExecutionProgress,
-): Promise<ExecutionResult> {
-  const attributes = {
-    'toolgate.tool.server': tool.server,
-    'toolgate.tool.name': tool.name,
-    'toolgate.tool.call_id': call.id,
-    'toolgate.round.step': round.step,
-  };
-  return inSpan(`tool ${tool.server}/${tool.name}`, attributes, async (span) => {
-    const result = await gateAndRun(round, tool, args, call, callIndex, record, progress);
-    span.setAttributes({ 'toolgate.tool.outcome': result.outcome, 'toolgate.tool.attempts': result.attempts });
-    return result;
-  });
 }
 
 async function gateAndRun(

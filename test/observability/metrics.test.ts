@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChildService } from '../../bench/processes.ts';
 import { freePort } from '../../scripts/ports.ts';
-import { startApi, type ApiHarness } from '../support/api-harness.ts';
+import { firstApprovalId, startApi, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../support/scripted-llm-server.ts';
@@ -81,17 +81,7 @@ describe('metrics', () => {
     return started.body.roundId as string;
   }
 
-  async function pendingApprovalOf(roundId: string): Promise<string> {
-    let approvalId: string | undefined;
-    await expect
-      .poll(
-        async () =>
-          (approvalId = (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.approvals?.[0]?.approvalId),
-        { timeout: 20_000 },
-      )
-      .toBeDefined();
-    return approvalId!;
-  }
+  const pendingApprovalOf = (roundId: string) => firstApprovalId(api.request, roundId);
 
   const statusOf = (roundId: string) =>
     expect.poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, {

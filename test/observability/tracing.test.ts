@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChildService } from '../../bench/processes.ts';
 import { freePort } from '../../scripts/ports.ts';
-import { TOKENS } from '../support/api-harness.ts';
+import { apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
@@ -30,7 +30,7 @@ describe('tracing', () => {
   let harness: Harness;
   let worker: ChildService;
   let api: ChildService;
-  let apiUrl: string;
+  let call: ApiHarness['request'];
   const secretArgument = `pod-${randomUUID()}`;
 
   beforeAll(async () => {
@@ -39,13 +39,13 @@ describe('tracing', () => {
     const servers = [{ name: SERVER, transport: 'http', url: mcp.url, trusted: true }];
     harness = await startHarness({ approvals: { approvers: ['alice'] }, servers, worker: false });
     const port = await freePort();
-    apiUrl = `http://127.0.0.1:${port}`;
+    call = apiRequester(`http://127.0.0.1:${port}`);
     const config = {
       temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
       llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice'] },
       servers,
-      api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
+      api: { port, tokens: TOKEN_CONFIG },
     };
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
     [worker, api] = await Promise.all([
@@ -70,18 +70,6 @@ describe('tracing', () => {
     await receiver?.close();
   });
 
-  const call = async (principal: keyof typeof TOKENS, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKENS[principal]}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
-
   /** Runs an approved round; returns its id once completed. */
   async function approvedRound(marker: string): Promise<string> {
     harness.routes[marker] = scriptedSteps(
@@ -92,16 +80,7 @@ describe('tracing', () => {
     expect(started.status).toBe(201);
     const roundId = started.body.roundId as string;
     harness.roundIds.push(roundId);
-    let approvalId: string | undefined;
-    await expect
-      .poll(
-        async () =>
-          (approvalId = (await call('carol', 'GET', `/v1/rounds/${roundId}`)).body.approvals?.[0]?.approvalId),
-        {
-          timeout: 20_000,
-        },
-      )
-      .toBeDefined();
+    const approvalId = await firstApprovalId(call, roundId);
     expect((await call('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(202);
     await expect
       .poll(async () => (await call('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 20_000 })

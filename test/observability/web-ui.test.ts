@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildService } from '../../bench/processes.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
-import { TOKENS } from '../support/api-harness.ts';
+import { apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
 import {
   routeByMarker,
@@ -34,8 +34,9 @@ describe('Temporal Web UI', () => {
   let mcp: HttpMcpServer;
   let worker: ChildService;
   let api: ChildService;
-  let apiUrl: string;
+  let call: ApiHarness['request'];
   let browser: Browser;
+  let lastRound: { roundId: string; approvalId: string } | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
@@ -44,7 +45,7 @@ describe('Temporal Web UI', () => {
     llm = await startScriptedLlmServer(routeByMarker(routes));
     mcp = await startHttpMcpServer({ name: SERVER });
     const port = await freePort();
-    apiUrl = `http://127.0.0.1:${port}`;
+    call = apiRequester(`http://127.0.0.1:${port}`);
     const config = {
       temporal: { address: temporal.address, taskQueue: 'toolgate-web-ui' },
       llm: { baseURL: llm.baseURL, model: 'scripted' },
@@ -53,7 +54,7 @@ describe('Temporal Web UI', () => {
       api: {
         port,
         webUiUrl: temporal.uiUrl,
-        tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })),
+        tokens: TOKEN_CONFIG,
       },
     };
     worker = await spawnWorker(writeConfig(join(folder, 'worker.yaml'), config), 120_000);
@@ -69,18 +70,6 @@ describe('Temporal Web UI', () => {
     await llm?.close();
     await temporal?.stop();
   });
-
-  const call = async (principal: keyof typeof TOKENS, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKENS[principal]}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
 
   /** Waits until the page shows every text, naming the missing ones and what the page shows instead. */
   async function expectTexts(page: Page, texts: string[]): Promise<void> {
@@ -107,16 +96,7 @@ describe('Temporal Web UI', () => {
     const roundId = started.body.roundId as string;
     const printed = started.body.links.webUi as string;
     expect(printed.startsWith(`${temporal.uiUrl}/namespaces/default/workflows/`)).toBe(true);
-    let approvalId: string | undefined;
-    await expect
-      .poll(
-        async () =>
-          (approvalId = (await call('carol', 'GET', `/v1/rounds/${roundId}`)).body.approvals?.[0]?.approvalId),
-        {
-          timeout: 20_000,
-        },
-      )
-      .toBeDefined();
+    const approvalId = await firstApprovalId(call, roundId);
 
     const page = await browser.newPage();
     try {
@@ -140,5 +120,20 @@ describe('Temporal Web UI', () => {
     } finally {
       await page.close();
     }
+    lastRound = { roundId, approvalId };
+  });
+
+  // This API runs without tracing: its lines still name the round and the approval, and no trace.
+  it('binds round and approval ids to the log lines of an untraced API', () => {
+    expect(lastRound).toBeDefined();
+    const { roundId, approvalId } = lastRound!;
+    const lines = api
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.some((entry) => entry.msg === 'round started' && entry.roundId === roundId)).toBe(true);
+    expect(lines.some((entry) => entry.approvalId === approvalId && entry.roundId === roundId)).toBe(true);
+    expect(lines.filter((entry) => 'traceId' in entry)).toEqual([]);
   });
 });

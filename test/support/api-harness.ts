@@ -1,5 +1,6 @@
 // The real API server (in-process, real HTTP on a free port) in front of a round harness.
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { AccessPolicy } from '../../api/access.ts';
 import type { EncryptionCodec } from '../../runtime/payload-codec.ts';
 import { createAuthenticator } from '../../api/auth.ts';
@@ -24,16 +25,19 @@ export const TOKENS = {
 } as const;
 export type Person = keyof typeof TOKENS;
 
+/** The `api.tokens` of a config that knows every test principal. */
+export const TOKEN_CONFIG = Object.entries(TOKENS).map(([principal, token]) => ({ principal, token }));
+
 export interface ApiHarness {
   url: string;
   app: FastifyInstance;
-  request(
+  request: (
     person: Person | undefined,
     method: string,
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ) => Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -62,7 +66,7 @@ export async function startApi(
   };
   const app = await buildApiServer({
     context,
-    authenticate: createAuthenticator(Object.entries(TOKENS).map(([principal, token]) => ({ principal, token }))),
+    authenticate: createAuthenticator(TOKEN_CONFIG),
     metrics: createMetrics(),
     logger,
     maxQueryChars: options.maxQueryChars ?? 8000,
@@ -76,25 +80,43 @@ export async function startApi(
   return {
     url,
     app,
-    async request(person, method, path, body, headers = {}) {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          ...(person ? { authorization: `Bearer ${TOKENS[person]}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-        },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // Non-JSON bodies (metrics) stay text.
-      }
-      return { status: response.status, body: parsed, headers: response.headers };
-    },
+    request: apiRequester(url),
     close: () => app.close(),
   };
+}
+
+/** Requests to an API at `url` as a test principal; JSON bodies parsed, others (metrics) kept as text. */
+export function apiRequester(url: string): ApiHarness['request'] {
+  return async (person, method, path, body, headers = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(person ? { authorization: `Bearer ${TOKENS[person]}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Non-JSON bodies (metrics) stay text.
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+}
+
+/** The id of a round's first approval, once the round has opened one (read as its requester `carol`). */
+export async function firstApprovalId(request: ApiHarness['request'], roundId: string): Promise<string> {
+  let approvalId: string | undefined;
+  await expect
+    .poll(
+      async () =>
+        (approvalId = (await request('carol', 'GET', `/v1/rounds/${roundId}`)).body.approvals?.[0]?.approvalId),
+      { timeout: 20_000 },
+    )
+    .toBeDefined();
+  return approvalId!;
 }
