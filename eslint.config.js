@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 const folders = (...names) => names.map((name) => `**/${name}/**`);
 const nodeBuiltins = ['node:*', ...builtinModules.flatMap((name) => [name, `${name}/*`])];
-const processes = folders('api', 'worker', 'cli', 'scripts', 'demo', 'bench', 'chaos', 'test');
+const processes = folders('api', 'worker', 'cli', 'scripts', 'demo', 'bench', 'chaos', 'test', 'testkit');
 
 /** Forbids importing these patterns, with the reason in the message. */
 const forbid = (patterns, message) => ({
@@ -82,7 +82,7 @@ export default tseslint.config(
   },
   {
     // Harnesses read JSON answers as `any` on purpose; the promise rules still hold there.
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
+    files: ['test/**/*.ts', 'testkit/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -1,6 +1,6 @@
 // The scripted model of the benchmarks. The round's shape is named in the query (`bench:<shape>`); the step
 // is the number of assistant messages so far, so any number of rounds can share the script.
-import { firstUserMessage, type LlmReply, type LlmScript } from '../test/support/scripted-llm-server.ts';
+import { firstUserMessage, type LlmReply, type LlmScript } from '../testkit/scripted-llm-server.ts';
 
 export type RoundShape = 'three-step' | 'one-call' | 'gated';
 

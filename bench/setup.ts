@@ -19,8 +19,8 @@ import {
 } from '../scripts/dev-server.ts';
 import { freePort } from '../scripts/ports.ts';
 import { ensureTemporalBinary } from '../scripts/temporal-binary.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../test/support/mcp-test-server.ts';
-import { startScriptedLlmServer, type ScriptedLlmServer } from '../test/support/scripted-llm-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../testkit/mcp-test-server.ts';
+import { startScriptedLlmServer, type ScriptedLlmServer } from '../testkit/scripted-llm-server.ts';
 import { parseConfig, type ToolgateConfig } from '../runtime/config.ts';
 import { type WorkerTuning } from '../worker/create-worker.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
@@ -31,9 +31,9 @@ import type { queryRound } from '../workflows/query-round.ts';
 import type { bareRound } from './bare/workflows.ts';
 import { BaselineExecutor } from './baseline-executor.ts';
 import { benchModel, queryFor, type BenchModel, type RoundShape } from './llm-script.ts';
-import { recordMcpCalls, type McpRecorder } from './mcp-recorder.ts';
+import { recordMcpCalls, type McpRecorder } from '../testkit/mcp-recorder.ts';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.ts';
-import { healthy, spawnService, type ChildService } from './processes.ts';
+import { healthy, spawnService, type ChildService } from '../testkit/child-processes.ts';
 
 export const TOKENS = { alice: 'alice-bench-token-0123456789', carol: 'carol-bench-token-0123456789' } as const;
 export const REQUESTER = 'carol';

@@ -1,22 +1,10 @@
-// Machine facts and process memory, read from /proc (Linux).
+// Machine facts for the report, concurrency and progress helpers for the scenarios.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 
 export const sleep = (ms: number): Promise<void> => sleepFor(ms);
-
-/** VmRSS (resident) and VmHWM (peak resident) of a process in MB, or undefined when it is gone. */
-export function processMemory(pid: number): { rssMb: number; peakMb: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number =>
-      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-    return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakMb: Math.round(kb('VmHWM') / 102.4) / 10 };
-  } catch {
-    return undefined;
-  }
-}
 
 function packageVersion(name: string): string {
   try {
@@ -90,15 +78,4 @@ export function progress(label: string, total: number, everyMs = 5000): (done: n
     const rate = done / Math.max(0.001, (now - started) / 1000);
     process.stderr.write(`  ${label}: ${done}/${total} (${rate.toFixed(0)}/s)\n`);
   };
-}
-
-/** CPU time (user + system) a process has used so far, in ms; NaN when it is gone. */
-export function cpuMs(pid: number): number {
-  try {
-    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
-  } catch {
-    return Number.NaN;
-  }
 }

@@ -3,7 +3,7 @@
 // (worker/main.ts) and two API instances (api/main.ts) as child processes. A supervisor restarts any worker
 // or API instance that exits; the killer SIGKILLs them on purpose.
 import { join } from 'node:path';
-import { healthy, spawnService, type ChildService } from '../bench/processes.ts';
+import { healthy, spawnService, type ChildService } from '../testkit/child-processes.ts';
 import { startDevServer } from '../scripts/dev-server.ts';
 import { freePort } from '../scripts/ports.ts';
 import { startTemporalCluster } from '../scripts/temporal-cluster.ts';

@@ -1,8 +1,8 @@
 // The invariants checked after a chaos run, each with the number of cases it covered and its violations.
 // A check that covered nothing proves nothing: where a run could pass without exercising a property (no
 // decision landed, no kill hit a non-idempotent call), a minimum coverage is part of the invariant.
-import type { ObservedCall } from '../bench/mcp-recorder.ts';
-import { firstUserMessage, type RecordedLlmRequest } from '../test/support/scripted-llm-server.ts';
+import type { ObservedCall } from '../testkit/mcp-recorder.ts';
+import { firstUserMessage, type RecordedLlmRequest } from '../testkit/scripted-llm-server.ts';
 import type {
   ApprovalRecord,
   DecisionRecord,

@@ -1,7 +1,7 @@
 // What each chaos round does and what the driver decides: random but reproducible from the seed.
 // The scripted model reads the plan named in the query (`chaos plan:<n>`) and the step from the number of
 // assistant messages, so an LLM call repeated after a worker was killed gets the same answer.
-import { firstUserMessage, type LlmScript } from '../test/support/scripted-llm-server.ts';
+import { firstUserMessage, type LlmScript } from '../testkit/scripted-llm-server.ts';
 
 export type ToolName = 'echo' | 'slow' | 'slow_read' | 'delete_pod' | 'scale_deployment';
 export type Intent = 'approve' | 'reject' | 'expire';

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { queryFor } from '../llm-script.ts';
 import { APPROVER, REQUESTER, TOKENS, trimLlmLog, type BenchEnv } from '../setup.ts';
 import { round2, summarize, type Summary } from '../stats.ts';
-import { mapConcurrent, processMemory, progress, sleep } from '../system.ts';
+import { processMemory } from '../../testkit/process-stats.ts';
+import { mapConcurrent, progress, sleep } from '../system.ts';
 
 const START_CONCURRENCY = 32;
 const DECIDE_CONCURRENCY = 32;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { queryFor, type RoundShape } from '../llm-script.ts';
 import { REQUESTER, trimLlmLog, type BenchEnv } from '../setup.ts';
 import { round2, summarize, type Summary } from '../stats.ts';
-import { cpuMs } from '../system.ts';
+import { cpuMs } from '../../testkit/process-stats.ts';
 
 export interface ThroughputSide {
   rounds: number;

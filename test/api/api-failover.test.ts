@@ -9,11 +9,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
-import { spawnApi, writeConfig } from '../support/service-process.ts';
-import { openEvents, readEvents } from '../support/sse-client.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { spawnApi, writeConfig } from '../../testkit/services.ts';
+import { openEvents, readEvents } from '../../testkit/sse-client.ts';
 
 describe('API failover', () => {
   let harness: Harness;

@@ -2,10 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalSummary, RoundEvent } from '../../workflows/contract.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
-import { readEvents } from '../support/sse-client.ts';
+import { messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { readEvents } from '../../testkit/sse-client.ts';
 
 describe('HTTP API', () => {
   let harness: Harness;

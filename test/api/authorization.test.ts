@@ -4,9 +4,9 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalSummary } from '../../workflows/contract.ts';
 import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const SECRET = 'sekret-0123456789';

@@ -16,16 +16,16 @@ import { ENCRYPTED_ENCODING, EncryptionCodec, dataConverterFor, loadCodecKeys } 
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { workflowBundle } from '../support/round-harness.ts';
-import { filesContaining, postgresColumnsContaining, testPostgres } from '../support/temporal-store.ts';
+import { filesContaining, postgresColumnsContaining, testPostgres } from '../../testkit/temporal-store.ts';
 import {
   routeByMarker,
   scriptedSteps,
   startScriptedLlmServer,
   type LlmScript,
   type ScriptedLlmServer,
-} from '../support/scripted-llm-server.ts';
+} from '../../testkit/scripted-llm-server.ts';
 
 const secret = () => randomBytes(32).toString('base64');
 

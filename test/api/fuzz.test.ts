@@ -4,9 +4,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 interface Parameter {
   name: string;

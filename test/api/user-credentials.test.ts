@@ -15,7 +15,7 @@ import { dataConverterFor, loadCodecKeys, type EncryptionCodec } from '../../run
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { startApi, type ApiHarness, type Person } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { workflowBundle } from '../support/round-harness.ts';
 import {
   lastToolMessages,
@@ -24,7 +24,7 @@ import {
   startScriptedLlmServer,
   type LlmScript,
   type ScriptedLlmServer,
-} from '../support/scripted-llm-server.ts';
+} from '../../testkit/scripted-llm-server.ts';
 
 const KUBE_HEADER = 'X-Kube-Token';
 

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/ports.ts';
 import type { ApprovalSummary, RoundEvent } from '../../workflows/contract.ts';
 import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

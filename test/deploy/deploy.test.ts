@@ -12,7 +12,7 @@ import { createToolgateWorker } from '../../worker/create-worker.ts';
 import { upgradeRounds } from '../../scripts/upgrade-rounds.ts';
 import { decideSignal } from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { waitForPendingApprovals, workflowBundle, type RoundHandle } from '../support/round-harness.ts';
 import {
   routeByMarker,
@@ -20,7 +20,7 @@ import {
   startScriptedLlmServer,
   type LlmScript,
   type ScriptedLlmServer,
-} from '../support/scripted-llm-server.ts';
+} from '../../testkit/scripted-llm-server.ts';
 import { bundleWithGate } from './bundle-next-version.ts';
 
 const EventType = temporal.api.enums.v1.EventType;

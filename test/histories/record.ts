@@ -18,14 +18,14 @@ import { startDevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker } from '../../worker/create-worker.ts';
 import { decideSignal, decideUpdate, stateQuery, type QueryRoundResult } from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
-import { startFakeSlackApi } from '../support/fake-slack-api.ts';
-import { startHttpMcpServer } from '../support/mcp-test-server.ts';
+import { startFakeSlackApi } from '../../testkit/fake-slack-api.ts';
+import { startHttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import {
   routeByMarker,
   scriptedSteps,
   startScriptedLlmServer,
   type LlmScript,
-} from '../support/scripted-llm-server.ts';
+} from '../../testkit/scripted-llm-server.ts';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;

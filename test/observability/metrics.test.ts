@@ -6,13 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ChildService } from '../../bench/processes.ts';
+import type { ChildService } from '../../testkit/child-processes.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { firstApprovalId, startApi, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
-import { spawnWorker, writeConfig } from '../support/service-process.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { spawnWorker, writeConfig } from '../../testkit/services.ts';
 
 /** Pending-approval gauges cover the whole namespace, which other test files share: a server name of our own. */
 const SERVER = 'observed';

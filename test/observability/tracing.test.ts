@@ -6,14 +6,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ChildService } from '../../bench/processes.ts';
+import type { ChildService } from '../../testkit/child-processes.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../testkit/otlp-receiver.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
-import { spawnApi, spawnWorker, writeConfig } from '../support/service-process.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { spawnApi, spawnWorker, writeConfig } from '../../testkit/services.ts';
 
 const SERVER = 'traced';
 

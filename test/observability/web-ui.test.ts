@@ -2,27 +2,26 @@
 // the Slack card print the same) opens the round's page with its input, the approval timer labelled with the
 // approval id and the activities labelled by step and tool; the workflow list filtered by
 // ToolgatePendingApprovals finds the waiting round.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildService } from '../../bench/processes.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ChildService } from '../../testkit/child-processes.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import {
   routeByMarker,
   scriptedSteps,
   startScriptedLlmServer,
   type LlmScript,
   type ScriptedLlmServer,
-} from '../support/scripted-llm-server.ts';
-import { spawnApi, spawnWorker, writeConfig } from '../support/service-process.ts';
+} from '../../testkit/scripted-llm-server.ts';
+import { spawnApi, spawnWorker, writeConfig } from '../../testkit/services.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SERVER = 'ops';
 const UI_TIMEOUT_MS = 30_000;
 
@@ -39,8 +38,6 @@ describe('Temporal Web UI', () => {
   let lastRound: { roundId: string; approvalId: string } | undefined;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
     temporal = await startDevServer({ ui: true, logOutput: join(folder, 'temporal.log') });
     llm = await startScriptedLlmServer(routeByMarker(routes));
     mcp = await startHttpMcpServer({ name: SERVER });
@@ -59,7 +56,7 @@ describe('Temporal Web UI', () => {
     };
     worker = await spawnWorker(writeConfig(join(folder, 'worker.yaml'), config), 120_000);
     api = await spawnApi(writeConfig(join(folder, 'api.yaml'), config));
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: inject('chromiumPath'), headless: true, args: ['--no-sandbox'] });
   });
 
   afterAll(async () => {

@@ -10,10 +10,10 @@ import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
 import { startApi, type ApiHarness } from '../support/api-harness.ts';
-import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../support/fake-slack-api.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../../testkit/fake-slack-api.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
-import { firstUserMessage, lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
+import { firstUserMessage, lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-tests';
 const BOT_TOKEN = 'xoxb-test-token';

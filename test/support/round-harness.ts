@@ -16,7 +16,7 @@ import {
   startScriptedLlmServer,
   type LlmScript,
   type ScriptedLlmServer,
-} from './scripted-llm-server.ts';
+} from '../../testkit/scripted-llm-server.ts';
 
 // The SDK logs every worker state change at INFO; tests want errors only (expected failures are asserted).
 Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -15,8 +15,8 @@ import {
 } from '../../workflows/contract.ts';
 import { argsDigest } from '../../workflows/canonical-json.ts';
 import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle } from '../support/round-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
-import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const alice = { id: 'alice', channel: 'http' } as const;
 const EventType = temporal.api.enums.v1.EventType;

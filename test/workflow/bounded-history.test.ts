@@ -3,9 +3,9 @@
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RoundHandle } from '../support/round-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { messageText } from '../support/scripted-llm-server.ts';
+import { messageText } from '../../testkit/scripted-llm-server.ts';
 
 const { History, HistoryEvent } = temporal.api.history.v1;
 const STEPS = 20;

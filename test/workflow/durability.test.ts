@@ -13,7 +13,7 @@ import { createToolgateWorker } from '../../worker/create-worker.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { decideSignal, stateQuery } from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { waitForPendingApprovals, workflowBundle } from '../support/round-harness.ts';
 import {
   routeByMarker,
@@ -21,8 +21,8 @@ import {
   startScriptedLlmServer,
   type LlmScript,
   type ScriptedLlmServer,
-} from '../support/scripted-llm-server.ts';
-import { spawnWorker, writeConfig } from '../support/service-process.ts';
+} from '../../testkit/scripted-llm-server.ts';
+import { spawnWorker, writeConfig } from '../../testkit/services.ts';
 
 const alice = { id: 'alice', channel: 'cli' } as const;
 const EventType = temporal.api.enums.v1.EventType;

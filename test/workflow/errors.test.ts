@@ -6,8 +6,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsQuery, stateQuery } from '../../workflows/contract.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
-import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 describe('tool and LLM failures', () => {
   let harness: Harness;
@@ -47,7 +47,7 @@ describe('tool and LLM failures', () => {
           name: 'box',
           transport: 'stdio',
           command: process.execPath,
-          args: ['test/support/mcp-stdio-server.ts'],
+          args: ['testkit/mcp-stdio-server.ts'],
           env: { MCP_SERVER_NAME: 'box', MCP_CALL_LOG: stdioLog },
           trusted: true,
           approval: 'never',

@@ -2,9 +2,9 @@
 // approval is listable and decidable, and the tools run once each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Memo, PendingApprovalsAttribute, decideSignal, type ApprovalSummary } from '../../workflows/contract.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
-import { scriptedSteps } from '../support/scripted-llm-server.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const CALLS = 100;
 

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusAttribute, decideSignal } from '../../workflows/contract.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
 import { ToolsAttribute } from '../../workflows/contract.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../support/mcp-test-server.ts';
-import { lastToolMessages, messageText, scriptedSteps } from '../support/scripted-llm-server.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const everythingServer = join(process.cwd(), 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -37,7 +37,7 @@ describe('query rounds', () => {
           name: 'local',
           transport: 'stdio',
           command: process.execPath,
-          args: ['test/support/mcp-stdio-server.ts'],
+          args: ['testkit/mcp-stdio-server.ts'],
           env: { MCP_SERVER_NAME: 'local', MCP_CALL_LOG: stdioLog },
           trusted: true,
           approval: 'annotations',

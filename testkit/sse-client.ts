@@ -1,5 +1,5 @@
 // Event streams for tests: read until told to stop, or keep one open while the server dies.
-import { readSse } from '../../runtime/sse.ts';
+import { readSse } from '../runtime/sse.ts';
 
 export interface SseEvent {
   id?: string;

@@ -1,6 +1,6 @@
 // Watches the MCP test server's call log: every recorded call is seen the moment the server records it
 // (its `receivedAt`), with a high-resolution timestamp on the bench's clock, and waiters are woken at once.
-import type { RecordedToolCall } from '../test/support/mcp-test-server.ts';
+import type { RecordedToolCall } from './mcp-test-server.ts';
 
 export interface ObservedCall {
   roundId: string;

@@ -2,7 +2,8 @@
 // us, ready when a line matches or a probe succeeds, output kept as a bounded tail for error messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { processMemory, sleep } from './system.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processMemory } from './process-stats.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TAIL_CHARS = 64 * 1024;

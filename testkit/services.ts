@@ -1,7 +1,7 @@
 // The real worker and API entry points as child processes, so tests can SIGKILL them.
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { spawnService, type ChildService } from '../../bench/processes.ts';
+import { spawnService, type ChildService } from './child-processes.ts';
 
 export function writeConfig(path: string, config: unknown): string {
   writeFileSync(path, stringify(config));

@@ -12,10 +12,10 @@ import {
   routeByMarker,
   scriptedSteps,
   startScriptedLlmServer,
-} from './scripted-llm-server.ts';
-import type { ScriptedLlmServer } from './scripted-llm-server.ts';
-import { startHttpMcpServer } from './mcp-test-server.ts';
-import type { HttpMcpServer, RecordedToolCall } from './mcp-test-server.ts';
+} from '../../testkit/scripted-llm-server.ts';
+import type { ScriptedLlmServer } from '../../testkit/scripted-llm-server.ts';
+import { startHttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import type { HttpMcpServer, RecordedToolCall } from '../../testkit/mcp-test-server.ts';
 
 describe('scripted LLM server with the openai client', () => {
   let llm: ScriptedLlmServer;
@@ -272,7 +272,7 @@ describe('MCP test server over stdio', () => {
       await client.connect(
         new StdioClientTransport({
           command: process.execPath,
-          args: ['test/support/mcp-stdio-server.ts'],
+          args: ['testkit/mcp-stdio-server.ts'],
           env: { ...getDefaultEnvironment(), MCP_SERVER_NAME: 'stdio-a', MCP_CALL_LOG: callLog },
         }),
       );

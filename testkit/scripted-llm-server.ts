@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sendJson, writeCompletion } from '../../demo/chat-completion-wire.ts';
+import { sendJson, writeCompletion } from '../demo/chat-completion-wire.ts';
 
 export interface ChatMessage {
   role: string;
