@@ -2,7 +2,7 @@
 // user's token): each call carries its requester's token, the token is never readable in the database, the
 // API's answers or the codec endpoint, and a token that expires while an approval waits is refused.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
@@ -14,8 +14,17 @@ import { createLogger } from '../../runtime/logger.ts';
 import { dataConverterFor, loadCodecKeys, type EncryptionCodec } from '../../runtime/payload-codec.ts';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
-import { startApi, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
+import {
+  decodedHistoryTexts,
+  historyPayloads,
+  toWire,
+  wireText,
+  type WirePayload,
+} from '../support/history-payloads.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { readEvents } from '../../testkit/sse-client.ts';
+import { filesContaining } from '../../testkit/temporal-store.ts';
 import { workflowBundle } from '../support/round-harness.ts';
 import {
   lastToolMessages,
@@ -54,6 +63,8 @@ describe('per-user credentials toward MCP servers', () => {
   let running: Promise<void>;
   let api: ApiHarness;
   let config: ToolgateConfig;
+  let client: Client;
+  let codec: EncryptionCodec;
 
   beforeAll(async () => {
     server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
@@ -86,8 +97,8 @@ describe('per-user credentials toward MCP servers', () => {
     worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
     running = worker.worker.run();
     await worker.promote();
-    const client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
-    const codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
+    client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
+    codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
     api = await startApi(
       { client, config },
       {
@@ -120,6 +131,8 @@ describe('per-user credentials toward MCP servers', () => {
     expect.poll(async () => (await api.request(person, 'GET', `/v1/rounds/${roundId}`)).body.answer, {
       timeout: 20_000,
     });
+
+  const historyOf = (roundId: string) => client.workflow.getHandle(roundId).fetchHistory();
 
   async function approveOnce(roundId: string): Promise<void> {
     let approvalId: string | undefined;
@@ -158,22 +171,88 @@ describe('per-user credentials toward MCP servers', () => {
     expect(byMessage('as bob')?.authorization).toBe(`Bearer ${bobToken}`);
     expect(mcp.calls.find((call) => call.arguments.name === 'web-1')?.authorization).toBe(`Bearer ${carolToken}`);
 
-    // Everything the API shows, to the requester and to the approver, and the database files themselves.
+    // A token the server refuses: the failure the call records is searched too.
+    const refusedToken = `carol-refused-${randomUUID()}`;
+    const refused = await start('carol', callThenReport('echo', { message: 'refused' }), refusedToken);
+    await answerOf('carol', refused).toMatch(/401/);
+
+    const tokens = [carolToken, bobToken, refusedToken];
+    const rounds = [carolRound, bobRound, gated, refused];
+    const leaks = (text: string) => tokens.filter((token) => text.includes(token));
+
+    // What the API answers, to the requester and to the approver.
     const shown = JSON.stringify([
       (await api.request('carol', 'GET', `/v1/rounds/${gated}`)).body,
       (await api.request('alice', 'GET', `/v1/rounds/${gated}`)).body,
       (await api.request('alice', 'GET', '/v1/approvals')).body,
     ]);
-    expect(shown).not.toContain(carolToken);
-    const history = await new Client({ connection, dataConverter: dataConverterFor(config.codec) }).workflow
-      .getHandle(gated)
-      .fetchHistory();
-    expect(JSON.stringify(history)).not.toContain(carolToken);
-    for (const file of readdirSync(folder)) {
-      const bytes = readFileSync(join(folder, file));
-      expect(bytes.includes(Buffer.from(carolToken)), file).toBe(false);
-      expect(bytes.includes(Buffer.from(bobToken)), file).toBe(false);
+    expect(shown).toContain('web-1');
+    expect(leaks(shown)).toEqual([]);
+
+    // Every payload of every round's history, opened with the codec: what anyone holding the key would read.
+    const histories = new Map<string, Awaited<ReturnType<typeof historyOf>>>();
+    for (const roundId of rounds) histories.set(roundId, await historyOf(roundId));
+    for (const [roundId, history] of histories) {
+      const decoded = await decodedHistoryTexts(history, codec);
+      // Opened, and from where a leaked token would be: the round's input, which holds the sealed credential.
+      expect(decoded.find(({ path }) => path.includes('workflowExecutionStartedEventAttributes.input'))?.text).toMatch(
+        /"credentials":\{"k8s":\{"keyId":"k1","sealed":/,
+      );
+      for (const { path, text } of decoded) expect(leaks(text), `${roundId} ${path}`).toEqual([]);
+      expect(leaks(JSON.stringify(history)), roundId).toEqual([]);
     }
+    // The walk reaches every kind of attribute that holds payloads.
+    const paths = [...histories.values()].flatMap((history) => historyPayloads(history).map(({ path }) => path));
+    for (const where of [
+      'workflowExecutionStartedEventAttributes.input',
+      'activityTaskScheduledEventAttributes.input',
+      'activityTaskCompletedEventAttributes.result',
+      'activityTaskFailedEventAttributes.failure',
+      'workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input',
+      'upsertedMemo.fields',
+      'searchAttributes.indexedFields',
+      'header.fields',
+      'userMetadata.summary',
+    ])
+      expect(
+        paths.some((path) => path.includes(where)),
+        where,
+      ).toBe(true);
+
+    // The codec endpoint, as the requester, the approver and someone else: the last gets every payload still sealed.
+    const wire = historyPayloads(histories.get(gated)!).map(({ payload }) => toWire(payload));
+    const decodeAs = async (person: Person) => {
+      const answer = await api.request(person, 'POST', '/codec/decode', { payloads: wire });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body.payloads as WirePayload[];
+    };
+    for (const person of ['carol', 'alice'] as const) {
+      const opened = (await decodeAs(person)).map(wireText).join('\n');
+      expect(opened, person).toContain('web-1');
+      expect(leaks(opened), person).toEqual([]);
+    }
+    expect(await decodeAs('mallory')).toEqual(wire);
+
+    // The round's event stream, as the requester and as the approver.
+    for (const token of [TOKENS.carol, TOKENS.alice]) {
+      const stream = await readEvents(`${api.url}/v1/rounds/${gated}/events`, { token });
+      expect(stream.ended).toBe(true);
+      const streamed = JSON.stringify(stream.events);
+      expect(streamed).toContain('web-1');
+      expect(leaks(streamed)).toEqual([]);
+    }
+
+    // The database files with their write-ahead log. A payload stored unsealed on purpose is found by the same
+    // scan, so a token that reached the store in the clear would be found too.
+    const plainMarker = `plain-${randomUUID()}`;
+    const plain = await new Client({ connection }).workflow.start('plainControl', {
+      taskQueue: `no-worker-${randomUUID()}`,
+      workflowId: `plain-control-${randomUUID()}`,
+      args: [plainMarker],
+    });
+    await plain.terminate('a control for the disk scan');
+    expect(filesContaining(folder, plainMarker).length).toBeGreaterThan(0);
+    for (const token of tokens) expect(filesContaining(folder, token)).toEqual([]);
   });
 
   it('refuses a call when the round was started without the credential, and tells the model', async () => {
@@ -191,6 +270,8 @@ describe('per-user credentials toward MCP servers', () => {
     await approveOnce(roundId);
     await answerOf('carol', roundId).toMatch(/credential for its server expired at .*Ask the user to sign in again/);
     expect(mcp.calls.some((call) => call.arguments.name === 'late')).toBe(false);
+    for (const { path, text } of await decodedHistoryTexts(await historyOf(roundId), codec))
+      expect(text.includes(token), path).toBe(false);
 
     const expired = await api.request(
       'carol',
