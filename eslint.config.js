@@ -1,5 +1,6 @@
 // Lint: type-aware TypeScript rules, and the layering rule: imports only point down
 // (processes -> activities, slack -> runtime -> workflows), and workflow code never touches Node.
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -7,6 +8,12 @@ import tseslint from 'typescript-eslint';
 const folders = (...names) => names.map((name) => `**/${name}/**`);
 const nodeBuiltins = ['node:*', ...builtinModules.flatMap((name) => [name, `${name}/*`])];
 const processes = folders('api', 'worker', 'cli', 'scripts', 'demo', 'bench', 'chaos', 'test', 'testkit');
+
+// Contract modules that build zod schemas, read from the folder so a new one is covered without a list to keep.
+const contractDir = new URL('./workflows/contract/', import.meta.url);
+const schemaModules = readdirSync(contractDir)
+  .filter((file) => file.endsWith('.ts') && /from 'zod'/.test(readFileSync(new URL(file, contractDir), 'utf8')))
+  .map((file) => `./contract/${file}`);
 
 /** Forbids importing these patterns, with the reason in the message. */
 const forbid = (patterns, message) => ({
@@ -53,16 +60,27 @@ export default tseslint.config(
               message: 'import types from the barrel, values from workflows/contract/<module>.ts',
             },
             {
-              group: [
-                './contract/conversation.ts',
-                './contract/approvals.ts',
-                './contract/decisions.ts',
-                './contract/round.ts',
-                './contract/round-input.ts',
-                './contract/events.ts',
-              ],
+              group: schemaModules,
               allowTypeImports: true,
               message: 'these contract modules build zod schemas: import their types only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Processes share the contract and workflows/shared/ with the workflow; workflow internals stay inside it.
+    files: ['{api,slack,cli,runtime,activities,worker,scripts,demo}/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)workflows/(?!contract\\.ts$|contract/|shared/)',
+              allowTypeImports: true,
+              message: 'import the contract (workflows/contract*) or workflows/shared/, not workflow internals',
             },
           ],
         },

@@ -1,7 +1,7 @@
 // Who may see and touch a round. A round belongs to its requester; principals who may decide one of its
 // approvals may read it (enough to decide well); auditors read everything, admins also cancel. Everyone else
 // is told the round does not exist.
-import { mayDecide } from '../workflows/policy.ts';
+import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import type { ApprovalSummary } from '../workflows/contract.ts';
 import type { ApiRoles } from '../runtime/config.ts';
 

@@ -4,8 +4,8 @@
 // `decide` signal instead: durable in history, applied when a worker returns, and reported as queued.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { approvalSummary } from '../workflows/approval-summary.ts';
-import { mayDecide } from '../workflows/policy.ts';
+import { approvalSummary } from '../workflows/shared/approval-summary.ts';
+import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import {
   FailureType,
   decideSignal,

@@ -8,7 +8,7 @@ import {
   StatusAttribute,
   type ApprovalSummary,
 } from '../workflows/contract.ts';
-import { mayDecide } from '../workflows/policy.ts';
+import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { Payload } from '@temporalio/common';
 import type { ApiContext } from './api-context.ts';

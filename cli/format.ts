@@ -8,7 +8,7 @@ import type {
   ToolCallRecord,
 } from '../workflows/contract.ts';
 import type { ApiError } from '../runtime/api-error.ts';
-import { clip } from '../workflows/clip.ts';
+import { clip } from '../workflows/shared/clip.ts';
 
 export const PROGRAM = 'toolgate';
 

@@ -4,7 +4,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue, type ButtonValue } from './actions.ts';
-import { mayDecide } from '../workflows/policy.ts';
+import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import type { ApprovalSummary } from '../workflows/contract.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApprovalDesk } from './approval-desk.ts';

@@ -4,7 +4,7 @@ import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus } from '../workflows/contract.ts';
 import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from './actions.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
-import { clip } from '../workflows/clip.ts';
+import { clip } from '../workflows/shared/clip.ts';
 
 const ARGUMENT_CHARS = 500;
 const REASON_CHARS = 1000;

@@ -1,7 +1,7 @@
 // Text for Slack mrkdwn: escaping, dates that render in the reader's time zone, and tool arguments shown
 // safely (secrets redacted, length bounded, the code block never broken open).
-import { cut } from '../workflows/clip.ts';
-import { redactSecrets } from '../workflows/redaction.ts';
+import { cut } from '../workflows/shared/clip.ts';
+import { redactSecrets } from '../workflows/shared/redaction.ts';
 
 /** Slack reads &, < and > as control characters (links, mentions) everywhere, code blocks included. */
 export function escapeText(text: string): string {

@@ -7,7 +7,7 @@ import type { ApprovalRecord, NotificationRef, PendingApproval } from './contrac
 import type { DecisionRequest, DecisionResult } from './contract/decisions.ts';
 import { decisionProblems } from './input-checks.ts';
 import { FailureType } from './contract/failures.ts';
-import { mayDecide } from './policy.ts';
+import { mayDecide } from './shared/decide-rights.ts';
 import { approvalClosed } from './round-metrics.ts';
 
 export interface Refusal {

@@ -1,13 +1,13 @@
 // The gate in front of one tool call: open an approval, tell the approvers, wait for a decision or the timer.
 import { log } from '@temporalio/workflow';
 import { argsDigest, canonicalJson } from './canonical-json.ts';
-import { approvalSummary } from './approval-summary.ts';
-import { clip } from './clip.ts';
+import { approvalSummary } from './shared/approval-summary.ts';
+import { clip } from './shared/clip.ts';
 import type { LlmToolCall, ToolDescriptor } from './contract.ts';
 import { approvalIdFor } from './contract/ids.ts';
 import type { ExecutionResult } from './tool-execution.ts';
 import { expiredMessage, rejectedMessage } from './model-messages.ts';
-import { redactSecrets } from './redaction.ts';
+import { redactSecrets } from './shared/redaction.ts';
 import type { RoundContext } from './round-context.ts';
 import { inSpan } from './round-spans.ts';
 

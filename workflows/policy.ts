@@ -23,14 +23,3 @@ export function requiresApproval(tool: ToolDescriptor, args: Record<string, unkn
 export function isRetrySafe(tool: ToolDescriptor): boolean {
   return tool.policy.idempotent === true || trustedHint(tool, 'readOnlyHint') || trustedHint(tool, 'idempotentHint');
 }
-
-export function mayDecide(
-  approval: { approvers: string[]; requester: string; allowSelfApproval: boolean },
-  principalId: string,
-): { allowed: true } | { allowed: false; why: string } {
-  if (principalId === approval.requester && !approval.allowSelfApproval) {
-    return { allowed: false, why: `${principalId} requested this call and may not approve it` };
-  }
-  if (approval.approvers.includes('*') || approval.approvers.includes(principalId)) return { allowed: true };
-  return { allowed: false, why: `${principalId} is not an approver for this tool` };
-}

@@ -13,7 +13,7 @@ import {
 
 /** Rounds started before ToolgateTools existed replay without it. */
 export const TOOLS_ATTRIBUTE_PATCH = 'tools-search-attribute';
-import { approvalSummary } from './approval-summary.ts';
+import { approvalSummary } from './shared/approval-summary.ts';
 
 function attributeSnapshot(
   status: string | undefined,

@@ -3,7 +3,7 @@
 import { isCancellation, log } from '@temporalio/workflow';
 import { passGate } from './approval-gate.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { clip } from './clip.ts';
+import { clip } from './shared/clip.ts';
 import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
 import { cancelledMessage, outcomeUnknownMessage } from './model-messages.ts';
 import { isRetrySafe, requiresApproval } from './policy.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ToolDescriptor, ToolPolicy } from '../../workflows/contract.ts';
-import { isRetrySafe, mayDecide, requiresApproval } from '../../workflows/policy.ts';
+import { mayDecide } from '../../workflows/shared/decide-rights.ts';
+import { isRetrySafe, requiresApproval } from '../../workflows/policy.ts';
 
 const policy: ToolPolicy = {
   approval: 'annotations',

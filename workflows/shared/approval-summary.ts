@@ -1,4 +1,4 @@
-import type { ApprovalRecord, ApprovalSummary } from './contract.ts';
+import type { ApprovalRecord, ApprovalSummary } from '../contract.ts';
 
 /** What lists, memos and events show of an approval: no full arguments, only the redacted preview. */
 export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
