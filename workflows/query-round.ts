@@ -74,7 +74,9 @@ function registerHandlers(round: RoundContext): void {
   setHandler(decideSignal, (request) => {
     round.book.decide(request);
   });
-  setHandler(decideUpdate, (request) => { round.book.validate(request); return round.book.decide(request); }); // BREAK
+  setHandler(decideUpdate, (request) => round.book.decide(request), {
+    validator: (request) => round.book.validate(request),
+  });
   setHandler(stateQuery, () => round.state());
   setHandler(eventsQuery, (afterId) => round.events.page(afterId));
 }
