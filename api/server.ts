@@ -110,7 +110,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     loggerInstance,
     bodyLimit: BODY_LIMIT_BYTES,
     // Above the longest valid id (approval ids reach 160 characters); longer ones are answered 414 below.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Malformed URLs are refused by the router before any route runs: answer them in the API's error shape too.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
