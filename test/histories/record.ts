@@ -4,9 +4,9 @@
 //   npm run histories:record            (all kinds)      npm run histories:record -- approved expired
 //
 // It starts an in-memory dev server, the scripted LLM, our MCP test server and a fake Slack Web API, runs one
-// round of each kind on the workflow code of this checkout, and writes test/histories/<kind>.json.
+// round of each kind on the workflow code of this checkout, and writes test/histories/<NEWEST_SET>/<kind>.json.
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -26,6 +26,13 @@ import {
   startScriptedLlmServer,
   type LlmScript,
 } from '../../testkit/scripted-llm-server.ts';
+
+/**
+ * The set that recordings go to. Older sets (v0, ...) keep the shape rounds had under older workflow code, as
+ * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
+ * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
+ */
+export const NEWEST_SET = 'v1';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -217,7 +224,8 @@ function configFor(
 }
 
 async function record(kinds: string[]): Promise<void> {
-  const folder = fileURLToPath(new URL('.', import.meta.url));
+  const folder = fileURLToPath(new URL(`${NEWEST_SET}/`, import.meta.url));
+  mkdirSync(folder, { recursive: true });
   const logger = createLogger('histories');
   logger.level = 'warn';
   const server = await startDevServer({ ui: false, log: (line) => console.log(line) });
@@ -269,7 +277,7 @@ async function record(kinds: string[]): Promise<void> {
       await kind.drive?.(round, rounds);
       await round.result().catch(() => undefined);
       const last = started.at(-1)!;
-      writeFileSync(`${folder}/${name}.json`, `${historyToJSON(await last.fetchHistory())}\n`);
+      writeFileSync(`${folder}${name}.json`, `${historyToJSON(await last.fetchHistory())}\n`);
       console.log(`recorded ${name}: ${kind.about}`);
     }
   } finally {
