@@ -1,5 +1,5 @@
 // Lint: type-aware TypeScript rules, and the layering rule: imports only point down
-// (processes -> activities, slack -> runtime -> workflows), and workflow code never touches Node.
+// (processes -> activities -> mcp, slack -> runtime -> workflows), and workflow code never touches Node.
 import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
@@ -71,7 +71,7 @@ export default tseslint.config(
   },
   {
     // Processes share the contract and workflows/shared/ with the workflow; workflow internals stay inside it.
-    files: ['{api,slack,cli,runtime,activities,worker,scripts,demo}/**/*.ts'],
+    files: ['{api,slack,cli,runtime,mcp,activities,worker,scripts,demo}/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -90,8 +90,15 @@ export default tseslint.config(
   {
     files: ['runtime/**/*.ts'],
     rules: forbid(
-      [...folders('activities', 'slack'), ...processes],
+      [...folders('activities', 'mcp', 'slack'), ...processes],
       'runtime/ may import only workflows/ (the contract).',
+    ),
+  },
+  {
+    files: ['mcp/**/*.ts'],
+    rules: forbid(
+      [...folders('activities', 'slack'), ...processes],
+      'mcp/ (MCP transport) may import runtime/ and workflows/, never activities/, slack/ or a process folder.',
     ),
   },
   {

@@ -4,7 +4,7 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/reso
 import type { ChatMessage, LlmReply, LlmRequest } from '../workflows/contract.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { classifyLlmError } from './llm-errors.ts';
-import { describeActivitySpan, traceHeaders } from './trace-context.ts';
+import { describeActivitySpan, traceHeaders } from '../runtime/trace-context.ts';
 
 export interface LlmSettings {
   model: string;

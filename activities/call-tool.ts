@@ -2,12 +2,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FailureType, type ToolCallRequest, type ToolCallResult } from '../workflows/contract.ts';
-import { classifyCallError, classifyConnectError, isConnectionLevel } from './mcp-errors.ts';
-import type { McpConnections } from './mcp-connections.ts';
+import { classifyCallError, classifyConnectError, isConnectionLevel } from '../mcp/call-errors.ts';
+import type { McpConnections } from '../mcp/connections.ts';
+import { withRequestHeaders } from '../mcp/request-headers.ts';
 import { truncateOutput } from './truncate-output.ts';
 import { whileHeartbeating } from './heartbeat.ts';
-import { callHeaders } from './call-headers.ts';
-import { describeActivitySpan } from './trace-context.ts';
+import { describeActivitySpan } from '../runtime/trace-context.ts';
 import { credentialHeaders } from './user-credential.ts';
 import type { CodecKey } from '../runtime/payload-codec.ts';
 
@@ -72,7 +72,7 @@ export function createCallTool(connections: McpConnections, outputBudget: number
             { timeout: request.timeoutMs, signal: context.cancellationSignal },
           );
         // Only this request carries the requester's credential; the pooled connection stays the worker's.
-        const result = await (headers ? callHeaders.run(headers, send) : send());
+        const result = await (headers ? withRequestHeaders(headers, send) : send());
         return { isError: result.isError === true, ...truncateOutput(resultText(result), outputBudget) };
       } catch (error) {
         if (context.cancellationSignal.aborted) throw error;

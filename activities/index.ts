@@ -5,7 +5,7 @@ import type { ToolgateConfig } from '../runtime/config.ts';
 import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
-import type { McpConnections } from './mcp-connections.ts';
+import type { McpConnections } from '../mcp/connections.ts';
 import { loadCodecKeys } from '../runtime/payload-codec.ts';
 
 export interface ActivityResources {

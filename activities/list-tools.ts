@@ -2,8 +2,8 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog, ToolDescriptor } from '../workflows/contract.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { whileHeartbeating } from './heartbeat.ts';
-import { isConnectionLevel } from './mcp-errors.ts';
-import type { McpConnections } from './mcp-connections.ts';
+import { isConnectionLevel } from '../mcp/call-errors.ts';
+import type { McpConnections } from '../mcp/connections.ts';
 import { resolveToolPolicy } from './tool-policy.ts';
 
 async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {

@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { APIConnectionError, APIError } from 'openai';
 import { FailureType } from '../workflows/contract.ts';
-import { parseRetryAfter } from './retry-after.ts';
+import { parseRetryAfter } from '../runtime/retry-after.ts';
 
 const RETRIED_STATUSES = new Set([408, 409, 429]);
 const CONTEXT_LENGTH_CODES = new Set(['context_length_exceeded', 'string_above_max_length']);

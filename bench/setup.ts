@@ -25,7 +25,7 @@ import { parseConfig, type ToolgateConfig } from '../runtime/config.ts';
 import { type WorkerTuning } from '../worker/create-worker.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { createLogger } from '../runtime/logger.ts';
-import { McpClientPool } from '../worker/mcp-client-pool.ts';
+import { McpClientPool } from '../mcp/client-pool.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
 import type { bareRound } from './bare/workflows.ts';

@@ -12,7 +12,7 @@ import { dataConverterFor } from '../runtime/payload-codec.ts';
 import type { Tracing } from '../runtime/tracing.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
-import { McpClientPool } from './mcp-client-pool.ts';
+import { McpClientPool } from '../mcp/client-pool.ts';
 import { activityTracing } from './tracing-interceptors.ts';
 
 /** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */

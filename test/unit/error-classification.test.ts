@@ -4,8 +4,8 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { APIConnectionError, APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { classifyLlmError } from '../../activities/llm-errors.ts';
-import { HttpStatusError, classifyCallError, classifyConnectError } from '../../activities/mcp-errors.ts';
-import { parseRetryAfter } from '../../activities/retry-after.ts';
+import { HttpStatusError, classifyCallError, classifyConnectError } from '../../mcp/call-errors.ts';
+import { parseRetryAfter } from '../../runtime/retry-after.ts';
 import { FailureType } from '../../workflows/contract.ts';
 
 const shape = (failure: ApplicationFailure) => ({ type: failure.type, nonRetryable: failure.nonRetryable });

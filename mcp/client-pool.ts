@@ -5,11 +5,12 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
-import { HttpStatusError } from '../activities/mcp-errors.ts';
-import { callHeaders } from '../activities/call-headers.ts';
-import { parseRetryAfter } from '../activities/retry-after.ts';
-import { traceHeaders } from '../activities/trace-context.ts';
+import { HttpStatusError } from './call-errors.ts';
+import { requestHeaders } from './request-headers.ts';
+import { parseRetryAfter } from '../runtime/retry-after.ts';
+import { traceHeaders } from '../runtime/trace-context.ts';
 import type { ServerConfig } from '../runtime/config.ts';
+import type { McpConnections } from './connections.ts';
 
 const CLIENT_INFO = { name: 'toolgate', version: '0.1.0' };
 
@@ -18,7 +19,7 @@ const CLIENT_INFO = { name: 'toolgate', version: '0.1.0' };
  * Retry-After, which the SDK's transport error would otherwise drop.
  */
 async function fetchKeepingRetryAfter(url: string | URL, init?: RequestInit): Promise<Response> {
-  const extra = { ...traceHeaders(), ...callHeaders.getStore() };
+  const extra = { ...traceHeaders(), ...requestHeaders() };
   if (Object.keys(extra).length > 0) {
     const headers = new Headers(init?.headers);
     for (const [name, value] of Object.entries(extra)) headers.set(name, value);
@@ -55,7 +56,7 @@ function createTransport(server: ServerConfig, logger: Logger): Transport {
   return transport;
 }
 
-export class McpClientPool {
+export class McpClientPool implements McpConnections {
   private readonly servers: Map<string, ServerConfig>;
   private readonly clients = new Map<string, Promise<Client>>();
   private readonly logger: Logger;
