@@ -1,14 +1,13 @@
 // The gate in front of one tool call: open an approval, tell the approvers, wait for a decision or the timer.
 import { log } from '@temporalio/workflow';
+import type { CallSite } from './call-site.ts';
 import { argsDigest, canonicalJson } from './canonical-json.ts';
 import { approvalSummary } from './shared/approval-summary.ts';
 import { clip } from './shared/clip.ts';
-import type { LlmToolCall, ToolDescriptor } from './contract.ts';
 import { approvalIdFor } from './contract/ids.ts';
 import type { ExecutionResult } from './tool-execution.ts';
 import { expiredMessage, rejectedMessage } from './model-messages.ts';
 import { redactSecrets } from './shared/redaction.ts';
-import type { RoundContext } from './round-context.ts';
 import { inSpan } from './round-spans.ts';
 
 const ARGS_PREVIEW_CHARS = 300;
@@ -16,14 +15,8 @@ const ARGS_PREVIEW_CHARS = 300;
 /** Cleared: the call may run. Otherwise what the model is told instead. */
 export type GateVerdict = { cleared: true } | { cleared: false; result: ExecutionResult };
 
-export async function passGate(
-  round: RoundContext,
-  tool: ToolDescriptor,
-  args: Record<string, unknown>,
-  call: LlmToolCall,
-  callIndex: number,
-  onOpened: (approvalId: string) => void,
-): Promise<GateVerdict> {
+export async function passGate(site: CallSite): Promise<GateVerdict> {
+  const { round, tool, args, call, callIndex } = site;
   const openedAt = new Date();
   const approval = round.book.open({
     approvalId: approvalIdFor(round.roundId, round.step, callIndex),
@@ -42,7 +35,7 @@ export async function passGate(
     openedAt: openedAt.toISOString(),
     expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
   });
-  onOpened(approval.approvalId);
+  site.record.approvalId = approval.approvalId;
   log.info('approval opened', {
     approvalId: approval.approvalId,
     server: tool.server,

@@ -2,6 +2,7 @@
 // where policy says so, run the rest. An approved call starts the moment it is cleared, whatever its siblings do.
 import { isCancellation, log } from '@temporalio/workflow';
 import { passGate } from './approval-gate.ts';
+import type { CallSite } from './call-site.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { clip } from './shared/clip.ts';
 import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
@@ -88,7 +89,7 @@ async function runCall(
         'toolgate.tool.call_id': call.id,
         'toolgate.round.step': round.step,
       },
-      () => gateAndRun(round, tool, args, call, callIndex, record, progress),
+      () => gateAndRun({ round, tool, args, call, callIndex, record, progress }),
       (done) => ({ 'toolgate.tool.outcome': done.outcome, 'toolgate.tool.attempts': done.attempts }),
     );
   if (!earlier && isRetrySafe(tool)) shared.set(key, { toolCallId: call.id, result, progress });
@@ -101,26 +102,12 @@ async function runCall(
   }
 }
 
-async function gateAndRun(
-  round: RoundContext,
-  tool: ToolDescriptor,
-  args: Record<string, unknown>,
-  call: LlmToolCall,
-  callIndex: number,
-  record: ToolCallRecord,
-  progress: ExecutionProgress,
-): Promise<ExecutionResult> {
+async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
+  const { round, tool, args, call, progress } = site;
   const before = credentialFor(round.input.credentials, tool, Date.now());
   if (!before.ok) return notRun(before.content);
   if (requiresApproval(tool, args)) {
-    const verdict = await passGate(
-      round,
-      tool,
-      args,
-      call,
-      callIndex,
-      (approvalId) => (record.approvalId = approvalId),
-    );
+    const verdict = await passGate(site);
     if (!verdict.cleared) return verdict.result;
   }
   const after = credentialFor(round.input.credentials, tool, Date.now());
