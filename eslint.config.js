@@ -106,6 +106,22 @@ export default tseslint.config(
     rules: forbid(processes, 'activities/ and slack/ may import runtime/ and workflows/, never a process folder.'),
   },
   {
+    // What harnesses share lives in testkit/: the benchmark and the fault-injection runs never reach into test/.
+    files: ['testkit/**/*.ts'],
+    rules: forbid(
+      folders('test', 'bench', 'chaos'),
+      'testkit/ is shared by test/, bench/ and chaos/: it imports none of them.',
+    ),
+  },
+  {
+    files: ['bench/**/*.ts', 'chaos/**/*.ts'],
+    rules: forbid(folders('test'), 'bench/ and chaos/ share helpers with test/ through testkit/ only.'),
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: forbid(folders('bench'), 'test/ shares helpers with bench/ through testkit/ only.'),
+  },
+  {
     // Harnesses read JSON answers as `any` on purpose; the promise rules still hold there.
     files: ['test/**/*.ts', 'testkit/**/*.ts', 'bench/**/*.ts', 'chaos/**/*.ts'],
     rules: {
