@@ -36,9 +36,17 @@ export interface ToolgateWorker {
   version: { deploymentName: string; buildId: string } | undefined;
   /** Once the worker runs: makes its version current when the config says so (`temporal.deployment.promote`). */
   promote: () => Promise<void>;
-  /** Stops polling, waits for running activities, then closes MCP connections. */
+  /**
+   * Stops polling, waits for the worker's run() to settle (running activities get the shutdown grace time, then
+   * are cancelled), then closes MCP connections. Waits at most grace time plus {@link CANCEL_SETTLE_MS}.
+   */
   close(): Promise<void>;
 }
+
+/** How long running activities may go on once shutdown starts; the SDK cancels them after it. */
+const SHUTDOWN_GRACE_MS = 10_000;
+/** How long close() allows cancelled activities to settle after the grace time. */
+const CANCEL_SETTLE_MS = 5_000;
 
 export async function createToolgateWorker(options: {
   config: ToolgateConfig;
@@ -61,6 +69,8 @@ export async function createToolgateWorker(options: {
   const pool = new McpClientPool(config.servers, logger);
   const llm = createLlmClient(config.llm);
   const dataConverter = dataConverterFor(config.codec);
+  // Callers run the worker themselves (run(), runUntil()); close() needs that promise to know when it is done.
+  let running: Promise<void> | undefined;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -78,7 +88,8 @@ export async function createToolgateWorker(options: {
     }),
     sinks: workflowSpanSinks(options.tracing),
     ...(options.tracing ? { interceptors: { activity: [activityTracing] } } : {}),
-    shutdownGraceTime: '10 seconds',
+    plugins: [{ name: 'toolgate-run-watch', runWorker: (self, next) => (running = next(self)) }],
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
     maxCachedWorkflows: config.worker.cachedRounds,
     ...options.tuning,
   });
@@ -94,6 +105,22 @@ export async function createToolgateWorker(options: {
     },
     async close() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (running) {
+        let timer: NodeJS.Timeout | undefined;
+        // Whoever ran the worker sees run()'s error; here only its end matters.
+        const stopped = await Promise.race([
+          running.then(
+            () => true,
+            () => true,
+          ),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), SHUTDOWN_GRACE_MS + CANCEL_SETTLE_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (!stopped)
+          logger.warn('worker still running activities after the shutdown grace time; closing MCP connections');
+      }
       await pool.close();
     },
   };
