@@ -72,8 +72,7 @@ describe('encrypted payloads', () => {
     running = worker.worker.run();
     await worker.promote();
     const client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
-    const codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
-    api = await startApi({ client, config }, { codec: { codec, allowedOrigins: ['http://ui.test'] } });
+    api = await startApi({ client, config });
   });
 
   afterAll(async () => {

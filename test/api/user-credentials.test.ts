@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCredentialIntake } from '../../api/user-credentials.ts';
 import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { dataConverterFor, loadCodecKeys, type EncryptionCodec } from '../../runtime/payload-codec.ts';
+import { dataConverterFor, type EncryptionCodec } from '../../runtime/payload-codec.ts';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
 import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
@@ -99,13 +98,7 @@ describe('per-user credentials toward MCP servers', () => {
     await worker.promote();
     client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
     codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
-    api = await startApi(
-      { client, config },
-      {
-        codec: { codec, allowedOrigins: ['http://ui.test'] },
-        credentials: createCredentialIntake(config.servers, loadCodecKeys(config.codec!.keys)),
-      },
-    );
+    api = await startApi({ client, config });
   });
 
   afterAll(async () => {

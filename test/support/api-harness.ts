@@ -1,16 +1,9 @@
-// The real API server (in-process, real HTTP on a free port) in front of a round harness.
+// The real API server (in-process, real HTTP on a free port, wired by createApi as api/main.ts is) in front of
+// a round harness.
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { AccessPolicy } from '../../api/access.ts';
-import type { EncryptionCodec } from '../../runtime/payload-codec.ts';
-import { createAuthenticator } from '../../api/auth.ts';
-import { createMetrics } from '../../api/metrics.ts';
-import type { ApiContext } from '../../api/api-context.ts';
-import type { CredentialIntake } from '../../api/user-credentials.ts';
-import { buildApiServer } from '../../api/server.ts';
-import { createSlackDesk } from '../../api/slack-desk.ts';
-import { createSlackIntegration } from '../../slack/interactivity.ts';
-import type { ApiRoles, SlackConfig } from '../../runtime/config.ts';
+import { createApi } from '../../api/create-api.ts';
+import type { ApiRoles, SlackConfig, ToolgateConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import type { Harness } from './round-harness.ts';
 
@@ -44,45 +37,32 @@ export interface ApiHarness {
 export async function startApi(
   harness: Pick<Harness, 'client' | 'config'>,
   options: {
-    codec?: { codec: EncryptionCodec; allowedOrigins: string[] };
     workerWaitMs?: number;
     maxQueryChars?: number;
     slack?: SlackConfig;
     roles?: Partial<ApiRoles>;
     publicMetrics?: boolean;
-    credentials?: CredentialIntake;
   } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
   logger.level = process.env.LOG_LEVEL ?? 'fatal';
-  const context: ApiContext = {
-    client: harness.client,
-    namespace: 'default',
-    taskQueue: harness.config.temporal.taskQueue,
-    links: { apiUrl: 'http://api.test', webUiUrl: 'http://ui.test', namespace: 'default' },
-    workerWaitMs: options.workerWaitMs ?? 5000,
-    access: new AccessPolicy({ admin: [], auditor: [], metrics: [], ...options.roles }),
-    ...(options.credentials ? { credentials: options.credentials } : {}),
+  // The harness config with the test principals and this API's settings; codec and credentials come from it.
+  const config: ToolgateConfig = {
+    ...harness.config,
+    slack: options.slack,
+    api: {
+      ...harness.config.api,
+      publicUrl: 'http://api.test',
+      webUiUrl: 'http://ui.test',
+      tokens: TOKEN_CONFIG,
+      maxQueryChars: options.maxQueryChars ?? 8000,
+      publicMetrics: options.publicMetrics ?? true,
+      roles: { admin: [], auditor: [], metrics: [], ...options.roles },
+    },
   };
-  const app = await buildApiServer({
-    context,
-    authenticate: createAuthenticator(TOKEN_CONFIG),
-    metrics: createMetrics(),
-    logger,
-    maxQueryChars: options.maxQueryChars ?? 8000,
-    publicMetrics: options.publicMetrics ?? true,
-    ...(options.codec ? { codec: options.codec } : {}),
-    slackRoutes: options.slack
-      ? createSlackIntegration({ slack: options.slack, desk: createSlackDesk(context), logger }).routes
-      : undefined,
-  });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return {
-    url,
-    app,
-    request: apiRequester(url),
-    close: () => app.close(),
-  };
+  const api = await createApi({ config, client: harness.client, logger, workerWaitMs: options.workerWaitMs ?? 5000 });
+  const url = await api.listen('127.0.0.1', 0);
+  return { url, app: api.app, request: apiRequester(url), close: () => api.close() };
 }
 
 /** Requests to an API at `url` as a test principal; JSON bodies parsed, others (metrics) kept as text. */
