@@ -1,0 +1,461 @@
+// One sweep over every route the API serves: the operations of its own /openapi.json (so a new route is swept
+// without touching this file), the codec endpoint and the Slack route. Without a valid bearer token nothing but
+// the public routes answers; another principal's requests about a round answer exactly as for a round that does
+// not exist and carry not a byte of it; auditors and admins read, and only admins cancel.
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import { connectToTemporal } from '../../runtime/temporal-connection.ts';
+import { ENCRYPTED_ENCODING, dataConverterFor } from '../../runtime/payload-codec.ts';
+import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
+import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
+import { APPROVE_ACTION } from '../../slack/actions.ts';
+import { TOKENS, startApi, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { workflowBundle } from '../support/round-harness.ts';
+import { startFakeSlackApi, type FakeSlackApi } from '../../testkit/fake-slack-api.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { testPostgres } from '../../testkit/temporal-store.ts';
+import {
+  routeByMarker,
+  scriptedSteps,
+  startScriptedLlmServer,
+  type LlmScript,
+  type ScriptedLlmServer,
+} from '../../testkit/scripted-llm-server.ts';
+
+const EventType = temporal.api.enums.v1.EventType;
+const SIGNING_SECRET = 'slack-signing-secret-for-the-sweep';
+/** Served without a bearer token; every other route must refuse a request without one. */
+const PUBLIC = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'OPTIONS /codec/decode']);
+/** Routes kept out of the OpenAPI document, each swept here by hand. */
+const UNDOCUMENTED = new Set(['GET /openapi.json', 'OPTIONS /codec/decode', 'POST /slack/events']);
+/** Documented answer for a principal who may not decide: 403 (README, Authorization). */
+const DECIDE = 'POST /v1/approvals/{approvalId}';
+/** Time an event stream is read before the sweep hangs up. */
+const STREAM_READ_MS = 1500;
+
+interface Operation {
+  key: string;
+  method: string;
+  path: string;
+}
+
+/** What a request is about: a real round and approval, or ids of a round that never existed. */
+interface Target {
+  roundId: string;
+  approvalId: string;
+}
+
+interface SweepRequest {
+  label: string;
+  path: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Credential = Person | { authorization?: string };
+
+interface Answer {
+  status: number;
+  text: string;
+}
+
+describe('route sweep', () => {
+  const routes: Record<string, LlmScript> = {};
+  const queryText = `sweep-query-${randomUUID()}`;
+  const argMarker = `sweep-arg-${randomUUID()}`;
+  let server: DevServer | undefined;
+  let llm: ScriptedLlmServer;
+  let mcp: HttpMcpServer;
+  let slack: FakeSlackApi;
+  let connection: NativeConnection;
+  let worker: ToolgateWorker;
+  let running: Promise<void>;
+  let client: Client;
+  let config: ToolgateConfig;
+  let api: ApiHarness;
+  let round: Target;
+  let digest: string;
+  let sealed: Array<{ metadata: Record<string, string>; data: string }>;
+  let operations: Operation[];
+
+  /** A round of carol's waiting for approval of one delete_pod call; starts as carol through the API. */
+  async function gatedRound(query: string, name: string): Promise<Target> {
+    routes[query] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] },
+      { content: `deleted ${name}` },
+    );
+    const started = await call('carol', 'POST', '/v1/rounds', { query });
+    expect(started.status).toBe(201);
+    const roundId = (JSON.parse(started.text) as { roundId: string }).roundId;
+    // Polled by hand: beforeAll starts one, where expect.poll is not allowed.
+    const deadline = Date.now() + 20_000;
+    while (JSON.parse((await call('carol', 'GET', `/v1/rounds/${roundId}`)).text).status !== 'waiting_approval') {
+      if (Date.now() > deadline) throw new Error(`round ${roundId} never waited for its approval`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { roundId, approvalId: `${roundId}.1.0` };
+  }
+
+  /** One request; a body that streams (events) is read for STREAM_READ_MS, then the request is dropped. */
+  async function call(
+    who: Credential | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const authorization =
+      typeof who === 'string' ? `Bearer ${TOKENS[who]}` : who === undefined ? undefined : who.authorization;
+    const controller = new AbortController();
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers: {
+        ...(authorization === undefined ? {} : { authorization }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+    });
+    if (!response.body) return { status: response.status, text: '' };
+    const decoder = new TextDecoder();
+    const reader = response.body.getReader();
+    const timer = setTimeout(() => controller.abort(), STREAM_READ_MS);
+    let text = '';
+    try {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return { status: response.status, text };
+  }
+
+  /** The requests the sweep sends for an operation: every path parameter names the target. */
+  function requestsFor(operation: Operation, target: Target): SweepRequest[] {
+    const path = operation.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+      if (name === 'id') return target.roundId;
+      if (name === 'approvalId') return target.approvalId;
+      throw new Error(`the sweep does not know what {${name}} of ${operation.key} names: teach it`);
+    });
+    switch (operation.key) {
+      case 'POST /v1/rounds':
+        return [{ label: 'continuing it', path, body: { query: 'sweep-own', previousRoundId: target.roundId } }];
+      case DECIDE:
+        return [{ label: 'rejecting it', path, body: { decision: 'reject', reason: 'swept' } }];
+      case 'POST /codec/decode':
+        return [{ label: 'its sealed payloads', path, body: { payloads: sealed } }];
+      case 'GET /v1/rounds/{id}/events':
+        return [
+          { label: 'from the start', path },
+          { label: 'with Last-Event-ID', path, headers: { 'last-event-id': '1' } },
+          { label: 'with ?lastEventId', path: `${path}?lastEventId=2` },
+        ];
+      case 'GET /v1/approvals':
+        return [
+          { label: 'all', path },
+          { label: 'by requester', path: `${path}?requester=carol` },
+          { label: 'requested by requester', path: `${path}?requester=carol&mine=requested` },
+          { label: 'to decide', path: `${path}?mine=decide&tool=delete_pod` },
+        ];
+      default:
+        return [{ label: 'plain', path, ...(['POST', 'PUT', 'PATCH'].includes(operation.method) ? { body: {} } : {}) }];
+    }
+  }
+
+  /** The answer with the ids the caller sent masked, so answers about two rounds compare. */
+  const masked = (answer: Answer, target: Target) => ({
+    status: answer.status,
+    text: answer.text.replaceAll(target.approvalId, '<approval>').replaceAll(target.roundId, '<round>'),
+  });
+
+  beforeAll(async () => {
+    // A server of its own: its sealed rounds would be unreadable to the other files' APIs sharing a namespace.
+    if (!testPostgres()) server = await startDevServer({ ui: false });
+    const address = server?.address ?? process.env.TEMPORAL_ADDRESS!;
+    llm = await startScriptedLlmServer(routeByMarker(routes));
+    routes['sweep-own'] = scriptedSteps({ content: 'swept' });
+    mcp = await startHttpMcpServer({ name: 'k8s' });
+    slack = await startFakeSlackApi();
+    config = parseConfig(
+      {
+        temporal: { address, taskQueue: 'route-sweep', deployment: { name: 'route-sweep' } },
+        llm: { baseURL: llm.baseURL, model: 'scripted' },
+        approvals: { approvers: ['alice', 'bob'] },
+        servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+        slack: {
+          botToken: 'xoxb-sweep',
+          signingSecret: SIGNING_SECRET,
+          channel: 'C_SWEEP',
+          users: { U_MALLORY: 'mallory', U_ALICE: 'alice' },
+          apiUrl: slack.apiUrl,
+        },
+        codec: { keys: [{ id: 'sweep', secret: randomBytes(32).toString('base64') }] },
+      },
+      'route sweep',
+    );
+    ({ connection } = await connectToTemporal(config.temporal));
+    const logger = createLogger('route-sweep');
+    logger.level = process.env.LOG_LEVEL ?? 'warn';
+    worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
+    running = worker.worker.run();
+    await worker.promote();
+    // The client's codec is the one /codec/decode serves.
+    client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
+    api = await startApi(
+      { client, config },
+      { slack: config.slack, roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } },
+    );
+
+    round = await gatedRound(`please ${queryText}`, argMarker);
+    digest = (
+      JSON.parse((await call('carol', 'GET', `/v1/approvals/${round.approvalId}`)).text) as { argsDigest: string }
+    ).argsDigest;
+    // The round's payloads as Temporal stores them (read without the codec): what the Web UI sends to decode.
+    const history = await new Client({ connection }).workflow.getHandle(round.roundId).fetchHistory();
+    const payloads = (history.events ?? []).flatMap(
+      (event) => event.workflowExecutionStartedEventAttributes?.input?.payloads ?? [],
+    );
+    sealed = payloads.map((payload) => ({
+      metadata: Object.fromEntries(
+        Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+      ),
+      data: Buffer.from(payload.data ?? []).toString('base64'),
+    }));
+    expect(sealed.length).toBeGreaterThan(0);
+    for (const payload of sealed)
+      expect(Buffer.from(payload.metadata.encoding!, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
+
+    const document = JSON.parse((await call(undefined, 'GET', '/openapi.json')).text) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => ({
+        key: `${method.toUpperCase()} ${path}`,
+        method: method.toUpperCase(),
+        path,
+      })),
+    );
+  });
+
+  afterAll(async () => {
+    // On the shared cluster (TOOLGATE_TEST_TEMPORAL=cluster) no sealed round may outlive the file.
+    if (round)
+      await client.workflow
+        .getHandle(round.roundId)
+        .terminate('route sweep done')
+        .catch(() => undefined);
+    await api?.close();
+    await worker?.close();
+    await running;
+    await connection?.close();
+    await llm?.close();
+    await mcp?.close();
+    await slack?.close();
+    await server?.stop();
+  });
+
+  it('knows every route the server serves: the OpenAPI document and the few kept out of it', () => {
+    // Fastify's route tree, one node a line, children indented four columns under their parent.
+    const served = new Set<string>();
+    const prefixes: string[] = [];
+    for (const line of api.app.printRoutes({ commonPrefix: false }).split('\n')) {
+      const match = /^([│ ]*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+      if (!match) continue;
+      const depth = match[1]!.length / 4;
+      const path = (prefixes[depth] = `${prefixes[depth - 1] ?? ''}${match[2]!}`).replace(/:(\w+)/g, '{$1}');
+      for (const method of match[3]?.split(', ') ?? []) if (method !== 'HEAD') served.add(`${method} ${path}`);
+    }
+    const documented = operations.map((operation) => operation.key);
+    expect(documented).toEqual(expect.arrayContaining(['POST /codec/decode', DECIDE, 'GET /v1/rounds/{id}/events']));
+    expect([...served].sort()).toEqual([...new Set([...documented, ...UNDOCUMENTED])].sort());
+  });
+
+  it('answers 401 to a missing, garbage or malformed token on every route but the public ones', async () => {
+    const credentials: Array<Credential | undefined> = [
+      undefined,
+      { authorization: 'Bearer garbage-token-0123456789' },
+      { authorization: `Basic ${TOKENS.alice}` },
+      { authorization: `Bearer ${TOKENS.alice} extra` },
+      { authorization: `Bearer ${TOKENS.alice.slice(0, -1)}` },
+      { authorization: 'Bearer ' },
+    ];
+    for (const operation of operations) {
+      for (const request of requestsFor(operation, round)) {
+        for (const credential of credentials) {
+          const where = `${operation.key} ${request.label} as ${JSON.stringify(credential)}`;
+          const answer = await call(credential, operation.method, request.path, request.body, request.headers);
+          if (PUBLIC.has(operation.key)) {
+            expect(answer.status, where).toBe(200);
+          } else {
+            expect(answer.status, where).toBe(401);
+            expect(JSON.parse(answer.text), where).toMatchObject({ error: { code: 'unauthorized' } });
+          }
+          for (const secret of [round.roundId, queryText, argMarker]) expect(answer.text, where).not.toContain(secret);
+        }
+      }
+    }
+    // The undocumented public routes need no token, and say nothing of any round.
+    expect((await call(undefined, 'GET', '/openapi.json')).status).toBe(200);
+    const preflight = await call(undefined, 'OPTIONS', '/codec/decode', undefined, {
+      origin: 'http://ui.test',
+      'access-control-request-method': 'POST',
+    });
+    expect(preflight).toEqual({ status: 204, text: '' });
+  });
+
+  it("answers another principal's requests about a round exactly as about one that never existed", async () => {
+    const never: Target = { roundId: `round-${randomUUID()}`, approvalId: '' };
+    never.approvalId = `${never.roundId}.1.0`;
+    for (const operation of operations) {
+      const twins = requestsFor(operation, never);
+      for (const [index, request] of requestsFor(operation, round).entries()) {
+        const where = `${operation.key} ${request.label}`;
+        const send = (target: SweepRequest) =>
+          call('mallory', operation.method, target.path, target.body, target.headers);
+        const answer = await send(request);
+        const seen = masked(answer, round);
+        const aboutTheRound = JSON.stringify(request).includes(round.roundId);
+        // Only the ids the caller sent itself may come back.
+        const secrets = [queryText, argMarker, digest, ...(aboutTheRound ? [] : ['<round>', '<approval>'])];
+        for (const secret of secrets) expect(seen.text, where).not.toContain(secret);
+        if (operation.key === DECIDE) {
+          expect(answer.status, where).toBe(403);
+        } else if (aboutTheRound) {
+          expect(answer.status, where).toBeGreaterThanOrEqual(400);
+          expect(seen, where).toEqual(masked(await send(twins[index]!), never));
+        }
+        if (operation.key === 'POST /codec/decode') {
+          expect(JSON.parse(answer.text), where).toEqual({ payloads: sealed });
+        }
+      }
+    }
+  });
+
+  it('lets requester, approvers, auditors and admins read it all; only the requester and admins cancel', async () => {
+    const readers: Person[] = ['carol', 'alice', 'audrey', 'adam'];
+    for (const person of readers) {
+      const read = async (path: string, headers?: Record<string, string>) => {
+        const answer = await call(person, 'GET', path, undefined, headers);
+        expect(answer.status, `${person} GET ${path}`).toBe(200);
+        return answer.text;
+      };
+      expect(await read(`/v1/rounds/${round.roundId}`)).toContain(argMarker);
+      expect(await read(`/v1/rounds/${round.roundId}/events`)).toContain(round.approvalId);
+      expect(await read(`/v1/rounds/${round.roundId}/events`, { 'last-event-id': '1' })).toContain(round.approvalId);
+      expect(await read(`/v1/approvals/${round.approvalId}`)).toContain(digest);
+      await expect
+        .poll(async () => await read('/v1/approvals?requester=carol'), { timeout: 15_000 })
+        .toContain(round.approvalId);
+      const opened = await call(person, 'POST', '/codec/decode', { payloads: sealed });
+      expect(opened.status).toBe(200);
+      const data = (JSON.parse(opened.text) as { payloads: Array<{ data: string }> }).payloads
+        .map((payload) => Buffer.from(payload.data, 'base64').toString())
+        .join();
+      expect(data, person).toContain(queryText);
+    }
+    const decide = (person: Person) =>
+      call(person, 'POST', `/v1/approvals/${round.approvalId}`, { decision: 'approve' });
+    // Auditors and admins decide only as approvers; the requester not at all here (no self-approval).
+    for (const person of ['audrey', 'adam', 'carol'] as const) expect((await decide(person)).status, person).toBe(403);
+    for (const person of ['alice', 'audrey'] as const) {
+      expect((await call(person, 'DELETE', `/v1/rounds/${round.roundId}`)).status, person).toBe(403);
+    }
+
+    const cancelled = await gatedRound(`cancel-${queryText}`, `cancel-${argMarker}`);
+    expect((await call('adam', 'DELETE', `/v1/rounds/${cancelled.roundId}`)).status).toBe(202);
+    await expect
+      .poll(async () => JSON.parse((await call('carol', 'GET', `/v1/rounds/${cancelled.roundId}`)).text).status, {
+        timeout: 15_000,
+      })
+      .toBe('cancelled');
+  });
+
+  it('answers unsigned, badly signed and stale Slack requests 401, and lets none of them reach the round', async () => {
+    const button = { approvalId: round.approvalId, argsDigest: digest };
+    const payload = {
+      type: 'block_actions',
+      team: { id: 'T1', domain: 'sweep' },
+      user: { id: 'U_MALLORY', username: 'mallory', name: 'mallory', team_id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy-verification-token',
+      trigger_id: 'trigger-sweep',
+      response_url: slack.responseUrl('sweep'),
+      container: { type: 'message', message_ts: '1.1', channel_id: 'C_SWEEP', is_ephemeral: false },
+      channel: { id: 'C_SWEEP', name: 'approvals' },
+      message: { type: 'message', ts: '1.1', text: 'card', blocks: [] },
+      actions: [
+        {
+          type: 'button',
+          action_id: APPROVE_ACTION,
+          block_id: 'toolgate_decision',
+          value: JSON.stringify(button),
+          text: { type: 'plain_text', text: 'Approve' },
+          action_ts: String(Date.now() / 1000),
+        },
+      ],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const sign = (text: string, timestamp: number, secret = SIGNING_SECRET) =>
+      `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${text}`).digest('hex')}`;
+    const post = async (headers: Record<string, string>, text = body): Promise<Answer> => {
+      const response = await fetch(`${api.url}/slack/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: text,
+      });
+      return { status: response.status, text: await response.text() };
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const refused = {
+      unsigned: await post({}),
+      'no signature': await post({ 'x-slack-request-timestamp': String(now) }),
+      'other secret': await post({
+        'x-slack-request-timestamp': String(now),
+        'x-slack-signature': sign(body, now, 'not-the-signing-secret'),
+      }),
+      'zero signature': await post({
+        'x-slack-request-timestamp': String(now),
+        'x-slack-signature': `v0=${'0'.repeat(64)}`,
+      }),
+      'garbled signature': await post({ 'x-slack-request-timestamp': String(now), 'x-slack-signature': 'v0=zz' }),
+      'tampered body': await post(
+        { 'x-slack-request-timestamp': String(now), 'x-slack-signature': sign(body, now) },
+        body.replace('U_MALLORY', 'U_ALICE'),
+      ),
+      'signed for another time': await post({
+        'x-slack-request-timestamp': String(now),
+        'x-slack-signature': sign(body, now - 1),
+      }),
+      stale: await post({ 'x-slack-request-timestamp': String(now - 600), 'x-slack-signature': sign(body, now - 600) }),
+      'bearer token instead': await post({ authorization: `Bearer ${TOKENS.alice}` }),
+    };
+    for (const [how, answer] of Object.entries(refused)) {
+      expect(answer.status, how).toBe(401);
+      for (const secret of [round.roundId, queryText, argMarker]) expect(answer.text, how).not.toContain(secret);
+    }
+    // Correctly signed, the same click is acknowledged, and refused as mallory's: nothing reaches the round.
+    const signed = await post({ 'x-slack-request-timestamp': String(now), 'x-slack-signature': sign(body, now) });
+    expect(signed.status).toBe(200);
+    const reply = await slack.waitForCall('response_url', (entry) => entry.responseId === 'sweep');
+    expect(JSON.stringify(reply.args)).toContain('not an approver');
+    const history = await client.workflow.getHandle(round.roundId).fetchHistory();
+    const decisions = (history.events ?? []).filter((event) =>
+      [
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+      ].includes(event.eventType!),
+    );
+    expect(decisions).toEqual([]);
+  });
+});
