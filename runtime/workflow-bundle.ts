@@ -14,7 +14,6 @@ const INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/trace-interceptors
  */
 export const PRELOADED_MODULES = [
   'zod',
-  '@opentelemetry/semantic-conventions',
   '@opentelemetry/core',
   '@opentelemetry/resources',
   '@opentelemetry/sdk-trace-base',
