@@ -10,8 +10,6 @@ import {
   FailureType,
   decideSignal,
   decideUpdate,
-  parseApprovalId,
-  stateQuery,
   type ApprovalSummary,
   type Approver,
   type DecisionRecord,
@@ -19,7 +17,8 @@ import {
 } from '../workflows/contract.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
-import { describeRound, type RoundFacts } from './round-facts.ts';
+import { closedApproval, findApproval } from './find-approval.ts';
+import type { RoundFacts } from './round-facts.ts';
 import type { ApprovalResponse, DecisionBody, DecisionResponse } from '../runtime/http-api.ts';
 import { isNotFound, isWorkerTimeout, toApiError } from './temporal-errors.ts';
 
@@ -64,15 +63,9 @@ function refusal(failure: unknown, approvalId: string): ApiError {
   }
 }
 
-/** What became of an approval that is not pending: only the round's state knows, and a worker answers for it. */
+/** 404, or 409 with what became of an approval that is no longer pending. */
 async function closedVerdict(context: ApiContext, roundId: string, approvalId: string): Promise<ApiError> {
-  const handle = context.client.workflow.getHandle(roundId);
-  const state = await context.client
-    .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))
-    .catch((error: unknown) => {
-      throw toApiError(error, roundId);
-    });
-  const approval = state.approvals.find((entry) => entry.approvalId === approvalId);
+  const approval = await closedApproval(context, roundId, approvalId);
   if (!approval) return approvalNotFound(approvalId);
   const by = approval.decision ? ` by ${approval.decision.approver.id} (${approval.decision.approver.channel})` : '';
   return new ApiError(
@@ -107,15 +100,13 @@ async function pendingApproval(
   approvalId: string,
   principal: string,
 ): Promise<{ facts: RoundFacts; pending: ApprovalSummary }> {
-  const ids = parseApprovalId(approvalId);
-  if (!ids) throw approvalNotFound(approvalId);
-  const facts = await describeRound(context, ids.roundId);
-  if (!facts) throw approvalNotFound(approvalId);
-  const pending = facts.pending.find((summary) => summary.approvalId === approvalId);
+  const found = await findApproval(context, approvalId);
+  if (!found) throw approvalNotFound(approvalId);
+  const { facts, pending } = found;
   if (pending) return { facts, pending };
   // Not pending: only someone who may read the round learns whether it was decided, expired or never existed.
   if (!context.access.mayRead(principal, facts)) throw approvalNotFound(approvalId);
-  throw await closedVerdict(context, ids.roundId, approvalId);
+  throw await closedVerdict(context, facts.roundId, approvalId);
 }
 
 export async function decide(
@@ -125,6 +116,21 @@ export async function decide(
   body: DecisionInput,
 ): Promise<DecisionResponse> {
   const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
+  return submitDecision(context, facts.roundId, pending, approver, body);
+}
+
+/**
+ * A decision on an approval found pending: checked against what the round published, then sent as the update
+ * (the workflow's own verdict) or, when no worker answers in time, as the signal (queued).
+ */
+export async function submitDecision(
+  context: ApiContext,
+  roundId: string,
+  pending: ApprovalSummary,
+  approver: Approver,
+  body: DecisionInput,
+): Promise<DecisionResponse> {
+  const { approvalId } = pending;
   const now = Date.now();
   precheck(pending, approver, body, now);
   const request: DecisionRequest = {
@@ -135,7 +141,7 @@ export async function decide(
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     ...(body.argsDigest === undefined ? {} : { argsDigest: body.argsDigest }),
   };
-  const handle = context.client.workflow.getHandle(facts.roundId);
+  const handle = context.client.workflow.getHandle(roundId);
   try {
     const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
       handle.executeUpdate(decideUpdate, { args: [request] }),
@@ -144,11 +150,11 @@ export async function decide(
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) throw refusal(error.cause, approvalId);
     // The round closed between the check and the update (completed, cancelled).
-    if (isNotFound(error)) throw await closedVerdict(context, facts.roundId, approvalId);
+    if (isNotFound(error)) throw await closedVerdict(context, roundId, approvalId);
     if (!isWorkerTimeout(error)) throw error;
   }
   await handle.signal(decideSignal, request).catch((error: unknown) => {
-    throw toApiError(error, facts.roundId);
+    throw toApiError(error, roundId);
   });
   return { approvalId, status: 'pending', applied: false, queued: true };
 }
@@ -159,19 +165,10 @@ export async function approvalView(
   approvalId: string,
   principal: string,
 ): Promise<ApprovalResponse> {
-  const ids = parseApprovalId(approvalId);
-  if (!ids) throw approvalNotFound(approvalId);
-  const facts = await describeRound(context, ids.roundId);
-  if (!facts || !context.access.mayRead(principal, facts)) throw approvalNotFound(approvalId);
-  const pending = facts.pending.find((summary) => summary.approvalId === approvalId);
-  if (pending) return { ...pending, status: 'pending' as const };
-  const handle = context.client.workflow.getHandle(ids.roundId);
-  const state = await context.client
-    .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))
-    .catch((error: unknown) => {
-      throw toApiError(error, ids.roundId);
-    });
-  const record = state.approvals.find((entry) => entry.approvalId === approvalId);
+  const found = await findApproval(context, approvalId);
+  if (!found || !context.access.mayRead(principal, found.facts)) throw approvalNotFound(approvalId);
+  if (found.pending) return { ...found.pending, status: 'pending' as const };
+  const record = await closedApproval(context, found.facts.roundId, approvalId);
   if (!record) throw approvalNotFound(approvalId);
   return { ...approvalSummary(record), status: record.status, decision: record.decision, closedAt: record.closedAt };
 }

@@ -1,43 +1,50 @@
-// The Slack listeners' way into the rounds: an approval's summary while it is pending (from the round's memo,
-// which needs no worker), otherwise a sentence saying what became of it; decisions by the HTTP API's path.
-import { stateQuery, parseApprovalId, type ApprovalRecord } from '../workflows/contract.ts';
-import type { ApprovalDesk, ApprovalLookup } from '../slack/approval-desk.ts';
+// The Slack listeners' way into the rounds: one lookup of the approval, then the HTTP API's own checks and
+// decision path; refusals come back as data for the listeners to word.
+import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import type { ApprovalSummary } from '../workflows/contract.ts';
+import type { ApprovalDesk, Refusal } from '../slack/approval-desk.ts';
+import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
-import { decide } from './decisions.ts';
-import { describeRound } from './round-facts.ts';
+import { submitDecision } from './decisions.ts';
+import { closedApproval, findApproval } from './find-approval.ts';
 
-function closedState(record: ApprovalRecord): string {
-  const what = `Approval ${record.approvalId} (${record.server}/${record.tool})`;
-  const decision = record.decision;
-  if (!decision)
-    return record.status === 'expired'
-      ? `${what} expired without a decision.`
-      : `${what} was ${record.status} with its round.`;
-  const reason = decision.reason ? `: ${decision.reason}` : '';
-  return `${what} was already ${record.status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
+/** The pending approval, or why there is none to decide. */
+async function pendingOrRefusal(
+  context: ApiContext,
+  approvalId: string,
+): Promise<{ roundId: string; approval: ApprovalSummary } | Refusal> {
+  const found = await findApproval(context, approvalId);
+  if (!found) return { why: 'not_found', approvalId };
+  if (found.pending) return { roundId: found.facts.roundId, approval: found.pending };
+  // Closed approvals are only in the round's state, which a worker answers; without one, say no more than we know.
+  const record = await closedApproval(context, found.facts.roundId, approvalId).catch(() => undefined);
+  return { why: 'closed', approvalId, record };
 }
 
-async function lookUpApproval(context: ApiContext, approvalId: string): Promise<ApprovalLookup> {
-  const notFound = { pending: false, state: `Approval ${approvalId} was not found.` } as const;
-  const ids = parseApprovalId(approvalId);
-  if (!ids) return notFound;
-  const facts = await describeRound(context, ids.roundId);
-  if (!facts) return notFound;
-  const approval = facts.pending.find((summary) => summary.approvalId === approvalId);
-  if (approval) return { pending: true, approval };
-  const handle = context.client.workflow.getHandle(ids.roundId);
-  // Closed approvals are only in the round's state, which a worker answers; without one, say no more than we know.
-  const state = await context.client
-    .withDeadline(Date.now() + context.workerWaitMs, () => handle.query(stateQuery))
-    .catch(() => undefined);
-  if (!state) return { pending: false, state: `Approval ${approvalId} is no longer pending.` };
-  const record = state.approvals.find((entry) => entry.approvalId === approvalId);
-  return record ? { pending: false, state: closedState(record) } : notFound;
+function forbidden(approval: ApprovalSummary, principal: string): Refusal {
+  return { why: approval.requester === principal ? 'own_request' : 'not_an_approver', approval };
 }
 
 export function createSlackDesk(context: ApiContext): ApprovalDesk {
   return {
-    lookUp: (approvalId) => lookUpApproval(context, approvalId),
-    decide: (approvalId, approver, decision) => decide(context, approvalId, approver, decision),
+    async admit(approvalId, principal) {
+      const found = await pendingOrRefusal(context, approvalId);
+      if ('why' in found) return found;
+      return mayDecide(found.approval, principal).allowed
+        ? { ok: true, approval: found.approval }
+        : forbidden(found.approval, principal);
+    },
+    async decide(approvalId, approver, decision) {
+      const found = await pendingOrRefusal(context, approvalId);
+      if ('why' in found) return found;
+      try {
+        const result = await submitDecision(context, found.roundId, found.approval, approver, decision);
+        return { ok: true, approval: found.approval, queued: result.queued };
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        if (error.status === 403) return forbidden(found.approval, approver.id);
+        return { why: 'refused', message: error.message };
+      }
+    },
   };
 }

@@ -1,17 +1,22 @@
-import type { ApprovalSummary, Approver } from '../workflows/contract.ts';
+import type { ApprovalRecord, ApprovalSummary, Approver } from '../workflows/contract.ts';
 
-/** What a click is about: the approval while it is pending, otherwise a sentence saying what became of it. */
-export type ApprovalLookup = { pending: true; approval: ApprovalSummary } | { pending: false; state: string };
+/** Why a click cannot decide, for the clicker to read. */
+export type Refusal =
+  | { why: 'not_found'; approvalId: string }
+  /** Decided, expired or cancelled; no record when no worker could say which. */
+  | { why: 'closed'; approvalId: string; record: ApprovalRecord | undefined }
+  | { why: 'not_an_approver' | 'own_request'; approval: ApprovalSummary }
+  | { why: 'refused'; message: string };
 
 /**
- * What the Slack listeners need from the rest of toolgate, provided by the API process: find an approval
- * and decide it by the same path as the HTTP API. `decide` throws the API's ApiError when it refuses.
+ * What the Slack listeners need from the rest of toolgate, provided by the API process: an approval its
+ * clicker may decide (to show the reject form), and a decision by the HTTP API's path, which checks once.
  */
 export interface ApprovalDesk {
-  lookUp(approvalId: string): Promise<ApprovalLookup>;
+  admit(approvalId: string, principal: string): Promise<{ ok: true; approval: ApprovalSummary } | Refusal>;
   decide(
     approvalId: string,
     approver: Approver,
     decision: { decision: 'approve' | 'reject'; reason?: string; argsDigest: string },
-  ): Promise<{ queued: boolean }>;
+  ): Promise<{ ok: true; approval: ApprovalSummary; queued: boolean } | Refusal>;
 }

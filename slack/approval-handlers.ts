@@ -1,13 +1,11 @@
-// The Slack listeners, the same for the HTTP receiver and Socket Mode. A click is checked before anything
-// reaches the round: the Slack user must map to a principal who may decide a still pending approval.
-// Decisions then take the HTTP API's path (`decide`), with channel `slack` and the card's digest.
+// The Slack listeners, the same for the HTTP receiver and Socket Mode. The Slack user must map to a principal;
+// the decision then takes the HTTP API's path through the desk (checked there once, and by the round), with
+// channel `slack` and the card's digest. Whatever refuses it is told to the clicker in an ephemeral reply.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue, type ButtonValue } from './actions.ts';
-import { mayDecide } from '../workflows/shared/decide-rights.ts';
-import type { ApprovalSummary } from '../workflows/contract.ts';
-import { ApiError } from '../runtime/api-error.ts';
-import type { ApprovalDesk } from './approval-desk.ts';
+import type { ApprovalRecord } from '../workflows/contract.ts';
+import type { ApprovalDesk, Refusal } from './approval-desk.ts';
 import { replyTo, type Reply } from './ephemeral-reply.ts';
 import { REASON_BLOCK, REJECT_VIEW, parseRejectSubmission, rejectModal } from './reject-modal.ts';
 
@@ -18,54 +16,57 @@ export interface ApprovalHandlerOptions {
   logger: Logger;
 }
 
-interface Admitted {
-  ok: true;
-  principal: string;
-  approval: ApprovalSummary;
-  /** The digest the card showed, so the decision cannot apply to other arguments. */
-  argsDigest: string;
+const NOT_A_BUTTON = 'This button is not a toolgate approval.';
+const NOT_MAPPED = 'Your Slack account is not mapped to a toolgate principal.';
+
+/** What a clicker reads when the click cannot decide. */
+function refusalText(refusal: Refusal): string {
+  switch (refusal.why) {
+    case 'not_found':
+      return `Approval ${refusal.approvalId} was not found.`;
+    case 'closed':
+      return refusal.record ? closedState(refusal.record) : `Approval ${refusal.approvalId} is no longer pending.`;
+    case 'not_an_approver':
+      return `You are not an approver for ${refusal.approval.tool}.`;
+    case 'own_request':
+      return `You requested this call of ${refusal.approval.tool} and may not decide it yourself.`;
+    case 'refused':
+      return refusal.message;
+  }
 }
 
-type Admission = Admitted | { ok: false; text: string };
+function closedState(record: ApprovalRecord): string {
+  const what = `Approval ${record.approvalId} (${record.server}/${record.tool})`;
+  const decision = record.decision;
+  if (!decision)
+    return record.status === 'expired'
+      ? `${what} expired without a decision.`
+      : `${what} was ${record.status} with its round.`;
+  const reason = decision.reason ? `: ${decision.reason}` : '';
+  return `${what} was already ${record.status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
+}
 
 export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptions): void {
   const { desk, users, logger } = options;
 
-  async function admit(slackUserId: string, value: ButtonValue | undefined): Promise<Admission> {
-    if (!value) return { ok: false, text: 'This button is not a toolgate approval.' };
-    const principal = users[slackUserId];
-    if (!principal) return { ok: false, text: 'Your Slack account is not mapped to a toolgate principal.' };
-    const found = await desk.lookUp(value.approvalId);
-    if (!found.pending) return { ok: false, text: found.state };
-    const { approval } = found;
-    if (!mayDecide(approval, principal).allowed) {
-      const approver = approval.approvers.includes('*') || approval.approvers.includes(principal);
-      const text = approver
-        ? `You requested this call of ${approval.tool} and may not decide it yourself.`
-        : `You are not an approver for ${approval.tool}.`;
-      return { ok: false, text };
-    }
-    return { ok: true, principal, approval, argsDigest: value.argsDigest };
-  }
-
+  /** A decision for the clicker's principal; the desk checks it once, and the round once more. */
   async function decideAndReply(
-    admitted: Admitted,
+    slackUserId: string,
+    value: ButtonValue | undefined,
     decision: 'approve' | 'reject',
     reason: string | undefined,
     reply: Reply,
   ): Promise<void> {
-    const { approval, argsDigest } = admitted;
-    try {
-      const body = { decision, argsDigest, ...(reason === undefined ? {} : { reason }) };
-      const outcome = await desk.decide(approval.approvalId, { id: admitted.principal, channel: 'slack' }, body);
-      if (outcome.queued)
-        await reply(
-          `No worker answered in time: your decision on ${approval.tool} is queued and applies when a worker returns.`,
-        );
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      await reply(error.status === 403 ? `You are not an approver for ${approval.tool}.` : error.message);
-    }
+    if (!value) return reply(NOT_A_BUTTON);
+    const principal = users[slackUserId];
+    if (!principal) return reply(NOT_MAPPED);
+    const body = { decision, argsDigest: value.argsDigest, ...(reason === undefined ? {} : { reason }) };
+    const outcome = await desk.decide(value.approvalId, { id: principal, channel: 'slack' }, body);
+    if (!('ok' in outcome)) return reply(refusalText(outcome));
+    if (outcome.queued)
+      await reply(
+        `No worker answered in time: your decision on ${outcome.approval.tool} is queued and applies when a worker returns.`,
+      );
   }
 
   /** Whatever goes wrong after the ack, the clicker hears about it instead of watching nothing happen. */
@@ -84,9 +85,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
-      const admitted = await admit(body.user.id, parseButtonValue(action.value));
-      if (!admitted.ok) return reply(admitted.text);
-      await decideAndReply(admitted, 'approve', undefined, reply);
+      await decideAndReply(body.user.id, parseButtonValue(action.value), 'approve', undefined, reply);
     });
   });
 
@@ -94,11 +93,15 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
-      const admitted = await admit(body.user.id, parseButtonValue(action.value));
-      if (!admitted.ok) return reply(admitted.text);
+      const value = parseButtonValue(action.value);
+      if (!value) return reply(NOT_A_BUTTON);
+      const principal = users[body.user.id];
+      if (!principal) return reply(NOT_MAPPED);
+      const admitted = await desk.admit(value.approvalId, principal);
+      if (!('ok' in admitted)) return reply(refusalText(admitted));
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: rejectModal(admitted.approval, admitted.argsDigest, body.response_url),
+        view: rejectModal(admitted.approval, value.argsDigest, body.response_url),
       });
     });
   });
@@ -110,9 +113,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(submission.responseUrl);
     await guarded(reply, async () => {
-      const admitted = await admit(body.user.id, submission);
-      if (!admitted.ok) return reply(admitted.text);
-      await decideAndReply(admitted, 'reject', submission.reason, reply);
+      await decideAndReply(body.user.id, submission, 'reject', submission.reason, reply);
     });
   });
 }

@@ -535,10 +535,8 @@ describe('Slack pieces', () => {
     const fake = await startFakeSlackApi();
     const logger = createLogger('test-slack');
     logger.level = 'fatal';
-    const desk = {
-      lookUp: async () => ({ pending: false as const, state: 'unused' }),
-      decide: async () => ({ queued: false }),
-    };
+    const unused = { why: 'refused' as const, message: 'unused' };
+    const desk = { admit: async () => unused, decide: async () => unused };
     const slack = {
       botToken: BOT_TOKEN,
       signingSecret: SIGNING_SECRET,
