@@ -1,6 +1,6 @@
-// The driver: runs rounds through the HTTP API of a random instance, retrying when an instance is down,
-// and decides every approval as planned (approve, reject, or let it expire). It records what it sent and
-// what it was answered, for the invariants.
+// The driver: runs rounds through the HTTP API of a random instance, retrying when an instance is down or
+// answers 503, and decides every approval as planned (approve, reject, or let it expire). It records what it
+// sent and what it was answered, for the invariants; any other 5xx is a bug of the API, recorded, not retried.
 import type { ApprovalStatus, RoundState } from '../workflows/contract.ts';
 import { GATED, queryOf, type Intent, type RoundPlan } from './plan.ts';
 
@@ -36,19 +36,37 @@ export interface RetryStats {
   reasons: Record<string, number>;
 }
 
+/** What the API answered over the run: a 5xx other than 503 (the API's "try again shortly") is a violation. */
+export interface ApiAnswers {
+  count: number;
+  /** `<method> <path>: HTTP <status> <body>` of each server error. */
+  serverErrors: string[];
+}
+
+export interface DriverContext {
+  pool: ApiPool;
+  random: () => number;
+  stats: RetryStats;
+  answers: ApiAnswers;
+  log: (line: string) => void;
+}
+
 interface ApiAnswer {
   status: number;
   body: any;
 }
 
-/** One request to a random API instance; connection errors and 5xx are retried on any instance until the deadline. */
+/**
+ * One request to a random API instance; connection errors and 503s are retried on any instance until the
+ * deadline. Any other 5xx is answered to the caller and recorded in `context.answers.serverErrors`.
+ */
 export async function apiRequest(
-  pool: ApiPool,
-  random: () => number,
+  context: DriverContext,
   method: string,
   path: string,
-  options: { token: string; body?: unknown; deadlineMs?: number; retry5xx?: boolean; stats?: RetryStats },
+  options: { token: string; body?: unknown; deadlineMs?: number },
 ): Promise<ApiAnswer> {
+  const { pool, random, stats } = context;
   const deadline = Date.now() + (options.deadlineMs ?? 180_000);
   let lastError = '';
   let reason: string;
@@ -72,12 +90,14 @@ export async function apiRequest(
       } catch {
         // keep text
       }
-      if (response.status >= 500 && options.retry5xx !== false) {
-        lastError = `${response.status} ${text.slice(0, 200)}`;
-        reason = `HTTP ${response.status} ${(body as { error?: { code?: string } })?.error?.code ?? ''}`.trim();
-      } else {
+      context.answers.count++;
+      if (response.status !== 503) {
+        if (response.status >= 500)
+          context.answers.serverErrors.push(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
         return { status: response.status, body };
       }
+      lastError = `${response.status} ${text.slice(0, 200)}`;
+      reason = `HTTP ${response.status} ${(body as { error?: { code?: string } })?.error?.code ?? ''}`.trim();
     } catch (error) {
       lastError =
         error instanceof Error
@@ -85,35 +105,25 @@ export async function apiRequest(
           : String(error);
       reason = 'connection';
     }
-    if (options.stats) {
-      options.stats.retries++;
-      options.stats.reasons[reason] = (options.stats.reasons[reason] ?? 0) + 1;
-    }
+    stats.retries++;
+    stats.reasons[reason] = (stats.reasons[reason] ?? 0) + 1;
     await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)) * (0.5 + random() / 2));
   }
   throw new Error(`${method} ${path}: no answer before the deadline (${lastError})`);
 }
 
-export interface DriverContext {
-  pool: ApiPool;
-  random: () => number;
-  stats: RetryStats;
-  log: (line: string) => void;
-}
-
 async function roundState(context: DriverContext, roundId: string): Promise<RoundState> {
   for (;;) {
-    const answer = await apiRequest(context.pool, context.random, 'GET', `/v1/rounds/${roundId}`, {
-      token: TOKENS.carol,
-      stats: context.stats,
-    });
+    const answer = await apiRequest(context, 'GET', `/v1/rounds/${roundId}`, { token: TOKENS.carol });
     if (answer.status === 200 && !(answer.body as { partial?: boolean }).partial) return answer.body as RoundState;
     if (answer.status === 200) {
       // A busy round (a local LLM call) answers with what it last published: ask again for the full state.
       await sleep(200);
       continue;
     }
-    // 503/504 while no worker answers queries are retried by apiRequest; anything else is waited out too.
+    // A 503 while no worker answers queries is retried by apiRequest, which records any other 5xx as a
+    // violation: this round's driving stops there rather than polling through it. A 4xx is waited out.
+    if (answer.status >= 500) throw new Error(`round state: HTTP ${answer.status}`);
     context.stats.retries++;
     const why = `HTTP ${answer.status} ${(answer.body as { error?: { code?: string } })?.error?.code ?? ''}`.trim();
     context.stats.reasons[why] = (context.stats.reasons[why] ?? 0) + 1;
@@ -128,10 +138,9 @@ async function decideOne(
 ): Promise<SentDecision> {
   const sent: SentDecision = { approvalId, intent, answer: 'unknown' };
   try {
-    const answer = await apiRequest(context.pool, context.random, 'POST', `/v1/approvals/${approvalId}`, {
+    const answer = await apiRequest(context, 'POST', `/v1/approvals/${approvalId}`, {
       token: TOKENS.alice,
       body: intent === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: 'chaos says no' },
-      stats: context.stats,
     });
     if (answer.status === 202) {
       sent.answer = answer.body.queued ? 'queued' : answer.body.applied ? 'applied' : 'unknown';
@@ -163,10 +172,9 @@ export async function driveRound(
   const driven: DrivenRound = { plan, decisions: [] };
   const deadline = Date.now() + roundTimeoutMs;
   try {
-    const started = await apiRequest(context.pool, context.random, 'POST', '/v1/rounds', {
+    const started = await apiRequest(context, 'POST', '/v1/rounds', {
       token: TOKENS.carol,
       body: { query: queryOf(plan), idempotencyKey: `${runId}-${plan.index}` },
-      stats: context.stats,
     });
     if (started.status !== 201 && started.status !== 200)
       throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);

@@ -10,7 +10,7 @@ import type {
   RoundState,
   ToolCallRecord,
 } from '../workflows/contract.ts';
-import type { DrivenRound, SentDecision } from './driver.ts';
+import type { ApiAnswers, DrivenRound, SentDecision } from './driver.ts';
 import { GATED, NON_IDEMPOTENT, type ToolName } from './plan.ts';
 
 export interface InvariantResult {
@@ -28,6 +28,7 @@ export interface InvariantInput {
   states: Map<string, RoundState | { error: string }>;
   calls: ObservedCall[];
   llmRequests: RecordedLlmRequest[];
+  api: ApiAnswers;
   /**
    * A `--short` (CI) run: too small to guarantee that a kill lands in the middle of a non-idempotent call, so
    * that coverage gap is a warning there and a failure of a full run. Minimum decision coverage is scaled down.
@@ -116,11 +117,11 @@ function indexRun(input: InvariantInput): Run {
   return { ...input, records, approvals, roundOfApproval, mcpCalls, mcpCount, intents };
 }
 
-/** 1. Every round reaches a final state. */
-function roundsReachAFinalState(run: Run): InvariantResult {
+/** 1. Every round reaches the final state its plan meant: none lost, none failed unless planned to. */
+function roundsEndAsPlanned(run: Run): InvariantResult {
   const { rounds, states } = run;
   const result: InvariantResult = {
-    name: 'every round reaches a final state (none lost)',
+    name: 'every round reaches the final state its plan meant (none lost, no unplanned failure)',
     checked: rounds.length,
     violations: [],
     notes: [],
@@ -130,18 +131,23 @@ function roundsReachAFinalState(run: Run): InvariantResult {
     const state = round.roundId ? states.get(round.roundId) : undefined;
     const status = state && 'status' in state ? state.status : 'lost';
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    const driver = round.error ? ` (driver: ${round.error})` : '';
     if (!round.roundId)
       result.violations.push(`plan ${round.plan.index}: never started (${round.error ?? 'no round id'})`);
     else if (!state || !('status' in state))
       result.violations.push(`${round.roundId}: no state (${state && 'error' in state ? state.error : 'missing'})`);
-    else if (!FINAL.has(state.status))
+    else if (!FINAL.has(state.status)) result.violations.push(`${round.roundId}: still ${state.status}${driver}`);
+    else if (state.status !== round.plan.outcome) {
+      const error = state.error ? `: ${state.error.type} ${state.error.message.slice(0, 160)}` : '';
       result.violations.push(
-        `${round.roundId}: still ${state.status}${round.error ? ` (driver: ${round.error})` : ''}`,
+        `${round.roundId}: ${state.status}, but plan ${round.plan.index} meant it to be ${round.plan.outcome}${error}${driver}`,
       );
+    }
   }
-  result.notes.push([...byStatus].map(([status, count]) => `${status} ${count}`).join(', '));
-  if ((byStatus.get('failed') ?? 0) + (byStatus.get('cancelled') ?? 0) > 0)
-    result.warning = 'some rounds did not complete successfully';
+  const planned = rounds.filter((round) => round.plan.outcome === 'failed').length;
+  result.notes.push(
+    `${[...byStatus].map(([status, count]) => `${status} ${count}`).join(', ')}; ${planned} planned to fail`,
+  );
   return result;
 }
 
@@ -609,10 +615,24 @@ function interruptedCallsAreOutcomeUnknown(run: Run): InvariantResult {
   return result;
 }
 
+/**
+ * 10. The API never answered with a server error: a fault it knows of (Temporal or the workers unavailable) is a
+ * 503 the driver retries; a 500 is a bug, however well the driver would recover from it by retrying.
+ */
+function apiAnsweredWithoutServerErrors(run: Run): InvariantResult {
+  const { api } = run;
+  return {
+    name: 'the API never answered with a server error (a 5xx other than 503)',
+    checked: api.count,
+    violations: [...api.serverErrors],
+    notes: [],
+  };
+}
+
 export function checkInvariants(input: InvariantInput): InvariantResult[] {
   const run = indexRun(input);
   return [
-    roundsReachAFinalState(run),
+    roundsEndAsPlanned(run),
     noCallRanMoreThanRecorded(run),
     gatedCallsRanOnlyWhenApproved(run),
     gatedCallsArrivedAfterTheirDecision(run),
@@ -621,5 +641,6 @@ export function checkInvariants(input: InvariantInput): InvariantResult[] {
     outcomesMatchTheDriversDecisions(run),
     decisionsLandedOften(run),
     interruptedCallsAreOutcomeUnknown(run),
+    apiAnsweredWithoutServerErrors(run),
   ];
 }

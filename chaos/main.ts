@@ -118,6 +118,7 @@ try {
     pool: { urls: () => theCluster.apiUrls() },
     random,
     stats: { retries: 0, reasons: {} },
+    answers: { count: 0, serverErrors: [] },
     log,
   };
   const runId = `chaos-${settings.seed}-${Date.now()}`;
@@ -220,6 +221,7 @@ try {
     states,
     calls,
     llmRequests: llm.requests,
+    api: context.answers,
     short: values.short === true,
   });
   const seconds = (Date.now() - started) / 1000;

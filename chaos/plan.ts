@@ -1,7 +1,7 @@
 // What each chaos round does and what the driver decides: random but reproducible from the seed.
 // The scripted model reads the plan named in the query (`chaos plan:<n>`) and the step from the number of
 // assistant messages, so an LLM call repeated after a worker was killed gets the same answer.
-import { firstUserMessage, type LlmScript } from '../testkit/scripted-llm-server.ts';
+import { firstUserMessage, type LlmReply, type LlmScript } from '../testkit/scripted-llm-server.ts';
 
 export type ToolName = 'echo' | 'slow' | 'slow_read' | 'delete_pod' | 'scale_deployment';
 export type Intent = 'approve' | 'reject' | 'expire';
@@ -18,12 +18,21 @@ export interface RoundPlan {
   /** Tool steps; the model answers after the last one. */
   steps: PlannedCall[][];
   llmDelayMs: number;
+  /** How the round must end: `failed` when the model refuses to answer after the tool steps (an LLM 400). */
+  outcome: 'completed' | 'failed';
 }
 
 /** Gated by the config (approval: annotations on a trusted server: not read-only). */
 export const GATED: ReadonlySet<ToolName> = new Set(['delete_pod', 'scale_deployment']);
 /** Not safe to run twice after an unknown outcome (neither read-only nor idempotent). */
 export const NON_IDEMPOTENT: ReadonlySet<ToolName> = new Set(['slow', 'delete_pod']);
+
+/**
+ * Every this-many-th plan fails on purpose, so the run shows that a failed round is reported as such and that a
+ * failure nobody planned is a violation. Picked by index, not by the seeded generator, so it does not change
+ * what a seed plans.
+ */
+export const PLANNED_FAILURE_EVERY = 20;
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated with --seed. */
 export function rng(seed: number): () => number {
@@ -76,7 +85,8 @@ export function makePlan(index: number, random: () => number, slowMs: [number, n
     }
     steps.push(calls);
   }
-  return { index, steps, llmDelayMs: Math.floor(random() * 30) };
+  const outcome = index % PLANNED_FAILURE_EVERY === PLANNED_FAILURE_EVERY - 1 ? 'failed' : 'completed';
+  return { index, steps, llmDelayMs: Math.floor(random() * 30), outcome };
 }
 
 export function queryOf(plan: RoundPlan): string {
@@ -90,9 +100,12 @@ export function chaosModel(plans: Map<number, RoundPlan>): LlmScript {
     if (!plan) return { status: 400, body: { error: { message: 'unknown chaos plan' } } };
     const step = request.body.messages.filter((message) => message.role === 'assistant').length;
     const calls = plan.steps[step];
-    const reply = calls
+    // A 400 is not retried: the round fails once its tool steps are done.
+    const reply: LlmReply = calls
       ? { toolCalls: calls.map((call) => ({ name: call.tool, arguments: call.arguments })) }
-      : { content: `plan ${plan.index} done` };
+      : plan.outcome === 'failed'
+        ? { status: 400, body: { error: { message: `plan ${plan.index} fails here, as planned` } } }
+        : { content: `plan ${plan.index} done` };
     return plan.llmDelayMs > 0 ? { delayMs: plan.llmDelayMs, then: reply } : reply;
   };
 }
