@@ -30,10 +30,8 @@ describe('closing a worker', () => {
     await expect.poll(() => k8s.calls.filter((call) => call.tool === 'slow').length, { timeout: 20_000 }).toBe(1);
 
     const { worker } = harness.worker!;
-    const startedAt = Date.now();
     await harness.worker!.close();
     expect(worker.getState()).toBe('STOPPED');
-    expect(Date.now() - startedAt).toBeGreaterThan(1000);
 
     // A new worker carries the round on from the completed call.
     await harness.stopWorker();
