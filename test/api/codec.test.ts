@@ -9,81 +9,39 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../runtime/config.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { connectToTemporal } from '../../runtime/temporal-connection.ts';
-import { ENCRYPTED_ENCODING, EncryptionCodec, dataConverterFor, loadCodecKeys } from '../../runtime/payload-codec.ts';
-import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
-import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
-import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { workflowBundle } from '../support/round-harness.ts';
+import { ENCRYPTED_ENCODING, EncryptionCodec, loadCodecKeys } from '../../runtime/payload-codec.ts';
+import { TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { startSealedStack, type SealedStack } from '../support/sealed-stack.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { filesContaining, postgresColumnsContaining, testPostgres } from '../../testkit/temporal-store.ts';
-import {
-  routeByMarker,
-  scriptedSteps,
-  startScriptedLlmServer,
-  type LlmScript,
-  type ScriptedLlmServer,
-} from '../../testkit/scripted-llm-server.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const secret = () => randomBytes(32).toString('base64');
 
 describe('encrypted payloads', () => {
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-codec-'));
-  const routes: Record<string, LlmScript> = {};
   const oldKey = { id: 'k1', secret: secret() };
   const currentKey = { id: 'k2', secret: secret() };
   const argMarker = `argument-${randomUUID()}`;
   const queryMarker = `query-${randomUUID()}`;
   const postgres = testPostgres();
-  let server: DevServer | undefined;
-  let address: string;
-  let llm: ScriptedLlmServer;
-  let mcp: HttpMcpServer;
-  let connection: NativeConnection;
-  let worker: ToolgateWorker;
-  let running: Promise<void>;
+  let stack: SealedStack;
   let api: ApiHarness;
+  let connection: NativeConnection;
+  let mcp: HttpMcpServer;
+  let routes: SealedStack['routes'];
   let roundId: string;
 
-  const configFor = (keys: Array<{ id: string; secret: string }>) =>
-    parseConfig(
-      {
-        temporal: { address, taskQueue: 'codec-test', deployment: { name: 'codec-test' } },
-        llm: { baseURL: llm.baseURL, model: 'scripted' },
-        approvals: { approvers: ['alice'] },
-        servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
-        codec: { keys },
-      },
-      'codec test',
-    );
-
   beforeAll(async () => {
-    if (!postgres) server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
-    address = server?.address ?? process.env.TEMPORAL_ADDRESS!;
-    llm = await startScriptedLlmServer(routeByMarker(routes));
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    const config = configFor([currentKey, oldKey]);
-    ({ connection } = await connectToTemporal(config.temporal));
-    const logger = createLogger('codec-test');
-    logger.level = 'warn';
-    worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
-    running = worker.worker.run();
-    await worker.promote();
-    const client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
-    api = await startApi({ client, config });
+    stack = await startSealedStack({
+      name: 'codec-test',
+      folder,
+      config: () => ({ approvals: { approvers: ['alice'] }, codec: { keys: [currentKey, oldKey] } }),
+    });
+    ({ api, connection, mcp, routes } = stack);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await worker?.close();
-    await running;
-    await connection?.close();
-    await llm?.close();
-    await mcp?.close();
-    await server?.stop();
-  });
+  afterAll(() => stack?.close());
 
   it('runs a gated round whose arguments, results and query never reach the database or visibility in the clear', async () => {
     routes[queryMarker] = scriptedSteps(

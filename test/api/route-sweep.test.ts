@@ -7,25 +7,12 @@ import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { connectToTemporal } from '../../runtime/temporal-connection.ts';
-import { ENCRYPTED_ENCODING, dataConverterFor } from '../../runtime/payload-codec.ts';
-import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
-import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
+import { ENCRYPTED_ENCODING } from '../../runtime/payload-codec.ts';
 import { APPROVE_ACTION } from '../../slack/actions.ts';
-import { TOKENS, startApi, type ApiHarness, type Person } from '../support/api-harness.ts';
-import { workflowBundle } from '../support/round-harness.ts';
+import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { startSealedStack, type SealedStack } from '../support/sealed-stack.ts';
 import { startFakeSlackApi, type FakeSlackApi } from '../../testkit/fake-slack-api.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { testPostgres } from '../../testkit/temporal-store.ts';
-import {
-  routeByMarker,
-  scriptedSteps,
-  startScriptedLlmServer,
-  type LlmScript,
-  type ScriptedLlmServer,
-} from '../../testkit/scripted-llm-server.ts';
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const SIGNING_SECRET = 'slack-signing-secret-for-the-sweep';
@@ -65,18 +52,12 @@ interface Answer {
 }
 
 describe('route sweep', () => {
-  const routes: Record<string, LlmScript> = {};
   const queryText = `sweep-query-${randomUUID()}`;
   const argMarker = `sweep-arg-${randomUUID()}`;
-  let server: DevServer | undefined;
-  let llm: ScriptedLlmServer;
-  let mcp: HttpMcpServer;
+  let stack: SealedStack;
   let slack: FakeSlackApi;
   let connection: NativeConnection;
-  let worker: ToolgateWorker;
-  let running: Promise<void>;
   let client: Client;
-  let config: ToolgateConfig;
   let api: ApiHarness;
   let round: Target;
   let digest: string;
@@ -85,7 +66,7 @@ describe('route sweep', () => {
 
   /** A round of carol's waiting for approval of one delete_pod call; starts as carol through the API. */
   async function gatedRound(query: string, name: string): Promise<Target> {
-    routes[query] = scriptedSteps(
+    stack.routes[query] = scriptedSteps(
       { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name } }] },
       { content: `deleted ${name}` },
     );
@@ -180,19 +161,11 @@ describe('route sweep', () => {
   });
 
   beforeAll(async () => {
-    // A server of its own: its sealed rounds would be unreadable to the other files' APIs sharing a namespace.
-    if (!testPostgres()) server = await startDevServer({ ui: false });
-    const address = server?.address ?? process.env.TEMPORAL_ADDRESS!;
-    llm = await startScriptedLlmServer(routeByMarker(routes));
-    routes['sweep-own'] = scriptedSteps({ content: 'swept' });
-    mcp = await startHttpMcpServer({ name: 'k8s' });
     slack = await startFakeSlackApi();
-    config = parseConfig(
-      {
-        temporal: { address, taskQueue: 'route-sweep', deployment: { name: 'route-sweep' } },
-        llm: { baseURL: llm.baseURL, model: 'scripted' },
+    stack = await startSealedStack({
+      name: 'route-sweep',
+      config: () => ({
         approvals: { approvers: ['alice', 'bob'] },
-        servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
         slack: {
           botToken: 'xoxb-sweep',
           signingSecret: SIGNING_SECRET,
@@ -201,21 +174,11 @@ describe('route sweep', () => {
           apiUrl: slack.apiUrl,
         },
         codec: { keys: [{ id: 'sweep', secret: randomBytes(32).toString('base64') }] },
-      },
-      'route sweep',
-    );
-    ({ connection } = await connectToTemporal(config.temporal));
-    const logger = createLogger('route-sweep');
-    logger.level = process.env.LOG_LEVEL ?? 'warn';
-    worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
-    running = worker.worker.run();
-    await worker.promote();
-    // The client's codec is the one /codec/decode serves.
-    client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
-    api = await startApi(
-      { client, config },
-      { slack: config.slack, roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } },
-    );
+      }),
+      api: { roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } },
+    });
+    ({ api, client, connection } = stack);
+    stack.routes['sweep-own'] = scriptedSteps({ content: 'swept' });
 
     round = await gatedRound(`please ${queryText}`, argMarker);
     digest = (
@@ -255,14 +218,8 @@ describe('route sweep', () => {
         .getHandle(round.roundId)
         .terminate('route sweep done')
         .catch(() => undefined);
-    await api?.close();
-    await worker?.close();
-    await running;
-    await connection?.close();
-    await llm?.close();
-    await mcp?.close();
+    await stack?.close();
     await slack?.close();
-    await server?.stop();
   });
 
   it('knows every route the server serves: the OpenAPI document and the few kept out of it', () => {

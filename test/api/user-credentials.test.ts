@@ -6,14 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { dataConverterFor, type EncryptionCodec } from '../../runtime/payload-codec.ts';
-import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
-import { createToolgateWorker, type ToolgateWorker } from '../../worker/create-worker.ts';
-import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { parseConfig } from '../../runtime/config.ts';
+import type { EncryptionCodec } from '../../runtime/payload-codec.ts';
+import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
 import {
   decodedHistoryTexts,
   historyPayloads,
@@ -21,18 +18,11 @@ import {
   wireText,
   type WirePayload,
 } from '../support/history-payloads.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startSealedStack, type SealedStack } from '../support/sealed-stack.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { readEvents } from '../../testkit/sse-client.ts';
 import { filesContaining } from '../../testkit/temporal-store.ts';
-import { workflowBundle } from '../support/round-harness.ts';
-import {
-  lastToolMessages,
-  messageText,
-  routeByMarker,
-  startScriptedLlmServer,
-  type LlmScript,
-  type ScriptedLlmServer,
-} from '../../testkit/scripted-llm-server.ts';
+import { lastToolMessages, messageText, type LlmScript } from '../../testkit/scripted-llm-server.ts';
 
 const KUBE_HEADER = 'X-Kube-Token';
 
@@ -52,64 +42,30 @@ function callThenReport(tool: string, args: Record<string, unknown>): LlmScript 
 
 describe('per-user credentials toward MCP servers', () => {
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-credentials-'));
-  const routes: Record<string, LlmScript> = {};
   const valid = new Set<string>();
-  let server: DevServer;
-  let llm: ScriptedLlmServer;
+  let stack: SealedStack;
+  let routes: SealedStack['routes'];
   let mcp: HttpMcpServer;
   let connection: NativeConnection;
-  let worker: ToolgateWorker;
-  let running: Promise<void>;
   let api: ApiHarness;
-  let config: ToolgateConfig;
   let client: Client;
   let codec: EncryptionCodec;
 
   beforeAll(async () => {
-    server = await startDevServer({ ui: false, dbFilename: join(folder, 'temporal.sqlite') });
-    llm = await startScriptedLlmServer(routeByMarker(routes));
-    mcp = await startHttpMcpServer({
-      name: 'k8s',
-      authorize: (authorization) => authorization !== undefined && valid.has(authorization),
-    });
-    config = parseConfig(
-      {
-        temporal: { address: server.address, taskQueue: 'credentials-test', deployment: { name: 'credentials-test' } },
-        llm: { baseURL: llm.baseURL, model: 'scripted' },
+    stack = await startSealedStack({
+      name: 'credentials-test',
+      folder,
+      mcp: { authorize: (authorization) => authorization !== undefined && valid.has(authorization) },
+      k8s: { userCredential: { fromHeader: KUBE_HEADER } },
+      config: () => ({
         approvals: { approvers: ['alice'] },
-        servers: [
-          {
-            name: 'k8s',
-            transport: 'http',
-            url: mcp.url,
-            trusted: true,
-            userCredential: { fromHeader: KUBE_HEADER },
-          },
-        ],
         codec: { keys: [{ id: 'k1', secret: randomBytes(32).toString('base64') }] },
-      },
-      'credentials test',
-    );
-    connection = await NativeConnection.connect({ address: server.address });
-    const logger = createLogger('credentials-test');
-    logger.level = 'warn';
-    worker = await createToolgateWorker({ config, connection, logger, workflowBundle: workflowBundle() });
-    running = worker.worker.run();
-    await worker.promote();
-    client = new Client({ connection, dataConverter: dataConverterFor(config.codec) });
-    codec = client.options.loadedDataConverter.payloadCodecs[0] as EncryptionCodec;
-    api = await startApi({ client, config });
+      }),
+    });
+    ({ routes, mcp, connection, api, client, codec } = stack);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await worker?.close();
-    await running;
-    await connection?.close();
-    await llm?.close();
-    await mcp?.close();
-    await server?.stop();
-  });
+  afterAll(() => stack?.close());
 
   async function start(person: Person, script: LlmScript, token?: string): Promise<string> {
     const marker = `q-${randomUUID()}`;
@@ -282,8 +238,8 @@ describe('per-user credentials toward MCP servers', () => {
     expect(() =>
       parseConfig(
         {
-          temporal: { address: server.address },
-          llm: { baseURL: llm.baseURL, model: 'scripted' },
+          temporal: { address: stack.address },
+          llm: { baseURL: stack.llm.baseURL, model: 'scripted' },
           approvals: { approvers: ['alice'] },
           servers: [{ name: 'k8s', transport: 'http', url: mcp.url, userCredential: { fromHeader: KUBE_HEADER } }],
         },
