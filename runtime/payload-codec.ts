@@ -102,11 +102,12 @@ export class EncryptionCodec implements PayloadCodec {
     const key = this.byId.get(keyId);
     if (!key) throw new CodecError(`payload sealed with codec key '${keyId}', which is not configured`);
     const sealed = Buffer.from(payload.data ?? new Uint8Array());
-    const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    decipher.setAAD(roundBinding(payloadRound(payload)));
     let plain: Buffer;
+    // Data too short for its IV and tag fails in the decipher's setup: it does not open either.
     try {
+      const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES));
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+      decipher.setAAD(roundBinding(payloadRound(payload)));
       plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
     } catch (error) {
       throw new CodecError('payload does not open: altered, or labelled with another round', { cause: error });

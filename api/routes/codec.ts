@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CodecError, payloadRound, type EncryptionCodec } from '../../runtime/payload-codec.ts';
 import type { ApiContext } from '../api-context.ts';
 import { describeRound } from '../round-facts.ts';
+import { isInvalidArgument } from '../temporal-errors.ts';
 
 const WirePayload = z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() });
 const CodecBody = z.object({ payloads: z.array(WirePayload).max(1000) });
@@ -62,6 +63,11 @@ export function codecRoutes(
               roundId,
               describeRound(context, roundId).then(
                 (facts) => facts !== undefined && context.access.mayRead(request.principal, facts),
+                // A label Temporal refuses as a workflow id (empty, too long) names no round anyone may read.
+                (error: unknown) => {
+                  if (isInvalidArgument(error)) return false;
+                  throw error;
+                },
               ),
             );
           }
