@@ -9,31 +9,25 @@ import { NativeConnection } from '@temporalio/worker';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
+import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { spawnApi, writeConfig } from '../../testkit/services.ts';
 import { openEvents, readEvents } from '../../testkit/sse-client.ts';
 
 describe('API failover', () => {
+  let stack: K8sApi;
   let harness: Harness;
   let survivor: ApiHarness;
   let mcp: HttpMcpServer;
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({
-      approvals: { approvers: ['alice'] },
-      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
-    });
-    survivor = await startApi(harness);
+    stack = await startK8sApi({ approvers: ['alice'] });
+    ({ mcp, harness, api: survivor } = stack);
   });
 
-  afterAll(async () => {
-    await survivor?.close();
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('resumes a stream on a second instance after the first is SIGKILLed', async () => {
     const port = await freePort();

@@ -2,12 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalSummary, RoundEvent } from '../../workflows/contract.ts';
 import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
+import type { Harness } from '../support/round-harness.ts';
 import { messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { readEvents } from '../../testkit/sse-client.ts';
 
 describe('HTTP API', () => {
+  let stack: K8sApi;
   let harness: Harness;
   let api: ApiHarness;
   let mcp: HttpMcpServer;
@@ -40,27 +42,15 @@ describe('HTTP API', () => {
   }
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({
-      approvals: { approvers: ['alice', 'bob'] },
-      servers: [
-        {
-          name: 'k8s',
-          transport: 'http',
-          url: mcp.url,
-          trusted: true,
-          tools: { scale_deployment: { allowSelfApproval: true } },
-        },
-      ],
+    stack = await startK8sApi({
+      approvers: ['alice', 'bob'],
+      tools: { scale_deployment: { allowSelfApproval: true } },
+      api: { maxQueryChars: 500 },
     });
-    api = await startApi(harness, { maxQueryChars: 500 });
+    ({ mcp, harness, api } = stack);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('starts a round, streams it to approval_required, takes the decision and streams to completion', async () => {
     harness.routes['h-flow'] = gatedStep('h-flow');

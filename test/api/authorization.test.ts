@@ -4,40 +4,28 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalSummary } from '../../workflows/contract.ts';
 import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
+import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
+import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const SECRET = 'sekret-0123456789';
 
 describe('authorization', () => {
+  let stack: K8sApi;
   let harness: Harness;
   let api: ApiHarness;
-  let mcp: HttpMcpServer;
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({
-      approvals: { approvers: ['alice', 'bob'] },
-      servers: [
-        {
-          name: 'k8s',
-          transport: 'http',
-          url: mcp.url,
-          trusted: true,
-          tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '3s' } },
-        },
-      ],
+    stack = await startK8sApi({
+      approvers: ['alice', 'bob'],
+      tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '3s' } },
+      api: { roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } },
     });
-    api = await startApi(harness, { roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } });
+    ({ harness, api } = stack);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   /** A round of `person` waiting for approval of one delete_pod call whose arguments carry a secret. */
   async function gatedRound(person: Person, marker: string): Promise<{ roundId: string; approval: ApprovalSummary }> {

@@ -6,41 +6,31 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureType, decideUpdate, type QueryRoundResult } from '../../workflows/contract.ts';
-import { firstApprovalId, startApi, type ApiHarness } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
+import { firstApprovalId, type ApiHarness } from '../support/api-harness.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
+import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const APPROVAL_TIMEOUT_MS = 8000;
 
 describe('decisions at the API edges', () => {
+  let stack: K8sApi;
   let harness: Harness;
   let api: ApiHarness;
   let mcp: HttpMcpServer;
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({
-      approvals: { approvers: ['alice', 'bob'] },
-      servers: [
-        {
-          name: 'k8s',
-          transport: 'http',
-          url: mcp.url,
-          trusted: true,
-          tools: { scale_deployment: { approvalTimeout: `${APPROVAL_TIMEOUT_MS}ms` } },
-        },
-      ],
+    stack = await startK8sApi({
+      approvers: ['alice', 'bob'],
+      tools: { scale_deployment: { approvalTimeout: `${APPROVAL_TIMEOUT_MS}ms` } },
+      api: { workerWaitMs: 1500, roles: { auditor: ['audrey'] } },
     });
-    api = await startApi(harness, { workerWaitMs: 1500, roles: { auditor: ['audrey'] } });
+    ({ mcp, harness, api } = stack);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   /** A round of carol's waiting for approval of one `tool` call named `marker`; its approval id. */
   async function gatedRound(marker: string, tool = 'delete_pod'): Promise<{ roundId: string; approvalId: string }> {

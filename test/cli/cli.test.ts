@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/ports.ts';
 import type { ApprovalSummary, RoundEvent } from '../../workflows/contract.ts';
-import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
+import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
+import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -101,6 +102,7 @@ async function startDroppingProxy(
 }
 
 describe('toolgate CLI', () => {
+  let stack: K8sApi;
   let harness: Harness;
   let api: ApiHarness;
   let mcp: HttpMcpServer;
@@ -134,19 +136,11 @@ describe('toolgate CLI', () => {
   }
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({
-      approvals: { approvers: ['alice', 'bob'] },
-      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
-    });
-    api = await startApi(harness);
+    stack = await startK8sApi({ approvers: ['alice', 'bob'] });
+    ({ mcp, harness, api } = stack);
   });
 
-  afterAll(async () => {
-    await api?.close();
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('ask --no-follow prints the round id and Web UI link', async () => {
     harness.routes['c-quick'] = scriptedSteps({ content: 'quick answer' });

@@ -9,10 +9,11 @@ import { createSlackIntegration } from '../../slack/interactivity.ts';
 import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
-import { startApi, type ApiHarness } from '../support/api-harness.ts';
+import type { ApiHarness } from '../support/api-harness.ts';
 import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../../testkit/fake-slack-api.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
+import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
+import { waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
 import { firstUserMessage, lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-tests';
@@ -33,6 +34,7 @@ const hasButtons = (blocks: any[]) => blocks.some((block) => block.type === 'act
 describe('Slack approvals', () => {
   let slack: FakeSlackApi;
   let mcp: HttpMcpServer;
+  let stack: K8sApi;
   let harness: Harness;
   let api: ApiHarness;
   let interactions = 0;
@@ -159,18 +161,9 @@ describe('Slack approvals', () => {
 
   beforeAll(async () => {
     slack = await startFakeSlackApi();
-    mcp = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({
-      approvals: { approvers: ['alice', 'bob'] },
-      servers: [
-        {
-          name: 'k8s',
-          transport: 'http',
-          url: mcp.url,
-          trusted: true,
-          tools: { scale_deployment: { approvalTimeout: '3s' } },
-        },
-      ],
+    stack = await startK8sApi({
+      approvers: ['alice', 'bob'],
+      tools: { scale_deployment: { approvalTimeout: '3s' } },
       slack: {
         botToken: BOT_TOKEN,
         signingSecret: SIGNING_SECRET,
@@ -180,13 +173,11 @@ describe('Slack approvals', () => {
         apiUrl: slack.apiUrl,
       },
     });
-    api = await startApi(harness, { slack: harness.config.slack });
+    ({ mcp, harness, api } = stack);
   });
 
   afterAll(async () => {
-    await api?.close();
-    await harness?.close();
-    await mcp?.close();
+    await stack?.close();
     await slack?.close();
   });
 
