@@ -41,9 +41,9 @@ const UNKNOWN_TEXT = 'outcome is unknown';
 const DRIVER = 'alice';
 
 /**
- * Minimum decision coverage, as a share of the driver's intents of that kind. The full run of the README
+ * Minimum decision coverage, as a share of the driver's intents of that kind. The full run in docs/performance.md
  * (seed 196008) landed about 98% of its approve intents (701 approved calls ran) and nearly all rejections
- * (298); the short runs land a similar share (see the README). 50% leaves a wide margin for kills, dev-server
+ * (298); the short runs land a similar share (see docs/performance.md). 50% leaves a wide margin for kills, dev-server
  * downtime and approvals that legitimately expire while no worker answers, and still fails a run in which the
  * decision path is mostly broken. A short run drives only ~60-80 approve and ~25-35 reject intents, so it uses
  * a lower share with a small absolute floor.

@@ -100,7 +100,7 @@ const HttpServer = z.strictObject({
 const ServerConfig = z.discriminatedUnion('transport', [StdioServer, HttpServer]);
 
 /**
- * Temporal Worker Versioning (README, "Upgrading"): workers poll as version `name`:`buildId`; a round starts on
+ * Temporal Worker Versioning (docs/operations.md, "Upgrading"): workers poll as version `name`:`buildId`; a round starts on
  * the deployment's current version and, pinned, stays on it, so a deploy never changes the code under a round
  * that waits for a human. Workers of the old version drain the rounds pinned to it.
  */
@@ -241,7 +241,7 @@ export const ConfigSchema = z
       publicMetrics: true,
     }),
     slack: SlackSettings.optional(),
-    /** Encrypted payloads (README, "Encrypted payloads"): the first key seals, every key opens. */
+    /** Encrypted payloads (docs/operations.md, "Encrypted payloads"): the first key seals, every key opens. */
     codec: z
       .strictObject({
         keys: z

@@ -60,7 +60,7 @@ export async function ensureSearchAttributes(
     if (code === GRPC_PERMISSION_DENIED) {
       throw new SearchAttributeError(
         `the caller may not administer namespace ${namespace}, so it cannot register ${missing.map(({ name }) => name).join(', ')}; ` +
-          'ask its administrator to (README, "Running on a cluster")',
+          'ask its administrator to (docs/operations.md, "Running on a cluster")',
       );
     }
     if (code !== GRPC_ALREADY_EXISTS) throw error;

@@ -20,7 +20,7 @@ const SIGNING_SECRET = 'slack-signing-secret-for-the-sweep';
 const PUBLIC = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'OPTIONS /codec/decode']);
 /** Routes kept out of the OpenAPI document, each swept here by hand. */
 const UNDOCUMENTED = new Set(['GET /openapi.json', 'OPTIONS /codec/decode', 'POST /slack/events']);
-/** Documented answer for a principal who may not decide: 403 (README, Authorization). */
+/** Documented answer for a principal who may not decide: 403 (docs/clients.md, Authorization). */
 const DECIDE = 'POST /v1/approvals/{approvalId}';
 /** Time an event stream is read before the sweep hangs up. */
 const STREAM_READ_MS = 1500;

@@ -1,5 +1,5 @@
 // The cluster's frontend refuses every client that does not present a certificate from the cluster's CA, so
-// the mTLS the README promises is a gate, not an option. Runs only against the cluster (npm run test:cluster,
+// the mTLS docs/operations.md promises is a gate, not an option. Runs only against the cluster (npm run test:cluster,
 // TOOLGATE_TEST_TEMPORAL=cluster): the dev server speaks plain TCP and has nothing to refuse.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@
 // workflow code of this change: rounds waiting for a human across a deploy depend on it. Older sets keep the
 // shape rounds had before a patched() change; the newest set is recorded on today's code, so it takes every
 // patched() branch. A change that breaks determinism fails here, naming the history and the command that
-// differs; guard such a change with patched() (README, "Upgrading").
+// differs; guard such a change with patched() (docs/operations.md, "Upgrading").
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -117,7 +117,7 @@ describe('stored history corpus', () => {
     const failures = await replayCorpus(workflowBundle());
     expect(
       failures,
-      `\n${failures.join('\n')}\nA change broke the replay of stored rounds: guard it with patched() (README, "Upgrading").`,
+      `\n${failures.join('\n')}\nA change broke the replay of stored rounds: guard it with patched() (docs/operations.md, "Upgrading").`,
     ).toEqual([]);
   });
 
@@ -131,7 +131,7 @@ describe('stored history corpus', () => {
     expect(
       missing,
       `no history of test/histories/${NEWEST_SET}/ took these patched() branches: record a new set on this code ` +
-        '(README, "Upgrading")',
+        '(docs/operations.md, "Upgrading")',
     ).toEqual([]);
   });
 
