@@ -25,46 +25,59 @@ const isExecutable = (path: string): Promise<boolean> =>
     () => false,
   );
 
+/** Where to look and what may be done; the defaults are this machine's. */
+export interface ChromiumSetup {
+  log: (line: string) => void;
+  configured: string | undefined;
+  debianPath: string;
+  aptGet: string;
+  isRoot: boolean;
+}
+
+const thisMachine = (): ChromiumSetup => ({
+  log: (line) => process.stderr.write(`${line}\n`),
+  configured: process.env.CHROMIUM_PATH,
+  debianPath: DEBIAN_CHROMIUM,
+  aptGet: APT_GET,
+  isRoot: process.getuid?.() === 0,
+});
+
 let inFlight: Promise<string> | undefined;
 
 /** Absolute path of a Chromium to launch headless, installing Debian's package on first use where allowed. */
-export function ensureChromium(
-  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): Promise<string> {
-  inFlight ??= resolveChromium(log).finally(() => {
+export function ensureChromium(setup: Partial<ChromiumSetup> = {}): Promise<string> {
+  inFlight ??= resolveChromium({ ...thisMachine(), ...setup }).finally(() => {
     inFlight = undefined;
   });
   return inFlight;
 }
 
-async function resolveChromium(log: (line: string) => void): Promise<string> {
-  const configured = process.env.CHROMIUM_PATH;
+async function resolveChromium({ log, configured, debianPath, aptGet, isRoot }: ChromiumSetup): Promise<string> {
   if (configured) {
     if (await isExecutable(configured)) return configured;
     throw new Error(`CHROMIUM_PATH=${configured} is not an executable file: fix it, or unset it to use Debian's`);
   }
-  if (await isExecutable(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !(await isExecutable(APT_GET))) {
+  if (await isExecutable(debianPath)) return debianPath;
+  if (!isRoot || !(await isExecutable(aptGet))) {
     throw new Error(
-      `No Chromium at ${DEBIAN_CHROMIUM}, and it cannot be installed from here (${isRoot ? 'no apt-get' : 'not root'}). ` +
+      `No Chromium at ${debianPath}, and it cannot be installed from here (${isRoot ? 'no apt-get' : 'not root'}). ` +
         `Run: sudo sh -c '${INSTALL_COMMAND}' (or set CHROMIUM_PATH to a Chromium of your own)`,
     );
   }
   log(`installing Chromium from Debian's packages (${INSTALL_COMMAND}; first run only, about a minute)...`);
   const started = Date.now();
-  await runApt(['update', '-qq'], log, started);
-  await runApt(['install', '-y', '-qq', '--no-install-recommends', 'chromium'], log, started);
-  if (!(await isExecutable(DEBIAN_CHROMIUM)))
-    throw new Error(`apt-get installed chromium, yet ${DEBIAN_CHROMIUM} is not there: run ${INSTALL_COMMAND} by hand`);
-  log(`installed Chromium at ${DEBIAN_CHROMIUM} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return DEBIAN_CHROMIUM;
+  await runApt(aptGet, ['update', '-qq'], log, started);
+  await runApt(aptGet, ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], log, started);
+  if (!(await isExecutable(debianPath)))
+    throw new Error(`apt-get installed chromium, yet ${debianPath} is not there: run ${INSTALL_COMMAND} by hand`);
+  log(`installed Chromium at ${debianPath} in ${Math.round((Date.now() - started) / 1000)} s`);
+  return debianPath;
 }
 
 /** One apt-get run: a progress line every 10 s, the tail of its output in the error when it fails. */
-function runApt(args: string[], log: (line: string) => void, started: number): Promise<void> {
+function runApt(aptGet: string, args: string[], log: (line: string) => void, started: number): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(APT_GET, args, {
+    const child = spawn(aptGet, args, {
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -37,7 +37,7 @@ async function startServer(folder: string): Promise<{ address: string; stop(): P
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const folder = mkdtempSync(join(tmpdir(), 'toolgate-test-'));
   // Both may build or install on a fresh machine: side by side, and neither left running if the other fails.
-  const [server, chromium] = await Promise.allSettled([startServer(folder), ensureChromium(console.log)]);
+  const [server, chromium] = await Promise.allSettled([startServer(folder), ensureChromium({ log: console.log })]);
   if (server.status === 'rejected' || chromium.status === 'rejected') {
     if (server.status === 'fulfilled') await server.value.stop();
     throw server.status === 'rejected' ? server.reason : (chromium as PromiseRejectedResult).reason;
