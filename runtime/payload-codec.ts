@@ -1,7 +1,8 @@
 // Encrypted payloads: every payload toolgate hands Temporal (round input, activity arguments and results, memo,
 // summaries, query and update answers) is compressed, then sealed with AES-256-GCM. The key id travels in the
-// payload's metadata, so keys can rotate: the first key seals, every listed key opens. The round a payload
-// belongs to travels beside it too, so the codec endpoint decrypts only for principals who may read that round.
+// payload's metadata, so keys can rotate: the first key seals, every listed key opens. The namespace and round a
+// payload belongs to travel beside it too, so the codec endpoint decrypts only for principals who may read that
+// round.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +13,17 @@ import protos from '@temporalio/proto'; // CommonJS without named exports Node c
 const PayloadProto = protos.temporal.api.common.v1.Payload;
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
-/** Metadata keys, readable without a key: how to open the payload, and which round it belongs to. */
+/** Metadata keys, readable without a key: how to open the payload, and which namespace and round it belongs to. */
 export const CodecMetadata = {
   encoding: 'encoding',
   keyId: 'encryption-key-id',
   cipher: 'encryption-cipher',
   round: 'toolgate-round',
+  namespace: 'toolgate-namespace',
+  /** Which authenticated data the payload was sealed with; absent on payloads sealed before it named the namespace. */
+  binding: 'toolgate-binding',
 } as const;
+const BINDING_V2 = '2';
 const CIPHER = 'AES-256-GCM';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -48,17 +53,17 @@ export function loadCodecKeys(keys: Array<{ id: string; secret?: string; file?: 
   });
 }
 
-/** The round a payload belongs to, from Temporal's serialization context. */
-function roundOf(context: SerializationContext | undefined): string | undefined {
-  return context?.workflowId;
-}
-
 /**
- * The round label is authenticated with the ciphertext: relabelled as another round's (one the caller may
- * read), a payload no longer opens, so the codec endpoint's per-round check cannot be walked around.
+ * The namespace and round labels are authenticated with the ciphertext: relabelled as another round's (one the
+ * caller may read) or another namespace's, a payload no longer opens, so the codec endpoint's per-round check
+ * cannot be walked around. The run is not known when a client seals a round's input (Temporal assigns it at
+ * start), so the endpoint checks every run of the round id instead. Payloads sealed before the namespace was
+ * bound carry no binding label and open with the round alone: histories and waiting rounds hold them.
  */
-function roundBinding(round: string | undefined): Buffer {
-  return Buffer.from(`toolgate-round:${round ?? ''}`);
+function bindingData(payload: Payload): Buffer {
+  const round = payloadRound(payload) ?? '';
+  if (text(payload.metadata?.[CodecMetadata.binding]) !== BINDING_V2) return Buffer.from(`toolgate-round:${round}`);
+  return Buffer.from(JSON.stringify(['toolgate-payload', BINDING_V2, payloadNamespace(payload) ?? '', round]));
 }
 
 export class EncryptionCodec implements PayloadCodec {
@@ -72,22 +77,23 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    const round = roundOf(context);
+    const round = context?.workflowId;
+    const namespace = context?.namespace;
     return payloads.map((payload) => {
+      const metadata = {
+        [CodecMetadata.encoding]: bytes(ENCRYPTED_ENCODING),
+        [CodecMetadata.keyId]: bytes(this.sealing.id),
+        [CodecMetadata.cipher]: bytes(CIPHER),
+        [CodecMetadata.binding]: bytes(BINDING_V2),
+        ...(namespace ? { [CodecMetadata.namespace]: bytes(namespace) } : {}),
+        ...(round ? { [CodecMetadata.round]: bytes(round) } : {}),
+      };
       const plain = deflateRawSync(PayloadProto.encode(payload).finish());
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.sealing.key, iv);
-      cipher.setAAD(roundBinding(round));
+      cipher.setAAD(bindingData({ metadata }));
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return {
-        metadata: {
-          [CodecMetadata.encoding]: bytes(ENCRYPTED_ENCODING),
-          [CodecMetadata.keyId]: bytes(this.sealing.id),
-          [CodecMetadata.cipher]: bytes(CIPHER),
-          ...(round ? { [CodecMetadata.round]: bytes(round) } : {}),
-        },
-        data: sealed,
-      };
+      return { metadata, data: sealed };
     });
   }
 
@@ -107,10 +113,12 @@ export class EncryptionCodec implements PayloadCodec {
     try {
       const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      decipher.setAAD(roundBinding(payloadRound(payload)));
+      decipher.setAAD(bindingData(payload));
       plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
     } catch (error) {
-      throw new CodecError('payload does not open: altered, or labelled with another round', { cause: error });
+      throw new CodecError('payload does not open: altered, or labelled with another round or namespace', {
+        cause: error,
+      });
     }
     return PayloadProto.decode(inflateRawSync(plain));
   }
@@ -119,6 +127,11 @@ export class EncryptionCodec implements PayloadCodec {
 /** The round a sealed payload belongs to, readable without a key. */
 export function payloadRound(payload: Payload): string | undefined {
   return text(payload.metadata?.[CodecMetadata.round]);
+}
+
+/** The namespace a sealed payload belongs to; undefined for payloads sealed before it was bound. */
+export function payloadNamespace(payload: Payload): string | undefined {
+  return text(payload.metadata?.[CodecMetadata.namespace]);
 }
 
 /** The data converter every toolgate process uses: encrypting when `codec` is configured, plain otherwise. */

@@ -1,9 +1,13 @@
 // The codec endpoint Temporal Web UI and CLI call to show sealed payloads in the clear: POST /codec/decode.
 // It needs a bearer token like every route, answers the browser's CORS preflight for the Web UI's origin,
-// and opens only the payloads of rounds the caller may read; the others come back still sealed.
+// and opens only the payloads of rounds the caller may read, in every run of the round id (a payload is bound to
+// the round id, not the run); the others come back still sealed.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CodecError, payloadRound, type EncryptionCodec } from '../../runtime/payload-codec.ts';
+import { CodecError, payloadNamespace, payloadRound, type EncryptionCodec } from '../../runtime/payload-codec.ts';
+import { listRuns } from '../../runtime/round-runs.ts';
+import { ApproversAttribute, RequesterAttribute } from '../../workflows/contract.ts';
+import type { RoundOwnership } from '../access.ts';
 import type { ApiContext } from '../api-context.ts';
 import { describeRound } from '../round-facts.ts';
 import { isInvalidArgument } from '../temporal-errors.ts';
@@ -24,6 +28,21 @@ const toWire = (payload: { metadata?: Record<string, Uint8Array> | null; data?: 
   ),
   data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
 });
+
+/**
+ * Who owns each run of the round id: the latest as described (visibility may not list a run just started yet),
+ * then every run visibility lists, closed ones included. Empty when no run exists.
+ */
+async function runOwners(context: ApiContext, roundId: string): Promise<RoundOwnership[]> {
+  const [latest, runs] = await Promise.all([describeRound(context, roundId), listRuns(context.client, roundId)]);
+  return [
+    ...(latest ? [latest] : []),
+    ...runs.map((run) => ({
+      requester: run.typedSearchAttributes.get(RequesterAttribute),
+      approvers: run.typedSearchAttributes.get(ApproversAttribute) ?? [],
+    })),
+  ];
+}
 
 export function codecRoutes(
   context: ApiContext,
@@ -61,8 +80,10 @@ export function codecRoutes(
           if (!mayRead.has(roundId)) {
             mayRead.set(
               roundId,
-              describeRound(context, roundId).then(
-                (facts) => facts !== undefined && context.access.mayRead(request.principal, facts),
+              // A later run started by someone else under the same id must not open the earlier runs' payloads.
+              runOwners(context, roundId).then(
+                (owners) =>
+                  owners.length > 0 && owners.every((owner) => context.access.mayRead(request.principal, owner)),
                 // A label Temporal refuses as a workflow id (empty, too long) names no round anyone may read.
                 (error: unknown) => {
                   if (isInvalidArgument(error)) return false;
@@ -77,6 +98,8 @@ export function codecRoutes(
           request.body.payloads.map(async (wire) => {
             const payload = fromWire(wire);
             const round = payloadRound(payload);
+            const namespace = payloadNamespace(payload);
+            if (namespace !== undefined && namespace !== context.namespace) return wire;
             if (round === undefined || !(await readable(round))) return wire;
             try {
               return toWire(codec.open(payload));

@@ -2,15 +2,19 @@
 // (TOOLGATE_TEST_TEMPORAL=cluster). Nothing a round carries (its query, tool arguments and results, approval
 // previews) is readable in the database or in visibility; the API still lists and decides; the codec endpoint
 // opens payloads only for principals who may read the round; keys rotate.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deflateRawSync } from 'node:zlib';
+import protos from '@temporalio/proto';
 import { ENCRYPTED_ENCODING, EncryptionCodec, loadCodecKeys } from '../../runtime/payload-codec.ts';
-import { TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { RequesterAttribute, WORKFLOW_TYPE } from '../../workflows/contract.ts';
+import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
+import { toWire, type WirePayload } from '../support/history-payloads.ts';
 import { startSealedStack, type SealedStack } from '../support/sealed-stack.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { filesContaining, postgresColumnsContaining, testPostgres } from '../../testkit/temporal-store.ts';
@@ -37,6 +41,7 @@ describe('encrypted payloads', () => {
       name: 'codec-test',
       folder,
       config: () => ({ approvals: { approvers: ['alice'] }, codec: { keys: [currentKey, oldKey] } }),
+      api: { roles: { auditor: ['audrey'] } },
     });
     ({ api, connection, mcp, routes } = stack);
   });
@@ -191,5 +196,97 @@ describe('encrypted payloads', () => {
     expect(() => loadCodecKeys([{ id: 'short', secret: Buffer.alloc(16).toString('base64') }])).toThrow(
       /must be 32 bytes/,
     );
+  });
+
+  const startInput = async (roundId: string, runId?: string) => {
+    const history = await new Client({ connection }).workflow.getHandle(roundId, runId).fetchHistory();
+    return history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+  };
+  const decodeAs = async (person: Person, payloads: WirePayload[]) => {
+    const answer = await api.request(person, 'POST', '/codec/decode', { payloads });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body.payloads as WirePayload[];
+  };
+  const opened = (payload: WirePayload, marker: string) =>
+    Buffer.from(payload.data, 'base64').toString().includes(marker);
+
+  it("does not open a round's payloads for whoever started a later run under its id", async () => {
+    const marker = `first-run-${randomUUID()}`;
+    routes[marker] = scriptedSteps({ content: 'done' });
+    const started = await api.request('carol', 'POST', '/v1/rounds', { query: marker });
+    const roundId = started.body.roundId as string;
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.answer, { timeout: 15_000 })
+      .toBe('done');
+    const first = toWire(await startInput(roundId));
+    expect(opened((await decodeAs('carol', [first]))[0]!, marker)).toBe(true);
+
+    // A namespace writer reuses the closed round's id, naming herself as requester.
+    const second = await stack.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: `no-worker-${randomUUID()}`,
+      workflowId: roundId,
+      args: [{ query: 'mine now', requester: 'mallory' }],
+      typedSearchAttributes: [{ key: RequesterAttribute, value: 'mallory' }],
+    });
+    expect(await decodeAs('mallory', [first])).toEqual([first]);
+    // Its requesters disagree now: only a principal who may read every run of the id (an auditor) reads either.
+    expect(await decodeAs('carol', [first])).toEqual([first]);
+    const secondInput = toWire(await startInput(roundId, second.firstExecutionRunId));
+    expect(await decodeAs('mallory', [secondInput])).toEqual([secondInput]);
+    const [asAuditor] = await decodeAs('audrey', [first]);
+    expect(opened(asAuditor!, marker)).toBe(true);
+    await second.terminate('test over');
+  });
+
+  it('opens payloads sealed before the namespace was bound, and not ones relabelled with another namespace', async () => {
+    const marker = `old-format-${randomUUID()}`;
+    routes[marker] = scriptedSteps({ content: 'done' });
+    const roundId = (await api.request('carol', 'POST', '/v1/rounds', { query: marker })).body.roundId as string;
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.answer, { timeout: 15_000 })
+      .toBe('done');
+    // The format rounds and stored histories hold from before: the round alone is authenticated, no binding label.
+    const key = loadCodecKeys([oldKey])[0]!;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+    cipher.setAAD(Buffer.from(`toolgate-round:${roundId}`));
+    const inner = protos.temporal.api.common.v1.Payload.encode({
+      metadata: { encoding: Buffer.from('json/plain') },
+      data: Buffer.from(JSON.stringify(marker)),
+    }).finish();
+    const sealed = Buffer.concat([iv, cipher.update(deflateRawSync(inner)), cipher.final(), cipher.getAuthTag()]);
+    const old = {
+      metadata: {
+        encoding: Buffer.from(ENCRYPTED_ENCODING),
+        'encryption-key-id': Buffer.from(key.id),
+        'encryption-cipher': Buffer.from('AES-256-GCM'),
+        'toolgate-round': Buffer.from(roundId),
+      },
+      data: sealed,
+    };
+    const [reopened] = await stack.codec.decode([old]);
+    expect(Buffer.from(reopened!.data!).toString()).toContain(marker);
+    expect(opened((await decodeAs('carol', [toWire(old)]))[0]!, marker)).toBe(true);
+    expect(await decodeAs('mallory', [toWire(old)])).toEqual([toWire(old)]);
+
+    // Today's payloads name their namespace, authenticated: relabelled, they open neither here nor in the codec.
+    const current = await startInput(roundId);
+    expect(Buffer.from(current.metadata!['toolgate-namespace']!).toString()).toBe('default');
+    const elsewhere = {
+      ...current,
+      metadata: { ...current.metadata, 'toolgate-namespace': Buffer.from('other') },
+    };
+    await expect(stack.codec.decode([elsewhere])).rejects.toThrow(/does not open/);
+    expect(await decodeAs('carol', [toWire(elsewhere)])).toEqual([toWire(elsewhere)]);
+    // Sealed in another namespace for a round of the same id: this API's namespace does not vouch for it.
+    const [foreign] = await stack.codec.encode(
+      [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(`"${marker}"`) }],
+      {
+        type: 'workflow',
+        namespace: 'other',
+        workflowId: roundId,
+      },
+    );
+    expect(await decodeAs('carol', [toWire(foreign!)])).toEqual([toWire(foreign!)]);
   });
 });
