@@ -8,7 +8,7 @@ import { withRequestHeaders } from '../mcp/request-headers.ts';
 import { truncateOutput } from './truncate-output.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { describeActivitySpan } from '../runtime/trace-context.ts';
-import { credentialHeaders } from './user-credential.ts';
+import { credentialHeadersForRun } from './user-credential.ts';
 import type { CodecKey } from '../runtime/payload-codec.ts';
 
 function resultText(result: CallToolResult): string {
@@ -48,9 +48,20 @@ export function createCallTool(connections: McpConnections, outputBudget: number
         nonRetryable: true,
       });
     }
-    const headers = request.credential
-      ? credentialHeaders(server, request.credential, request.roundId, credentialKeys)
-      : undefined;
+    // The round is the run this activity works for: a request naming another round could borrow its credential.
+    const run = context.info.workflowExecution;
+    const roundId = run?.workflowId ?? '';
+    let headers: Record<string, string> | undefined;
+    if (request.credential) {
+      if (!run) {
+        throw ApplicationFailure.create({
+          type: FailureType.McpUnauthorized,
+          message: "the requester's credential is only opened for a round's own call",
+          nonRetryable: true,
+        });
+      }
+      headers = await credentialHeadersForRun(context.client, run, server, request.credential, credentialKeys);
+    }
     return whileHeartbeating(async () => {
       const client = await connections.client(request.server).catch((error: unknown) => {
         if (context.cancellationSignal.aborted) throw error;
@@ -65,7 +76,7 @@ export function createCallTool(connections: McpConnections, outputBudget: number
               params: {
                 name: request.tool,
                 arguments: request.arguments,
-                _meta: { toolgate: { roundId: request.roundId, toolCallId: request.toolCallId } },
+                _meta: { toolgate: { roundId, toolCallId: request.toolCallId } },
               },
             },
             CallToolResultSchema,

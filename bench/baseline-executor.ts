@@ -5,6 +5,7 @@
 // so that Context.current() (heartbeats, cancellation signal) works as it does in a worker.
 //
 // It is not a product path: nothing here survives a restart, which is the point of the comparison.
+import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Logger } from '@temporalio/common';
 import { argsDigest } from '../workflows/canonical-json.ts';
@@ -46,7 +47,17 @@ export class BaselineExecutor {
 
   /** Every activity runs in its own mock activity context, as each worker activity has its own. */
   private run<P extends unknown[], R>(fn: (...args: P) => Promise<R>, ...args: P): Promise<R> {
-    return new MockActivityEnvironment(undefined, { logger: silentLogger }).run(fn, ...args);
+    return this.runIn(undefined, fn, ...args);
+  }
+
+  /** As run, as if a round's workflow had scheduled it: callTool takes its round from there. */
+  private runIn<P extends unknown[], R>(
+    roundId: string | undefined,
+    fn: (...args: P) => Promise<R>,
+    ...args: P
+  ): Promise<R> {
+    const info = roundId ? { workflowExecution: { workflowId: roundId, runId: randomUUID() } } : undefined;
+    return new MockActivityEnvironment(info, { logger: silentLogger }).run(fn, ...args);
   }
 
   pendingApprovals(): ApprovalSummary[] {
@@ -113,7 +124,7 @@ export class BaselineExecutor {
       if (outcome.decision === 'reject') return rejectedMessage(tool.name, outcome.approver, outcome.reason);
     }
     try {
-      const result = await this.run(this.activities.callTool, {
+      const result = await this.runIn(roundId, this.activities.callTool, {
         server: tool.server,
         tool: tool.name,
         arguments: args,
