@@ -31,13 +31,15 @@ const toWire = (payload: { metadata?: Record<string, Uint8Array> | null; data?: 
 
 /**
  * Who owns each run of the round id: the latest as described (visibility may not list a run just started yet),
- * then every run visibility lists, closed ones included. Empty when no run exists.
+ * then every run visibility lists, closed ones included. Empty when no run exists; a label that names no round
+ * never reaches the visibility query.
  */
 async function runOwners(context: ApiContext, roundId: string): Promise<RoundOwnership[]> {
-  const [latest, runs] = await Promise.all([describeRound(context, roundId), listRuns(context.client, roundId)]);
+  const latest = await describeRound(context, roundId);
+  if (!latest) return [];
   return [
-    ...(latest ? [latest] : []),
-    ...runs.map((run) => ({
+    latest,
+    ...(await listRuns(context.client, roundId)).map((run) => ({
       requester: run.typedSearchAttributes.get(RequesterAttribute),
       approvers: run.typedSearchAttributes.get(ApproversAttribute) ?? [],
     })),
