@@ -29,7 +29,7 @@ export interface ApprovalFilter {
   pageToken?: string;
 }
 
-function invalidPageToken(): ApiError {
+export function invalidPageToken(): ApiError {
   return new ApiError(400, 'invalid_page_token', 'pageToken is not a token this API returned');
 }
 
@@ -37,7 +37,7 @@ function invalidPageToken(): ApiError {
  * Page tokens are Temporal's visibility tokens (JSON), base64url-encoded. Anything else is refused here: the
  * server answers a malformed token with an internal error after many seconds, not with a clear refusal.
  */
-function decodePageToken(token: string): Buffer {
+export function decodePageToken(token: string): Buffer {
   const bytes = Buffer.from(token, 'base64url');
   if (bytes.length === 0 || bytes.toString('base64url') !== token) throw invalidPageToken();
   try {
@@ -49,7 +49,7 @@ function decodePageToken(token: string): Buffer {
   throw invalidPageToken();
 }
 
-function quoted(value: string): string {
+export function quoted(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

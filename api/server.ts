@@ -25,6 +25,7 @@ import { isTemporalUnavailable, isWorkerTimeout } from './temporal-errors.ts';
 const RETRY_AFTER_SECONDS = 2;
 import type { EncryptionCodec } from '../runtime/payload-codec.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -173,6 +174,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(roundRoutes(context, options.maxQueryChars));
   await app.register(eventRoutes(context, metrics));
   await app.register(approvalRoutes(context, metrics));
+  await app.register(auditRoutes(context));
   if (options.codec) await app.register(codecRoutes(context, options.codec.codec, options.codec.allowedOrigins));
   if (options.slackRoutes) await app.register(options.slackRoutes);
   return app;

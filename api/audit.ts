@@ -1,0 +1,262 @@
+// The audit trail, rebuilt from what Temporal already keeps: visibility selects the rounds (search attributes),
+// each round's history says what it opened (memo upserts of its pending approvals), which decisions reached it
+// (`decide` signals and accepted updates, with the API's signature) and when each approval closed. No worker
+// and no side database: closed rounds read the same way as running ones, and no workflow code changed.
+import type { Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import {
+  ApproversAttribute,
+  DecisionRequest,
+  DecisionResult,
+  Memo,
+  RequesterAttribute,
+  WORKFLOW_TYPE,
+  decideSignal,
+  decideUpdate,
+  type ApprovalSummary,
+} from '../workflows/contract.ts';
+import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import {
+  AuditSignature,
+  chainEntries,
+  type AuditDecision,
+  type AuditEntry,
+  type AuditPage,
+  type AuditQuery,
+  type UnchainedEntry,
+} from '../runtime/audit.ts';
+import { CodecError } from '../runtime/payload-codec.ts';
+import type { ApiContext } from './api-context.ts';
+import { decodePageToken, invalidPageToken, quoted } from './pending-approvals.ts';
+import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+async function decoded<T>(context: ApiContext, payload: Payload): Promise<T> {
+  const { payloadConverter, payloadCodecs } = context.client.options.loadedDataConverter;
+  let opened: Payload[] = [payload];
+  for (const codec of [...payloadCodecs].reverse()) opened = await codec.decode(opened);
+  return payloadConverter.fromPayload<T>(opened[0]!);
+}
+
+function eventTime(event: HistoryEvent): string {
+  const seconds = Number(event.eventTime?.seconds ?? 0);
+  return new Date(seconds * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6)).toISOString();
+}
+
+async function historyOf(context: ApiContext, workflowId: string, runId: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const response = await context.client.workflowService.getWorkflowExecutionHistory({
+      namespace: context.namespace,
+      execution: { workflowId, runId },
+      skipArchival: true,
+      nextPageToken,
+    });
+    events.push(...(response.history?.events ?? []));
+    nextPageToken = response.nextPageToken?.length ? response.nextPageToken : undefined;
+  } while (nextPageToken);
+  return events;
+}
+
+/** A decision that reached the round: a signal, or an update the round's validator accepted. */
+interface Arrival {
+  request: unknown;
+  eventId: number;
+  at: string;
+  update: boolean;
+}
+
+interface Closing {
+  approvalId: string;
+  eventId: number;
+  at: string;
+  cancelRequested: boolean;
+}
+
+/** Could the round have applied this signalled decision? The checks of its approval book that need no state. */
+function admissible(arrival: Arrival, approval: ApprovalSummary): boolean {
+  const request = DecisionRequest.safeParse(arrival.request);
+  if (!request.success || request.data.approvalId !== approval.approvalId) return false;
+  if (request.data.argsDigest !== undefined && request.data.argsDigest !== approval.argsDigest) return false;
+  if (Date.parse(request.data.receivedAt ?? arrival.at) >= Date.parse(approval.expiresAt)) return false;
+  return mayDecide(approval, request.data.approver.id).allowed;
+}
+
+/** The decision as the round received it, its signature kept opaque (checked by `toolgate audit verify`). */
+function receivedDecision(request: unknown): AuditDecision | undefined {
+  const parsed = DecisionRequest.safeParse(request);
+  if (!parsed.success) return undefined;
+  const { decision, approver, receivedAt, reason, argsDigest } = parsed.data;
+  const signature = AuditSignature.safeParse((request as { signature?: unknown }).signature).data;
+  return {
+    decision,
+    approver: { id: approver.id, channel: approver.channel },
+    ...(receivedAt === undefined ? {} : { receivedAt }),
+    ...(reason === undefined ? {} : { reason }),
+    ...(argsDigest === undefined ? {} : { argsDigest }),
+    ...(signature ? { signature } : {}),
+  };
+}
+
+/** Every approval a round opened, as audit entries in chain order; [] for a round sealed with a key the API lacks. */
+export async function roundEntries(context: ApiContext, roundId: string, runId: string): Promise<AuditEntry[]> {
+  const opened = new Map<string, { summary: ApprovalSummary; eventId: number }>();
+  const arrivals: Arrival[] = [];
+  const appliedUpdates = new Set<number>();
+  const closings: Closing[] = [];
+  let pendingIds: string[] = [];
+  let cancelRequested = false;
+  try {
+    for (const event of await historyOf(context, roundId, runId)) {
+      const eventId = Number(event.eventId);
+      const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[Memo.pendingApprovals];
+      const signal = event.workflowExecutionSignaledEventAttributes;
+      const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+      const completed = event.workflowExecutionUpdateCompletedEventAttributes;
+      if (memo) {
+        const summaries = await decoded<ApprovalSummary[]>(context, memo);
+        for (const summary of summaries)
+          if (!opened.has(summary.approvalId)) opened.set(summary.approvalId, { summary, eventId });
+        const ids = new Set(summaries.map((summary) => summary.approvalId));
+        for (const approvalId of pendingIds.filter((id) => !ids.has(id)))
+          closings.push({ approvalId, eventId, at: eventTime(event), cancelRequested });
+        pendingIds = [...ids];
+      } else if (signal?.signalName === decideSignal.name && signal.input?.payloads?.[0]) {
+        const request = await decoded(context, signal.input.payloads[0]);
+        arrivals.push({ request, eventId, at: eventTime(event), update: false });
+      } else if (accepted?.name === decideUpdate.name && accepted.args?.payloads?.[0]) {
+        const request = await decoded(context, accepted.args.payloads[0]);
+        arrivals.push({ request, eventId, at: eventTime(event), update: true });
+      } else if (completed?.outcome?.success?.payloads?.[0]) {
+        const result = DecisionResult.safeParse(await decoded(context, completed.outcome.success.payloads[0]));
+        if (result.data?.applied) appliedUpdates.add(Number(completed.acceptedEventId));
+      } else if (event.workflowExecutionCancelRequestedEventAttributes) cancelRequested = true;
+    }
+  } catch (error) {
+    if (error instanceof CodecError) return [];
+    throw error;
+  }
+
+  const entry = (approvalId: string): Omit<UnchainedEntry, 'outcome' | 'eventId'> => {
+    const { summary } = opened.get(approvalId)!;
+    return {
+      roundId,
+      approvalId,
+      requester: summary.requester,
+      approvers: summary.approvers,
+      allowSelfApproval: summary.allowSelfApproval,
+      server: summary.server,
+      tool: summary.tool,
+      argsDigest: summary.argsDigest,
+      openedAt: summary.openedAt,
+      expiresAt: summary.expiresAt,
+    };
+  };
+  const closed = closings.map((closing): UnchainedEntry => {
+    const { summary, eventId: openEventId } = opened.get(closing.approvalId)!;
+    // The round applies the first decision that passes its checks: an accepted update says so in its outcome.
+    const candidates = arrivals.filter(
+      (arrival) =>
+        arrival.eventId > openEventId &&
+        arrival.eventId < closing.eventId &&
+        (arrival.request as { approvalId?: unknown } | null)?.approvalId === closing.approvalId,
+    );
+    const applied =
+      candidates.find((arrival) => arrival.update && appliedUpdates.has(arrival.eventId)) ??
+      candidates.find((arrival) => !arrival.update && admissible(arrival, summary));
+    const decision = applied && receivedDecision(applied.request);
+    const base = { ...entry(closing.approvalId), closedAt: closing.at };
+    if (applied && decision)
+      return {
+        ...base,
+        outcome: decision.decision === 'approve' ? 'approved' : 'rejected',
+        decision,
+        eventId: applied.eventId,
+      };
+    return { ...base, outcome: closing.cancelRequested ? 'cancelled' : 'expired', eventId: closing.eventId };
+  });
+  const pending = pendingIds.map((approvalId): UnchainedEntry => ({
+    ...entry(approvalId),
+    outcome: 'pending',
+    eventId: opened.get(approvalId)!.eventId,
+  }));
+  return chainEntries([...closed, ...pending]);
+}
+
+/** The rounds that may hold entries for this caller and these filters. */
+function roundCondition(context: ApiContext, principal: string, filter: AuditQuery): string {
+  const conditions = [`WorkflowType = ${quoted(WORKFLOW_TYPE)}`];
+  if (!context.access.seesAllApprovals(principal))
+    conditions.push(
+      `(${RequesterAttribute.name} = ${quoted(principal)} OR ${ApproversAttribute.name} IN (${quoted(principal)}, "*"))`,
+    );
+  if (filter.requester) conditions.push(`${RequesterAttribute.name} = ${quoted(filter.requester)}`);
+  if (filter.approver) conditions.push(`${ApproversAttribute.name} IN (${quoted(filter.approver)}, "*")`);
+  if (filter.until) conditions.push(`StartTime < ${quoted(new Date(filter.until).toISOString())}`);
+  if (filter.since)
+    conditions.push(`(ExecutionStatus = "Running" OR CloseTime >= ${quoted(new Date(filter.since).toISOString())})`);
+  return conditions.join(' AND ');
+}
+
+/** The rule of AccessPolicy.mayListApproval: all for auditors and admins, else what one requested or may decide. */
+function sees(context: ApiContext, principal: string, entry: AuditEntry): boolean {
+  return (
+    context.access.seesAllApprovals(principal) || entry.requester === principal || mayDecide(entry, principal).allowed
+  );
+}
+
+function matches(entry: AuditEntry, filter: AuditQuery): boolean {
+  const at = Date.parse(entry.closedAt ?? entry.openedAt);
+  return (
+    (!filter.approver || entry.decision?.approver.id === filter.approver) &&
+    (!filter.server || entry.server === filter.server) &&
+    (!filter.tool || entry.tool === filter.tool) &&
+    (!filter.outcome || entry.outcome === filter.outcome) &&
+    (!filter.since || at >= Date.parse(filter.since)) &&
+    (!filter.until || at < Date.parse(filter.until))
+  );
+}
+
+/**
+ * One page of `pageSize` rounds (newest first, as visibility lists them) and every entry of them the caller
+ * may see: all of a round they requested (auditors and admins: every round), else the approvals they may decide.
+ */
+export async function auditPage(context: ApiContext, principal: string, filter: AuditQuery): Promise<AuditPage> {
+  const nextPageToken = filter.pageToken === undefined ? undefined : decodePageToken(filter.pageToken);
+  const response = await context.client.workflowService
+    .listWorkflowExecutions({
+      namespace: context.namespace,
+      query: roundCondition(context, principal, filter),
+      pageSize: filter.pageSize,
+      nextPageToken,
+    })
+    .catch((error: unknown) => {
+      if (nextPageToken && (isInvalidArgument(error) || isUnknownServerError(error))) throw invalidPageToken();
+      throw error;
+    });
+  const entries: AuditEntry[] = [];
+  for (const execution of response.executions ?? []) {
+    const { workflowId, runId } = execution.execution ?? {};
+    if (!workflowId || !runId) continue;
+    for (const entry of await roundEntries(context, workflowId, runId))
+      if (sees(context, principal, entry) && matches(entry, filter)) entries.push(entry);
+  }
+  const token = response.nextPageToken;
+  return { entries, ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}) };
+}
+
+/** Every page from `filter.pageToken` on, entry by entry: the NDJSON export. */
+export async function* auditEntries(
+  context: ApiContext,
+  principal: string,
+  filter: AuditQuery,
+): AsyncGenerator<AuditEntry> {
+  let pageToken = filter.pageToken;
+  do {
+    const page = await auditPage(context, principal, { ...filter, pageToken });
+    yield* page.entries;
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+}
