@@ -94,7 +94,7 @@ export function verifyExport(
   }
   const verdict = verifyAuditExport(readText(file, 'export'), keys);
   if (!verdict.ok) {
-    io.err(`${PROGRAM}: ${file}:${verdict.line}: does not verify: ${verdict.why}`);
+    io.err(`${PROGRAM}: ${file}:${verdict.line}: does not verify: ${shown(verdict.why, 300)}`);
     return EXIT_NOT_VERIFIED;
   }
   const signatures = keys
