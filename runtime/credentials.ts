@@ -33,8 +33,12 @@ function credentialKey(key: CodecKey): Buffer {
   return Buffer.from(hkdfSync('sha256', key.key, Buffer.alloc(0), 'toolgate user credential v1', 32));
 }
 
-function bindingData({ roundId, server }: CredentialBinding): Buffer {
-  return Buffer.from(`${roundId}\u0000${server}`, 'utf8');
+/**
+ * The expiry is authenticated too: a sealed credential copied into a new round input with a later `expiresAt`
+ * does not open. Credentials sealed before (round and server only) no longer open either; they live an hour or so.
+ */
+function bindingData({ roundId, server }: CredentialBinding, expiresAt: string): Buffer {
+  return Buffer.from(JSON.stringify(['toolgate user credential', 2, roundId, server, expiresAt]), 'utf8');
 }
 
 export function sealCredential(
@@ -45,7 +49,7 @@ export function sealCredential(
 ): SealedCredential {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', credentialKey(key), iv);
-  cipher.setAAD(bindingData(binding));
+  cipher.setAAD(bindingData(binding, expiresAt.toISOString()));
   const sealed = Buffer.concat([iv, cipher.update(token, 'utf8'), cipher.final(), cipher.getAuthTag()]);
   return { keyId: key.id, sealed: sealed.toString('base64'), expiresAt: expiresAt.toISOString() };
 }
@@ -55,7 +59,7 @@ export function openCredential(keys: CodecKey[], credential: SealedCredential, b
   if (!key) throw new CodecError(`credential sealed with codec key '${credential.keyId}', which is not configured`);
   const sealed = Buffer.from(credential.sealed, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', credentialKey(key), sealed.subarray(0, IV_BYTES));
-  decipher.setAAD(bindingData(binding));
+  decipher.setAAD(bindingData(binding, credential.expiresAt));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   return Buffer.concat([
     decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
