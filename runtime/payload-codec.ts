@@ -108,10 +108,13 @@ export class EncryptionCodec implements PayloadCodec {
     const key = this.byId.get(keyId);
     if (!key) throw new CodecError(`payload sealed with codec key '${keyId}', which is not configured`);
     const sealed = Buffer.from(payload.data ?? new Uint8Array());
+    // Shorter than IV and tag, AES-GCM would check a truncated tag: such data never opens.
+    if (sealed.length < IV_BYTES + TAG_BYTES) throw new CodecError('payload does not open: too short to be sealed');
     let plain: Buffer;
-    // Data too short for its IV and tag fails in the decipher's setup: it does not open either.
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES));
+      const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, IV_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
       decipher.setAAD(bindingData(payload));
       plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
