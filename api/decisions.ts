@@ -6,10 +6,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { approvalSummary } from '../workflows/shared/approval-summary.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import { argumentsText } from '../workflows/shared/visible-text.ts';
 import {
   FailureType,
   decideSignal,
   decideUpdate,
+  type ApprovalRecord,
   type ApprovalSummary,
   type Approver,
   type DecisionRecord,
@@ -80,7 +82,7 @@ async function closedVerdict(context: ApiContext, roundId: string, approvalId: s
 function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionInput, now: number): void {
   const permission = mayDecide(pending, approver.id);
   if (!permission.allowed) throw new ApiError(403, 'not_an_approver', permission.why);
-  if (body.argsDigest !== undefined && body.argsDigest !== pending.argsDigest) {
+  if (body.argsDigest !== pending.argsDigest) {
     throw new ApiError(
       422,
       'digest_mismatch',
@@ -139,7 +141,7 @@ export async function submitDecision(
     approver,
     receivedAt: new Date(now).toISOString(),
     ...(body.reason === undefined ? {} : { reason: body.reason }),
-    ...(body.argsDigest === undefined ? {} : { argsDigest: body.argsDigest }),
+    argsDigest: body.argsDigest,
   };
   const handle = context.client.workflow.getHandle(roundId);
   try {
@@ -159,7 +161,23 @@ export async function submitDecision(
   return { approvalId, status: 'pending', applied: false, queued: true };
 }
 
-/** One approval as its reader may see it: pending from the memo (no worker), closed from the round's state. */
+/** The full arguments as the round holds them (already redacted by its rules), and their text for people. */
+function fullArguments(record: ApprovalRecord) {
+  const { text, escaped } = argumentsText(record.arguments);
+  return {
+    ...approvalSummary(record),
+    // A round older than the full view measured nothing; say what this text holds.
+    ...(record.argsChars === undefined ? { escaped, argsChars: text.length } : {}),
+    arguments: record.arguments,
+    argumentsText: text,
+  };
+}
+
+/**
+ * One approval as its reader may see it, with every argument: they live in the round's state (a worker
+ * answers), since the memo has room for a preview only. While no worker answers, a pending approval is shown
+ * from its memo summary without them, and no channel approves it in one click.
+ */
 export async function approvalView(
   context: ApiContext,
   approvalId: string,
@@ -167,8 +185,13 @@ export async function approvalView(
 ): Promise<ApprovalResponse> {
   const found = await findApproval(context, approvalId);
   if (!found || !context.access.mayRead(principal, found.facts)) throw approvalNotFound(approvalId);
-  if (found.pending) return { ...found.pending, status: 'pending' as const };
-  const record = await closedApproval(context, found.facts.roundId, approvalId);
-  if (!record) throw approvalNotFound(approvalId);
-  return { ...approvalSummary(record), status: record.status, decision: record.decision, closedAt: record.closedAt };
+  const record = await closedApproval(context, found.facts.roundId, approvalId).catch((error: unknown) => {
+    if (found.pending && error instanceof ApiError && error.code === 'worker_unavailable') return undefined;
+    throw error;
+  });
+  if (!record) {
+    if (found.pending) return { ...found.pending, status: 'pending' as const };
+    throw approvalNotFound(approvalId);
+  }
+  return { ...fullArguments(record), status: record.status, decision: record.decision, closedAt: record.closedAt };
 }

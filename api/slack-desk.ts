@@ -1,6 +1,7 @@
 // The Slack listeners' way into the rounds: one lookup of the approval, then the HTTP API's own checks and
 // decision path; refusals come back as data for the listeners to word.
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import { argumentsText } from '../workflows/shared/visible-text.ts';
 import type { ApprovalSummary } from '../workflows/contract.ts';
 import type { ApprovalDesk, Refusal } from '../slack/approval-desk.ts';
 import { ApiError } from '../runtime/api-error.ts';
@@ -26,13 +27,25 @@ function forbidden(approval: ApprovalSummary, principal: string): Refusal {
 }
 
 export function createSlackDesk(context: ApiContext): ApprovalDesk {
+  async function admit(approvalId: string, principal: string) {
+    const found = await pendingOrRefusal(context, approvalId);
+    if ('why' in found) return found;
+    return mayDecide(found.approval, principal).allowed
+      ? { ok: true as const, roundId: found.roundId, approval: found.approval }
+      : forbidden(found.approval, principal);
+  }
   return {
-    async admit(approvalId, principal) {
-      const found = await pendingOrRefusal(context, approvalId);
-      if ('why' in found) return found;
-      return mayDecide(found.approval, principal).allowed
-        ? { ok: true, approval: found.approval }
-        : forbidden(found.approval, principal);
+    admit,
+    async review(approvalId, principal) {
+      const admitted = await admit(approvalId, principal);
+      if (!('ok' in admitted)) return admitted;
+      const record = await closedApproval(context, admitted.roundId, approvalId).catch((error: unknown) => {
+        if (error instanceof ApiError && error.code === 'worker_unavailable') return undefined;
+        throw error;
+      });
+      if (!record)
+        return { why: 'refused', message: 'No worker answered in time to show every argument; try again shortly.' };
+      return { ok: true, approval: admitted.approval, argumentsText: argumentsText(record.arguments).text };
     },
     async decide(approvalId, approver, decision) {
       const found = await pendingOrRefusal(context, approvalId);

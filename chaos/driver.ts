@@ -133,14 +133,18 @@ async function roundState(context: DriverContext, roundId: string): Promise<Roun
 
 async function decideOne(
   context: DriverContext,
-  approvalId: string,
+  approval: { approvalId: string; argsDigest: string },
   intent: Exclude<Intent, 'expire'>,
 ): Promise<SentDecision> {
+  const { approvalId, argsDigest } = approval;
   const sent: SentDecision = { approvalId, intent, answer: 'unknown' };
   try {
     const answer = await apiRequest(context, 'POST', `/v1/approvals/${approvalId}`, {
       token: TOKENS.alice,
-      body: intent === 'approve' ? { decision: 'approve' } : { decision: 'reject', reason: 'chaos says no' },
+      body:
+        intent === 'approve'
+          ? { decision: 'approve', argsDigest }
+          : { decision: 'reject', reason: 'chaos says no', argsDigest },
     });
     if (answer.status === 202) {
       sent.answer = answer.body.queued ? 'queued' : answer.body.applied ? 'applied' : 'unknown';
@@ -211,7 +215,7 @@ export async function driveRound(
           driven.decisions.push({ approvalId: approval.approvalId, intent, answer: 'not_sent' });
           continue;
         }
-        driven.decisions.push(await decideOne(context, approval.approvalId, intent));
+        driven.decisions.push(await decideOne(context, approval, intent));
       }
       if (FINAL.has(state.status)) {
         driven.finalStatus = state.status;

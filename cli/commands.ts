@@ -6,7 +6,9 @@ import type {
   PartialRoundState,
 } from '../runtime/http-api.ts';
 import type { ApprovalSummary, RoundState } from '../workflows/contract.ts';
-import { formatApprovals, formatRound } from './format.ts';
+import { argsDigest } from '../workflows/shared/digest.ts';
+import { reviewReasons } from '../workflows/shared/approval-summary.ts';
+import { PROGRAM, formatApprovals, formatFullApproval, formatRound } from './format.ts';
 import { EXIT, type Session } from './session.ts';
 
 const id = encodeURIComponent;
@@ -58,21 +60,49 @@ export async function listApprovals(
   return EXIT.ok;
 }
 
+/** Why the CLI will not decide a pending approval as asked, or undefined when it may. */
+async function declined(
+  session: Session,
+  approval: ApprovalResponse,
+  decision: 'approve' | 'reject',
+  yes: boolean,
+): Promise<string | undefined> {
+  if (approval.arguments === undefined || approval.argumentsText === undefined)
+    return decision === 'approve'
+      ? 'no worker answered in time to show every argument; nothing unseen is approved, try again shortly'
+      : undefined;
+  const shown = formatFullApproval(approval, decision);
+  if (session.json) session.err(shown);
+  else await session.page(shown);
+  if (!approval.redacted?.length && argsDigest(approval.arguments) !== approval.argsDigest)
+    return 'the arguments shown do not have the approval digest';
+  if (yes) {
+    const reasons = reviewReasons(approval, Infinity);
+    if (decision === 'approve' && reasons.length > 0)
+      return `--yes refused (${reasons.join('; ')}): read the arguments above and confirm without --yes`;
+    return undefined;
+  }
+  const confirmed = await session.confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} this call?`);
+  return confirmed ? undefined : 'not confirmed';
+}
+
 /**
- * Shows what is being decided, then sends the digest of exactly those arguments (or the one given with --digest),
- * so a decision can never apply to arguments the operator did not see.
+ * Shows every argument of what is being decided and asks (unless --yes), then sends the digest of exactly those
+ * arguments (or the one given with --digest), so a decision can never apply to arguments the operator did not see.
  */
 export async function decide(
   session: Session,
   approvalId: string,
   body: { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string },
+  yes: boolean,
 ): Promise<number> {
   const approval = await session.client.request<ApprovalResponse>('GET', `/v1/approvals/${id(approvalId)}`);
-  if (!session.json && approval.status === 'pending') {
-    session.out(
-      `${body.decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} ${approval.argsPreview}`,
-    );
-    session.out(`  requested by ${approval.requester}, digest ${approval.argsDigest}`);
+  if (approval.status === 'pending') {
+    const why = await declined(session, approval, body.decision, yes);
+    if (why) {
+      session.err(`${PROGRAM}: ${approvalId} not ${body.decision === 'approve' ? 'approved' : 'rejected'}: ${why}`);
+      return EXIT.declined;
+    }
   }
   const sent = { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, channel: 'cli' as const };
   const answer = await session.client.request<DecisionResponse>('POST', `/v1/approvals/${id(approvalId)}`, sent);

@@ -9,12 +9,32 @@ import type {
 } from '../workflows/contract.ts';
 import type { ApiError } from '../runtime/api-error.ts';
 import { clip } from '../workflows/shared/clip.ts';
+import { reviewReasons } from '../workflows/shared/approval-summary.ts';
+import { escapeInvisible } from '../workflows/shared/visible-text.ts';
+import type { ApprovalResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
 
-/** One line of at most `max` characters. */
+/** One line of at most `max` characters, invisible characters escaped. */
 export function oneLine(text: string, max: number): string {
-  return clip(text.replace(/\s+/g, ' ').trim(), max);
+  return clip(escapeInvisible(text.replace(/[ \t\n\r]+/g, ' ').trim()), max);
+}
+
+/** `!` marks, for lists, an approval whose arguments hold more than a one-click decision may see. */
+function flags(approval: ApprovalSummary): string {
+  const warnings = reviewReasons(approval, Infinity);
+  return warnings.length > 0 ? ` (! ${warnings.join('; ')})` : '';
+}
+
+/** Everything an approver decides on: the call, its warnings and every argument. */
+export function formatFullApproval(approval: ApprovalResponse, decision: 'approve' | 'reject'): string {
+  return [
+    `${decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} (approval ${approval.approvalId})`,
+    `  requested by ${approval.requester}, digest ${approval.argsDigest}, expires ${when(approval.expiresAt)}`,
+    ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
+    'arguments:',
+    approval.argumentsText ?? '',
+  ].join('\n');
 }
 
 /** `in 59m`, `3s ago`: how far a timestamp is from now. */
@@ -75,7 +95,7 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined): 
     case 'approval_required': {
       const a = event.approval;
       return [
-        `${head} ${a.server}/${a.tool} ${oneLine(a.argsPreview, 160)}`,
+        `${head} ${a.server}/${a.tool} ${oneLine(a.argsPreview, 160)}${flags(a)}`,
         `    approval ${a.approvalId}  digest ${a.argsDigest.slice(0, 12)}…  expires ${when(a.expiresAt)}`,
         `    approve: ${commandLine(['approve', a.approvalId], commandUrl)}`,
         `    reject:  ${commandLine(['reject', a.approvalId, '--reason'], commandUrl)} "<why>"`,
@@ -140,7 +160,14 @@ export function formatApprovals(approvals: ApprovalSummary[]): string {
   if (approvals.length === 0) return 'No pending approvals.';
   return formatTable(
     ['APPROVAL', 'TOOL', 'SERVER', 'REQUESTER', 'ARGS', 'EXPIRES'],
-    approvals.map((a) => [a.approvalId, a.tool, a.server, a.requester, oneLine(a.argsPreview, 48), when(a.expiresAt)]),
+    approvals.map((a) => [
+      a.approvalId,
+      a.tool,
+      a.server,
+      a.requester,
+      `${oneLine(a.argsPreview, 48)}${reviewReasons(a, Infinity).length > 0 ? ' !' : ''}`,
+      when(a.expiresAt),
+    ]),
   );
 }
 

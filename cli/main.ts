@@ -1,4 +1,7 @@
 // The operator's command-line client over the HTTP API. Run through bin/toolgate.js or `npm run cli --`.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ApiError } from '../runtime/api-error.ts';
 import { ApiClient, ApiUnreachableError } from './api-client.ts';
@@ -18,6 +21,7 @@ const GLOBAL_OPTIONS = {
 const DECISION_OPTIONS = {
   reason: { type: 'string' },
   digest: { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
 } as const satisfies ParseArgsOptionsConfig;
 
 const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
@@ -115,7 +119,9 @@ function pageSize(values: Values): number | undefined {
   return size;
 }
 
-async function run(argv: string[], env: NodeJS.ProcessEnv, io: Pick<Session, 'out' | 'err'>): Promise<number> {
+type Io = Pick<Session, 'out' | 'err' | 'page' | 'confirm'>;
+
+async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const { command, rest } = splitCommand(argv);
   if (command !== undefined && !(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command '${command}'`);
   const { values, positionals } = parse(command, rest);
@@ -161,16 +167,41 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Pick<Session, 'ou
       const decision = command === 'approve' ? 'approve' : 'reject';
       const approvalId = only(positionals, 'approval id', decision);
       const body = decisionBody(decision, values);
-      action = (session) => decide(session, approvalId, body);
+      action = (session) => decide(session, approvalId, body, values.yes === true);
     }
   }
   return action({ ...connect(values, env), json: values.json === true, ...io });
+}
+
+/** On a terminal, through the reader's pager (`less -R` keeps colours and stays on screen for short text). */
+async function page(text: string): Promise<void> {
+  if (!process.stdout.isTTY) return void process.stdout.write(`${text}\n`);
+  const pager = process.env.PAGER?.trim() || 'less -R';
+  const child = spawn(pager, { shell: true, stdio: ['pipe', 'inherit', 'inherit'] });
+  child.stdin.end(`${text}\n`);
+  await once(child, 'close');
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    // End of input (nothing piped, Ctrl-D) answers no.
+    const answer = await new Promise<string>((resolve) => {
+      prompt.once('close', () => resolve(''));
+      void prompt.question(`${question} [y/N] `).then(resolve, () => resolve(''));
+    });
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    prompt.close();
+  }
 }
 
 async function main(): Promise<number> {
   const io = {
     out: (line: string) => void process.stdout.write(`${line}\n`),
     err: (line: string) => void process.stderr.write(`${line}\n`),
+    page,
+    confirm,
   };
   const json = process.argv.includes('--json');
   try {

@@ -79,20 +79,23 @@ Options:
 ${GLOBAL_OPTIONS}`,
   approve: `Usage: ${PROGRAM} approve <approvalId> [options]
 
-Approves a pending tool call and prints the effective decision.
+Prints every argument of the call (through $PAGER or less -R on a terminal), asks for confirmation, then
+approves it and prints the effective decision.
 
 Options:
   --reason <text>           why (recorded with the decision)
   --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
+  -y, --yes                 do not ask
 
 ${GLOBAL_OPTIONS}`,
   reject: `Usage: ${PROGRAM} reject <approvalId> --reason <text> [options]
 
-Rejects a pending tool call and prints the effective decision.
+Prints every argument of the call, asks for confirmation, then rejects it and prints the effective decision.
 
 Options:
   --reason <text>           why (required; the model is told)
   --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
+  -y, --yes                 do not ask; refused when an argument is redacted, escaped or undeclared
 
 ${GLOBAL_OPTIONS}`,
 };

@@ -39,6 +39,8 @@ const ToolOverride = z.strictObject({
   rules: z.array(ArgumentRule).optional(),
   /** Safe to call again after an unknown outcome, whatever the server's annotations say. */
   idempotent: z.boolean().optional(),
+  /** Added to the server's `redact` paths for this tool. */
+  redact: z.array(z.string().min(1)).optional(),
 });
 
 const Retry = z.strictObject({
@@ -57,6 +59,8 @@ const ServerCommon = {
   allowSelfApproval: z.boolean().optional(),
   approvalTimeout: Duration.optional(),
   rules: z.array(ArgumentRule).default([]),
+  /** Dot paths of argument values shown redacted to people (`spec.password`; `*` matches any key). */
+  redact: z.array(z.string().min(1)).default([]),
   retry: Retry.default({ maxAttempts: 3, initialDelay: 500, maxDelay: 10_000 }),
   tools: z.record(z.string(), ToolOverride).default({}),
 };

@@ -48,10 +48,15 @@ export type StartRoundBody = z.infer<ReturnType<typeof startRoundBody>>;
 export const DecisionBody = z.strictObject({
   decision: Decision,
   reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
+  /** The digest of the arguments the approver reviewed (GET /v1/approvals/{id}): no decision without it. */
   argsDigest: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256')
-    .optional(),
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'argsDigest is required: send the argsDigest of the approval you reviewed (GET /v1/approvals/{approvalId})'
+          : 'argsDigest is a hex SHA-256',
+    })
+    .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256'),
   /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
   channel: z.enum(['http', 'cli']).default('http'),
 });
@@ -87,6 +92,13 @@ export type ApprovalListResponse = z.infer<typeof ApprovalListResponse>;
 
 export const ApprovalResponse = ApprovalSummary.extend({
   status: ApprovalStatus,
+  /**
+   * Every argument, secrets (by exact rule) redacted: the structured value. Absent only while the approval is
+   * pending and no worker answered in time (the full arguments are in the round, not in its memo).
+   */
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  /** The same as pretty JSON, control, bidi and zero-width characters escaped (`\u202e`): what a person reads. */
+  argumentsText: z.string().optional(),
   decision: DecisionRecord.optional(),
   closedAt: z.string().optional(),
 });

@@ -1,6 +1,11 @@
 // What an approval card's buttons carry: the card (activities/) writes it, the API's Slack handlers read it.
 export const APPROVE_ACTION = 'toolgate_approve';
 export const REJECT_ACTION = 'toolgate_reject';
+/** On the card: opens every argument in a modal. In the modal: the next page, and the decisions. */
+export const VIEW_ARGUMENTS_ACTION = 'toolgate_view_arguments';
+export const NEXT_PAGE_ACTION = 'toolgate_arguments_next_page';
+export const APPROVE_VIEWED_ACTION = 'toolgate_approve_viewed';
+export const REJECT_VIEWED_ACTION = 'toolgate_reject_viewed';
 
 export interface ButtonValue {
   approvalId: string;

@@ -10,10 +10,15 @@ export type Refusal =
 
 /**
  * What the Slack listeners need from the rest of toolgate, provided by the API process: an approval its
- * clicker may decide (to show the reject form), and a decision by the HTTP API's path, which checks once.
+ * clicker may decide (to show the reject form or every argument), and a decision by the HTTP API's path, which checks once.
  */
 export interface ApprovalDesk {
   admit(approvalId: string, principal: string): Promise<{ ok: true; approval: ApprovalSummary } | Refusal>;
+  /** Like admit, with every argument as people read them (the round's worker answers). */
+  review(
+    approvalId: string,
+    principal: string,
+  ): Promise<{ ok: true; approval: ApprovalSummary; argumentsText: string } | Refusal>;
   decide(
     approvalId: string,
     approver: Approver,

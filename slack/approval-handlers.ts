@@ -3,7 +3,19 @@
 // channel `slack` and the card's digest. Whatever refuses it is told to the clicker in an ephemeral reply.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { APPROVE_ACTION, REJECT_ACTION, parseButtonValue, type ButtonValue } from './actions.ts';
+import {
+  APPROVE_ACTION,
+  APPROVE_VIEWED_ACTION,
+  NEXT_PAGE_ACTION,
+  REJECT_ACTION,
+  REJECT_VIEWED_ACTION,
+  VIEW_ARGUMENTS_ACTION,
+  parseButtonValue,
+  type ButtonValue,
+} from './actions.ts';
+import { reviewReasons } from '../workflows/shared/approval-summary.ts';
+import { argumentsModal, outcomeModal, parseModalState, type ArgumentsModalState } from './arguments-modal.ts';
+import { CARD_ARGUMENT_CHARS } from './card.ts';
 import type { ApprovalRecord } from '../workflows/contract.ts';
 import type { ApprovalDesk, Refusal } from './approval-desk.ts';
 import { replyTo, type Reply } from './ephemeral-reply.ts';
@@ -85,7 +97,88 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
-      await decideAndReply(body.user.id, parseButtonValue(action.value), 'approve', undefined, reply);
+      const value = parseButtonValue(action.value);
+      if (!value) return reply(NOT_A_BUTTON);
+      const principal = users[body.user.id];
+      if (!principal) return reply(NOT_MAPPED);
+      // A card posted before its approval needed a full view (or crafted) still cannot approve unseen arguments.
+      const admitted = await desk.admit(value.approvalId, principal);
+      if (!('ok' in admitted)) return reply(refusalText(admitted));
+      const reasons = reviewReasons(admitted.approval, CARD_ARGUMENT_CHARS);
+      if (reasons.length > 0)
+        return reply(`The card does not show every argument (${reasons.join('; ')}): use View all arguments.`);
+      await decideAndReply(body.user.id, value, 'approve', undefined, reply);
+    });
+  });
+
+  /** Every argument of the approval in the modal, at `page`; refusals replace the modal's content. */
+  async function argumentsView(principal: string, state: ArgumentsModalState) {
+    const reviewed = await desk.review(state.approvalId, principal);
+    if (!('ok' in reviewed)) return outcomeModal(refusalText(reviewed));
+    return argumentsModal(reviewed.approval, reviewed.argumentsText, state);
+  }
+
+  app.action<BlockAction<ButtonAction>>(VIEW_ARGUMENTS_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const reply = replyTo(body.response_url);
+    await guarded(reply, async () => {
+      const value = parseButtonValue(action.value);
+      if (!value) return reply(NOT_A_BUTTON);
+      const principal = users[body.user.id];
+      if (!principal) return reply(NOT_MAPPED);
+      const reviewed = await desk.review(value.approvalId, principal);
+      if (!('ok' in reviewed)) return reply(refusalText(reviewed));
+      const state = { ...value, responseUrl: body.response_url, page: 0 };
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: argumentsModal(reviewed.approval, reviewed.argumentsText, state),
+      });
+    });
+  });
+
+  /** A button inside the arguments modal: its state, the clicker's principal, and where to answer. */
+  function modalClick(body: BlockAction<ButtonAction>) {
+    const state = parseModalState(body.view);
+    const principal = users[body.user.id];
+    return state && principal && body.view ? { state, principal, viewId: body.view.id } : undefined;
+  }
+
+  app.action<BlockAction<ButtonAction>>(NEXT_PAGE_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    const click = modalClick(body);
+    if (!click) return;
+    const next = { ...click.state, page: click.state.page + 1 };
+    await client.views.update({ view_id: click.viewId, view: await argumentsView(click.principal, next) });
+  });
+
+  app.action<BlockAction<ButtonAction>>(APPROVE_VIEWED_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    const click = modalClick(body);
+    if (!click) return;
+    const { state, principal, viewId } = click;
+    const decision = { decision: 'approve' as const, argsDigest: state.argsDigest };
+    const outcome = await desk.decide(state.approvalId, { id: principal, channel: 'slack' }, decision);
+    const text = !('ok' in outcome)
+      ? refusalText(outcome)
+      : outcome.queued
+        ? `No worker answered in time: your approval of ${outcome.approval.tool} is queued and applies when a worker returns.`
+        : `Approved ${outcome.approval.server}/${outcome.approval.tool}.`;
+    await client.views.update({ view_id: viewId, view: outcomeModal(text) });
+  });
+
+  app.action<BlockAction<ButtonAction>>(REJECT_VIEWED_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    const click = modalClick(body);
+    if (!click) return;
+    const { state, principal } = click;
+    const admitted = await desk.admit(state.approvalId, principal);
+    if (!('ok' in admitted)) {
+      await client.views.update({ view_id: click.viewId, view: outcomeModal(refusalText(admitted)) });
+      return;
+    }
+    await client.views.push({
+      trigger_id: body.trigger_id,
+      view: rejectModal(admitted.approval, state.argsDigest, state.responseUrl),
     });
   });
 

@@ -1,12 +1,14 @@
-// The Block Kit card of one approval, as it is now: pending with Approve / Reject buttons, or closed with
-// its outcome and no buttons.
+// The Block Kit card of one approval, as it is now: pending with Approve / Reject buttons (View all arguments
+// instead of Approve when the card cannot show every argument as it runs), or closed with its outcome.
 import type { KnownBlock } from '@slack/types';
-import type { ApprovalRecord, ApprovalStatus } from '../workflows/contract.ts';
-import { APPROVE_ACTION, REJECT_ACTION, buttonValue } from './actions.ts';
+import type { ApprovalRecord, ApprovalStatus, ApprovalSummary } from '../workflows/contract.ts';
+import { APPROVE_ACTION, REJECT_ACTION, VIEW_ARGUMENTS_ACTION, buttonValue } from './actions.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
+import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 
-const ARGUMENT_CHARS = 500;
+/** What the card shows of the arguments; more, and its Approve button gives way to View all arguments. */
+export const CARD_ARGUMENT_CHARS = 500;
 const REASON_CHARS = 1000;
 const HEADER_CHARS = 150;
 
@@ -44,17 +46,26 @@ function statusBlock(approval: ApprovalRecord): KnownBlock {
   if (approval.status !== 'pending')
     return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
   const value = buttonValue(approval);
+  const oneClick = reviewReasons(approval, CARD_ARGUMENT_CHARS).length === 0;
   return {
     type: 'actions',
     block_id: 'toolgate_decision',
     elements: [
-      {
-        type: 'button',
-        action_id: APPROVE_ACTION,
-        style: 'primary',
-        text: { type: 'plain_text', text: 'Approve' },
-        value,
-      },
+      oneClick
+        ? {
+            type: 'button',
+            action_id: APPROVE_ACTION,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Approve' },
+            value,
+          }
+        : {
+            type: 'button',
+            action_id: VIEW_ARGUMENTS_ACTION,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'View all arguments' },
+            value,
+          },
       {
         type: 'button',
         action_id: REJECT_ACTION,
@@ -64,6 +75,14 @@ function statusBlock(approval: ApprovalRecord): KnownBlock {
       },
     ],
   };
+}
+
+/** What the approver must know before deciding: secrets hidden, undeclared keys, escaped characters. */
+export function warningBlocks(approval: ApprovalSummary): KnownBlock[] {
+  const warnings = reviewReasons(approval, Infinity);
+  if (warnings.length === 0) return [];
+  const text = warnings.map((warning) => `:warning: ${escapeText(clip(warning, 600))}`).join('\n');
+  return [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }];
 }
 
 export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
@@ -82,8 +101,9 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: `*Arguments*\n${argumentsBlock(approval.arguments, ARGUMENT_CHARS)}` },
+      text: { type: 'mrkdwn', text: `*Arguments*\n${argumentsBlock(approval.arguments, CARD_ARGUMENT_CHARS)}` },
     },
+    ...warningBlocks(approval),
     statusBlock(approval),
     {
       type: 'context',

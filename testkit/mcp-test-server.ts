@@ -207,6 +207,24 @@ export function createTestMcpServer(options: {
   );
 
   server.registerTool(
+    'write_file',
+    {
+      description: 'Writes a file; its password and env values are marked secret in the input schema',
+      inputSchema: {
+        path: z.string(),
+        content: z.string(),
+        password: z.string().meta({ format: 'password' }).optional(),
+        env: z.array(z.object({ name: z.string(), value: z.string().meta({ writeOnly: true }) })).optional(),
+      },
+      annotations: { destructiveHint: true, readOnlyHint: false },
+    },
+    async (args, extra) => {
+      record('write_file', args, extra);
+      return text(`wrote ${args.content.length} characters to ${args.path}`);
+    },
+  );
+
+  server.registerTool(
     'crash',
     {
       description: 'Takes effect, then the server process dies before it answers',

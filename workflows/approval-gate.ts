@@ -1,16 +1,13 @@
 // The gate in front of one tool call: open an approval, tell the approvers, wait for a decision or the timer.
-import { log } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import type { CallSite } from './call-site.ts';
-import { argsDigest, canonicalJson } from './canonical-json.ts';
+import { argsDigest } from './canonical-json.ts';
 import { approvalSummary } from './shared/approval-summary.ts';
-import { clip } from './shared/clip.ts';
 import { approvalIdFor } from './contract/ids.ts';
 import type { ExecutionResult } from './tool-execution.ts';
 import { expiredMessage, rejectedMessage } from './model-messages.ts';
-import { redactSecrets } from './shared/redaction.ts';
+import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import { inSpan } from './round-spans.ts';
-
-const ARGS_PREVIEW_CHARS = 300;
 
 /** Cleared: the call may run. Otherwise what the model is told instead. */
 export type GateVerdict = { cleared: true } | { cleared: false; result: ExecutionResult };
@@ -18,6 +15,8 @@ export type GateVerdict = { cleared: true } | { cleared: false; result: Executio
 export async function passGate(site: CallSite): Promise<GateVerdict> {
   const { round, tool, args, call, callIndex } = site;
   const openedAt = new Date();
+  const facts = argumentsFacts(tool, args);
+  const shown = patched(FULL_ARGUMENTS_PATCH) ? facts : { arguments: args, argsPreview: facts.argsPreview };
   const approval = round.book.open({
     approvalId: approvalIdFor(round.roundId, round.step, callIndex),
     roundId: round.roundId,
@@ -26,9 +25,8 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     toolCallId: call.id,
     server: tool.server,
     tool: tool.name,
-    arguments: args,
+    ...shown,
     argsDigest: argsDigest(args),
-    argsPreview: clip(canonicalJson(redactSecrets(args)), ARGS_PREVIEW_CHARS),
     requester: round.requester,
     approvers: tool.policy.approvers,
     allowSelfApproval: tool.policy.allowSelfApproval,

@@ -1,10 +1,12 @@
 // The tool calls of one LLM reply, concurrently: resolve each, share identical read-only ones, pass the gate
 // where policy says so, run the rest. An approved call starts the moment it is cleared, whatever its siblings do.
-import { isCancellation, log } from '@temporalio/workflow';
+import { isCancellation, log, patched } from '@temporalio/workflow';
 import { passGate } from './approval-gate.ts';
+import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import type { CallSite } from './call-site.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { clip } from './shared/clip.ts';
+import { escapeInvisible } from './shared/visible-text.ts';
 import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
 import { cancelledMessage, outcomeUnknownMessage } from './model-messages.ts';
 import { isRetrySafe, requiresApproval } from './policy.ts';
@@ -56,13 +58,21 @@ async function runCall(
   };
   round.toolCalls.push(record);
   const resolved = resolveToolCall(directory, call);
+  const viewed = patched(FULL_ARGUMENTS_PATCH);
+  // Unresolved, no schema or configured path names its secrets; such a call never runs.
+  const shown = resolved.ok ? argumentsFacts(resolved.tool, resolved.args) : undefined;
   round.events.emit({
     type: 'tool_call',
     step: round.step,
     toolCallId: call.id,
     name: call.name,
     server: resolved.ok ? resolved.tool.server : undefined,
-    arguments: clip(call.arguments, EVENT_ARGS_CHARS),
+    arguments: viewed
+      ? clip(
+          shown ? escapeInvisible(JSON.stringify(shown.arguments)) : escapeInvisible(call.arguments),
+          EVENT_ARGS_CHARS,
+        )
+      : clip(call.arguments, EVENT_ARGS_CHARS),
   });
   if (!resolved.ok) {
     return settle(round, record, {
@@ -73,7 +83,7 @@ async function runCall(
     });
   }
   const { tool, args } = resolved;
-  Object.assign(record, { server: tool.server, tool: tool.name, arguments: args });
+  Object.assign(record, { server: tool.server, tool: tool.name, arguments: viewed ? shown!.arguments : args });
   const key = `${tool.server}\u0000${tool.name}\u0000${canonicalJson(args)}`;
   const earlier = isRetrySafe(tool) ? shared.get(key) : undefined;
   if (earlier) record.reusedFrom = earlier.toolCallId;

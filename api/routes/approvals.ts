@@ -34,7 +34,8 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
       '/v1/approvals/:approvalId',
       {
         schema: {
-          summary: 'One approval: its summary (redacted argument preview, digest, expiry), status and decision',
+          summary:
+            'One approval: every argument (secrets redacted by exact rule, invisible characters escaped), digest, flags, status and decision',
           tags: ['approvals'],
           params: ApprovalIdParams,
           response: { 200: ApprovalResponse, 404: ErrorResponse },
@@ -49,6 +50,7 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
         schema: {
           summary: 'Approve or reject a pending tool call',
           description:
+            'argsDigest is required: the digest of the approval the approver reviewed. ' +
             'Checked against what the round published (approver, digest, expiry) before anything reaches it, then answered by ' +
             'the round itself (a workflow update). When no worker answers within a few seconds the decision is signalled ' +
             'instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns.',

@@ -52,13 +52,14 @@ async function send(
   path: Exclude<DecisionPath, 'baseline'>,
   handle: Handle,
   approvalId: string,
+  argsDigest: string,
 ): Promise<void> {
   switch (path) {
     case 'http': {
       const response = await fetch(`${env.apiUrl}/v1/approvals/${approvalId}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
-        body: '{"decision":"approve"}',
+        body: JSON.stringify({ decision: 'approve', argsDigest }),
       });
       const body = (await response.json()) as { queued?: boolean };
       if (response.status !== 202 || body.queued)
@@ -89,9 +90,10 @@ async function toolgatePath(
     await sleep(50);
     for (const handle of batch) {
       const approvalId = `${handle.workflowId}.1.0`;
+      const { argsDigest } = (await handle.query(stateQuery)).approvals[0]!;
       const received = env.recorder.expect(handle.workflowId);
       const sentAt = performance.now();
-      await send(env, path, handle, approvalId);
+      await send(env, path, handle, approvalId, argsDigest);
       ack.push(performance.now() - sentAt);
       const call = await received;
       toCall.push(call.hrAt - sentAt);

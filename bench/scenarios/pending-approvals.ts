@@ -173,11 +173,14 @@ async function toolgateSide(env: BenchEnv, rounds: number): Promise<PendingAppro
   let pages = 0;
   let listed = 0;
   let token: string | undefined;
+  const digests = new Map<string, string>();
   const allStarted = performance.now();
   do {
     const page = await api(env, 'GET', `/v1/approvals?pageSize=${allPageSize}${token ? `&pageToken=${token}` : ''}`);
     if (page.status !== 200) throw new Error(`GET /v1/approvals: ${page.status} ${JSON.stringify(page.body)}`);
     pages++;
+    for (const approval of page.body.approvals as Array<{ roundId: string; argsDigest: string }>)
+      digests.set(approval.roundId, approval.argsDigest);
     listed += page.body.approvals.length;
     token = page.body.nextPageToken;
   } while (token);
@@ -191,7 +194,10 @@ async function toolgateSide(env: BenchEnv, rounds: number): Promise<PendingAppro
   await mapConcurrent(roundIds, DECIDE_CONCURRENCY, async (roundId, index) => {
     const received = env.recorder.expect(roundId);
     const sentAt = performance.now();
-    const answer = await api(env, 'POST', `/v1/approvals/${roundId}.1.0`, { decision: 'approve' });
+    const answer = await api(env, 'POST', `/v1/approvals/${roundId}.1.0`, {
+      decision: 'approve',
+      argsDigest: digests.get(roundId),
+    });
     if (answer.status !== 202)
       throw new Error(`decision on ${roundId}: ${answer.status} ${JSON.stringify(answer.body)}`);
     ack.push(performance.now() - sentAt);

@@ -62,9 +62,13 @@ describe('API failover', () => {
     const before = { events: [...live.events] };
     expect(before.events.at(-1)!.event).toBe('approval_required');
 
-    const approvalId = JSON.parse(before.events.at(-1)!.data).approval.approvalId as string;
+    const { approvalId, argsDigest } = JSON.parse(before.events.at(-1)!.data).approval as {
+      approvalId: string;
+      argsDigest: string;
+    };
     expect(
-      (await survivor.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status,
+      (await survivor.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve', argsDigest }))
+        .status,
     ).toBe(202);
     const after = await readEvents(`${survivor.url}/v1/rounds/${started.roundId}/events`, {
       token: TOKENS.carol,

@@ -110,6 +110,7 @@ describe('HTTP API', () => {
     const [approval] = await pendingFor(roundId);
     await api.request('bob', 'POST', `/v1/approvals/${approval!.approvalId}`, {
       decision: 'reject',
+      argsDigest: approval!.argsDigest,
       reason: 'not today',
     });
     const second = await readEvents(`${api.url}/v1/rounds/${roundId}/events`, {
@@ -164,7 +165,8 @@ describe('HTTP API', () => {
     const roundId = await startRound('carol', 'h-errors');
     const [approval] = await pendingFor(roundId);
     const path = `/v1/approvals/${approval!.approvalId}`;
-    expect(await api.request('mallory', 'POST', path, { decision: 'approve' })).toMatchObject({
+    const argsDigest = approval!.argsDigest;
+    expect(await api.request('mallory', 'POST', path, { decision: 'approve', argsDigest })).toMatchObject({
       status: 403,
       body: { error: { code: 'not_an_approver' } },
     });
@@ -174,26 +176,28 @@ describe('HTTP API', () => {
         body: { error: { code: 'digest_mismatch' } },
       },
     );
-    expect(await api.request('alice', 'POST', `/v1/approvals/${roundId}.9.9`, { decision: 'approve' })).toMatchObject({
+    expect(
+      await api.request('alice', 'POST', `/v1/approvals/${roundId}.9.9`, { decision: 'approve', argsDigest }),
+    ).toMatchObject({
       status: 404,
       body: { error: { code: 'approval_not_found' } },
     });
     expect(
-      await api.request('alice', 'POST', '/v1/approvals/round-missing.1.0', { decision: 'approve' }),
+      await api.request('alice', 'POST', '/v1/approvals/round-missing.1.0', { decision: 'approve', argsDigest }),
     ).toMatchObject({ status: 404 });
     expect(await api.request('alice', 'GET', '/v1/rounds/round-missing')).toMatchObject({
       status: 404,
       body: { error: { code: 'round_not_found' } },
     });
 
-    expect((await api.request('bob', 'POST', path, { decision: 'reject', reason: 'no' })).status).toBe(202);
-    const late = await api.request('alice', 'POST', path, { decision: 'approve' });
+    expect((await api.request('bob', 'POST', path, { decision: 'reject', reason: 'no', argsDigest })).status).toBe(202);
+    const late = await api.request('alice', 'POST', path, { decision: 'approve', argsDigest });
     expect(late).toMatchObject({
       status: 409,
       body: { error: { code: 'approval_closed', status: 'rejected', decidedBy: 'bob', channel: 'http' } },
     });
     await harness.client.workflow.getHandle(roundId).result();
-    const afterEnd = await api.request('alice', 'POST', path, { decision: 'approve' });
+    const afterEnd = await api.request('alice', 'POST', path, { decision: 'approve', argsDigest });
     expect(afterEnd).toMatchObject({
       status: 409,
       body: { error: { code: 'approval_closed', status: 'rejected', decidedBy: 'bob' } },
@@ -213,16 +217,15 @@ describe('HTTP API', () => {
     );
     const roundId = await startRound('alice', 'h-self');
     const pending = await pendingFor(roundId, 2);
-    const byTool = Object.fromEntries(pending.map((approval) => [approval.tool, approval.approvalId]));
-    expect(
-      (await api.request('alice', 'POST', `/v1/approvals/${byTool.delete_pod}`, { decision: 'approve' })).status,
-    ).toBe(403);
-    expect(
-      (await api.request('alice', 'POST', `/v1/approvals/${byTool.scale_deployment}`, { decision: 'approve' })).status,
-    ).toBe(202);
-    expect(
-      (await api.request('bob', 'POST', `/v1/approvals/${byTool.delete_pod}`, { decision: 'approve' })).status,
-    ).toBe(202);
+    const byTool = Object.fromEntries(pending.map((approval) => [approval.tool, approval]));
+    const approve = (person: 'alice' | 'bob', approval: ApprovalSummary | undefined) =>
+      api.request(person, 'POST', `/v1/approvals/${approval!.approvalId}`, {
+        decision: 'approve',
+        argsDigest: approval!.argsDigest,
+      });
+    expect((await approve('alice', byTool.delete_pod)).status).toBe(403);
+    expect((await approve('alice', byTool.scale_deployment)).status).toBe(202);
+    expect((await approve('bob', byTool.delete_pod)).status).toBe(202);
     await harness.client.workflow.getHandle(roundId).result();
   });
 
@@ -318,7 +321,12 @@ describe('HTTP API', () => {
     expect(state.body.approvals[0]).toMatchObject({ approvalId: approval!.approvalId, status: 'cancelled' });
     expect((await api.request('carol', 'DELETE', `/v1/rounds/${roundId}`)).status).toBe(409);
     expect(
-      (await api.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, { decision: 'approve' })).status,
+      (
+        await api.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, {
+          decision: 'approve',
+          argsDigest: approval!.argsDigest,
+        })
+      ).status,
     ).toBe(409);
     expect(deletes('h-cancel')).toHaveLength(0);
   });
@@ -355,6 +363,7 @@ describe('HTTP API', () => {
     try {
       const queued = await slowApi.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, {
         decision: 'approve',
+        argsDigest: approval!.argsDigest,
       });
       expect(queued).toMatchObject({ status: 202, body: { queued: true, status: 'pending' } });
       expect(deletes('h-queued')).toHaveLength(0);

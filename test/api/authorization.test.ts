@@ -19,7 +19,7 @@ describe('authorization', () => {
   beforeAll(async () => {
     stack = await startK8sApi({
       approvers: ['alice', 'bob'],
-      tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '3s' } },
+      tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '3s' }, delete_pod: { redact: ['token'] } },
       api: { roles: { auditor: ['audrey'], admin: ['adam'], metrics: ['prom'] } },
     });
     ({ harness, api } = stack);
@@ -106,7 +106,7 @@ describe('authorization', () => {
     };
     await expect.poll(async () => (await listed('carol')).length, { timeout: 15_000 }).toBe(1);
     const [summary] = await listed('alice');
-    expect(summary!.argsPreview).toContain('[redacted]');
+    expect(summary!.argsPreview).toContain('[redacted: ');
     expect(summary!.argsPreview).not.toContain(SECRET);
     expect(await listed('mallory')).toHaveLength(0);
     expect(await listed('audrey')).toHaveLength(1);
@@ -142,12 +142,15 @@ describe('authorization', () => {
     const slowApi = await startApi(harness, { workerWaitMs: 1500 });
     try {
       const path = `/v1/approvals/${approval.approvalId}`;
+      const expiringDigest = (await slowApi.request('bob', 'GET', `/v1/approvals/${expiringApproval}`)).body
+        .argsDigest as string;
       const started = Date.now();
-      expect(await slowApi.request('mallory', 'POST', path, { decision: 'approve' })).toMatchObject({
+      const argsDigest = approval.argsDigest;
+      expect(await slowApi.request('mallory', 'POST', path, { decision: 'approve', argsDigest })).toMatchObject({
         status: 403,
         body: { error: { code: 'not_an_approver' } },
       });
-      expect(await slowApi.request('carol', 'POST', path, { decision: 'approve' })).toMatchObject({
+      expect(await slowApi.request('carol', 'POST', path, { decision: 'approve', argsDigest })).toMatchObject({
         status: 403,
         body: { error: { code: 'not_an_approver' } },
       });
@@ -159,12 +162,18 @@ describe('authorization', () => {
       });
       // bob is the only approver of scale_deployment; alice may not decide it.
       expect(
-        await slowApi.request('alice', 'POST', `/v1/approvals/${expiringApproval}`, { decision: 'approve' }),
+        await slowApi.request('alice', 'POST', `/v1/approvals/${expiringApproval}`, {
+          decision: 'approve',
+          argsDigest: expiringDigest,
+        }),
       ).toMatchObject({ status: 403 });
       expect(Date.now() - started).toBeLessThan(1500);
       await new Promise((resolve) => setTimeout(resolve, 3500));
       expect(
-        await slowApi.request('bob', 'POST', `/v1/approvals/${expiringApproval}`, { decision: 'approve' }),
+        await slowApi.request('bob', 'POST', `/v1/approvals/${expiringApproval}`, {
+          decision: 'approve',
+          argsDigest: expiringDigest,
+        }),
       ).toMatchObject({
         status: 409,
         body: { error: { code: 'approval_closed', status: 'expired' } },

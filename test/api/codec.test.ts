@@ -82,7 +82,12 @@ describe('encrypted payloads', () => {
 
     const [approval] = (await api.request('alice', 'GET', '/v1/approvals')).body.approvals;
     expect(
-      (await api.request('alice', 'POST', `/v1/approvals/${approval.approvalId}`, { decision: 'approve' })).status,
+      (
+        await api.request('alice', 'POST', `/v1/approvals/${approval.approvalId}`, {
+          decision: 'approve',
+          argsDigest: approval.argsDigest,
+        })
+      ).status,
     ).toBe(202);
     await expect
       .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.answer, { timeout: 15_000 })

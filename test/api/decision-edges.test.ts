@@ -62,7 +62,10 @@ describe('decisions at the API edges', () => {
     let decidedBetween: [number, number];
     try {
       const before = Date.now();
-      const queued = await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' });
+      const queued = await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, {
+        decision: 'approve',
+        argsDigest: pending.argsDigest,
+      });
       decidedBetween = [before, Date.now()];
       expect(queued).toMatchObject({ status: 202, body: { queued: true, applied: false } });
       expect(decidedBetween[1], 'the decision must reach the API before the approval expires').toBeLessThan(expiresAt);
@@ -117,17 +120,18 @@ describe('decisions at the API edges', () => {
     expect(await refusalOf('carol')).toBe(FailureType.NotAnApprover);
 
     const path = `/v1/approvals/${approvalId}`;
+    const { argsDigest } = (await api.request('alice', 'GET', path)).body as { argsDigest: string };
     expect(await api.request('alice', 'POST', path, { decision: 'approve', argsDigest: 'f'.repeat(64) })).toMatchObject(
       { status: 422, body: { error: { code: 'digest_mismatch' } } },
     );
-    expect((await api.request('mallory', 'POST', path, { decision: 'approve' })).status).toBe(403);
-    expect((await api.request('carol', 'POST', path, { decision: 'approve' })).status).toBe(403);
+    expect((await api.request('mallory', 'POST', path, { decision: 'approve', argsDigest })).status).toBe(403);
+    expect((await api.request('carol', 'POST', path, { decision: 'approve', argsDigest })).status).toBe(403);
 
     const refused = await historyTypes(roundId);
     expect(count(refused, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)).toBe(0);
     expect(count(refused, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)).toBe(0);
     // The same count sees a decision that was let in.
-    expect(await api.request('bob', 'POST', path, { decision: 'approve' })).toMatchObject({
+    expect(await api.request('bob', 'POST', path, { decision: 'approve', argsDigest })).toMatchObject({
       status: 202,
       body: { applied: true, queued: false },
     });
@@ -136,19 +140,23 @@ describe('decisions at the API edges', () => {
 
   it('answers a non-approver deciding a closed approval 404, exactly as for one that never existed', async () => {
     const { roundId, approvalId } = await gatedRound('e-closed');
-    expect((await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(
-      202,
-    );
+    const { argsDigest } = (await api.request('alice', 'GET', `/v1/approvals/${approvalId}`)).body as {
+      argsDigest: string;
+    };
+    expect(
+      (await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve', argsDigest })).status,
+    ).toBe(202);
     await harness.client.workflow.getHandle(roundId).result();
-    const closed = await api.request('mallory', 'POST', `/v1/approvals/${approvalId}`, { decision: 'reject' });
-    const never = await api.request('mallory', 'POST', '/v1/approvals/round-never-was.1.0', { decision: 'reject' });
+    const reject = { decision: 'reject', argsDigest };
+    const closed = await api.request('mallory', 'POST', `/v1/approvals/${approvalId}`, reject);
+    const never = await api.request('mallory', 'POST', '/v1/approvals/round-never-was.1.0', reject);
     expect(closed).toMatchObject({ status: 404, body: { error: { code: 'approval_not_found' } } });
     expect(closed.body.error.message.replace(approvalId, 'X')).toBe(
       never.body.error.message.replace('round-never-was.1.0', 'X'),
     );
     expect(JSON.stringify(closed.body)).not.toContain('alice');
     // Who may read the round learns what became of it.
-    expect(await api.request('bob', 'POST', `/v1/approvals/${approvalId}`, { decision: 'reject' })).toMatchObject({
+    expect(await api.request('bob', 'POST', `/v1/approvals/${approvalId}`, reject)).toMatchObject({
       status: 409,
       body: { error: { code: 'approval_closed', status: 'approved', decidedBy: 'alice' } },
     });

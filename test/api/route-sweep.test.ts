@@ -133,7 +133,7 @@ describe('route sweep', () => {
       case 'POST /v1/rounds':
         return [{ label: 'continuing it', path, body: { query: 'sweep-own', previousRoundId: target.roundId } }];
       case DECIDE:
-        return [{ label: 'rejecting it', path, body: { decision: 'reject', reason: 'swept' } }];
+        return [{ label: 'rejecting it', path, body: { decision: 'reject', reason: 'swept', argsDigest: digest } }];
       case 'POST /codec/decode':
         return [{ label: 'its sealed payloads', path, body: { payloads: sealed } }];
       case 'GET /v1/rounds/{id}/events':
@@ -322,7 +322,7 @@ describe('route sweep', () => {
       expect(data, person).toContain(queryText);
     }
     const decide = (person: Person) =>
-      call(person, 'POST', `/v1/approvals/${round.approvalId}`, { decision: 'approve' });
+      call(person, 'POST', `/v1/approvals/${round.approvalId}`, { decision: 'approve', argsDigest: digest });
     // Auditors and admins decide only as approvers; the requester not at all here (no self-approval).
     for (const person of ['audrey', 'adam', 'carol'] as const) expect((await decide(person)).status, person).toBe(403);
     for (const person of ['alice', 'audrey'] as const) {

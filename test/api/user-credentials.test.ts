@@ -84,20 +84,21 @@ describe('per-user credentials toward MCP servers', () => {
   const historyOf = (roundId: string) => client.workflow.getHandle(roundId).fetchHistory();
 
   async function approveOnce(roundId: string): Promise<void> {
-    let approvalId: string | undefined;
+    let approval: { approvalId: string; argsDigest: string } | undefined;
     await expect
       .poll(
         async () => {
           const listed = await api.request('alice', 'GET', '/v1/approvals');
-          approvalId = (listed.body.approvals ?? []).find(
-            (a: { roundId: string }) => a.roundId === roundId,
-          )?.approvalId;
-          return approvalId;
+          approval = (listed.body.approvals ?? []).find((a: { roundId: string }) => a.roundId === roundId);
+          return approval;
         },
         { timeout: 15_000 },
       )
       .toBeDefined();
-    const decided = await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' });
+    const decided = await api.request('alice', 'POST', `/v1/approvals/${approval!.approvalId}`, {
+      decision: 'approve',
+      argsDigest: approval!.argsDigest,
+    });
     expect(decided.status).toBe(202);
   }
 

@@ -32,7 +32,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v1';
+export const NEWEST_SET = 'v2';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChildService } from '../../testkit/child-processes.ts';
 import { freePort } from '../../scripts/ports.ts';
-import { firstApprovalId, startApi, type ApiHarness } from '../support/api-harness.ts';
+import { approveShown, firstApprovalId, startApi, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
@@ -92,9 +92,7 @@ describe('metrics', () => {
     const approved = await start(`m-approved-${randomUUID()}`, 'delete_pod', { namespace: 'dev', name: argument });
     const approvalId = await pendingApprovalOf(approved);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect((await api.request('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(
-      202,
-    );
+    expect((await approveShown(api.request, 'alice', approvalId)).status).toBe(202);
     await statusOf(approved).toBe('completed');
 
     const expired = await start(`m-expired-${randomUUID()}`, 'scale_deployment', { name: 'web', replicas: 2 });

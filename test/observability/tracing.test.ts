@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChildService } from '../../testkit/child-processes.ts';
 import { freePort } from '../../scripts/ports.ts';
-import { apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
+import { approveShown, apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../testkit/otlp-receiver.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
@@ -81,7 +81,7 @@ describe('tracing', () => {
     const roundId = started.body.roundId as string;
     harness.roundIds.push(roundId);
     const approvalId = await firstApprovalId(call, roundId);
-    expect((await call('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(202);
+    expect((await approveShown(call, 'alice', approvalId)).status).toBe(202);
     await expect
       .poll(async () => (await call('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 20_000 })
       .toBe('completed');

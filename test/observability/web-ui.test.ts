@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ChildService } from '../../testkit/child-processes.ts';
 import { freePort } from '../../scripts/ports.ts';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
-import { apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
+import { approveShown, apiRequester, firstApprovalId, TOKEN_CONFIG, type ApiHarness } from '../support/api-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import {
   routeByMarker,
@@ -101,7 +101,7 @@ describe('Temporal Web UI', () => {
       await page.goto(`${temporal.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
       await expectTexts(page, [roundId, 'Running']);
 
-      expect((await call('alice', 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve' })).status).toBe(202);
+      expect((await approveShown(call, 'alice', approvalId)).status).toBe(202);
       await expect
         .poll(async () => (await call('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 20_000 })
         .toBe('completed');

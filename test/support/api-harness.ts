@@ -100,3 +100,13 @@ export async function firstApprovalId(request: ApiHarness['request'], roundId: s
     .toBeDefined();
   return approvalId!;
 }
+
+/** Approve `approvalId` as `person` with the digest the API shows for it, as every client must. */
+export async function approveShown(
+  request: ApiHarness['request'],
+  person: Person,
+  approvalId: string,
+): ReturnType<ApiHarness['request']> {
+  const { argsDigest } = (await request(person, 'GET', `/v1/approvals/${approvalId}`)).body as { argsDigest: string };
+  return request(person, 'POST', `/v1/approvals/${approvalId}`, { decision: 'approve', argsDigest });
+}

@@ -17,8 +17,18 @@ export const ApprovalSummary = z.object({
   step: z.number(),
   server: z.string(),
   tool: z.string(),
+  /** The first 300 characters of the redacted arguments' canonical JSON, invisible characters escaped. */
   argsPreview: z.string(),
+  /** SHA-256 (hex) of the canonical JSON of the full arguments, unredacted: exactly what runs. */
   argsDigest: z.string(),
+  /** Paths whose values are redacted in every view (schema-marked secrets, configured `redact` paths). */
+  redacted: z.array(z.string()).optional(),
+  /** Argument keys the tool's input schema does not name: the model added them. */
+  unknownKeys: z.array(z.string()).optional(),
+  /** The arguments hold control, bidi or zero-width characters, shown escaped. */
+  escaped: z.boolean().optional(),
+  /** Length of the full view (pretty JSON, escaped): a channel that shows less may not approve in one click. */
+  argsChars: z.number().optional(),
   requester: z.string(),
   /** Principal ids allowed to decide; `*` means any authenticated principal. */
   approvers: z.array(z.string()),

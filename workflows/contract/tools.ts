@@ -33,6 +33,8 @@ export interface ToolPolicy {
   /** Annotations of untrusted servers are ignored: they cannot waive an approval or allow retries. */
   trusted: boolean;
   argumentRules: ArgumentRule[];
+  /** Configured dot paths shown redacted besides what the input schema marks secret (absent before it existed). */
+  redact?: string[];
   approvalTimeoutMs: number;
   /** Principal ids allowed to decide; `*` means any authenticated principal. */
   approvers: string[];

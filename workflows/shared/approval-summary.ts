@@ -10,6 +10,10 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     tool,
     argsPreview,
     argsDigest,
+    redacted,
+    unknownKeys,
+    escaped,
+    argsChars,
     requester,
     approvers,
     allowSelfApproval,
@@ -24,10 +28,25 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     tool,
     argsPreview,
     argsDigest,
+    ...(argsChars === undefined ? {} : { redacted, unknownKeys, escaped, argsChars }),
     requester,
     approvers,
     allowSelfApproval,
     openedAt,
     expiresAt,
   };
+}
+
+/**
+ * Why one click (a Slack Approve button, `toolgate approve --yes`) may not approve: something the channel
+ * shows is not the whole truth. Empty when the channel showed every argument as it runs.
+ */
+export function reviewReasons(summary: ApprovalSummary, shownChars: number): string[] {
+  if (summary.argsChars === undefined) return ['the round predates the full argument view'];
+  return [
+    ...(summary.argsChars > shownChars ? [`the arguments are ${summary.argsChars} characters, more than shown`] : []),
+    ...(summary.redacted?.length ? [`redacted: ${summary.redacted.join(', ')}`] : []),
+    ...(summary.escaped ? ['control, bidi or zero-width characters are shown escaped'] : []),
+    ...(summary.unknownKeys?.length ? [`keys the tool does not declare: ${summary.unknownKeys.join(', ')}`] : []),
+  ];
 }
