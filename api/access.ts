@@ -1,11 +1,14 @@
-// Who may see and touch a round. A round belongs to its requester; principals who may decide one of its
-// approvals may read it (enough to decide well); auditors read everything, admins also cancel. Everyone else
-// is told the round does not exist.
+// Who may see and touch a round. A round belongs to its requester; auditors read every round whole, admins
+// also cancel. A principal who may decide one of its approvals reads only those approvals (with the round's
+// query): its other calls may carry the requester's own credential's view. Everyone else is told the round
+// does not exist.
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import type { ApprovalSummary } from '../workflows/contract.ts';
 import type { ApiRoles } from '../runtime/config.ts';
 
-/** What visibility says about a round: enough to authorize without asking a worker. */
+/** How much of a round a reader sees: all of it, or the approvals they may decide. */
+export type ReadScope = 'round' | 'approvals';
+
 export interface RoundOwnership {
   requester: string | undefined;
   /** Everyone who may decide one of its approvals; `*` means any authenticated principal. */
@@ -23,13 +26,31 @@ export class AccessPolicy {
     return roles.some((role) => this.roles[role].includes(principal));
   }
 
+  /** Something of the round: all of it, or the approvals they may decide. */
   mayRead(principal: string, round: RoundOwnership): boolean {
-    return (
-      round.requester === principal ||
-      round.approvers.includes(principal) ||
-      round.approvers.includes('*') ||
-      this.has(principal, 'admin', 'auditor')
-    );
+    return this.readScope(principal, round) !== undefined;
+  }
+
+  /** The whole round: its outputs, answer, events and sealed payloads. */
+  readsWhole(principal: string, round: RoundOwnership): boolean {
+    return round.requester === principal || this.has(principal, 'admin', 'auditor');
+  }
+
+  /** undefined: the round does not exist for this principal. */
+  readScope(principal: string, round: RoundOwnership): ReadScope | undefined {
+    if (this.readsWhole(principal, round)) return 'round';
+    if (round.approvers.includes(principal) || round.approvers.includes('*')) return 'approvals';
+    return undefined;
+  }
+
+  /** An approval of a round read in `scope`: every one of a whole round, else only one the reader may decide. */
+  seesApproval(principal: string, scope: ReadScope, approval: Parameters<typeof mayDecide>[0]): boolean {
+    return scope === 'round' || mayDecide(approval, principal).allowed;
+  }
+
+  /** Continuing a round's conversation hands over its whole transcript. */
+  mayContinue(principal: string, round: RoundOwnership): boolean {
+    return round.requester === principal || this.has(principal, 'admin');
   }
 
   mayCancel(principal: string, round: RoundOwnership): boolean {

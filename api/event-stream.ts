@@ -7,7 +7,7 @@ import { HistoryWatcher } from './history-watcher.ts';
 import { isNotFound } from './temporal-errors.ts';
 
 export interface EventSink {
-  event(event: RoundEvent): void;
+  event(event: RoundEvent): void | Promise<void>;
   comment(text: string): void;
 }
 
@@ -51,7 +51,7 @@ export async function streamRoundEvents(
       sink.comment(`events ${lastId + 1}-${page.firstAvailableId - 1} are no longer kept by the round`);
     }
     for (const event of page.events) {
-      sink.event(event);
+      await sink.event(event);
       lastId = event.id;
     }
     if (page.done) return;
@@ -59,7 +59,7 @@ export async function streamRoundEvents(
     if (wakeup === 'closed') {
       // A round that closed without a final event (terminated, say): send what is left and stop.
       const rest = await queryPage(context, roundId, lastId, sink, signal);
-      for (const event of rest.events) sink.event(event);
+      for (const event of rest.events) await sink.event(event);
       return;
     }
   }

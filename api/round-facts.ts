@@ -8,7 +8,7 @@ import {
   StatusAttribute,
   type ApprovalSummary,
 } from '../workflows/contract.ts';
-import type { RoundOwnership } from './access.ts';
+import type { ReadScope, RoundOwnership } from './access.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { isNotFound } from './temporal-errors.ts';
@@ -53,9 +53,14 @@ export function roundNotFound(roundId: string): ApiError {
   return new ApiError(404, 'round_not_found', `Round ${roundId} not found`);
 }
 
-/** The round's facts when `principal` may read it; otherwise 404, so nobody learns that it exists. */
-export async function readableRound(context: ApiContext, principal: string, roundId: string): Promise<RoundFacts> {
+export interface ReadableRound extends RoundFacts {
+  scope: ReadScope;
+}
+
+/** The round's facts and how much of it `principal` reads; 404 when nothing, so nobody learns that it exists. */
+export async function readableRound(context: ApiContext, principal: string, roundId: string): Promise<ReadableRound> {
   const facts = await describeRound(context, roundId);
-  if (!facts || !context.access.mayRead(principal, facts)) throw roundNotFound(roundId);
-  return facts;
+  const scope = facts && context.access.readScope(principal, facts);
+  if (!facts || !scope) throw roundNotFound(roundId);
+  return { ...facts, scope };
 }

@@ -2,6 +2,7 @@
 import type {
   ApprovalListResponse,
   ApprovalResponse,
+  ApproverRoundView,
   DecisionResponse,
   PartialRoundState,
 } from '../runtime/http-api.ts';
@@ -14,12 +15,23 @@ import { EXIT, type Session } from './session.ts';
 const id = encodeURIComponent;
 
 export async function showRound(session: Session, roundId: string): Promise<number> {
-  const state = await session.client.request<(RoundState & { links?: { webUi?: string } }) | PartialRoundState>(
-    'GET',
-    `/v1/rounds/${id(roundId)}`,
-  );
+  const state = await session.client.request<
+    (RoundState & { links?: { webUi?: string } }) | ApproverRoundView | PartialRoundState
+  >('GET', `/v1/rounds/${id(roundId)}`);
   if (session.json) session.out(JSON.stringify(state, null, 2));
-  else if ('partial' in state) {
+  else if ('scope' in state) {
+    session.out(
+      [
+        `round     ${state.roundId}`,
+        `status    ${state.status}`,
+        `requester ${state.requester}`,
+        `query     ${state.query}`,
+        '',
+        'The approvals you may decide (an approver does not read the rest of the round):',
+        formatApprovals(state.approvals),
+      ].join('\n'),
+    );
+  } else if ('partial' in state) {
     session.out(
       `status    ${state.status ?? 'unknown'} (partial: ${state.why})\n${formatApprovals(state.pendingApprovals)}`,
     );

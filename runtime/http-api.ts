@@ -11,6 +11,8 @@ import {
   MAX_REASON_CHARS,
   QueryRoundInput,
   ROUND_ID_PATTERN,
+  RoundError,
+  RoundState,
   RoundStatus,
 } from '../workflows/contract.ts';
 
@@ -125,3 +127,48 @@ export const PartialRoundState = z.object({
 export type PartialRoundState = z.infer<typeof PartialRoundState>;
 
 export const CancelResponse = z.object({ roundId: z.string(), status: z.literal('cancelling') });
+
+/**
+ * GET /v1/rounds/{id} for an approver who is not its requester, an auditor or an admin: the round's query and
+ * the approvals they may decide (summary, status, decision; every argument at GET /v1/approvals/{approvalId}).
+ * Nothing of its other calls, their outputs or its answer: those may come from the requester's own credential.
+ */
+export const ApproverRoundView = z.object({
+  roundId: z.string(),
+  scope: z.literal('approvals'),
+  status: RoundStatus,
+  query: z.string(),
+  requester: z.string(),
+  approvals: z.array(ApprovalResponse),
+});
+export type ApproverRoundView = z.infer<typeof ApproverRoundView>;
+
+const WithLinks = { links: RoundLinks };
+
+export const RoundResponse = z.union([
+  ApproverRoundView.extend(WithLinks),
+  PartialRoundState.extend(WithLinks),
+  // Loose: the round's state passes as the workflow answers it.
+  RoundState.extend(WithLinks).loose(),
+]);
+
+const Numbered = { id: z.number(), at: z.string() };
+
+/**
+ * The events such an approver streams: the round's start and end, and the approvals they may decide. Parsing a
+ * round event with it drops everything else the event carries (the answer, a failure's message).
+ */
+export const ApproverRoundEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('round_started'), query: z.string(), requester: z.string(), ...Numbered }),
+  z.object({ type: z.literal('approval_required'), approval: ApprovalSummary, ...Numbered }),
+  z.object({
+    type: z.literal('approval_decided'),
+    approvalId: z.string(),
+    status: ApprovalStatus,
+    decision: DecisionRecord.optional(),
+    ...Numbered,
+  }),
+  z.object({ type: z.literal('round_completed'), ...Numbered }),
+  z.object({ type: z.literal('round_failed'), error: RoundError.pick({ type: true }), ...Numbered }),
+]);
+export type ApproverRoundEvent = z.infer<typeof ApproverRoundEvent>;

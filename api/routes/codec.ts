@@ -85,7 +85,7 @@ export function codecRoutes(
               // A later run started by someone else under the same id must not open the earlier runs' payloads.
               runOwners(context, roundId).then(
                 (owners) =>
-                  owners.length > 0 && owners.every((owner) => context.access.mayRead(request.principal, owner)),
+                  owners.length > 0 && owners.every((owner) => context.access.readsWhole(request.principal, owner)),
                 // A label Temporal refuses as a workflow id (empty, too long) names no round anyone may read.
                 (error: unknown) => {
                   if (isInvalidArgument(error)) return false;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RoundEvent } from '../../workflows/contract.ts';
 import type { ApiContext } from '../api-context.ts';
 import { formatSseComment, formatSseEvent } from '../../runtime/sse.ts';
+import { ApproverEvents } from '../approver-scope.ts';
 import { streamRoundEvents } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { readableRound } from '../round-facts.ts';
@@ -29,7 +30,9 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPl
       },
       async (request, reply) => {
         // Fails with 404 before the stream starts, rather than as an event, and needs no worker to do so.
-        await readableRound(context, request.principal, request.params.id);
+        const round = await readableRound(context, request.principal, request.params.id);
+        const approverEvents =
+          round.scope === 'approvals' ? new ApproverEvents(context, round.roundId, request.principal) : undefined;
         const afterId = lastEventId(request.headers['last-event-id'], request.query.lastEventId);
         const abort = new AbortController();
         request.raw.on('close', () => abort.abort());
@@ -45,8 +48,9 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPl
         const heartbeat = setInterval(() => response.write(formatSseComment('keep-alive')), HEARTBEAT_MS);
         metrics.openStreams.inc();
         const sink = {
-          event(event: RoundEvent) {
-            response.write(formatSseEvent(event.id, event.type, event));
+          async event(event: RoundEvent) {
+            const shown = approverEvents ? await approverEvents.admit(event) : event;
+            if (shown) response.write(formatSseEvent(shown.id, shown.type, shown));
           },
           comment(text: string) {
             response.write(formatSseComment(text));

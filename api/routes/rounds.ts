@@ -6,6 +6,7 @@ import {
   CancelResponse,
   ErrorResponse,
   RoundIdParams,
+  RoundResponse,
   StartRoundResponse,
   startRoundBody,
 } from '../../runtime/http-api.ts';
@@ -45,8 +46,12 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
       {
         schema: {
           summary: 'State of a round: status, steps, tool calls, approvals, answer',
+          description:
+            'Its requester, auditors and admins read the whole round. An approver who is none of them reads its query and ' +
+            'the approvals they may decide (scope: approvals), nothing of its other calls or its answer.',
           tags: ['rounds'],
           params: RoundIdParams,
+          response: { 200: RoundResponse, 404: ErrorResponse },
         },
       },
       async (request) => ({
