@@ -39,6 +39,30 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses "*" approvers for a server that takes a user credential, naming the server or tool', () => {
+    const server = {
+      name: 'k8s',
+      transport: 'http',
+      url: 'http://127.0.0.1:1/mcp',
+      userCredential: { fromHeader: 'X-Kube-Token' },
+    };
+    const sealed = { ...minimal, codec: { keys: [{ id: 'k', secret: 'c2VjcmV0' }] } };
+    const load = (approvers: string[], settings: Record<string, unknown>) =>
+      parseConfig({ ...sealed, approvals: { approvers }, servers: [{ ...server, ...settings }] }, 'toolgate.yaml');
+    expect(() => load(['alice'], { approvers: ['*'] })).toThrow(
+      /servers\[0\]\.approvers: server 'k8s' takes a user credential \(userCredential\): approvers must be named principals, not "\*"/,
+    );
+    expect(() => load(['*'], {})).toThrow(
+      /approvals\.approvers: server 'k8s' takes a user credential .* \(inherited from approvals\.approvers\)/,
+    );
+    expect(() => load(['alice'], { tools: { delete_pod: { approvers: ['bob', '*'] } } })).toThrow(
+      /servers\[0\]\.tools\.delete_pod\.approvers: tool 'delete_pod' of server 'k8s' takes a user credential/,
+    );
+    // Named approvers load; so does "*" where no user credential is forwarded.
+    expect(() => load(['*'], { approvers: ['alice'] })).not.toThrow();
+    expect(() => load(['*'], { userCredential: undefined })).not.toThrow();
+  });
+
   it('resolves ${ENV} references and refuses missing ones', () => {
     const withHeader = {
       ...minimal,
