@@ -1,5 +1,6 @@
-// Who may see and touch what: a round belongs to its requester; approvers read it; auditors read everything;
-// admins also cancel; everyone else is told it does not exist. Decisions are checked before anything is queued.
+// Who may see and touch what: a round belongs to its requester; approvers read the approvals they may decide;
+// auditors read everything; admins also cancel; everyone else is told it does not exist. Decisions are checked
+// before anything is queued.
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalSummary } from '../../workflows/contract.ts';
@@ -50,7 +51,9 @@ describe('authorization', () => {
   it('lets the requester, its approvers, auditors and admins read a round; everyone else gets 404', async () => {
     const { roundId } = await gatedRound('carol', 'z-read');
     for (const person of ['carol', 'alice', 'bob', 'audrey', 'adam'] as const) {
-      expect(await status(person, 'GET', `/v1/rounds/${roundId}`), person).toBe(200);
+      const read = await api.request(person, 'GET', `/v1/rounds/${roundId}`);
+      expect(read.status, person).toBe(200);
+      expect(read.body.scope, person).toBe(['alice', 'bob'].includes(person) ? 'approvals' : undefined);
     }
     const hidden = await api.request('mallory', 'GET', `/v1/rounds/${roundId}`);
     const missing = await api.request('mallory', 'GET', '/v1/rounds/round-does-not-exist');
@@ -78,7 +81,7 @@ describe('authorization', () => {
       .toBe('cancelled');
   });
 
-  it('continues only a conversation the caller may read', async () => {
+  it('continues a conversation only for its requester and admins', async () => {
     harness.routes['z-prev'] = scriptedSteps({ content: 'first answer' });
     const first = await api.request('carol', 'POST', '/v1/rounds', { query: 'z-prev' });
     harness.roundIds.push(first.body.roundId);
@@ -89,6 +92,18 @@ describe('authorization', () => {
       previousRoundId: first.body.roundId,
     });
     expect(stolen).toMatchObject({ status: 404, body: { error: { code: 'round_not_found' } } });
+    // An auditor reads the round, but continuing it would hand its transcript to a round of their own.
+    const audited = await api.request('audrey', 'POST', '/v1/rounds', {
+      query: 'z-next',
+      previousRoundId: first.body.roundId,
+    });
+    expect(audited).toMatchObject({ status: 404, body: { error: { code: 'round_not_found' } } });
+    const admin = await api.request('adam', 'POST', '/v1/rounds', {
+      query: 'z-next',
+      previousRoundId: first.body.roundId,
+    });
+    expect(admin.status).toBe(201);
+    harness.roundIds.push(admin.body.roundId);
     const own = await api.request('carol', 'POST', '/v1/rounds', {
       query: 'z-next',
       previousRoundId: first.body.roundId,
