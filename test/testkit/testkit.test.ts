@@ -155,6 +155,7 @@ describe('MCP test server over Streamable HTTP', () => {
       'slow',
       'slow_read',
       'strict_echo',
+      'write_file',
       'write_record',
     ]);
     expect(byName.echo!.annotations).toEqual({ readOnlyHint: true });
