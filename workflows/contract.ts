@@ -6,6 +6,7 @@ export * from './contract/conversation.ts';
 export * from './contract/tools.ts';
 export * from './contract/activities.ts';
 export * from './contract/failures.ts';
+export * from './contract/signatures.ts';
 export * from './contract/decisions.ts';
 export * from './contract/approvals.ts';
 export * from './contract/credentials.ts';

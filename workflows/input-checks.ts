@@ -52,6 +52,18 @@ function isSealedCredential(value: unknown): boolean {
   return isObject(value) && isString(value.keyId) && isString(value.sealed) && isString(value.expiresAt);
 }
 
+function isSignature(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    isString(value.keyId) &&
+    value.keyId !== '' &&
+    isString(value.sig) &&
+    /^[0-9a-f]{128}$/.test(value.sig)
+  );
+}
+
+const isIsoTime = (value: unknown): boolean => isString(value) && !Number.isNaN(Date.parse(value));
+
 /** What is wrong with a round's input (QueryRoundInput), one sentence each; empty when nothing is. */
 export function roundInputProblems(input: unknown): string[] {
   if (!isObject(input)) return ['input must be an object'];
@@ -80,6 +92,11 @@ export function roundInputProblems(input: unknown): string[] {
   ) {
     problems.push(`maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`);
   }
+  if (input.roundId !== undefined && !(isString(input.roundId) && input.roundId !== ''))
+    problems.push('roundId must be a non-empty string');
+  if (input.startedAt !== undefined && !isIsoTime(input.startedAt)) problems.push('startedAt must be an ISO time');
+  if (input.signature !== undefined && !isSignature(input.signature))
+    problems.push('signature must be {keyId, sig} with sig 128 hex characters');
   return problems;
 }
 
@@ -98,11 +115,9 @@ export function decisionProblems(request: unknown): string[] {
   if (!isObject(approver) || !['http', 'slack', 'cli'].includes(approver.channel as string))
     problems.push('approver.channel must be http, slack or cli');
   if (request.argsDigest !== undefined && !isString(request.argsDigest)) problems.push('argsDigest must be a string');
-  if (
-    request.receivedAt !== undefined &&
-    !(isString(request.receivedAt) && !Number.isNaN(Date.parse(request.receivedAt)))
-  ) {
+  if (request.receivedAt !== undefined && !isIsoTime(request.receivedAt))
     problems.push('receivedAt must be an ISO time');
-  }
+  if (request.signature !== undefined && !isSignature(request.signature))
+    problems.push('signature must be {keyId, sig} with sig 128 hex characters');
   return problems;
 }

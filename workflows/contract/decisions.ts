@@ -2,6 +2,7 @@
 // at run time (the round checks every decision against DecisionRequest), so it holds only what that needs.
 import { z } from 'zod';
 import { MAX_REASON_CHARS } from './names.ts';
+import { Signature } from './signatures.ts';
 
 export const DecisionChannel = z.enum(['http', 'slack', 'cli']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
@@ -32,6 +33,11 @@ export const DecisionRequest = z.object({
     .string('receivedAt must be an ISO time')
     .refine((value) => !Number.isNaN(Date.parse(value)), 'receivedAt must be an ISO time')
     .optional(),
+  /**
+   * The API's signature over the other fields (workflows/shared/signatures.ts). Rounds started since signed
+   * decisions (patch `signed-decisions`) apply only decisions signed by a key they loaded at their start.
+   */
+  signature: Signature.optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 

@@ -18,5 +18,9 @@ export const FailureType = {
   ApprovalClosed: 'ApprovalClosed',
   DigestMismatch: 'DigestMismatch',
   NotAnApprover: 'NotAnApprover',
+  /** A decision without a valid signature of a key the round loaded (docs/operations.md, "Signed decisions"). */
+  UnsignedDecision: 'UnsignedDecision',
+  /** A round whose input the API did not sign for this execution: it fails before any LLM or tool call. */
+  UnsignedRoundInput: 'UnsignedRoundInput',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -1,0 +1,89 @@
+// Ed25519 keys of signed decisions and round inputs (docs/operations.md, "Signed decisions"): the API signs
+// with its private key, workers hand rounds the public keys. Keys are 32 raw bytes, base64, inline or in a file.
+import { readFileSync } from 'node:fs';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { DecisionRequest, QueryRoundInput, SigningPublicKey } from '../workflows/contract.ts';
+import { decisionSigningText, roundSigningText, signText } from '../workflows/shared/signatures.ts';
+import { ConfigError } from './config.ts';
+
+/** A key as the config's `signing` section names it: inline base64, or a file holding it. */
+interface KeyRef {
+  id: string;
+  key?: string;
+  file?: string;
+}
+
+/** The config's `signing` section. */
+export interface SigningConfig {
+  privateKey?: KeyRef;
+  publicKeys?: KeyRef[];
+}
+
+const HELP = 'see docs/operations.md, "Signed decisions"';
+
+function keyBytes(ref: KeyRef, what: string): Buffer {
+  let encoded: string;
+  try {
+    encoded = ref.key ?? readFileSync(ref.file ?? '', 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`${what} '${ref.id}': cannot read ${ref.file}: ${(error as Error).message}`);
+  }
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length !== 32)
+    throw new ConfigError(`${what} '${ref.id}' must be 32 bytes, base64-encoded (got ${bytes.length} bytes)`);
+  return bytes;
+}
+
+/** The API's signer; without `signing.privateKey` the API does not start (it would send what no round accepts). */
+export function loadSigner(signing: SigningConfig | undefined): Signer {
+  const ref = signing?.privateKey;
+  if (!ref)
+    throw new ConfigError(`signing.privateKey is missing: the API signs every decision and round it starts (${HELP})`);
+  return new Signer(ref.id, keyBytes(ref, 'signing.privateKey').toString('hex'));
+}
+
+/** The worker's keys for rounds; without `signing.publicKeys` the worker does not start (no round could verify). */
+export function loadPublicKeys(signing: SigningConfig | undefined): SigningPublicKey[] {
+  const refs = signing?.publicKeys;
+  if (!refs)
+    throw new ConfigError(`signing.publicKeys is missing: rounds verify decisions and their input with them (${HELP})`);
+  return refs.map((ref) => ({ id: ref.id, key: keyBytes(ref, 'signing.publicKeys').toString('hex') }));
+}
+
+export class Signer {
+  readonly keyId: string;
+  private readonly secretKey: string;
+
+  constructor(keyId: string, secretKeyHex: string) {
+    this.keyId = keyId;
+    this.secretKey = secretKeyHex;
+  }
+
+  /** Reads a private key file (base64), as written by `toolgate signing-keys`. */
+  static fromFile(keyId: string, path: string): Signer {
+    return new Signer(keyId, keyBytes({ id: keyId, file: path }, 'private key').toString('hex'));
+  }
+
+  decision(request: Omit<DecisionRequest, 'signature'>): DecisionRequest {
+    return { ...request, signature: signText(decisionSigningText(request), this.keyId, this.secretKey) };
+  }
+
+  /** The input of round `roundId`, started now: named, timed and signed. */
+  roundInput(
+    roundId: string,
+    input: Omit<QueryRoundInput, 'signature' | 'roundId' | 'startedAt'>,
+    startedAt = new Date(),
+  ): QueryRoundInput {
+    const named: QueryRoundInput = { ...input, roundId, startedAt: startedAt.toISOString() };
+    return { ...named, signature: signText(roundSigningText(named), this.keyId, this.secretKey) };
+  }
+}
+
+/** A new key pair, base64 (what `signing.privateKey` and `signing.publicKeys` hold). */
+export function generateSigningKeys(): { privateKey: string; publicKey: string } {
+  const { secretKey, publicKey } = ed25519.keygen();
+  return {
+    privateKey: Buffer.from(secretKey).toString('base64'),
+    publicKey: Buffer.from(publicKey).toString('base64'),
+  };
+}
