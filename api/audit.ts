@@ -200,11 +200,13 @@ function roundCondition(context: ApiContext, principal: string, filter: AuditQue
   return conditions.join(' AND ');
 }
 
-/** The rule of AccessPolicy.mayListApproval: all for auditors and admins, else what one requested or may decide. */
-function sees(context: ApiContext, principal: string, entry: AuditEntry): boolean {
-  return (
-    context.access.seesAllApprovals(principal) || entry.requester === principal || mayDecide(entry, principal).allowed
-  );
+/** The entries of one round `principal` reads, by the rules of every other route (api/access.ts). */
+function readable(context: ApiContext, principal: string, entries: AuditEntry[]): AuditEntry[] {
+  const scope = context.access.readScope(principal, {
+    requester: entries[0]?.requester,
+    approvers: [...new Set(entries.flatMap((entry) => entry.approvers))],
+  });
+  return scope ? entries.filter((entry) => context.access.seesApproval(principal, scope, entry)) : [];
 }
 
 function matches(entry: AuditEntry, filter: AuditQuery): boolean {
@@ -240,8 +242,8 @@ export async function auditPage(context: ApiContext, principal: string, filter: 
   for (const execution of response.executions ?? []) {
     const { workflowId, runId } = execution.execution ?? {};
     if (!workflowId || !runId) continue;
-    for (const entry of await roundEntries(context, workflowId, runId))
-      if (sees(context, principal, entry) && matches(entry, filter)) entries.push(entry);
+    const all = await roundEntries(context, workflowId, runId);
+    entries.push(...readable(context, principal, all).filter((entry) => matches(entry, filter)));
   }
   const token = response.nextPageToken;
   return { entries, ...(token && token.length > 0 ? { nextPageToken: Buffer.from(token).toString('base64url') } : {}) };
