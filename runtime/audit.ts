@@ -3,8 +3,8 @@
 // without trusting the API that wrote it (docs/clients.md, "Audit").
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-// eslint-disable-next-line @typescript-eslint/no-restricted-imports -- the very canonical JSON the API signs and the round digests; pure code, no workflow API
-import { canonicalJson } from '../workflows/canonical-json.ts';
+import { canonicalJson } from '../workflows/shared/digest.ts';
+import { decisionSigningText } from '../workflows/shared/signatures.ts';
 import { Approver, Decision } from '../workflows/contract.ts';
 
 /** What the first entry of a round's chain follows. */
@@ -101,23 +101,10 @@ export type AuditPage = z.infer<typeof AuditPage>;
 export const AuditPublicKeys = z.array(z.object({ id: z.string().min(1), key: z.string().min(1) }));
 export type AuditPublicKeys = z.infer<typeof AuditPublicKeys>;
 
-/**
- * The text a decision's signature covers: the fields and canonical JSON the API signs
- * (decisionSigningText of workflows/shared/signatures.ts), rebuilt from the entry.
- */
+/** The text a decision's signature covers, exactly as the API signs it and the round verifies it. */
 export function decisionSigningBytes(approvalId: string, decision: AuditDecision): Buffer {
-  return Buffer.from(
-    canonicalJson({
-      purpose: 'toolgate decision v1',
-      approvalId,
-      decision: decision.decision,
-      argsDigest: decision.argsDigest,
-      approver: { id: decision.approver.id, channel: decision.approver.channel },
-      receivedAt: decision.receivedAt,
-      reason: decision.reason,
-    }),
-    'utf8',
-  );
+  const { signature: _signature, ...signed } = decision;
+  return Buffer.from(decisionSigningText({ approvalId, ...signed }), 'utf8');
 }
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo: Node takes raw keys only wrapped in one. */
