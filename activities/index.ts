@@ -7,6 +7,7 @@ import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { loadCodecKeys } from '../runtime/payload-codec.ts';
+import { loadPublicKeys } from '../runtime/signing.ts';
 
 export interface ActivityResources {
   config: ToolgateConfig;
@@ -15,8 +16,11 @@ export interface ActivityResources {
   notifier?: ApprovalNotifier;
 }
 
+/** Throws (ConfigError) when `signing.publicKeys` is missing: a worker without them would run no round. */
 export function createActivities({ config, connections, llm, notifier }: ActivityResources): ToolgateActivities {
+  const keys = loadPublicKeys(config.signing);
   return {
+    signingKeys: async () => ({ keys }),
     listTools: createListTools(config, connections, notifier !== undefined),
     notifyApprovalOpened: async ({ approval }) => (notifier ? notifier.opened(approval) : null),
     notifyApprovalClosed: async ({ approval, notification }) => notifier?.closed(approval, notification),

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { AccessPolicy } from './access.ts';
 import type { LinkBases } from '../runtime/links.ts';
 import type { CredentialIntake } from './user-credentials.ts';
+import type { Signer } from '../runtime/signing.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
 export interface ApiContext {
@@ -13,6 +14,8 @@ export interface ApiContext {
   workerWaitMs: number;
   /** Who may read, cancel and list what. */
   access: AccessPolicy;
+  /** Signs every decision and round input the API sends (rounds refuse what it did not sign). */
+  signer: Signer;
   /** Seals requesters' own credentials for servers that take them; absent when none does. */
   credentials?: CredentialIntake;
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { EncryptionCodec, loadCodecKeys } from '../runtime/payload-codec.ts';
+import { loadSigner } from '../runtime/signing.ts';
 import { createSlackIntegration, type SlackIntegration } from '../slack/interactivity.ts';
 import { AccessPolicy } from './access.ts';
 import type { ApiContext } from './api-context.ts';
@@ -39,6 +40,7 @@ export interface Api {
 export async function createApi(options: ApiOptions): Promise<Api> {
   const { config, client, logger } = options;
   const port = options.port ?? config.api.port;
+  const signer = loadSigner(config.signing);
   const keys = config.codec ? loadCodecKeys(config.codec.keys) : [];
   const codec = client.options.loadedDataConverter.payloadCodecs.find((item) => item instanceof EncryptionCodec);
   if (config.codec && !codec) throw new Error('config.codec is set, but the Temporal client has no EncryptionCodec');
@@ -54,6 +56,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     },
     workerWaitMs: options.workerWaitMs ?? WORKER_WAIT_MS,
     access: new AccessPolicy(config.api.roles),
+    signer,
     ...(credentials ? { credentials } : {}),
   };
   const slack: SlackIntegration | undefined = config.slack

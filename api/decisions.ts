@@ -135,14 +135,15 @@ export async function submitDecision(
   const { approvalId } = pending;
   const now = Date.now();
   precheck(pending, approver, body, now);
-  const request: DecisionRequest = {
+  // Signed: the round learns who decided, when and for which arguments from the API, not from the message.
+  const request: DecisionRequest = context.signer.decision({
     approvalId,
     decision: body.decision,
     approver,
     receivedAt: new Date(now).toISOString(),
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     argsDigest: body.argsDigest,
-  };
+  });
   const handle = context.client.workflow.getHandle(roundId);
   try {
     const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
@@ -184,11 +185,15 @@ export async function approvalView(
   principal: string,
 ): Promise<ApprovalResponse> {
   const found = await findApproval(context, approvalId);
-  if (!found || !context.access.mayRead(principal, found.facts)) throw approvalNotFound(approvalId);
+  const scope = found && context.access.readScope(principal, found.facts);
+  if (!found || !scope) throw approvalNotFound(approvalId);
   const record = await closedApproval(context, found.facts.roundId, approvalId).catch((error: unknown) => {
     if (found.pending && error instanceof ApiError && error.code === 'worker_unavailable') return undefined;
     throw error;
   });
+  // An approver who reads only what they may decide learns nothing of the round's other approvals.
+  const shown = record ?? found.pending;
+  if (shown && !context.access.seesApproval(principal, scope, shown)) throw approvalNotFound(approvalId);
   if (!record) {
     if (found.pending) return { ...found.pending, status: 'pending' as const };
     throw approvalNotFound(approvalId);

@@ -14,8 +14,9 @@ import {
 import type { queryRound } from '../workflows/query-round.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
-import { readableRound } from './round-facts.ts';
-import type { PartialRoundState, StartRoundBody } from '../runtime/http-api.ts';
+import { describeRound, readableRound, roundNotFound } from './round-facts.ts';
+import { approverView } from './approver-scope.ts';
+import type { ApproverRoundView, PartialRoundState, StartRoundBody } from '../runtime/http-api.ts';
 import { isWorkerTimeout, toApiError } from './temporal-errors.ts';
 
 const SUMMARY_CHARS = 200;
@@ -25,9 +26,13 @@ function idempotentRoundId(principal: string, key: string): string {
   return `round-${createHash('sha256').update(`${principal}\u0000${key}`).digest('hex').slice(0, 32)}`;
 }
 
-/** A previous round's conversation, for a principal who may read that round (else it does not exist). */
+/**
+ * A previous round's conversation, for its requester or an admin. Anyone else (an approver, an auditor) is
+ * told the round does not exist: continuing it would hand over every output of it.
+ */
 async function transcriptOf(context: ApiContext, roundId: string, principal: string): Promise<ChatMessage[]> {
-  const facts = await readableRound(context, principal, roundId);
+  const facts = await describeRound(context, roundId);
+  if (!facts || !context.access.mayContinue(principal, facts)) throw roundNotFound(roundId);
   if (facts.executionStatus !== 'completed') {
     throw new ApiError(
       409,
@@ -48,14 +53,14 @@ export async function startRound(
   const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
   const messages = body.previousRoundId ? await transcriptOf(context, body.previousRoundId, principal) : body.messages;
   const credentials = context.credentials?.(headers, roundId, body.servers);
-  const input: QueryRoundInput = {
+  const input: QueryRoundInput = context.signer.roundInput(roundId, {
     query: body.query,
     requester: principal,
     ...(messages ? { messages } : {}),
     ...(body.servers ? { servers: body.servers } : {}),
     ...(body.maxSteps ? { maxSteps: body.maxSteps } : {}),
     ...(credentials ? { credentials } : {}),
-  };
+  });
   try {
     await context.client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
       taskQueue: context.taskQueue,
@@ -84,26 +89,31 @@ const BUSY_QUERY_MS = 200;
 /**
  * The round's state, for a principal who may read it; needs a worker to answer the query. While the round's
  * worker holds its workflow task (a local LLM call, seconds long), the query would wait for it: after 200 ms
- * the answer is what the round last published instead, marked partial.
+ * the answer is what the round last published instead, marked partial. An approver who reads only the
+ * approvals they may decide gets those (ApproverRoundView).
  */
 export async function roundState(
   context: ApiContext,
   principal: string,
   roundId: string,
-): Promise<RoundState | PartialRoundState> {
+): Promise<RoundState | ApproverRoundView | PartialRoundState> {
   const facts = await readableRound(context, principal, roundId);
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
   try {
-    return await context.client.withDeadline(Date.now() + (facts.busy ? BUSY_QUERY_MS : context.workerWaitMs), () =>
-      handle.query(stateQuery),
+    const state = await context.client.withDeadline(
+      Date.now() + (facts.busy ? BUSY_QUERY_MS : context.workerWaitMs),
+      () => handle.query(stateQuery),
     );
+    return facts.scope === 'round' ? state : approverView(state, principal);
   } catch (error) {
     if (facts.busy && isWorkerTimeout(error)) {
       return {
         roundId,
         status: facts.status,
         requester: facts.requester,
-        pendingApprovals: facts.pending,
+        pendingApprovals: facts.pending.filter((approval) =>
+          context.access.seesApproval(principal, facts.scope, approval),
+        ),
         partial: true,
         why: 'the round is busy (an LLM call is running); this is what it last published: ask again for the full state',
       };

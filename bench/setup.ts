@@ -34,6 +34,7 @@ import { benchModel, queryFor, type BenchModel, type RoundShape } from './llm-sc
 import { recordMcpCalls, type McpRecorder } from '../testkit/mcp-recorder.ts';
 import { startOtlpSink, type OtlpSink } from './otlp-sink.ts';
 import { healthy, spawnService, type ChildService } from '../testkit/child-processes.ts';
+import { TEST_SIGNING, testSigner } from '../testkit/signing.ts';
 
 export const TOKENS = { alice: 'alice-bench-token-0123456789', carol: 'carol-bench-token-0123456789' } as const;
 export const REQUESTER = 'carol';
@@ -107,6 +108,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     temporal: { address: devServer.address, taskQueue: 'toolgate-bench' },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
     approvals: { approvers: [APPROVER], timeout: '1h' },
+    signing: TEST_SIGNING,
     api: {
       host: '127.0.0.1',
       port: apiPort,
@@ -216,7 +218,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
       return client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
         taskQueue: traced ? TRACED_TASK_QUEUE : config.temporal.taskQueue,
         workflowId: roundId,
-        args: [{ query: queryFor(shape, roundId), requester: REQUESTER }],
+        args: [testSigner.roundInput(roundId, { query: queryFor(shape, roundId), requester: REQUESTER })],
       });
     },
     async runBareRound(toolSteps, llmDelayMs) {

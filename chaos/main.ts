@@ -22,6 +22,7 @@ import { startCluster, type Cluster } from './cluster.ts';
 import { TOKENS, driveRound, type DrivenRound, type DriverContext } from './driver.ts';
 import { checkInvariants } from './invariants.ts';
 import { chaosModel, makePlan, rng, type RoundPlan } from './plan.ts';
+import { TEST_SIGNING } from '../testkit/signing.ts';
 
 const { values } = parseArgs({
   options: {
@@ -89,6 +90,7 @@ writeFileSync(
     temporal: { address: '127.0.0.1:7233', taskQueue: 'toolgate-chaos' },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
     approvals: { approvers: ['alice'], timeout: '10m' },
+    signing: TEST_SIGNING,
     api: { host: '127.0.0.1', tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
     servers: [
       {

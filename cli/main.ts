@@ -4,8 +4,11 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { ApiError } from '../runtime/api-error.ts';
+import { AUDIT_FILTERS } from '../runtime/audit.ts';
 import { ApiClient, ApiUnreachableError } from './api-client.ts';
 import { ask } from './ask.ts';
+import { auditTrail, verifyExport, type AuditFilter } from './audit.ts';
+import { signDecision, signRound, writeSigningKeys } from './signing.ts';
 import { cancelRound, decide, listApprovals, showRound } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
 import { EXIT, type Session } from './session.ts';
@@ -33,9 +36,39 @@ const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
   },
   rounds: {},
   approvals: { tool: { type: 'string' }, requester: { type: 'string' }, 'page-size': { type: 'string' } },
+  audit: {
+    ...Object.fromEntries(AUDIT_FILTERS.map((name) => [name, { type: 'string' }])),
+    ndjson: { type: 'boolean' },
+    'public-keys': { type: 'string' },
+  },
   approve: DECISION_OPTIONS,
   reject: DECISION_OPTIONS,
   help: {},
+  'sign-decision': {
+    key: { type: 'string' },
+    'key-id': { type: 'string' },
+    approval: { type: 'string' },
+    decision: { type: 'string' },
+    approver: { type: 'string' },
+    channel: { type: 'string' },
+    ...DECISION_OPTIONS,
+  },
+  'sign-round': {
+    key: { type: 'string' },
+    'key-id': { type: 'string' },
+    round: { type: 'string' },
+    requester: { type: 'string' },
+    query: { type: 'string' },
+    input: { type: 'string' },
+  },
+  'signing-keys': { private: { type: 'string' }, public: { type: 'string' } },
+};
+
+/** Commands that sign or make keys locally: they need neither the API nor a token. */
+const OFFLINE: Record<string, (values: Values) => string> = {
+  'sign-decision': signDecision,
+  'sign-round': signRound,
+  'signing-keys': writeSigningKeys,
 };
 
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -131,6 +164,17 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
     return EXIT.ok;
   }
 
+  const offline = OFFLINE[command];
+  if (offline) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, command);
+    io.out(offline(values));
+    return EXIT.ok;
+  }
+
+  if (command === 'audit' && positionals[0] === 'verify') {
+    return verifyExport(io, only(positionals.slice(1), 'export file', 'audit'), text(values, 'public-keys'));
+  }
+
   // Checked before connecting, so a usage error never waits on the network.
   let action: (session: Session) => Promise<number>;
   switch (command) {
@@ -161,6 +205,12 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         throw new UsageError(`unexpected argument '${extra ?? sub}'`, 'approvals');
       const filter = { tool: text(values, 'tool'), requester: text(values, 'requester'), pageSize: pageSize(values) };
       action = (session) => listApprovals(session, filter);
+      break;
+    }
+    case 'audit': {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, 'audit');
+      const filter: AuditFilter = Object.fromEntries(AUDIT_FILTERS.map((name) => [name, text(values, name)]));
+      action = (session) => auditTrail(session, filter, values.ndjson === true);
       break;
     }
     default: {

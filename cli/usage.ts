@@ -36,14 +36,52 @@ Commands:
   approvals [list]            pending approvals across all rounds
   approve <approvalId>        approve a pending tool call
   reject <approvalId>         reject a pending tool call (a reason is required)
+  audit [filters]             the audit trail of approvals; --ndjson for a verifiable export
+  audit verify <file>         check an NDJSON export offline (hash chains, signatures)
   help [command]              this help, or a command's
+
+Operators without the API (Temporal CLI), offline:
+  sign-decision               a signed \`decide\` signal input for \`temporal workflow signal\`
+  sign-round                  a signed round input for \`temporal workflow start\`
+  signing-keys                a new Ed25519 key pair for signing.privateKey / signing.publicKeys
 
 ${GLOBAL_OPTIONS}
 
 Exit codes: 0 ok, 1 the round failed or was cancelled, 2 usage error, 3 the API answered with an error,
-4 the API cannot be reached.`;
+4 the API cannot be reached, 6 \`audit verify\` found a line that does not verify.`;
+
+const SIGNING = `Rounds accept only decisions and input signed with a key their workers know (signing.publicKeys);
+see docs/operations.md, "Signed decisions". The private key file holds the API's signing.privateKey (base64).`;
 
 const TOPICS: Record<string, string> = {
+  'sign-decision': `Usage: ${PROGRAM} sign-decision --key <file> --key-id <id> --approval <approvalId>
+         --decision approve|reject --approver <principal> [options]
+
+Prints the \`decide\` signal's input, stamped now and signed, for
+  temporal workflow signal --workflow-id <roundId> --name decide --input "$(${PROGRAM} sign-decision ...)"
+
+Options:
+  --reason <text>           why (required to reject; the model is told)
+  --digest <sha256>         bind the decision to these arguments (64 hex characters; the round refuses others)
+  --channel <channel>       http, slack or cli (default cli)
+
+${SIGNING}`,
+  'sign-round': `Usage: ${PROGRAM} sign-round --key <file> --key-id <id> --round <roundId> --requester <principal>
+         --query <text> [--input <json>]
+
+Prints a round's input, signed for that round id and now (start it within 5 minutes), for
+  temporal workflow start --type queryRound --task-queue toolgate --workflow-id <roundId> --input "$(...)"
+
+Options:
+  --input <json>            further fields of the input: {"servers": [...], "maxSteps": 3, "messages": [...]}
+
+${SIGNING}`,
+  'signing-keys': `Usage: ${PROGRAM} signing-keys --private <file> --public <file>
+
+Writes a new Ed25519 key pair, base64: the private key (mode 600) for the API's signing.privateKey, the public
+key for the workers' signing.publicKeys. Refuses to overwrite either file.
+
+${SIGNING}`,
   ask: `Usage: ${PROGRAM} ask <query...> [options]
 
 Starts a round (POST /v1/rounds), prints its id and Web UI link, then follows its events
@@ -77,6 +115,26 @@ Options:
   --page-size <n>           approvals per API request, 1-1000 (default 100)
 
 ${GLOBAL_OPTIONS}`,
+  audit: `Usage: ${PROGRAM} audit [options] [--ndjson > file]
+       ${PROGRAM} audit verify <file> [--public-keys <file>]
+
+audit    every approval of the rounds you may read (auditors and admins: all), open and closed, with its
+         outcome, who decided, through which channel and why (GET /v1/audit, every page)
+verify   offline, no server: recomputes each entry's hash and each round's chain and, with --public-keys, each
+         decision's signature; names the first line that does not verify and exits 6, else prints a summary
+
+Options:
+  --approver <principal>    only decisions by this principal
+  --requester <principal>   only rounds this principal started
+  --server <name>           only calls to this MCP server
+  --tool <tool>             only calls of this tool
+  --outcome <outcome>       approved, rejected, expired, cancelled or pending
+  --since <iso time>        closed (pending: opened) at or after
+  --until <iso time>        ... and before
+  --ndjson                  one JSON entry a line: the export \`audit verify\` checks
+  --public-keys <file>      verify: a JSON array of {"id": <keyId>, "key": <base64 Ed25519 public key>}
+
+${GLOBAL_OPTIONS}`,
   approve: `Usage: ${PROGRAM} approve <approvalId> [options]
 
 Prints every argument of the call (through $PAGER or less -R on a terminal), asks for confirmation, then
@@ -85,7 +143,7 @@ approves it and prints the effective decision.
 Options:
   --reason <text>           why (recorded with the decision)
   --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
-  -y, --yes                 do not ask
+  -y, --yes                 do not ask; refused when an argument is redacted, escaped or undeclared
 
 ${GLOBAL_OPTIONS}`,
   reject: `Usage: ${PROGRAM} reject <approvalId> --reason <text> [options]
@@ -95,7 +153,7 @@ Prints every argument of the call, asks for confirmation, then rejects it and pr
 Options:
   --reason <text>           why (required; the model is told)
   --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
-  -y, --yes                 do not ask; refused when an argument is redacted, escaped or undeclared
+  -y, --yes                 do not ask
 
 ${GLOBAL_OPTIONS}`,
 };

@@ -181,6 +181,24 @@ const SlackSettings = z
     message: 'set channel or channels, or no approval card is ever posted',
   });
 
+/** An Ed25519 key: 32 raw bytes, base64, inline (put it in an environment variable) or in a file. */
+const SigningKey = z
+  .strictObject({
+    id: Name,
+    key: z.string().min(1).optional(),
+    file: z.string().min(1).optional(),
+  })
+  .refine((key) => (key.key === undefined) !== (key.file === undefined), 'give key or file');
+
+/**
+ * Signed decisions and round inputs (docs/operations.md, "Signed decisions"): the API signs with `privateKey`,
+ * workers hand rounds every key of `publicKeys`. Each process refuses to start without its part.
+ */
+const SigningSettings = z.strictObject({
+  privateKey: SigningKey.optional(),
+  publicKeys: z.array(SigningKey).min(1).optional(),
+});
+
 export const ConfigSchema = z
   .strictObject({
     temporal: z
@@ -263,6 +281,7 @@ export const ConfigSchema = z
           .min(1),
       })
       .optional(),
+    signing: SigningSettings.optional(),
     worker: z
       .strictObject({
         /**
@@ -306,8 +325,39 @@ export const ConfigSchema = z
           message: 'forwarding user credentials needs codec.keys: credentials travel sealed with the codec key',
         });
       }
+      if (server.transport === 'http' && server.userCredential) refuseAnyoneApproves(server, config, index, context);
     });
   });
+
+/**
+ * Calls of a server that takes the requester's own credential return what only that user may see: the people
+ * who decide them must be named, never `*` (every principal), whether set on the server, a tool or inherited.
+ */
+function refuseAnyoneApproves(
+  server: z.infer<typeof HttpServer>,
+  config: { approvals: { approvers: string[] } },
+  index: number,
+  context: z.RefinementCtx,
+): void {
+  const why = 'takes a user credential (userCredential): approvers must be named principals, not "*"';
+  const serverApprovers = server.approvers ?? config.approvals.approvers;
+  if (serverApprovers.includes('*')) {
+    context.addIssue({
+      code: 'custom',
+      path: server.approvers ? ['servers', index, 'approvers'] : ['approvals', 'approvers'],
+      message: `server '${server.name}' ${why}${server.approvers ? '' : ' (inherited from approvals.approvers)'}`,
+    });
+  }
+  for (const [tool, override] of Object.entries(server.tools)) {
+    if (override.approvers?.includes('*')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['servers', index, 'tools', tool, 'approvers'],
+        message: `tool '${tool}' of server '${server.name}' ${why}`,
+      });
+    }
+  }
+}
 
 export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEMO_MODEL_NAME, startDemoModel } from '../demo/demo-model.ts';
 import { ConfigError, loadConfig } from '../runtime/config.ts';
+import { generateSigningKeys } from '../runtime/signing.ts';
 import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 
@@ -22,6 +23,16 @@ function ensureApiToken(): string {
   if (!existsSync(file)) writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 });
   process.env.TOOLGATE_TOKEN = readFileSync(file, 'utf8').trim();
   return '.data/api-token';
+}
+
+/** The key pair config/toolgate.yaml names: the API signs decisions and rounds, the worker's rounds verify them. */
+function ensureSigningKeys(): void {
+  const file = join(DATA, 'signing-key');
+  if (existsSync(file)) return;
+  const { privateKey, publicKey } = generateSigningKeys();
+  writeFileSync(file, `${privateKey}\n`, { mode: 0o600 });
+  writeFileSync(`${file}.pub`, `${publicKey}\n`);
+  log('generated the signing key pair .data/signing-key and .data/signing-key.pub');
 }
 
 function ensureScratch(): void {
@@ -85,6 +96,7 @@ async function main(): Promise<void> {
   const configFile = configPath(values.config);
   mkdirSync(DATA, { recursive: true });
   const tokenSource = ensureApiToken();
+  ensureSigningKeys();
   ensureScratch();
   const config = loadConfig(configFile);
   onStopSignal(() => void stop(0));

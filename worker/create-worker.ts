@@ -9,6 +9,7 @@ import { createSlackNotifier } from '../slack/notifier.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { buildIdOf, deploymentOptions, makeCurrentVersion } from '../runtime/deployment.ts';
 import { dataConverterFor } from '../runtime/payload-codec.ts';
+import { loadPublicKeys } from '../runtime/signing.ts';
 import type { Tracing } from '../runtime/tracing.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
@@ -59,6 +60,8 @@ export async function createToolgateWorker(options: {
   tracing?: Tracing;
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
+  // Before the bundle is built: a worker without keys fails at once (closed), not at its first round.
+  loadPublicKeys(config.signing);
   const deployment = config.temporal.deployment;
   // Bundled here rather than by Worker.create, so that the bundle's content can name the version.
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(logger));

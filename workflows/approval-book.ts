@@ -5,9 +5,11 @@ import { ApplicationFailure, condition } from '@temporalio/workflow';
 // Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
 import type { ApprovalRecord, NotificationRef, PendingApproval } from './contract.ts';
 import type { DecisionRequest, DecisionResult } from './contract/decisions.ts';
+import type { SigningPublicKey } from './contract/signatures.ts';
 import { decisionProblems } from './input-checks.ts';
 import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './shared/decide-rights.ts';
+import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
 import { approvalClosed } from './round-metrics.ts';
 
 export interface Refusal {
@@ -32,6 +34,8 @@ function decidedAt(request: DecisionRequest, approval: ApprovalRecord): string {
 export class ApprovalBook {
   private readonly records = new Map<string, ApprovalRecord>();
   private readonly onChange: () => void;
+  /** Set once the round loaded its keys (patch `signed-decisions`): from then on only signed decisions count. */
+  private keys: readonly SigningPublicKey[] | undefined;
 
   constructor(onChange: () => void) {
     this.onChange = onChange;
@@ -46,6 +50,11 @@ export class ApprovalBook {
     return opened;
   }
 
+  /** Only decisions signed by one of these keys apply from now on (approver, channel and time are the API's word). */
+  requireSignatures(keys: readonly SigningPublicKey[]): void {
+    this.keys = keys;
+  }
+
   get(approvalId: string): ApprovalRecord | undefined {
     return this.records.get(approvalId);
   }
@@ -55,6 +64,8 @@ export class ApprovalBook {
     const shapeError = malformed(request);
     if (shapeError) return { type: FailureType.InvalidDecision, message: `Malformed decision: ${shapeError}` };
     const valid = request as DecisionRequest;
+    const unsigned = this.keys && signatureProblem(decisionSigningText(valid), valid.signature, this.keys);
+    if (unsigned) return { type: FailureType.UnsignedDecision, message: `Decision refused: ${unsigned}` };
     const record = this.records.get(valid.approvalId);
     if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${valid.approvalId} not found` };
     if (record.status !== 'pending') {

@@ -17,6 +17,8 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { LlmReply, QueryRoundInput, QueryRoundResult, ToolgateActivities } from './contract.ts';
 import { roundInputProblems } from './input-checks.ts';
+import type { SigningPublicKey } from './contract/signatures.ts';
+import { roundSigningText, signatureProblem } from './shared/signatures.ts';
 import { FailureType } from './contract/failures.ts';
 import { decideSignal, decideUpdate, eventsQuery, stateQuery } from './contract/handlers.ts';
 import { RoundContext } from './round-context.ts';
@@ -61,6 +63,41 @@ const localOptions: LocalActivityOptions = {
   retry: llmOptions.retry,
 };
 const local = proxyLocalActivities<ToolgateActivities>(localOptions);
+
+/**
+ * Since this patch, a round trusts only what the API signed: its input (so nobody starts a round as someone
+ * else) and every decision (so nobody with write access to the namespace approves as someone else, or backdates
+ * a decision). The keys come from the worker once, through a local activity whose result history keeps.
+ */
+export const SIGNED_PATCH = 'signed-decisions';
+
+/** How far the signed start time may be from the round's own: the API's and the server's clocks, and retries. */
+const START_SKEW_MS = 5 * 60_000;
+
+function unsignedInput(input: QueryRoundInput, keys: readonly SigningPublicKey[]): string | undefined {
+  const problem = signatureProblem(roundSigningText(input), input.signature, keys);
+  if (problem) return `the round input is refused: ${problem}`;
+  const { workflowId, startTime } = workflowInfo();
+  if (input.roundId !== workflowId)
+    return `the input was signed for round ${input.roundId ?? '(none)'}, not ${workflowId}`;
+  const skew = Math.abs(Date.parse(input.startedAt ?? '') - startTime.getTime());
+  if (!(skew <= START_SKEW_MS))
+    return `the input was signed at ${input.startedAt ?? '(no time)'}, not when this round started (${startTime.toISOString()})`;
+  return undefined;
+}
+
+/** Loads the keys, refuses an input the API did not sign for this very round, then requires signed decisions. */
+async function requireSignatures(round: RoundContext): Promise<void> {
+  const { keys } = await local.signingKeys.executeWithOptions({ ...localOptions, summary: 'signing keys' }, []);
+  const problem = unsignedInput(round.input, keys);
+  if (problem) {
+    throw ApplicationFailure.nonRetryable(
+      `${problem}; rounds start through the API (POST /v1/rounds) or with input signed by \`toolgate sign-round\``,
+      FailureType.UnsignedRoundInput,
+    );
+  }
+  round.book.requireSignatures(keys);
+}
 
 /** Rounds may be started by hand (`temporal workflow start`), so the input is checked, not trusted. */
 function checkedInput(input: QueryRoundInput): QueryRoundInput {
@@ -132,8 +169,12 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
   describeSpan({ 'toolgate.round.id': round.roundId });
   registerHandlers(round);
   try {
+    // Every patch of the first task is asked before its first local activity: a patch marker first recorded
+    // after a local activity's marker in the same task does not replay.
+    const signed = patched(SIGNED_PATCH);
     round.publish();
     const locally = patched(LOCAL_LLM_PATCH);
+    if (signed) await requireSignatures(round);
     const catalog = await (locally ? local.listTools : listTools)({ servers: round.input.servers });
     const directory = buildToolDirectory(catalog.tools);
     round.begin(

@@ -16,6 +16,7 @@ import { queryFor } from '../llm-script.ts';
 import { APPROVER, REQUESTER, TOKENS, trimLlmLog, type BenchEnv } from '../setup.ts';
 import { summarize, type Summary } from '../stats.ts';
 import { sleep } from '../system.ts';
+import { signedDecision } from '../../testkit/signing.ts';
 
 export type DecisionPath = 'baseline' | 'http' | 'update' | 'signal';
 
@@ -43,8 +44,9 @@ async function waitPending(handle: Handle, timeoutMs = 30_000): Promise<void> {
   }
 }
 
+/** Signed as the API signs (the round ignores anything else), so the signature's cost is in the measure. */
 function request(approvalId: string): DecisionRequest {
-  return { approvalId, decision: 'approve', approver: { id: APPROVER, channel: 'cli' } };
+  return signedDecision({ approvalId, decision: 'approve', approver: { id: APPROVER, channel: 'cli' } });
 }
 
 async function send(

@@ -15,6 +15,7 @@ import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { spawnApi, writeConfig } from '../../testkit/services.ts';
 import { openEvents, readEvents } from '../../testkit/sse-client.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 describe('API failover', () => {
   let stack: K8sApi;
@@ -35,6 +36,7 @@ describe('API failover', () => {
       temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
       llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice'] },
+      signing: TEST_SIGNING,
       api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
     });
     const doomed = await spawnApi(configPath);

@@ -32,6 +32,7 @@ import {
   wireText,
   type WirePayload,
 } from '../support/history-payloads.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 const KUBE_HEADER = 'X-Kube-Token';
 /** Not the default webUiUrl (http://127.0.0.1:8233), so an API that ignored the setting would be caught. */
@@ -68,6 +69,7 @@ describe('the API process', () => {
       },
       llm: { baseURL: llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice'] },
+      signing: TEST_SIGNING,
       servers: [
         {
           name: 'k8s',

@@ -11,6 +11,7 @@ import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
 import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { signedDecision } from '../../testkit/signing.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const APPROVAL_TIMEOUT_MS = 8000;
@@ -100,12 +101,12 @@ describe('decisions at the API edges', () => {
       const error = await handle
         .executeUpdate(decideUpdate, {
           args: [
-            {
+            signedDecision({
               approvalId,
               decision: 'approve',
               approver: { id: approver, channel: 'http' },
               ...(argsDigest ? { argsDigest } : {}),
-            },
+            }),
           ],
         })
         .then(

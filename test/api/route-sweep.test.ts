@@ -13,6 +13,7 @@ import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts'
 import { startSealedStack, type SealedStack } from '../support/sealed-stack.ts';
 import { startFakeSlackApi, type FakeSlackApi } from '../../testkit/fake-slack-api.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const SIGNING_SECRET = 'slack-signing-secret-for-the-sweep';
@@ -166,6 +167,7 @@ describe('route sweep', () => {
       name: 'route-sweep',
       config: () => ({
         approvals: { approvers: ['alice', 'bob'] },
+        signing: TEST_SIGNING,
         slack: {
           botToken: 'xoxb-sweep',
           signingSecret: SIGNING_SECRET,
@@ -299,15 +301,21 @@ describe('route sweep', () => {
     }
   });
 
-  it('lets requester, approvers, auditors and admins read it all; only the requester and admins cancel', async () => {
+  it('lets requester, approvers, auditors and admins read it, approvers only their approvals; only the requester and admins cancel', async () => {
     const readers: Person[] = ['carol', 'alice', 'audrey', 'adam'];
     for (const person of readers) {
+      /** An approver (alice) reads the approvals she may decide, and opens none of the round's payloads. */
+      const whole = person !== 'alice';
       const read = async (path: string, headers?: Record<string, string>) => {
         const answer = await call(person, 'GET', path, undefined, headers);
         expect(answer.status, `${person} GET ${path}`).toBe(200);
         return answer.text;
       };
-      expect(await read(`/v1/rounds/${round.roundId}`)).toContain(argMarker);
+      const state = await read(`/v1/rounds/${round.roundId}`);
+      expect(state).toContain(argMarker);
+      expect(JSON.parse(state), person).toMatchObject(
+        whole ? { toolCalls: expect.any(Array) } : { scope: 'approvals' },
+      );
       expect(await read(`/v1/rounds/${round.roundId}/events`)).toContain(round.approvalId);
       expect(await read(`/v1/rounds/${round.roundId}/events`, { 'last-event-id': '1' })).toContain(round.approvalId);
       expect(await read(`/v1/approvals/${round.approvalId}`)).toContain(digest);
@@ -316,6 +324,10 @@ describe('route sweep', () => {
         .toContain(round.approvalId);
       const opened = await call(person, 'POST', '/codec/decode', { payloads: sealed });
       expect(opened.status).toBe(200);
+      if (!whole) {
+        expect(JSON.parse(opened.text), person).toEqual({ payloads: sealed });
+        continue;
+      }
       const data = (JSON.parse(opened.text) as { payloads: Array<{ data: string }> }).payloads
         .map((payload) => Buffer.from(payload.data, 'base64').toString())
         .join();

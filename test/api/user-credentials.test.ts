@@ -23,6 +23,7 @@ import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { readEvents } from '../../testkit/sse-client.ts';
 import { filesContaining } from '../../testkit/temporal-store.ts';
 import { lastToolMessages, messageText, type LlmScript } from '../../testkit/scripted-llm-server.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 const KUBE_HEADER = 'X-Kube-Token';
 
@@ -59,6 +60,7 @@ describe('per-user credentials toward MCP servers', () => {
       k8s: { userCredential: { fromHeader: KUBE_HEADER } },
       config: () => ({
         approvals: { approvers: ['alice'] },
+        signing: TEST_SIGNING,
         codec: { keys: [{ id: 'k1', secret: randomBytes(32).toString('base64') }] },
       }),
     });

@@ -22,6 +22,7 @@ import {
   type ScriptedLlmServer,
 } from '../../testkit/scripted-llm-server.ts';
 import { bundleWithGate } from './bundle-next-version.ts';
+import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
 
 const EventType = temporal.api.enums.v1.EventType;
 const alice = { id: 'alice', channel: 'cli' } as const;
@@ -63,6 +64,7 @@ describe('deploys under waiting approvals', () => {
       temporal: { address: inject('temporalAddress'), taskQueue, deployment: { name: deploymentName } },
       llm: { baseURL: 'http://127.0.0.1:1/v1', model: 'scripted' },
       approvals: { approvers: ['alice'], timeout: '10m' },
+      signing: TEST_SIGNING,
       servers: [
         {
           name: 'k8s',
@@ -96,10 +98,11 @@ describe('deploys under waiting approvals', () => {
   }
 
   async function startRound(marker: string): Promise<RoundHandle> {
+    const workflowId = `round-${randomUUID()}`;
     return client.workflow.start<typeof queryRound>('queryRound', {
       taskQueue,
-      workflowId: `round-${randomUUID()}`,
-      args: [{ query: marker, requester: 'carol' }],
+      workflowId,
+      args: [testSigner.roundInput(workflowId, { query: marker, requester: 'carol' })],
     });
   }
 
@@ -139,7 +142,10 @@ describe('deploys under waiting approvals', () => {
       });
       expect(report).toEqual({ moved: [handle.workflowId], refused: [] });
       expect(await pinnedTo(handle)).toBe(buildNext);
-      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      await handle.signal(
+        decideSignal,
+        signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+      );
       expect((await handle.result()).answer).toBe('done after the deploy');
       expect(deletes('v-deploy')).toHaveLength(1);
       // The change ran: its patch marker and its timer are in the history, after the approval.
@@ -206,7 +212,10 @@ describe('deploys under waiting approvals', () => {
         { roundId: handle.workflowId, error: expect.stringMatching(/[Nn]ondeterminism/) },
       ]);
       expect(await pinnedTo(handle)).toBe(buildN);
-      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      await handle.signal(
+        decideSignal,
+        signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+      );
       expect((await handle.result()).answer).toBe('done on N');
     } finally {
       await n.stop();
@@ -227,7 +236,10 @@ describe('deploys under waiting approvals', () => {
       const fresh = await startRound('v-fresh');
       expect((await fresh.result()).answer).toBe('started on N+1');
       expect(await pinnedTo(fresh)).toBe(buildNext);
-      await old.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      await old.signal(
+        decideSignal,
+        signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+      );
       expect((await old.result()).answer).toBe('drained on N');
       expect(await pinnedTo(old)).toBe(buildN);
       const completedBy = ((await old.fetchHistory()).events ?? [])

@@ -20,6 +20,7 @@ import { decideSignal, decideUpdate, stateQuery, type QueryRoundResult } from '.
 import type { queryRound } from '../../workflows/query-round.ts';
 import { startFakeSlackApi } from '../../testkit/fake-slack-api.ts';
 import { startHttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
 import {
   routeByMarker,
   scriptedSteps,
@@ -41,6 +42,8 @@ interface Kind {
   /** What the round exercises, for the corpus test's listing. */
   about: string;
   slack?: boolean;
+  /** Started as someone with write access to the namespace could, without the API's signature. */
+  unsigned?: boolean;
   script: LlmScript;
   /** Drives the round to its end; the default waits for its result. */
   drive?: (
@@ -94,7 +97,14 @@ export const KINDS: Record<string, Kind> = {
     drive: async (round) => {
       const [approvalId] = await pendingApprovalIds(round);
       await round.executeUpdate(decideUpdate, {
-        args: [{ approvalId: approvalId!, decision: 'approve', approver: alice, receivedAt: new Date().toISOString() }],
+        args: [
+          signedDecision({
+            approvalId: approvalId!,
+            decision: 'approve',
+            approver: alice,
+            receivedAt: new Date().toISOString(),
+          }),
+        ],
       });
     },
   },
@@ -103,13 +113,19 @@ export const KINDS: Record<string, Kind> = {
     script: scriptedSteps({ toolCalls: [deletePod('rejected')] }, { content: 'understood' }),
     drive: async (round) => {
       const [approvalId] = await pendingApprovalIds(round);
-      await round.signal(decideSignal, {
-        approvalId: approvalId!,
-        decision: 'reject',
-        reason: 'serves traffic',
-        approver: { id: 'bob', channel: 'slack' },
-      });
-      await round.signal(decideSignal, { approvalId: approvalId!, decision: 'approve', approver: alice });
+      await round.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approvalId!,
+          decision: 'reject',
+          reason: 'serves traffic',
+          approver: { id: 'bob', channel: 'slack' },
+        }),
+      );
+      await round.signal(
+        decideSignal,
+        signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice }),
+      );
     },
   },
   expired: {
@@ -132,13 +148,16 @@ export const KINDS: Record<string, Kind> = {
     script: scriptedSteps({ toolCalls: [deletePod('sibling-1'), deletePod('sibling-2')] }, { content: 'one of two' }),
     drive: async (round) => {
       const [first, second] = await pendingApprovalIds(round, 2);
-      await round.signal(decideSignal, { approvalId: first!, decision: 'approve', approver: alice });
-      await round.signal(decideSignal, {
-        approvalId: second!,
-        decision: 'reject',
-        reason: 'one is enough',
-        approver: alice,
-      });
+      await round.signal(decideSignal, signedDecision({ approvalId: first!, decision: 'approve', approver: alice }));
+      await round.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: second!,
+          decision: 'reject',
+          reason: 'one is enough',
+          approver: alice,
+        }),
+      );
     },
   },
   retries: {
@@ -154,6 +173,22 @@ export const KINDS: Record<string, Kind> = {
       { content: 'retried' },
     ),
   },
+  'forged-decision': {
+    about: 'a decision without a signature and one signed by an unknown key, both ignored, then a signed one',
+    script: scriptedSteps({ toolCalls: [deletePod('forged')] }, { content: 'deleted' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      const decision = { approvalId: approvalId!, decision: 'approve', approver: alice } as const;
+      await round.signal(decideSignal, decision);
+      await round.signal(decideSignal, { ...decision, signature: { keyId: 'rogue', sig: '0'.repeat(128) } });
+      await round.signal(decideSignal, signedDecision(decision));
+    },
+  },
+  'forged-start': {
+    about: 'a round started without the API signature: it fails before any LLM call',
+    unsigned: true,
+    script: scriptedSteps({ content: 'never asked' }),
+  },
   'outcome-unknown': {
     about: 'an approved write whose connection broke after it took effect: one attempt, the outcome reported unknown',
     script: scriptedSteps(
@@ -162,7 +197,10 @@ export const KINDS: Record<string, Kind> = {
     ),
     drive: async (round) => {
       const [approvalId] = await pendingApprovalIds(round);
-      await round.signal(decideSignal, { approvalId: approvalId!, decision: 'approve', approver: alice });
+      await round.signal(
+        decideSignal,
+        signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice }),
+      );
     },
   },
   'slack-card': {
@@ -171,11 +209,14 @@ export const KINDS: Record<string, Kind> = {
     script: scriptedSteps({ toolCalls: [deletePod('slack')] }, { content: 'deleted' }),
     drive: async (round) => {
       const [approvalId] = await pendingApprovalIds(round);
-      await round.signal(decideSignal, {
-        approvalId: approvalId!,
-        decision: 'approve',
-        approver: { id: 'alice', channel: 'slack' },
-      });
+      await round.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approvalId!,
+          decision: 'approve',
+          approver: { id: 'alice', channel: 'slack' },
+        }),
+      );
     },
   },
   'multi-turn': {
@@ -202,6 +243,7 @@ function configFor(
       temporal: { address, taskQueue, deployment: { name: 'toolgate-histories' } },
       llm: { baseURL: llmUrl, model: 'scripted' },
       approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
+      signing: TEST_SIGNING,
       servers: [
         {
           name: 'k8s',
@@ -263,10 +305,12 @@ async function record(kinds: string[]): Promise<void> {
       const started: Round[] = [];
       const rounds = {
         start: async (query: string, extra: { messages?: QueryRoundResult['messages'] } = {}) => {
+          const workflowId = `history-${name}-${randomUUID().slice(0, 8)}`;
+          const input = { query, requester: 'carol', ...extra };
           const round = await client.workflow.start<typeof queryRound>('queryRound', {
             taskQueue,
-            workflowId: `history-${name}-${randomUUID().slice(0, 8)}`,
-            args: [{ query, requester: 'carol', ...extra }],
+            workflowId,
+            args: [kind.unsigned ? input : testSigner.roundInput(workflowId, input)],
             staticSummary: query,
           });
           started.push(round);

@@ -13,6 +13,7 @@ import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-s
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { spawnWorker, writeConfig } from '../../testkit/services.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 /** Pending-approval gauges cover the whole namespace, which other test files share: a server name of our own. */
 const SERVER = 'observed';
@@ -59,6 +60,7 @@ describe('metrics', () => {
         temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
         llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
         approvals: { approvers: ['alice'] },
+        signing: TEST_SIGNING,
         servers,
         worker: { metrics: { port } },
       }),

@@ -14,6 +14,7 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../t
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { spawnApi, spawnWorker, writeConfig } from '../../testkit/services.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 const SERVER = 'traced';
 
@@ -44,6 +45,7 @@ describe('tracing', () => {
       temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
       llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice'] },
+      signing: TEST_SIGNING,
       servers,
       api: { port, tokens: TOKEN_CONFIG },
     };

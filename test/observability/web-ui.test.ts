@@ -21,6 +21,7 @@ import {
   type ScriptedLlmServer,
 } from '../../testkit/scripted-llm-server.ts';
 import { spawnApi, spawnWorker, writeConfig } from '../../testkit/services.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 const SERVER = 'ops';
 const UI_TIMEOUT_MS = 30_000;
@@ -47,6 +48,7 @@ describe('Temporal Web UI', () => {
       temporal: { address: temporal.address, taskQueue: 'toolgate-web-ui' },
       llm: { baseURL: llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice'] },
+      signing: TEST_SIGNING,
       servers: [{ name: SERVER, transport: 'http', url: mcp.url, trusted: true }],
       api: {
         port,

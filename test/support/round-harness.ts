@@ -17,6 +17,7 @@ import {
   type LlmScript,
   type ScriptedLlmServer,
 } from '../../testkit/scripted-llm-server.ts';
+import { TEST_SIGNING, testSigner } from '../../testkit/signing.ts';
 
 // The SDK logs every worker state change at INFO; tests want errors only (expected failures are asserted).
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -31,6 +32,7 @@ export interface Harness {
   /** LLM scripts keyed by a marker that each test puts in its query. */
   routes: Record<string, LlmScript>;
   worker?: ToolgateWorker;
+  /** Starts a round as the API would: input signed for this round id and now. */
   start(input: Partial<QueryRoundInput> & { query: string }): Promise<RoundHandle>;
   roundIds: string[];
   startWorker(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startHarness(options: {
       round: options.round ?? {},
       servers: options.servers,
       slack: options.slack,
+      signing: TEST_SIGNING,
     },
     'test harness',
   );
@@ -86,7 +89,7 @@ export async function startHarness(options: {
       return client.workflow.start<typeof queryRound>('queryRound', {
         taskQueue,
         workflowId: roundId,
-        args: [{ requester: 'carol', ...input }],
+        args: [testSigner.roundInput(roundId, { requester: 'carol', ...input })],
         staticSummary: input.query,
       });
     },

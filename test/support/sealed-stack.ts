@@ -21,6 +21,7 @@ import {
 import { testPostgres } from '../../testkit/temporal-store.ts';
 import { startApi, type ApiHarness } from './api-harness.ts';
 import { workflowBundle } from './round-harness.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 export interface SealedStackOptions {
   /** Task queue, deployment and logger name. */
@@ -75,6 +76,7 @@ export async function startSealedStack(options: SealedStackOptions): Promise<Sea
         temporal: { address, taskQueue: options.name, deployment: { name: options.name } },
         llm: { baseURL: llm.baseURL, model: 'scripted' },
         servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, ...options.k8s }],
+        signing: TEST_SIGNING,
         ...options.config({ llm, mcp }),
       },
       options.name,

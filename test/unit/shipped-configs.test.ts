@@ -6,6 +6,10 @@ describe('shipped configuration files', () => {
     const config = loadConfig('config/toolgate.yaml', { TOOLGATE_TOKEN: 'x'.repeat(32) });
     expect(config.llm.model).toBe('toolgate-demo');
     expect(config.servers.map((server) => server.name)).toEqual(['files', 'everything']);
+    expect(config.signing).toEqual({
+      privateKey: { id: 'local', file: '.data/signing-key' },
+      publicKeys: [{ id: 'local', file: '.data/signing-key.pub' }],
+    });
   });
 
   it('config/example.yaml loads when its secrets are set', () => {
@@ -32,6 +36,7 @@ describe('shipped configuration files', () => {
     expect(config.temporal.tls).toMatchObject({ enabled: true, clientKey: '/etc/toolgate/tls/client.key' });
     expect(config.codec?.keys.map((key) => key.id)).toEqual(['k2', 'k1']);
     expect(config.worker.cachedRounds).toBe(200);
+    expect(config.signing?.publicKeys?.map((key) => key.id)).toEqual(['s2', 's1']);
     expect(config.slack).toMatchObject({
       botToken: 'SLACK_BOT_TOKEN-0123456789abcdef',
       socketMode: false,

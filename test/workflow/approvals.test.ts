@@ -17,6 +17,7 @@ import { argsDigest } from '../../workflows/canonical-json.ts';
 import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { signedDecision } from '../../testkit/signing.ts';
 
 const alice = { id: 'alice', channel: 'http' } as const;
 const EventType = temporal.api.enums.v1.EventType;
@@ -65,7 +66,12 @@ describe('approvals', () => {
 
     const result = await handle.executeUpdate(decideUpdate, {
       args: [
-        { approvalId: approval!.approvalId, decision: 'approve', approver: alice, argsDigest: approval!.argsDigest },
+        signedDecision({
+          approvalId: approval!.approvalId,
+          decision: 'approve',
+          approver: alice,
+          argsDigest: approval!.argsDigest,
+        }),
       ],
     });
     expect(result).toMatchObject({ status: 'approved', applied: true, decision: { approver: alice } });
@@ -96,12 +102,15 @@ describe('approvals', () => {
     );
     const handle = await harness.start({ query: 'a-reject' });
     const [approval] = await waitForPendingApprovals(handle);
-    await handle.signal(decideSignal, {
-      approvalId: approval!.approvalId,
-      decision: 'reject',
-      reason: 'that pod serves production traffic',
-      approver: { id: 'bob', channel: 'cli' },
-    });
+    await handle.signal(
+      decideSignal,
+      signedDecision({
+        approvalId: approval!.approvalId,
+        decision: 'reject',
+        reason: 'that pod serves production traffic',
+        approver: { id: 'bob', channel: 'cli' },
+      }),
+    );
     const round = await handle.result();
     expect(callsOf('delete_pod', 'a-reject')).toHaveLength(0);
     expect(round.toolCalls[0]!.outcome).toBe('rejected');
@@ -138,7 +147,7 @@ describe('approvals', () => {
     const first = pending.find((approval) => approval.callIndex === 0)!;
     const second = pending.find((approval) => approval.callIndex === 1)!;
     await handle.executeUpdate(decideUpdate, {
-      args: [{ approvalId: first.approvalId, decision: 'approve', approver: alice }],
+      args: [signedDecision({ approvalId: first.approvalId, decision: 'approve', approver: alice })],
     });
     await expect.poll(() => callsOf('delete_pod', 'a-siblings-1').length, { timeout: 10_000 }).toBe(1);
     await expect
@@ -150,7 +159,9 @@ describe('approvals', () => {
     expect(state.status).toBe('waiting_approval');
     expect(state.approvals.find((approval) => approval.approvalId === second.approvalId)?.status).toBe('pending');
     await handle.executeUpdate(decideUpdate, {
-      args: [{ approvalId: second.approvalId, decision: 'reject', reason: 'keep one', approver: alice }],
+      args: [
+        signedDecision({ approvalId: second.approvalId, decision: 'reject', reason: 'keep one', approver: alice }),
+      ],
     });
     const round = await handle.result();
     expect(round.toolCalls.map((call) => call.outcome)).toEqual(['succeeded', 'rejected']);
@@ -168,25 +179,31 @@ describe('approvals', () => {
 
     const refusal = await handle
       .executeUpdate(decideUpdate, {
-        args: [{ approvalId: id, decision: 'approve', approver: alice, argsDigest: 'f'.repeat(64) }],
+        args: [signedDecision({ approvalId: id, decision: 'approve', approver: alice, argsDigest: 'f'.repeat(64) })],
       })
       .catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(((refusal as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(FailureType.DigestMismatch);
 
-    await handle.signal(decideSignal, {
-      approvalId: id,
-      decision: 'approve',
-      approver: alice,
-      argsDigest: 'f'.repeat(64),
-    });
-    await handle.signal(decideSignal, {
-      approvalId: id,
-      decision: 'reject',
-      reason: 'first valid wins',
-      approver: { id: 'bob', channel: 'slack' },
-    });
-    await handle.signal(decideSignal, { approvalId: id, decision: 'approve', approver: alice });
+    await handle.signal(
+      decideSignal,
+      signedDecision({
+        approvalId: id,
+        decision: 'approve',
+        approver: alice,
+        argsDigest: 'f'.repeat(64),
+      }),
+    );
+    await handle.signal(
+      decideSignal,
+      signedDecision({
+        approvalId: id,
+        decision: 'reject',
+        reason: 'first valid wins',
+        approver: { id: 'bob', channel: 'slack' },
+      }),
+    );
+    await handle.signal(decideSignal, signedDecision({ approvalId: id, decision: 'approve', approver: alice }));
     const round = await handle.result();
     const record = round.approvals[0]!;
     expect(record.status).toBe('rejected');
@@ -202,7 +219,7 @@ describe('approvals', () => {
     expect(callsOf('delete_pod', 'a-stale')).toHaveLength(0);
 
     const late = await handle
-      .executeUpdate(decideUpdate, { args: [{ approvalId: id, decision: 'approve', approver: alice }] })
+      .executeUpdate(decideUpdate, { args: [signedDecision({ approvalId: id, decision: 'approve', approver: alice })] })
       .catch((error: unknown) => error);
     // A closed workflow no longer answers updates: the refusal comes from the server.
     expect(late).toBeInstanceOf(Error);
@@ -218,7 +235,13 @@ describe('approvals', () => {
     const attempt = (id: string) =>
       handle
         .executeUpdate(decideUpdate, {
-          args: [{ approvalId: approval!.approvalId, decision: 'approve', approver: { id, channel: 'http' } }],
+          args: [
+            signedDecision({
+              approvalId: approval!.approvalId,
+              decision: 'approve',
+              approver: { id, channel: 'http' },
+            }),
+          ],
         })
         .then(
           () => undefined,
@@ -246,7 +269,7 @@ describe('approvals', () => {
     expect(pending.map((approval) => approval.callIndex)).toEqual([1]);
     await expect.poll(() => callsOf('echo', 'a-rules free').length, { timeout: 10_000 }).toBe(1);
     await handle.executeUpdate(decideUpdate, {
-      args: [{ approvalId: pending[0]!.approvalId, decision: 'approve', approver: alice }],
+      args: [signedDecision({ approvalId: pending[0]!.approvalId, decision: 'approve', approver: alice })],
     });
     await handle.result();
     expect(callsOf('echo', 'a-rules gated')).toHaveLength(1);
@@ -285,7 +308,10 @@ describe('approvals', () => {
     expect(byApproval).toEqual([handle.workflowId]);
     const description = await handle.describe();
     expect(await description.staticSummary()).toBe('a-visible');
-    await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+    await handle.signal(
+      decideSignal,
+      signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+    );
     await handle.result();
   });
 
@@ -322,12 +348,15 @@ describe('approvals', () => {
     await harness.stopWorker();
     try {
       // Queued while no worker runs, as the API does when no worker answers; the timer fires before one returns.
-      await handle.signal(decideSignal, {
-        approvalId: approval!.approvalId,
-        decision: 'approve',
-        approver: alice,
-        receivedAt: new Date().toISOString(),
-      });
+      await handle.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approval!.approvalId,
+          decision: 'approve',
+          approver: alice,
+          receivedAt: new Date().toISOString(),
+        }),
+      );
       await new Promise((resolve) => setTimeout(resolve, Date.parse(approval!.expiresAt) - Date.now() + 1000));
     } finally {
       await harness.startWorker();
@@ -354,7 +383,10 @@ describe('approvals', () => {
     await harness.stopWorker();
     try {
       await new Promise((resolve) => setTimeout(resolve, Date.parse(approval!.expiresAt) - Date.now() + 1000));
-      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      await handle.signal(
+        decideSignal,
+        signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+      );
     } finally {
       await harness.startWorker();
     }

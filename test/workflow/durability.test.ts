@@ -23,6 +23,7 @@ import {
   type ScriptedLlmServer,
 } from '../../testkit/scripted-llm-server.ts';
 import { spawnWorker, writeConfig } from '../../testkit/services.ts';
+import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
 
 const alice = { id: 'alice', channel: 'cli' } as const;
 const EventType = temporal.api.enums.v1.EventType;
@@ -37,6 +38,7 @@ describe('durability', () => {
     temporal: { address, taskQueue },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
     approvals: { approvers: ['alice'], timeout: '10m' },
+    signing: TEST_SIGNING,
     servers: [
       {
         name: 'k8s',
@@ -73,10 +75,11 @@ describe('durability', () => {
     const configPath = writeConfig(join(folder, `${marker}.yaml`), rawConfig(address, taskQueue, server));
     const { connection, client } = await clientFor(address);
     const worker = await spawnWorker(configPath);
+    const workflowId = `round-${randomUUID()}`;
     const handle = await client.workflow.start<typeof queryRound>('queryRound', {
       taskQueue,
-      workflowId: `round-${randomUUID()}`,
-      args: [{ query: marker, requester: 'carol' }],
+      workflowId,
+      args: [testSigner.roundInput(workflowId, { query: marker, requester: 'carol' })],
     });
     return { handle, worker, connection, restartWorker: () => spawnWorker(configPath) };
   }
@@ -91,7 +94,10 @@ describe('durability', () => {
     await first.stop('SIGKILL');
     const second = await restartWorker();
     try {
-      await handle.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      await handle.signal(
+        decideSignal,
+        signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+      );
       const result = await handle.result();
       expect(result.answer).toBe('deleted after restart');
       expect(deletes('d-kill')).toHaveLength(1);
@@ -205,7 +211,7 @@ describe('durability', () => {
     const handle = await client.workflow.start<typeof queryRound>('queryRound', {
       taskQueue,
       workflowId,
-      args: [{ query: 'd-restart', requester: 'carol' }],
+      args: [testSigner.roundInput(workflowId, { query: 'd-restart', requester: 'carol' })],
     });
     const [approval] = await waitForPendingApprovals(handle);
     await worker.close();
@@ -229,7 +235,10 @@ describe('durability', () => {
       expect(state.approvals.map((entry) => [entry.approvalId, entry.status])).toEqual([
         [approval!.approvalId, 'pending'],
       ]);
-      await again.signal(decideSignal, { approvalId: approval!.approvalId, decision: 'approve', approver: alice });
+      await again.signal(
+        decideSignal,
+        signedDecision({ approvalId: approval!.approvalId, decision: 'approve', approver: alice }),
+      );
       expect((await again.result()).answer).toBe('survived');
       expect(deletes('d-restart')).toHaveLength(1);
     } finally {

@@ -137,9 +137,19 @@ describe('stored history corpus', () => {
 
   it('fails, naming the history and the command, when workflow code changes without patched()', async () => {
     const failures = await replayCorpus(await bundleWithGate('./unpatched-gate.ts'));
-    const gated = ['approved', 'cancelled', 'expired', 'outcome-unknown', 'rejected', 'siblings', 'slack-card'];
+    const gated = [
+      'approved',
+      'cancelled',
+      'expired',
+      'forged-decision',
+      'outcome-unknown',
+      'rejected',
+      'siblings',
+      'slack-card',
+    ];
+    // Kinds added in a later set are in that set and the newer ones only.
     expect(failures.map((failure) => failure.split(':')[0]).sort()).toEqual(
-      sets.flatMap((set) => gated.map((kind) => `${set}/${kind}.json`)),
+      corpus.map((entry) => entry.file).filter((file) => gated.includes(/([^/]+)\.json$/.exec(file)![1]!)),
     );
     for (const failure of failures)
       expect(failure).toMatch(

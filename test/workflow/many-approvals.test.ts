@@ -5,6 +5,7 @@ import { Memo, PendingApprovalsAttribute, decideSignal, type ApprovalSummary } f
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { signedDecision } from '../../testkit/signing.ts';
 
 const CALLS = 100;
 
@@ -45,11 +46,14 @@ describe('many approvals in one step', () => {
         pending.map((approval) => approval.approvalId).sort(),
       );
       for (const approval of pending) {
-        await handle.signal(decideSignal, {
-          approvalId: approval.approvalId,
-          decision: 'approve',
-          approver: { id: 'alice', channel: 'cli' },
-        });
+        await handle.signal(
+          decideSignal,
+          signedDecision({
+            approvalId: approval.approvalId,
+            decision: 'approve',
+            approver: { id: 'alice', channel: 'cli' },
+          }),
+        );
       }
       const result = await handle.result();
       expect(result.toolCalls.filter((call) => call.outcome === 'succeeded')).toHaveLength(CALLS);

@@ -10,6 +10,7 @@ import { startHarness, waitForPendingApprovals, type Harness } from '../support/
 import { ToolsAttribute } from '../../workflows/contract.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { signedDecision } from '../../testkit/signing.ts';
 
 const everythingServer = join(process.cwd(), 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -171,11 +172,14 @@ describe('query rounds', () => {
     const handle = await harness.start({ query: 'm-dup-write' });
     const pending = await waitForPendingApprovals(handle, 2);
     for (const approval of pending) {
-      await handle.signal(decideSignal, {
-        approvalId: approval.approvalId,
-        decision: 'approve',
-        approver: { id: 'alice', channel: 'cli' },
-      });
+      await handle.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approval.approvalId,
+          decision: 'approve',
+          approver: { id: 'alice', channel: 'cli' },
+        }),
+      );
     }
     const result = await handle.result();
     expect(result.toolCalls.map((call) => [call.outcome, call.reusedFrom])).toEqual([

@@ -2,6 +2,7 @@
 import type { ApprovalRecord, NotificationRef } from './approvals.ts';
 import type { ChatMessage, LlmToolCall, Usage } from './conversation.ts';
 import type { SealedCredential } from './credentials.ts';
+import type { SigningPublicKey } from './signatures.ts';
 import type { ToolCatalog } from './tools.ts';
 
 export interface LlmToolDefinition {
@@ -49,6 +50,8 @@ export interface ApprovalNotifier {
 }
 
 export interface ToolgateActivities {
+  /** The worker's `signing.publicKeys`: run once at a round's start, recorded in its history (replay reads it there). */
+  signingKeys: () => Promise<{ keys: SigningPublicKey[] }>;
   listTools: (input: { servers?: string[] }) => Promise<ToolCatalog>;
   callLlm: (input: LlmRequest) => Promise<LlmReply>;
   callTool: (input: ToolCallRequest) => Promise<ToolCallResult>;
