@@ -52,7 +52,7 @@ export async function startRound(
 ): Promise<{ roundId: string; created: boolean }> {
   const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
   const messages = body.previousRoundId ? await transcriptOf(context, body.previousRoundId, principal) : body.messages;
-  const credentials = context.credentials?.(headers, roundId, body.servers);
+  const credentials = context.credentials?.(headers, { roundId, requester: principal }, body.servers);
   const input: QueryRoundInput = context.signer.roundInput(roundId, {
     query: body.query,
     requester: principal,

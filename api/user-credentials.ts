@@ -9,7 +9,7 @@ import type { CodecKey } from '../runtime/payload-codec.ts';
 
 export type CredentialIntake = (
   headers: IncomingHttpHeaders,
-  roundId: string,
+  binding: { roundId: string; requester: string },
   servers: string[] | undefined,
 ) => Record<string, SealedCredential> | undefined;
 
@@ -32,7 +32,7 @@ export function createCredentialIntake(servers: ServerConfig[], keys: CodecKey[]
   if (takers.length === 0) return undefined;
   const sealingKey = keys[0];
   if (!sealingKey) throw new Error('user credentials need a codec key to seal them');
-  return (headers, roundId, only) => {
+  return (headers, { roundId, requester }, only) => {
     const sealed: Record<string, SealedCredential> = {};
     const now = Date.now();
     for (const taker of takers) {
@@ -50,7 +50,11 @@ export function createCredentialIntake(servers: ServerConfig[], keys: CodecKey[]
       }
       // A token is kept no longer than the server's ttl, even when it claims a later expiry.
       const expiresAt = new Date(Math.min(claimed?.getTime() ?? Infinity, now + taker.ttl));
-      sealed[taker.name] = sealCredential(sealingKey, token, expiresAt, { roundId, server: taker.name });
+      sealed[taker.name] = sealCredential(sealingKey, token, expiresAt, {
+        roundId,
+        server: taker.name,
+        requester,
+      });
     }
     return Object.keys(sealed).length > 0 ? sealed : undefined;
   };

@@ -19,10 +19,11 @@ export function jwtExpiry(token: string): Date | undefined {
   }
 }
 
-/** Which round and server a credential was sealed for: it opens for that pair only. */
+/** Which round, server and requester a credential was sealed for: it opens for them only. */
 export interface CredentialBinding {
   roundId: string;
   server: string;
+  requester: string;
 }
 
 /**
@@ -37,8 +38,8 @@ function credentialKey(key: CodecKey): Buffer {
  * The expiry is authenticated too: a sealed credential copied into a new round input with a later `expiresAt`
  * does not open. Credentials sealed before (round and server only) no longer open either; they live an hour or so.
  */
-function bindingData({ roundId, server }: CredentialBinding, expiresAt: string): Buffer {
-  return Buffer.from(JSON.stringify(['toolgate user credential', 2, roundId, server, expiresAt]), 'utf8');
+function bindingData({ roundId, server, requester }: CredentialBinding, expiresAt: string): Buffer {
+  return Buffer.from(JSON.stringify(['toolgate user credential', 2, roundId, server, requester, expiresAt]), 'utf8');
 }
 
 export function sealCredential(
@@ -58,7 +59,11 @@ export function openCredential(keys: CodecKey[], credential: SealedCredential, b
   const key = keys.find((candidate) => candidate.id === credential.keyId);
   if (!key) throw new CodecError(`credential sealed with codec key '${credential.keyId}', which is not configured`);
   const sealed = Buffer.from(credential.sealed, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', credentialKey(key), sealed.subarray(0, IV_BYTES));
+  // Shorter than IV and tag, AES-GCM would check a truncated tag: such a value never opens.
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new CodecError('credential does not open: too short to be sealed');
+  const decipher = createDecipheriv('aes-256-gcm', credentialKey(key), sealed.subarray(0, IV_BYTES), {
+    authTagLength: TAG_BYTES,
+  });
   decipher.setAAD(bindingData(binding, credential.expiresAt));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   return Buffer.concat([
