@@ -9,7 +9,7 @@ import type {
 import type { ApprovalSummary, RoundState } from '../workflows/contract.ts';
 import { argsDigest } from '../workflows/shared/digest.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
-import { PROGRAM, formatApprovals, formatFullApproval, formatRound } from './format.ts';
+import { PROGRAM, approvalLine, formatApprovals, formatFullApproval, formatRound, oneLine } from './format.ts';
 import { EXIT, type Session } from './session.ts';
 
 const id = encodeURIComponent;
@@ -25,10 +25,10 @@ export async function showRound(session: Session, roundId: string): Promise<numb
         `round     ${state.roundId}`,
         `status    ${state.status}`,
         `requester ${state.requester}`,
-        `query     ${state.query}`,
+        `query     ${oneLine(state.query, 200)}`,
         '',
         'The approvals you may decide (an approver does not read the rest of the round):',
-        formatApprovals(state.approvals),
+        ...state.approvals.map(approvalLine),
       ].join('\n'),
     );
   } else if ('partial' in state) {

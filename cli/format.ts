@@ -123,7 +123,10 @@ function toolCallLine(call: ToolCallRecord): string {
   return `  ${call.step}.${call.callIndex}  ${label}${args}  ${call.outcome}${extras.length ? `  [${extras.join(', ')}]` : ''}`;
 }
 
-function approvalLine(approval: ApprovalRecord): string {
+/** One approval and where it stands; the round view and an approver's view of it both list them so. */
+export function approvalLine(
+  approval: Pick<ApprovalRecord, 'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt'>,
+): string {
   const pending = approval.status === 'pending' ? `  expires ${when(approval.expiresAt)}` : '';
   return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}`;
 }
