@@ -3,6 +3,7 @@
 // (`decide` signals and accepted updates, with the API's signature) and when each approval closed. No worker
 // and no side database: closed rounds read the same way as running ones, and no workflow code changed.
 import type { Payload } from '@temporalio/common';
+import { z } from 'zod';
 import type { temporal } from '@temporalio/proto';
 import {
   ApproversAttribute,
@@ -13,9 +14,11 @@ import {
   WORKFLOW_TYPE,
   decideSignal,
   decideUpdate,
+  SigningPublicKey,
   type ApprovalSummary,
 } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import { decisionSigningText, signatureProblem } from '../workflows/shared/signatures.ts';
 import {
   AuditSignature,
   chainEntries,
@@ -75,10 +78,19 @@ interface Closing {
   cancelRequested: boolean;
 }
 
-/** Could the round have applied this signalled decision? The checks of its approval book that need no state. */
-function admissible(arrival: Arrival, approval: ApprovalSummary): boolean {
+/** The keys a signed round loaded (its `signingKeys` local activity), as its history recorded them. */
+const LoadedKeys = z.object({ keys: z.array(SigningPublicKey) });
+const LocalActivityMarker = z.object({ activity_type: z.string() });
+
+/**
+ * Could the round have applied this signalled decision? The checks of its approval book that need no state; in a
+ * round that loaded signing keys, an unsigned or badly signed decision was ignored, so it is not credited.
+ */
+function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPublicKey[] | undefined): boolean {
   const request = DecisionRequest.safeParse(arrival.request);
   if (!request.success || request.data.approvalId !== approval.approvalId) return false;
+  if (keys && signatureProblem(decisionSigningText(request.data), request.data.signature, keys) !== undefined)
+    return false;
   if (request.data.argsDigest !== undefined && request.data.argsDigest !== approval.argsDigest) return false;
   if (Date.parse(request.data.receivedAt ?? arrival.at) >= Date.parse(approval.expiresAt)) return false;
   return mayDecide(approval, request.data.approver.id).allowed;
@@ -108,14 +120,21 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
   const closings: Closing[] = [];
   let pendingIds: string[] = [];
   let cancelRequested = false;
+  let keys: SigningPublicKey[] | undefined;
   try {
     for (const event of await historyOf(context, roundId, runId)) {
       const eventId = Number(event.eventId);
+      const marker = event.markerRecordedEventAttributes;
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[Memo.pendingApprovals];
       const signal = event.workflowExecutionSignaledEventAttributes;
       const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
       const completed = event.workflowExecutionUpdateCompletedEventAttributes;
-      if (memo) {
+      const localActivity = marker?.markerName === 'core_local_activity' ? marker.details : undefined;
+      if (localActivity?.data?.payloads?.[0] && localActivity.result?.payloads?.[0]) {
+        const about = LocalActivityMarker.safeParse(await decoded(context, localActivity.data.payloads[0]));
+        if (about.data?.activity_type === 'signingKeys')
+          keys = LoadedKeys.parse(await decoded(context, localActivity.result.payloads[0])).keys;
+      } else if (memo) {
         const summaries = await decoded<ApprovalSummary[]>(context, memo);
         for (const summary of summaries)
           if (!opened.has(summary.approvalId)) opened.set(summary.approvalId, { summary, eventId });
@@ -165,7 +184,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
     );
     const applied =
       candidates.find((arrival) => arrival.update && appliedUpdates.has(arrival.eventId)) ??
-      candidates.find((arrival) => !arrival.update && admissible(arrival, summary));
+      candidates.find((arrival) => !arrival.update && admissible(arrival, summary, keys));
     const decision = applied && receivedDecision(applied.request);
     const base = { ...entry(closing.approvalId), closedAt: closing.at };
     if (applied && decision)

@@ -10,7 +10,8 @@ import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts'
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
 import type { Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
-import { TEST_KEY_ID, TEST_PUBLIC_KEY } from '../../testkit/signing.ts';
+import { TEST_KEY_ID, TEST_PUBLIC_KEY, signedDecision } from '../../testkit/signing.ts';
+import { decideSignal } from '../../workflows/contract.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** A model's or approver's text may carry terminal escapes and bidi overrides: the CLI must not pass them on. */
@@ -229,5 +230,35 @@ describe('audit trail', () => {
     expect(filtered.body.entries).toEqual(
       paged.filter((entry) => (entry as { outcome: string }).outcome === 'rejected'),
     );
+  });
+  it('credits the decision the round applied, not an unsigned signal that reached it first', async () => {
+    const { roundId, approvals } = await gatedRound('audit-forged', 'delete_pod');
+    const [approval] = approvals;
+    // A namespace writer signals a rejection naming alice, unsigned; alice's signed approval follows as a signal
+    // too (as when no worker answers the API). The round ignores the first and applies the second.
+    const handle = harness.client.workflow.getHandle(roundId);
+    const common = { approvalId: approval!.approvalId, argsDigest: approval!.argsDigest };
+    await handle.signal(decideSignal, {
+      ...common,
+      decision: 'reject',
+      reason: 'forged',
+      approver: { id: 'alice', channel: 'cli' },
+    });
+    await handle.signal(
+      decideSignal,
+      signedDecision({
+        ...common,
+        decision: 'approve',
+        approver: { id: 'alice', channel: 'http' },
+        receivedAt: new Date().toISOString(),
+      }),
+    );
+    await completed(roundId);
+    const page = await api.request('audrey', 'GET', `/v1/audit?requester=carol&pageSize=50`);
+    const entry = (
+      page.body.entries as Array<{ approvalId: string; outcome: string; decision?: { reason?: string } }>
+    ).find((candidate) => candidate.approvalId === approval!.approvalId);
+    expect(entry).toMatchObject({ outcome: 'approved' });
+    expect(entry!.decision?.reason).toBeUndefined();
   });
 });
