@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
 import type { Harness } from '../support/round-harness.ts';
@@ -43,6 +44,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 }
 
 describe('audit trail', () => {
+  let temporal: DevServer;
   let stack: K8sApi;
   let harness: Harness;
   let api: ApiHarness;
@@ -81,7 +83,10 @@ describe('audit trail', () => {
   let rounds: string[];
 
   beforeAll(async () => {
+    // A server of its own: the audit lists whole namespaces, and other files' rounds would change its counts.
+    temporal = await startDevServer({ ui: false });
     stack = await startK8sApi({
+      temporalAddress: temporal.address,
       approvers: ['alice', 'bob'],
       tools: { scale_deployment: { approvers: ['bob'], approvalTimeout: '2s' } },
       api: { roles: { auditor: ['audrey'] } },
@@ -110,6 +115,7 @@ describe('audit trail', () => {
 
   afterAll(async () => {
     await stack?.close();
+    await temporal?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -10,6 +10,8 @@ export interface K8sApiOptions {
   tools?: Record<string, unknown>;
   slack?: Record<string, unknown>;
   api?: Parameters<typeof startApi>[1];
+  /** A Temporal server of the test's own, for tests that count what a whole namespace holds. */
+  temporalAddress?: string;
 }
 
 export interface K8sApi {
@@ -25,6 +27,7 @@ export async function startK8sApi(options: K8sApiOptions): Promise<K8sApi> {
     approvals: { approvers: options.approvers },
     servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: options.tools ?? {} }],
     ...(options.slack ? { slack: options.slack } : {}),
+    ...(options.temporalAddress ? { temporalAddress: options.temporalAddress } : {}),
   }).catch(async (error: unknown) => {
     await mcp.close();
     throw error;

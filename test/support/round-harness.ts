@@ -51,8 +51,10 @@ export async function startHarness(options: {
   round?: Record<string, unknown>;
   slack?: Record<string, unknown>;
   worker?: boolean;
+  /** A Temporal server of the test's own; the run's shared one by default. */
+  temporalAddress?: string;
 }): Promise<Harness> {
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const routes: Record<string, LlmScript> = {};
   const llm = await startScriptedLlmServer(routeByMarker(routes));
   const taskQueue = `toolgate-test-${randomUUID()}`;
