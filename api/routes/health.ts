@@ -13,14 +13,16 @@ export function healthRoutes(context: ApiContext, metrics: ApiMetrics, publicMet
     app.get(
       '/healthz',
       { config: { public: true }, schema: { summary: 'Liveness and Temporal connectivity', tags: ['operations'] } },
-      async (_request, reply) => {
+      async (request, reply) => {
         try {
           await context.client.withDeadline(Date.now() + HEALTH_DEADLINE_MS, () =>
             context.client.workflowService.getSystemInfo({}),
           );
           return { status: 'ok', temporal: 'ok' };
         } catch (error) {
-          return reply.code(503).send({ status: 'unavailable', temporal: (error as Error).message });
+          // Public: the cause (addresses, TLS details) goes to the log, the answer only says it is unreachable.
+          request.log.warn({ err: error }, 'Temporal unreachable');
+          return reply.code(503).send({ status: 'unavailable', temporal: 'unavailable' });
         }
       },
     );
