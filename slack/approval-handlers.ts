@@ -28,6 +28,11 @@ export interface ApprovalHandlerOptions {
   logger: Logger;
 }
 
+/** The principal a Slack user maps to: own entries only, so an id like `constructor` maps to nothing. */
+function principalOf(users: Record<string, string>, slackUserId: string): string | undefined {
+  return Object.hasOwn(users, slackUserId) ? users[slackUserId] : undefined;
+}
+
 const NOT_A_BUTTON = 'This button is not a toolgate approval.';
 const NOT_MAPPED = 'Your Slack account is not mapped to a toolgate principal.';
 
@@ -70,7 +75,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     reply: Reply,
   ): Promise<void> {
     if (!value) return reply(NOT_A_BUTTON);
-    const principal = users[slackUserId];
+    const principal = principalOf(users, slackUserId);
     if (!principal) return reply(NOT_MAPPED);
     const body = { decision, argsDigest: value.argsDigest, ...(reason === undefined ? {} : { reason }) };
     const outcome = await desk.decide(value.approvalId, { id: principal, channel: 'slack' }, body);
@@ -99,7 +104,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await guarded(reply, async () => {
       const value = parseButtonValue(action.value);
       if (!value) return reply(NOT_A_BUTTON);
-      const principal = users[body.user.id];
+      const principal = principalOf(users, body.user.id);
       if (!principal) return reply(NOT_MAPPED);
       // A card posted before its approval needed a full view (or crafted) still cannot approve unseen arguments.
       const admitted = await desk.admit(value.approvalId, principal);
@@ -124,7 +129,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await guarded(reply, async () => {
       const value = parseButtonValue(action.value);
       if (!value) return reply(NOT_A_BUTTON);
-      const principal = users[body.user.id];
+      const principal = principalOf(users, body.user.id);
       if (!principal) return reply(NOT_MAPPED);
       const reviewed = await desk.review(value.approvalId, principal);
       if (!('ok' in reviewed)) return reply(refusalText(reviewed));
@@ -139,7 +144,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
   /** A button inside the arguments modal: its state, the clicker's principal, and where to answer. */
   function modalClick(body: BlockAction<ButtonAction>) {
     const state = parseModalState(body.view);
-    const principal = users[body.user.id];
+    const principal = principalOf(users, body.user.id);
     return state && principal && body.view ? { state, principal, viewId: body.view.id } : undefined;
   }
 
@@ -188,7 +193,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await guarded(reply, async () => {
       const value = parseButtonValue(action.value);
       if (!value) return reply(NOT_A_BUTTON);
-      const principal = users[body.user.id];
+      const principal = principalOf(users, body.user.id);
       if (!principal) return reply(NOT_MAPPED);
       const admitted = await desk.admit(value.approvalId, principal);
       if (!('ok' in admitted)) return reply(refusalText(admitted));

@@ -460,6 +460,9 @@ describe('Slack approvals', () => {
       ['U_CAROL', APPROVE_ACTION, 'You are not an approver for delete_pod.'],
       ['U_ALICE', APPROVE_ACTION, 'You requested this call of delete_pod and may not decide it yourself.'],
       ['U_STRANGER', APPROVE_ACTION, 'Your Slack account is not mapped to a toolgate principal.'],
+      // An id that names a property every object inherits maps to no principal either.
+      ['constructor', APPROVE_ACTION, 'Your Slack account is not mapped to a toolgate principal.'],
+      ['__proto__', REJECT_ACTION, 'Your Slack account is not mapped to a toolgate principal.'],
     ];
     for (const [user, action, text] of cases) {
       const clicked = await click(user, card, action);
