@@ -137,7 +137,18 @@ const ApiSettings = z.strictObject({
   publicUrl: z.url().optional(),
   /** Temporal Web UI base URL, for links to rounds. */
   webUiUrl: z.url().default('http://127.0.0.1:8233'),
-  tokens: z.array(ApiToken).default([]),
+  tokens: z
+    .array(ApiToken)
+    .default([])
+    .superRefine((tokens, context) => {
+      // One token, two principals: whoever holds it would act as the first listed, silently.
+      const seen = new Set<string>();
+      tokens.forEach(({ token }, index) => {
+        if (seen.has(token))
+          context.addIssue({ code: 'custom', path: [index, 'token'], message: 'this token is listed twice' });
+        seen.add(token);
+      });
+    }),
   maxQueryChars: z.number().int().min(1).max(1_000_000).default(8000),
   /**
    * Principals with a role beyond their own rounds: auditors read every round and approval, admins also cancel

@@ -39,6 +39,17 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a token listed twice, without printing it', () => {
+    const token = 'shared-token-0123456789';
+    const tokens = [
+      { principal: 'alice', token },
+      { principal: 'bob', token },
+    ];
+    const parse = () => parseConfig({ ...minimal, api: { tokens } }, 'f');
+    expect(parse).toThrow(/api\.tokens\[1\]\.token: this token is listed twice/);
+    expect(parse).not.toThrow(new RegExp(token));
+  });
+
   it('refuses "*" approvers for a server that takes a user credential, naming the server or tool', () => {
     const server = {
       name: 'k8s',
