@@ -12,6 +12,8 @@ export interface ApiContext {
   links: LinkBases;
   /** How long the API waits for a worker to answer a query or update before it gives up (or falls back). */
   workerWaitMs: number;
+  /** The operator's `round.maxSteps`: a request may ask for fewer steps, never more. */
+  maxSteps: number;
   /** Who may read, cancel and list what. */
   access: AccessPolicy;
   /** Signs every decision and round input the API sends (rounds refuse what it did not sign). */

@@ -55,6 +55,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
       namespace: config.temporal.namespace,
     },
     workerWaitMs: options.workerWaitMs ?? WORKER_WAIT_MS,
+    maxSteps: config.round.maxSteps,
     access: new AccessPolicy(config.api.roles),
     signer,
     ...(credentials ? { credentials } : {}),

@@ -50,6 +50,13 @@ export async function startRound(
   body: StartRoundBody,
   headers: IncomingHttpHeaders = {},
 ): Promise<{ roundId: string; created: boolean }> {
+  if (body.maxSteps !== undefined && body.maxSteps > context.maxSteps) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      `maxSteps may lower the configured limit of ${context.maxSteps} steps, not raise it (asked for ${body.maxSteps})`,
+    );
+  }
   const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
   const messages = body.previousRoundId ? await transcriptOf(context, body.previousRoundId, principal) : body.messages;
   const credentials = context.credentials?.(headers, { roundId, requester: principal }, body.servers);

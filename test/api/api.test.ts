@@ -414,6 +414,23 @@ describe('HTTP API', () => {
     expect((await api.request(undefined, 'GET', '/healthz')).body).toEqual({ status: 'ok', temporal: 'ok' });
   });
 
+  it("lets a request lower the operator's maxSteps, never raise it", async () => {
+    harness.routes['h-steps'] = scriptedSteps({ content: 'one step' });
+    const raised = await api.request('carol', 'POST', '/v1/rounds', { query: 'h-steps', maxSteps: 6 });
+    expect(raised).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: expect.stringMatching(/configured limit of 5 steps/) } },
+    });
+    const lowered = await api.request('carol', 'POST', '/v1/rounds', { query: 'h-steps', maxSteps: 2 });
+    expect(lowered.status).toBe(201);
+    harness.roundIds.push(lowered.body.roundId);
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${lowered.body.roundId}`)).body, {
+        timeout: 15_000,
+      })
+      .toMatchObject({ status: 'completed', maxSteps: 2 });
+  });
+
   it('serves health, metrics and the OpenAPI document without a token', async () => {
     const metrics = await api.request(undefined, 'GET', '/metrics');
     expect(metrics.status).toBe(200);
