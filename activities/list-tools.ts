@@ -1,6 +1,6 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog, ToolDescriptor } from '../workflows/contract.ts';
-import type { ToolgateConfig } from '../runtime/config.ts';
+import type { ServerConfig, ToolgateConfig } from '../runtime/config.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { isConnectionLevel } from '../mcp/call-errors.ts';
 import type { McpConnections } from '../mcp/connections.ts';
@@ -16,6 +16,20 @@ async function listAll(connections: McpConnections, name: string, timeoutMs: num
     cursor = page.nextCursor;
   } while (cursor);
   return tools;
+}
+
+/**
+ * A configured tool entry that names no tool of its server would silently drop its policy (a typo, or a tool
+ * the server renamed, losing `approval: always`): the server is refused until the config says what it means.
+ */
+function refuseStrayOverrides(server: ServerConfig, tools: Tool[]): void {
+  const names = new Set(tools.map((tool) => tool.name));
+  const stray = Object.keys(server.tools).filter((name) => !names.has(name));
+  if (stray.length > 0)
+    throw new Error(
+      `the config sets ${stray.map((name) => `'${name}'`).join(', ')} under servers.${server.name}.tools, ` +
+        `which the server does not offer (a typo or a renamed tool): its tools stay unavailable until the config is fixed`,
+    );
 }
 
 /** Lists every requested server's tools with their resolved policy; a server that fails is reported, not fatal. */
@@ -35,7 +49,9 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
           const server = connections.server(name);
           if (!server) throw new Error(`MCP server '${name}' is not configured`);
           try {
-            return { server, tools: await listAll(connections, name, server.timeout) };
+            const tools = await listAll(connections, name, server.timeout);
+            refuseStrayOverrides(server, tools);
+            return { server, tools };
           } catch (error) {
             if (isConnectionLevel(error)) await connections.discard(name);
             throw error;
