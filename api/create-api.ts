@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ToolgateConfig } from '../runtime/config.ts';
+import { metricsArePublic, type ToolgateConfig } from '../runtime/config.ts';
 import { EncryptionCodec, loadCodecKeys } from '../runtime/payload-codec.ts';
 import { loadSigner } from '../runtime/signing.ts';
 import { createSlackIntegration, type SlackIntegration } from '../slack/interactivity.ts';
@@ -69,7 +69,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     metrics: createMetrics(),
     logger,
     maxQueryChars: config.api.maxQueryChars,
-    publicMetrics: config.api.publicMetrics,
+    publicMetrics: metricsArePublic(config.api),
     ...(codec ? { codec: { codec, allowedOrigins: [new URL(config.api.webUiUrl).origin] } } : {}),
     slackRoutes: slack?.routes,
     traced: options.traced === true,

@@ -161,9 +161,17 @@ const ApiSettings = z.strictObject({
       metrics: z.array(z.string().min(1)).default([]),
     })
     .default({ admin: [], auditor: [], metrics: [] }),
-  /** false: /metrics needs a bearer token of an admin, auditor or metrics principal. */
-  publicMetrics: z.boolean().default(true),
+  /**
+   * false: /metrics needs a bearer token of an admin, auditor or metrics principal. Unset: public only while the
+   * API listens on loopback (see metricsArePublic).
+   */
+  publicMetrics: z.boolean().optional(),
 });
+
+/** Whether /metrics answers without a token: as configured, else only when the API listens on loopback. */
+export function metricsArePublic(api: { host: string; publicMetrics?: boolean | undefined }): boolean {
+  return api.publicMetrics ?? /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(api.host);
+}
 
 /** Slack approvals: cards posted by the worker, button clicks received by the API. */
 const SlackSettings = z
@@ -271,7 +279,6 @@ export const ConfigSchema = z
       tokens: [],
       maxQueryChars: 8000,
       roles: { admin: [], auditor: [], metrics: [] },
-      publicMetrics: true,
     }),
     slack: SlackSettings.optional(),
     /** Encrypted payloads (docs/operations.md, "Encrypted payloads"): the first key seals, every key opens. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveToolPolicy } from '../../activities/tool-policy.ts';
-import { ConfigError, loadConfig, parseConfig } from '../../runtime/config.ts';
+import { ConfigError, loadConfig, metricsArePublic, parseConfig } from '../../runtime/config.ts';
 
 const minimal = { llm: { baseURL: 'http://127.0.0.1:1/v1', model: 'm' }, approvals: { approvers: ['alice'] } };
 
@@ -37,6 +37,16 @@ describe('configuration', () => {
     expect(() => parseConfig({ ...minimal, servers: [server, server] }, 'f')).toThrow(
       /servers\[1\]\.name: duplicate server name 'a'/,
     );
+  });
+
+  it('keeps /metrics public only on loopback unless configured', () => {
+    const api = (settings: Record<string, unknown>) => parseConfig({ ...minimal, api: settings }, 'f').api;
+    expect(metricsArePublic(api({}))).toBe(true);
+    expect(metricsArePublic(api({ host: '::1' }))).toBe(true);
+    expect(metricsArePublic(api({ host: '0.0.0.0' }))).toBe(false);
+    expect(metricsArePublic(api({ host: '10.1.2.3' }))).toBe(false);
+    expect(metricsArePublic(api({ host: '0.0.0.0', publicMetrics: true }))).toBe(true);
+    expect(metricsArePublic(api({ host: '127.0.0.1', publicMetrics: false }))).toBe(false);
   });
 
   it('refuses a token listed twice, without printing it', () => {
