@@ -66,6 +66,16 @@ function closedState(record: ApprovalRecord): string {
 export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptions): void {
   const { desk, users, logger } = options;
 
+  /** The card button's approval and the clicker's principal, or what to tell the clicker. */
+  function cardClick(
+    slackUserId: string,
+    value: ButtonValue | undefined,
+  ): { value: ButtonValue; principal: string } | { text: string } {
+    if (!value) return { text: NOT_A_BUTTON };
+    const principal = principalOf(users, slackUserId);
+    return principal ? { value, principal } : { text: NOT_MAPPED };
+  }
+
   /** A decision for the clicker's principal; the desk checks it once, and the round once more. */
   async function decideAndReply(
     slackUserId: string,
@@ -74,11 +84,11 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     reason: string | undefined,
     reply: Reply,
   ): Promise<void> {
-    if (!value) return reply(NOT_A_BUTTON);
-    const principal = principalOf(users, slackUserId);
-    if (!principal) return reply(NOT_MAPPED);
-    const body = { decision, argsDigest: value.argsDigest, ...(reason === undefined ? {} : { reason }) };
-    const outcome = await desk.decide(value.approvalId, { id: principal, channel: 'slack' }, body);
+    const click = cardClick(slackUserId, value);
+    if ('text' in click) return reply(click.text);
+    const { principal } = click;
+    const body = { decision, argsDigest: click.value.argsDigest, ...(reason === undefined ? {} : { reason }) };
+    const outcome = await desk.decide(click.value.approvalId, { id: principal, channel: 'slack' }, body);
     if (!('ok' in outcome)) return reply(refusalText(outcome));
     if (outcome.queued)
       await reply(
@@ -102,10 +112,9 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
-      const value = parseButtonValue(action.value);
-      if (!value) return reply(NOT_A_BUTTON);
-      const principal = principalOf(users, body.user.id);
-      if (!principal) return reply(NOT_MAPPED);
+      const click = cardClick(body.user.id, parseButtonValue(action.value));
+      if ('text' in click) return reply(click.text);
+      const { value, principal } = click;
       // A card posted before its approval needed a full view (or crafted) still cannot approve unseen arguments.
       const admitted = await desk.admit(value.approvalId, principal);
       if (!('ok' in admitted)) return reply(refusalText(admitted));
@@ -127,10 +136,9 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
-      const value = parseButtonValue(action.value);
-      if (!value) return reply(NOT_A_BUTTON);
-      const principal = principalOf(users, body.user.id);
-      if (!principal) return reply(NOT_MAPPED);
+      const click = cardClick(body.user.id, parseButtonValue(action.value));
+      if ('text' in click) return reply(click.text);
+      const { value, principal } = click;
       const reviewed = await desk.review(value.approvalId, principal);
       if (!('ok' in reviewed)) return reply(refusalText(reviewed));
       const state = { ...value, responseUrl: body.response_url, page: 0 };
@@ -191,10 +199,9 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
-      const value = parseButtonValue(action.value);
-      if (!value) return reply(NOT_A_BUTTON);
-      const principal = principalOf(users, body.user.id);
-      if (!principal) return reply(NOT_MAPPED);
+      const click = cardClick(body.user.id, parseButtonValue(action.value));
+      if ('text' in click) return reply(click.text);
+      const { value, principal } = click;
       const admitted = await desk.admit(value.approvalId, principal);
       if (!('ok' in admitted)) return reply(refusalText(admitted));
       await client.views.open({
