@@ -4,7 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TASK_QUEUE } from '../workflows/contract.ts';
+import {
+  DEFAULT_MAX_STEPS,
+  DEFAULT_TOOL_CALLS_PER_REPLY,
+  MAX_STEPS_LIMIT,
+  MAX_TOOL_CALLS_PER_REPLY_LIMIT,
+  QuotaPeriod,
+  TASK_QUEUE,
+} from '../workflows/contract.ts';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -27,6 +34,8 @@ const ArgumentRule = z.strictObject({
   argument: z.string().min(1),
   matches: z.string().min(1),
   ignoreCase: z.boolean().optional(),
+  /** `approve`: a call without this argument needs approval too (a server may default it to production). */
+  whenAbsent: z.enum(['approve']).optional(),
 });
 const Principals = z.array(z.string().min(1)).min(1);
 
@@ -54,6 +63,8 @@ const ServerCommon = {
   timeout: Duration.default(30_000),
   /** Trust the server's tool annotations (readOnlyHint may waive approval; idempotentHint allows retries). */
   trusted: z.boolean().default(false),
+  /** `approve`: readOnlyHint waives approval only with openWorldHint: false; `trust`: readOnlyHint alone does. */
+  openWorld: z.enum(['approve', 'trust']).default('approve'),
   approval: ApprovalMode.default('annotations'),
   approvers: Principals.optional(),
   allowSelfApproval: z.boolean().optional(),
@@ -173,6 +184,53 @@ export function metricsArePublic(api: { host: string; publicMetrics?: boolean | 
   return api.publicMetrics ?? /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(api.host);
 }
 
+/** A token bucket: `burst` requests at once, refilled at `perMinute`. */
+const Bucket = z.strictObject({
+  perMinute: z.number().positive(),
+  burst: z.number().int().min(1),
+});
+
+/**
+ * What one principal may consume (README, "Limits and quotas"). Request budgets hold per API replica; rounds,
+ * approvals and tokens are counted from Temporal, so they hold across replicas and restarts.
+ */
+const LimitsSettings = z.strictObject({
+  /** false turns every limit below off (benchmarks); token quotas and fan-out bounds of running rounds stay. */
+  enabled: z.boolean().default(true),
+  requests: z
+    .strictObject({
+      /** POST /v1/rounds. */
+      start: Bucket.default({ perMinute: 30, burst: 10 }),
+      /** Every other authenticated request. */
+      read: Bucket.default({ perMinute: 600, burst: 120 }),
+    })
+    .default({ start: { perMinute: 30, burst: 10 }, read: { perMinute: 600, burst: 120 } }),
+  /** Rounds of one requester running at once. */
+  roundsPerPrincipal: z.number().int().min(1).default(10),
+  /** Approvals pending in one requester's rounds at once. */
+  pendingApprovalsPerPrincipal: z.number().int().min(1).default(20),
+  tokens: z
+    .strictObject({
+      period: QuotaPeriod.default('day'),
+      /** LLM tokens (prompt + completion) per requester per period. */
+      perPrincipal: z.number().int().min(0).default(1_000_000),
+      /** Principal → its own quota per period. */
+      principals: z.record(z.string(), z.number().int().min(0)).default({}),
+    })
+    .default({ period: 'day', perPrincipal: 1_000_000, principals: {} }),
+  streams: z
+    .strictObject({
+      /** Open event streams (SSE) of one principal, per API replica. */
+      perPrincipal: z.number().int().min(1).default(5),
+      /** Open event streams of all principals, per API replica. */
+      total: z.number().int().min(1).default(500),
+    })
+    .default({ perPrincipal: 5, total: 500 }),
+  /** Distinct rounds one POST /codec/decode may touch. */
+  codecRoundsPerRequest: z.number().int().min(1).max(1000).default(50),
+});
+export type LimitsConfig = z.infer<typeof LimitsSettings>;
+
 /** Slack approvals: cards posted by the worker, button clicks received by the API. */
 const SlackSettings = z
   .strictObject({
@@ -261,11 +319,23 @@ export const ConfigSchema = z
     round: z
       .strictObject({
         maxSteps: z.number().int().min(1).max(MAX_STEPS_LIMIT).default(DEFAULT_MAX_STEPS),
+        /** Tool calls of one model reply that run; the rest are not run and the model is told which and why. */
+        maxToolCallsPerReply: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_TOOL_CALLS_PER_REPLY_LIMIT)
+          .default(DEFAULT_TOOL_CALLS_PER_REPLY),
         toolOutputChars: z.number().int().min(200).max(500_000).default(16_000),
         /** The conversation a round carries; the oldest tool outputs are elided (with a marker) beyond it. */
         transcriptChars: z.number().int().min(10_000).max(1_000_000).default(200_000),
       })
-      .default({ maxSteps: DEFAULT_MAX_STEPS, toolOutputChars: 16_000, transcriptChars: 200_000 }),
+      .default({
+        maxSteps: DEFAULT_MAX_STEPS,
+        maxToolCallsPerReply: DEFAULT_TOOL_CALLS_PER_REPLY,
+        toolOutputChars: 16_000,
+        transcriptChars: 200_000,
+      }),
     approvals: z.strictObject({
       timeout: Duration.default(600_000),
       /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
@@ -280,6 +350,7 @@ export const ConfigSchema = z
       maxQueryChars: 8000,
       roles: { admin: [], auditor: [], metrics: [] },
     }),
+    limits: LimitsSettings.prefault({}),
     slack: SlackSettings.optional(),
     /** Encrypted payloads (docs/operations.md, "Encrypted payloads"): the first key seals, every key opens. */
     codec: z

@@ -16,7 +16,14 @@ describe('configuration', () => {
       taskQueue: 'toolgate',
       deployment: { enabled: true, name: 'toolgate', behavior: 'pinned', promote: true },
     });
-    expect(config.round).toEqual({ maxSteps: 5, toolOutputChars: 16_000, transcriptChars: 200_000 });
+    expect(config.round).toEqual({
+      maxSteps: 5,
+      maxToolCallsPerReply: 8,
+      toolOutputChars: 16_000,
+      transcriptChars: 200_000,
+    });
+    expect(config.limits.requests.start).toEqual({ perMinute: 30, burst: 10 });
+    expect(config.limits.tokens).toEqual({ period: 'day', perPrincipal: 1_000_000, principals: {} });
     expect(config.approvals.timeout).toBe(600_000);
   });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApprovalSummary } from './approvals.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
+import { AvailableQuotas } from './quota.ts';
 import { RoundError, ToolCallOutcome } from './round.ts';
 
 const EventBodies = [
@@ -44,8 +45,14 @@ const EventBodies = [
     content: z.string(),
     truncated: z.boolean(),
   }),
-  z.object({ type: z.literal('round_completed'), answer: z.string(), steps: z.number() }),
-  z.object({ type: z.literal('round_failed'), error: RoundError }),
+  z.object({
+    type: z.literal('round_completed'),
+    answer: z.string(),
+    steps: z.number(),
+    /** Tokens the requester has left after this round, when a quota applies (OpenShift Lightspeed's `available_quotas`). */
+    availableQuotas: AvailableQuotas.optional(),
+  }),
+  z.object({ type: z.literal('round_failed'), error: RoundError, availableQuotas: AvailableQuotas.optional() }),
 ] as const;
 
 /** An event as the round emits it, before it is numbered. */

@@ -22,5 +22,7 @@ export const FailureType = {
   UnsignedDecision: 'UnsignedDecision',
   /** A round whose input the API did not sign for this execution: it fails before any LLM or tool call. */
   UnsignedRoundInput: 'UnsignedRoundInput',
+  /** The requester's LLM token quota is used up: the round ends without asking the model again. */
+  TokenQuotaExhausted: 'TokenQuotaExhausted',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -16,6 +16,8 @@ export const PendingApprovalsAttribute = defineSearchAttributeKey(
 export const ApproversAttribute = defineSearchAttributeKey('ToolgateApprovers', SearchAttributeType.KEYWORD_LIST);
 /** `server/tool` of every tool the round called: an operator finds every round that called a tool. */
 export const ToolsAttribute = defineSearchAttributeKey('ToolgateTools', SearchAttributeType.KEYWORD_LIST);
+/** LLM tokens the round used so far: the API sums them per requester and period for token quotas. */
+export const TokensAttribute = defineSearchAttributeKey('ToolgateTokens', SearchAttributeType.INT);
 /** Every custom search attribute a namespace needs before rounds run on it. */
 export const SEARCH_ATTRIBUTES = [
   StatusAttribute,
@@ -23,6 +25,7 @@ export const SEARCH_ATTRIBUTES = [
   PendingApprovalsAttribute,
   ApproversAttribute,
   ToolsAttribute,
+  TokensAttribute,
 ] as const;
 
 /** Memo keys the round publishes. */
@@ -34,6 +37,9 @@ export const Memo = {
 /** Steps of one round: the configured default, and the bound every input is held to. */
 export const DEFAULT_MAX_STEPS = 5;
 export const MAX_STEPS_LIMIT = 50;
+/** Tool calls of one model reply that run: the configured default, and the bound every input is held to. */
+export const DEFAULT_TOOL_CALLS_PER_REPLY = 8;
+export const MAX_TOOL_CALLS_PER_REPLY_LIMIT = 64;
 /** Bound on one message's text; conversations longer than this belong in a later round. */
 export const MAX_MESSAGE_CHARS = 100_000;
 /** A rejection's reason is what the model is told: bounded so it cannot grow the round's state without end. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ChatMessage } from './conversation.ts';
 import { SealedCredential } from './credentials.ts';
-import { MAX_STEPS_LIMIT } from './names.ts';
+import { MAX_STEPS_LIMIT, MAX_TOOL_CALLS_PER_REPLY_LIMIT } from './names.ts';
+import { TokenQuota } from './quota.ts';
 import { Signature } from './signatures.ts';
 
 /** What starts a round. Rounds may also be started by hand (`temporal workflow start`), so the round checks it. */
@@ -23,6 +24,18 @@ export const QueryRoundInput = z.object({
     .min(1, `maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`)
     .max(MAX_STEPS_LIMIT, `maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`)
     .optional(),
+  /** Tool calls of one model reply that run (default 8): the rest are not run, and the model is told which. */
+  maxToolCallsPerReply: z
+    .number(`maxToolCallsPerReply must be an integer from 1 to ${MAX_TOOL_CALLS_PER_REPLY_LIMIT}`)
+    .int(`maxToolCallsPerReply must be an integer from 1 to ${MAX_TOOL_CALLS_PER_REPLY_LIMIT}`)
+    .min(1, `maxToolCallsPerReply must be an integer from 1 to ${MAX_TOOL_CALLS_PER_REPLY_LIMIT}`)
+    .max(
+      MAX_TOOL_CALLS_PER_REPLY_LIMIT,
+      `maxToolCallsPerReply must be an integer from 1 to ${MAX_TOOL_CALLS_PER_REPLY_LIMIT}`,
+    )
+    .optional(),
+  /** The requester's LLM token quota as the API found it; absent: the round has no token limit of its own. */
+  quota: TokenQuota.optional(),
   /** The round this input starts, as its signer named it: a signed input starts no other round. */
   roundId: z.string().min(1, 'roundId must be a non-empty string').optional(),
   /** When the signer started the round (ISO time); the round refuses it when far from its own start. */

@@ -19,7 +19,15 @@ export interface ArgumentRule {
   matches: string;
   /** Compare values case-insensitively (`prod-*` also matches `PROD-eu`). */
   ignoreCase?: boolean;
+  /** `approve`: a call without the argument needs approval too (the server may default it to production). */
+  whenAbsent?: 'approve';
 }
+
+/**
+ * `approve`: `readOnlyHint` waives approval only for a tool that also says `openWorldHint: false` (MCP's default is
+ * true: a read-only fetch or search can carry private data out). `trust`: read-only is enough.
+ */
+export type OpenWorldMode = 'approve' | 'trust';
 
 export interface RetrySettings {
   maxAttempts: number;
@@ -32,6 +40,8 @@ export interface ToolPolicy {
   approval: ApprovalMode;
   /** Annotations of untrusted servers are ignored: they cannot waive an approval or allow retries. */
   trusted: boolean;
+  /** How a read-only tool that may reach the open world is gated (absent before it existed: as `approve`). */
+  openWorld?: OpenWorldMode;
   argumentRules: ArgumentRule[];
   /** Configured dot paths shown redacted besides what the input schema marks secret (absent before it existed). */
   redact?: string[];
@@ -63,6 +73,8 @@ export interface ToolCatalog {
   /** Servers that could not be listed: reported, not fatal. */
   unavailable: Array<{ server: string; error: string }>;
   maxSteps: number;
+  /** Tool calls of one model reply that run (round.maxToolCallsPerReply; absent before it existed). */
+  maxToolCallsPerReply?: number;
   /** Budget of the conversation the round carries, in characters (round.transcriptChars). */
   transcriptChars: number;
 }
