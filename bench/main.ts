@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only round,decision,throughput,pending] [--tuning JSON] [--fast-sqlite] [--out F]`
+// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits] [--tuning JSON] [--fast-sqlite] [--out F]`
 //
 // Runs every scenario on the in-process baseline and on toolgate (worker + API child processes, Temporal dev
 // server on a temp SQLite file) in the same invocation; prints markdown tables and writes the JSON document
@@ -13,12 +13,13 @@ import { targetsOf, toMarkdown, type BenchResult } from './report.ts';
 import { decisionLatency } from './scenarios/decision-latency.ts';
 import { pendingApprovals } from './scenarios/pending-approvals.ts';
 import { busyRead } from './scenarios/busy-read.ts';
+import { limitChecks } from './scenarios/limit-checks.ts';
 import { roundLatency } from './scenarios/round-latency.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { startBenchEnv } from './setup.ts';
 import { machineInfo } from './system.ts';
 
-const SCENARIOS = ['round', 'decision', 'throughput', 'pending'] as const;
+const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -41,7 +42,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending] [--tuning JSON] [--fast-sqlite]\n' +
+    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits] [--tuning JSON] [--fast-sqlite]\n' +
       '                      [--out FILE] [--pending N] [--decisions N] [--rounds N] [--throughput-seconds S] [--throughput-shape one-call|three-step]\n' +
       '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]',
   );
@@ -63,6 +64,7 @@ const settings = {
   throughputMs: int(values['throughput-seconds'], values.quick ? 2 : 15) * 1000,
   throughputShape: (values['throughput-shape'] ?? 'one-call') as RoundShape,
   pendingRounds: int(values.pending, values.quick ? 100 : 10_000),
+  limitStarts: values.quick ? 30 : 200,
 };
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -131,6 +133,10 @@ try {
   if (only.has('pending')) {
     log(`== pending approvals: ${settings.pendingRounds} rounds`);
     result.pendingApprovals = await pendingApprovals(env, { rounds: settings.pendingRounds });
+  }
+  if (only.has('limits')) {
+    log(`== limit checks on POST /v1/rounds: ${settings.limitStarts} starts with limits on and off`);
+    result.limitChecks = await limitChecks(env, settings.limitStarts, values.quick ? 3 : 10);
   }
   result.durationSeconds = (performance.now() - clock) / 1000;
   const final: BenchResult = { ...result, targets: targetsOf(result) };

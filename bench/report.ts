@@ -2,6 +2,7 @@
 import type { DecisionLatencyResult } from './scenarios/decision-latency.ts';
 import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
 import type { BusyReadResult } from './scenarios/busy-read.ts';
+import type { LimitChecksResult } from './scenarios/limit-checks.ts';
 import type { RoundLatencyResult } from './scenarios/round-latency.ts';
 import type { ThroughputResult } from './scenarios/throughput.ts';
 import { ratio } from './stats.ts';
@@ -19,6 +20,7 @@ export interface BenchResult {
   decisionLatency?: DecisionLatencyResult[];
   throughput?: ThroughputResult[];
   pendingApprovals?: PendingApprovalsResult;
+  limitChecks?: LimitChecksResult;
   targets: Target[];
 }
 
@@ -257,6 +259,32 @@ export function toMarkdown(result: BenchResult): string {
             '',
             `worker ${mem(t.memoryAfter.worker)}; API ${mem(t.memoryAfter.api)}; dev server ${mem(t.memoryAfter.devServer)}`,
           ],
+        ],
+      ),
+    );
+  }
+
+  const limits = result.limitChecks;
+  if (limits) {
+    out.push(
+      '',
+      `**POST /v1/rounds with the limit checks on and off** (ms; ${limits.starts} starts each, alternating; ` +
+        `${limits.roundsInPeriod} rounds of the requester in the quota period)`,
+      '',
+    );
+    out.push(
+      table(
+        ['limits', 'p50', 'p90', 'p99', 'max'],
+        [
+          [
+            'off (`limits.enabled: false`)',
+            ms(limits.off.p50),
+            ms(limits.off.p90),
+            ms(limits.off.p99),
+            ms(limits.off.max),
+          ],
+          ['on (defaults, budgets raised)', ms(limits.on.p50), ms(limits.on.p90), ms(limits.on.p99), ms(limits.on.max)],
+          ['added by the checks', ms(limits.on.p50 - limits.off.p50), '', ms(limits.on.p99 - limits.off.p99), ''],
         ],
       ),
     );

@@ -66,6 +66,8 @@ export interface BenchEnv {
   workerOptions: Record<string, unknown>;
   api: ChildService;
   apiUrl: string;
+  /** The same API with `limits.enabled: false`, for the limit-checks scenario. */
+  apiNoLimitsUrl: string;
   connection: NativeConnection;
   client: Client;
   baseline: BaselineExecutor;
@@ -104,6 +106,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   const mcp = await startHttpMcpServer({ name: 'k8s' });
   const recorder = recordMcpCalls(mcp.calls);
   const apiPort = await freePort();
+  const noLimitsPort = await freePort();
   const rawConfig = {
     temporal: { address: devServer.address, taskQueue: 'toolgate-bench' },
     llm: { baseURL: llm.baseURL, model: 'scripted' },
@@ -113,6 +116,14 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
       host: '127.0.0.1',
       port: apiPort,
       tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })),
+    },
+    // Every check runs, but nothing the benchmark does is refused: the scenarios start thousands of rounds.
+    limits: {
+      requests: { start: { perMinute: 1e6, burst: 1e6 }, read: { perMinute: 1e6, burst: 1e6 } },
+      roundsPerPrincipal: 1e6,
+      pendingApprovalsPerPrincipal: 1e6,
+      tokens: { perPrincipal: 1e12 },
+      streams: { perPrincipal: 1e4, total: 1e4 },
     },
     servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
   };
@@ -172,6 +183,21 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     timeoutMs: 30_000,
   });
 
+  const noLimitsUrl = `http://127.0.0.1:${noLimitsPort}`;
+  const noLimitsConfigPath = join(folder, 'toolgate-no-limits.yaml');
+  writeFileSync(
+    noLimitsConfigPath,
+    stringify({ ...rawConfig, api: { ...rawConfig.api, port: noLimitsPort }, limits: { enabled: false } }),
+  );
+  const apiNoLimits = await spawnService({
+    name: 'api (limits off)',
+    script: 'api/main.ts',
+    args: ['--config', noLimitsConfigPath],
+    env: { LOG_LEVEL: 'warn' },
+    readyProbe: () => healthy(noLimitsUrl),
+    timeoutMs: 30_000,
+  });
+
   const bareTaskQueue = 'bare-bench';
   const bareWorker = await spawnService({
     name: 'bare worker',
@@ -208,6 +234,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     workerOptions,
     api,
     apiUrl,
+    apiNoLimitsUrl: noLimitsUrl,
     connection,
     client,
     baseline,
@@ -235,6 +262,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     async close() {
       await worker.stop('SIGTERM').catch(() => undefined);
       await api.stop('SIGTERM').catch(() => undefined);
+      await apiNoLimits.stop('SIGTERM').catch(() => undefined);
       await bareWorker.stop('SIGTERM').catch(() => undefined);
       await tracedWorker.stop('SIGTERM').catch(() => undefined);
       await otlpSink.close();

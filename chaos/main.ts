@@ -92,6 +92,12 @@ writeFileSync(
     approvals: { approvers: ['alice'], timeout: '10m' },
     signing: TEST_SIGNING,
     api: { host: '127.0.0.1', tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
+    // The run drives hundreds of rounds and polls them as two principals: limits that fit a person would refuse it.
+    limits: {
+      requests: { start: { perMinute: 100_000, burst: 10_000 }, read: { perMinute: 1_000_000, burst: 100_000 } },
+      roundsPerPrincipal: 10_000,
+      pendingApprovalsPerPrincipal: 10_000,
+    },
     servers: [
       {
         name: 'k8s',
