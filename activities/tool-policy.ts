@@ -7,6 +7,7 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
   return {
     approval: tool?.approval ?? server.approval,
     trusted: server.trusted,
+    openWorld: server.openWorld,
     argumentRules: [...server.rules, ...(tool?.rules ?? [])],
     redact: [...server.redact, ...(tool?.redact ?? [])],
     approvalTimeoutMs: tool?.approvalTimeout ?? server.approvalTimeout ?? config.approvals.timeout,

@@ -71,7 +71,7 @@ export function createTestMcpServer(options: {
     {
       description: 'Echoes the message back',
       inputSchema: { message: z.string() },
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args, extra) => {
       record('echo', args, extra);
@@ -85,7 +85,7 @@ export function createTestMcpServer(options: {
       description: 'Adds two numbers',
       inputSchema: { a: z.number(), b: z.number() },
       outputSchema: { sum: z.number() },
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args, extra) => {
       record('add', args, extra);
@@ -125,7 +125,7 @@ export function createTestMcpServer(options: {
     {
       description: 'Always returns an error result',
       inputSchema: { reason: z.string() },
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args, extra) => {
       record('fail', args, extra);
@@ -156,9 +156,23 @@ export function createTestMcpServer(options: {
     {
       description: 'Sleeps, then returns (read-only)',
       inputSchema: { ms: z.number() },
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, openWorldHint: false },
     },
     sleeper('slow_read'),
+  );
+
+  // Read-only but open world (MCP's default when openWorldHint is absent), as a real fetch or search tool is.
+  server.registerTool(
+    'fetch_url',
+    {
+      description: 'Pretends to fetch a URL and returns its address',
+      inputSchema: { url: z.string() },
+      annotations: { readOnlyHint: true },
+    },
+    async (args, extra) => {
+      record('fetch_url', args, extra);
+      return text(`fetched ${args.url}`);
+    },
   );
 
   server.registerTool(
@@ -166,7 +180,7 @@ export function createTestMcpServer(options: {
     {
       description: 'Returns exactly `chars` characters of numbered lines',
       inputSchema: { chars: z.number().int().nonnegative() },
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args, extra) => {
       record('big_output', args, extra);
@@ -184,7 +198,7 @@ export function createTestMcpServer(options: {
       {
         description: `Records a ${readOnly ? 'read' : 'write'}; fault makes the HTTP test server fail after it took effect`,
         inputSchema: { key: z.string(), fault: Fault.optional() },
-        annotations: { readOnlyHint: readOnly, idempotentHint: false },
+        annotations: { readOnlyHint: readOnly, idempotentHint: false, openWorldHint: false },
       },
       async (args, extra) => {
         record(tool, args, extra);
@@ -198,7 +212,7 @@ export function createTestMcpServer(options: {
     {
       description: 'Echoes; the HTTP test server answers "reject…" with a JSON-RPC invalid-params error quoting it',
       inputSchema: { message: z.string() },
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args, extra) => {
       record('strict_echo', args, extra);

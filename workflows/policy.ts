@@ -1,21 +1,42 @@
 // Pure policy decisions over a tool's descriptor; no I/O, so the workflow can evaluate them on replay.
+import { keysRequireApproval } from './argument-keys.ts';
 import { rulesRequireApproval } from './argument-rules.ts';
 import type { ToolDescriptor } from './contract.ts';
+
+/**
+ * Since this patch, argument keys compare after Unicode folding, a key outside the schema or ASCII needs approval,
+ * rules may gate a missing argument (`whenAbsent`), and `readOnlyHint` waives approval only for a closed-world
+ * tool. Rounds started before it keep the old evaluation (replay).
+ */
+export const CLOSED_POLICY_PATCH = 'closed-policy';
 
 /** Annotations count only when the server is trusted; an untrusted server's hints are treated as absent. */
 function trustedHint(tool: ToolDescriptor, hint: 'readOnlyHint' | 'idempotentHint'): boolean {
   return tool.policy.trusted && tool.annotations[hint] === true;
 }
 
-export function requiresApproval(tool: ToolDescriptor, args: Record<string, unknown>): boolean {
-  if (rulesRequireApproval(tool.policy.argumentRules, args)) return true;
+/**
+ * A read-only tool that may reach the open world (MCP's default when `openWorldHint` is absent) can carry data the
+ * round read elsewhere out in its arguments (a fetch, a search), so only the operator's `openWorld: trust` or the
+ * server's explicit `openWorldHint: false` lets read-only waive approval.
+ */
+function waivedAsReadOnly(tool: ToolDescriptor, closed: boolean): boolean {
+  if (!trustedHint(tool, 'readOnlyHint')) return false;
+  return !closed || tool.policy.openWorld === 'trust' || tool.annotations.openWorldHint === false;
+}
+
+/** `closed`: the evaluation of CLOSED_POLICY_PATCH; false only to replay rounds started before it. */
+export function requiresApproval(tool: ToolDescriptor, args: Record<string, unknown>, closed = true): boolean {
+  if (rulesRequireApproval(tool.policy.argumentRules, args, closed)) return true;
+  // Even under `approval: never`: the operator waived approval for the tool as its schema describes it.
+  if (closed && keysRequireApproval(args, tool.inputSchema)) return true;
   switch (tool.policy.approval) {
     case 'never':
       return false;
     case 'always':
       return true;
     case 'annotations':
-      return !trustedHint(tool, 'readOnlyHint');
+      return !waivedAsReadOnly(tool, closed);
   }
 }
 

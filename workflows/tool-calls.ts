@@ -9,7 +9,7 @@ import { clip } from './shared/clip.ts';
 import { escapeInvisible } from './shared/visible-text.ts';
 import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
 import { cancelledMessage, outcomeUnknownMessage } from './model-messages.ts';
-import { isRetrySafe, requiresApproval } from './policy.ts';
+import { CLOSED_POLICY_PATCH, isRetrySafe, requiresApproval } from './policy.ts';
 import type { RoundContext } from './round-context.ts';
 import { credentialFor } from './user-credential.ts';
 import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
@@ -116,7 +116,7 @@ async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
   const { round, tool, args, call, progress } = site;
   const before = credentialFor(round.input.credentials, tool, Date.now());
   if (!before.ok) return notRun(before.content);
-  if (requiresApproval(tool, args)) {
+  if (requiresApproval(tool, args, patched(CLOSED_POLICY_PATCH))) {
     const verdict = await passGate(site);
     if (!verdict.cleared) return verdict.result;
   }

@@ -150,6 +150,7 @@ describe('MCP test server over Streamable HTTP', () => {
       'delete_pod',
       'echo',
       'fail',
+      'fetch_url',
       'read_record',
       'scale_deployment',
       'slow',
@@ -158,7 +159,8 @@ describe('MCP test server over Streamable HTTP', () => {
       'write_file',
       'write_record',
     ]);
-    expect(byName.echo!.annotations).toEqual({ readOnlyHint: true });
+    expect(byName.echo!.annotations).toEqual({ readOnlyHint: true, openWorldHint: false });
+    expect(byName.fetch_url!.annotations).toEqual({ readOnlyHint: true });
     expect(byName.delete_pod!.annotations).toEqual({ destructiveHint: true, readOnlyHint: false });
     expect(byName.scale_deployment!.annotations).toEqual({ idempotentHint: true, destructiveHint: false });
     expect(byName.echo!.inputSchema).toMatchObject({ type: 'object', required: ['message'] });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ToolDescriptor, ToolPolicy } from '../../workflows/contract.ts';
+import type { ArgumentRule, ToolDescriptor, ToolPolicy } from '../../workflows/contract.ts';
 import { mayDecide } from '../../workflows/shared/decide-rights.ts';
+import { hasNonAsciiKey, hasUndeclaredKey } from '../../workflows/argument-keys.ts';
+import { evaluateRule, foldKey } from '../../workflows/argument-rules.ts';
 import { isRetrySafe, requiresApproval } from '../../workflows/policy.ts';
 
 const policy: ToolPolicy = {
@@ -14,19 +16,27 @@ const policy: ToolPolicy = {
   retry: { maxAttempts: 3, initialDelayMs: 500, maxDelayMs: 10_000 },
 };
 
+/** Declares the keys the tests below send, so only the tests about undeclared keys trip that check. */
+const inputSchema = {
+  type: 'object',
+  properties: Object.fromEntries(['namespace', 'target', 'targets', 'name', 'url'].map((key) => [key, {}])),
+};
+
 function tool(annotations: ToolDescriptor['annotations'], overrides: Partial<ToolPolicy> = {}): ToolDescriptor {
-  return { server: 's', name: 't', inputSchema: { type: 'object' }, annotations, policy: { ...policy, ...overrides } };
+  return { server: 's', name: 't', inputSchema, annotations, policy: { ...policy, ...overrides } };
 }
+
+const closedWorld = { readOnlyHint: true, openWorldHint: false };
 
 describe('requiresApproval', () => {
   it('follows the mode', () => {
-    expect(requiresApproval(tool({ readOnlyHint: true }, { approval: 'always' }), {})).toBe(true);
+    expect(requiresApproval(tool(closedWorld, { approval: 'always' }), {})).toBe(true);
     expect(requiresApproval(tool({}, { approval: 'never' }), {})).toBe(false);
   });
 
   it('waives approval for read-only tools of trusted servers only', () => {
-    expect(requiresApproval(tool({ readOnlyHint: true }), {})).toBe(false);
-    expect(requiresApproval(tool({ readOnlyHint: true }, { trusted: false }), {})).toBe(true);
+    expect(requiresApproval(tool(closedWorld), {})).toBe(false);
+    expect(requiresApproval(tool(closedWorld, { trusted: false }), {})).toBe(true);
     expect(requiresApproval(tool({}), {})).toBe(true);
     expect(requiresApproval(tool({ readOnlyHint: false, destructiveHint: false }), {})).toBe(true);
   });
@@ -44,7 +54,7 @@ describe('requiresApproval', () => {
       tool({}, { approval: 'never', argumentRules: [{ argument, matches: 'prod-*', ...extra }] });
     expect(requiresApproval(rule('namespace'), { namespace: ['dev', 'prod-eu'] })).toBe(true);
     expect(requiresApproval(rule('namespace'), { namespace: ['dev', 'test'] })).toBe(false);
-    expect(requiresApproval(rule('namespace'), { Namespace: 'prod-eu' })).toBe(true);
+    expect(evaluateRule({ argument: 'namespace', matches: 'prod-*' }, { Namespace: 'prod-eu' })).toBe('match');
     expect(requiresApproval(rule('namespace'), { namespace: { nested: 'prod-x' } })).toBe(true);
     expect(requiresApproval(rule('namespace'), { namespace: [{ name: 'dev' }] })).toBe(true);
     expect(requiresApproval(rule('namespace'), { namespace: null })).toBe(false);
@@ -69,6 +79,79 @@ describe('requiresApproval', () => {
   it('does not read rules from the prototype of the arguments', () => {
     const gated = tool({}, { approval: 'never', argumentRules: [{ argument: 'toString', matches: '*' }] });
     expect(requiresApproval(gated, {})).toBe(false);
+  });
+});
+
+describe('closed policy (CLOSED_POLICY_PATCH)', () => {
+  const prod: ArgumentRule = { argument: 'namespace', matches: 'prod-*' };
+  const never = (rules: ArgumentRule[] = [prod]) => tool({}, { approval: 'never', argumentRules: rules });
+
+  it('folds keys as a lenient decoder does: NFKC and full case folding', () => {
+    expect(foldKey('nameſpace')).toBe('namespace');
+    expect(foldKey('NAMESPACE')).toBe('namespace');
+    expect(foldKey('\u212Aind')).toBe('kind');
+    expect(foldKey('ｎａｍｅｓｐａｃｅ')).toBe('namespace');
+    expect(foldKey('straße')).toBe(foldKey('STRASSE'));
+    expect(foldKey('STRAẞE')).toBe(foldKey('strasse'));
+  });
+
+  it('compares rule paths and argument keys folded on both sides', () => {
+    expect(evaluateRule(prod, { nameſpace: 'prod-eu' })).toBe('match');
+    expect(evaluateRule({ argument: 'kind', matches: 'Secret' }, { '\u212Aind': 'Secret' })).toBe('match');
+    expect(evaluateRule({ argument: 'NAMEſPACE', matches: 'prod-*' }, { namespace: 'prod-eu' })).toBe('match');
+    expect(
+      evaluateRule({ argument: 'target.namespace', matches: 'prod-*' }, { ｔａｒｇｅｔ: { nameſpace: 'prod-eu' } }),
+    ).toBe('match');
+    expect(evaluateRule(prod, { nameſpace: 'dev' })).toBe('no_match');
+  });
+
+  it('needs approval for a non-ASCII key at any depth, even under approval: never', () => {
+    expect(hasNonAsciiKey({ target: [{ nämespace: 'dev' }] })).toBe(true);
+    expect(hasNonAsciiKey({ target: [{ namespace: 'dév' }] })).toBe(false);
+    expect(requiresApproval(never([]), { target: { list: [{ ['n\u0430me']: 'x' }] } })).toBe(true);
+    expect(requiresApproval(never([]), { target: { list: [{ name: 'ü' }] } })).toBe(false);
+    const deep = JSON.parse(`${'['.repeat(100_000)}{"ß":1}${']'.repeat(100_000)}`) as unknown;
+    expect(hasNonAsciiKey(deep)).toBe(true);
+  });
+
+  it('needs approval for a top-level key the schema does not declare; a schema without properties declares none', () => {
+    expect(requiresApproval(never(), { namespace: 'dev', force: true })).toBe(true);
+    expect(requiresApproval(never(), { namespace: 'dev', Namespace: 'dev' })).toBe(true);
+    expect(requiresApproval(never(), { namespace: 'dev', target: { anything: 1 } })).toBe(false);
+    expect(hasUndeclaredKey({ a: 1 }, { type: 'object' })).toBe(true);
+    expect(hasUndeclaredKey({}, { type: 'object' })).toBe(false);
+    expect(hasUndeclaredKey({ toString: 1 }, { type: 'object', properties: {} })).toBe(true);
+  });
+
+  it('needs approval when a whenAbsent rule finds no value: missing, null or an empty list, at any fan-out', () => {
+    const absent: ArgumentRule = { ...prod, whenAbsent: 'approve' };
+    expect(requiresApproval(never([absent]), {})).toBe(true);
+    expect(requiresApproval(never([absent]), { namespace: null })).toBe(true);
+    expect(requiresApproval(never([absent]), { namespace: [] })).toBe(true);
+    expect(requiresApproval(never([absent]), { namespace: 'dev' })).toBe(false);
+    expect(requiresApproval(never([absent]), { namespace: 'prod-eu' })).toBe(true);
+    const nested = { ...absent, argument: 'targets.namespace' };
+    expect(requiresApproval(never([nested]), { targets: [{ namespace: 'dev' }, {}] })).toBe(true);
+    expect(requiresApproval(never([nested]), { targets: [{ namespace: 'dev' }] })).toBe(false);
+    expect(requiresApproval(never([prod]), {})).toBe(false);
+  });
+
+  it('lets readOnlyHint waive approval only for a closed-world tool, or when the server trusts the open world', () => {
+    expect(requiresApproval(tool({ readOnlyHint: true }), { url: 'x' })).toBe(true);
+    expect(requiresApproval(tool({ readOnlyHint: true, openWorldHint: true }), {})).toBe(true);
+    expect(requiresApproval(tool({ readOnlyHint: true }, { openWorld: 'approve' }), {})).toBe(true);
+    expect(requiresApproval(tool(closedWorld), {})).toBe(false);
+    expect(requiresApproval(tool({ readOnlyHint: true }, { openWorld: 'trust' }), {})).toBe(false);
+    expect(requiresApproval(tool({ openWorldHint: false }, { openWorld: 'trust' }), {})).toBe(true);
+    expect(requiresApproval(tool(closedWorld, { trusted: false, openWorld: 'trust' }), {})).toBe(true);
+  });
+
+  it('keeps the old evaluation for rounds started before the patch (replay)', () => {
+    expect(requiresApproval(never(), { nameſpace: 'prod-eu' }, false)).toBe(false);
+    expect(requiresApproval(never(), { namespace: 'dev', force: true, ü: 1 }, false)).toBe(false);
+    expect(requiresApproval(never([{ ...prod, whenAbsent: 'approve' }]), {}, false)).toBe(false);
+    expect(requiresApproval(tool({ readOnlyHint: true }), {}, false)).toBe(false);
+    expect(requiresApproval(never(), { NAMESPACE: 'prod-eu' }, false)).toBe(true);
   });
 });
 
