@@ -2,6 +2,23 @@
 import type { LlmToolCall, LlmToolDefinition, ToolDescriptor } from './contract.ts';
 
 const MAX_NAME_LENGTH = 64;
+/**
+ * Arguments nested deeper than this are refused: rule evaluation, redaction and the approver's view walk them
+ * recursively, and a model-made `[[[…]]]` deeper than the stack would fail every workflow task of the round.
+ */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+/** Whether a parsed JSON value nests deeper than `limit` (iterative, so any depth is measured safely). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
 
 function sanitize(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, MAX_NAME_LENGTH);
@@ -54,6 +71,9 @@ export function resolveToolCall(directory: ToolDirectory, call: LlmToolCall): Re
   }
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     return { ok: false, error: `Arguments for tool '${name}' must be a JSON object.` };
+  }
+  if (nestsDeeperThan(args, MAX_ARGUMENT_DEPTH)) {
+    return { ok: false, error: `Arguments for tool '${name}' nest deeper than ${MAX_ARGUMENT_DEPTH} levels.` };
   }
   return { ok: true, tool, args: args as Record<string, unknown> };
 }

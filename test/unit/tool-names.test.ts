@@ -58,4 +58,17 @@ describe('tool directory', () => {
     expect(resolveToolCall(directory, { id: '1', name: 'list_pods', arguments: 'null' })).toMatchObject({ ok: false });
     expect(resolveToolCall(directory, { id: '1', name: 'list_pods', arguments: '{' })).toMatchObject({ ok: false });
   });
+
+  it('refuses arguments nested deeper than the policy walks them, at any depth without overflowing', () => {
+    const nested = (depth: number): string => `{"namespace":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    expect(resolveToolCall(directory, { id: '1', name: 'list_pods', arguments: nested(64) })).toMatchObject({
+      ok: true,
+    });
+    for (const depth of [65, 100_000]) {
+      expect(resolveToolCall(directory, { id: '1', name: 'list_pods', arguments: nested(depth) })).toEqual({
+        ok: false,
+        error: "Arguments for tool 'list_pods' nest deeper than 64 levels.",
+      });
+    }
+  });
 });
