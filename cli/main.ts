@@ -12,6 +12,7 @@ import { signDecision, signRound, writeSigningKeys } from './signing.ts';
 import { cancelRound, decide, listApprovals, showRound } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
 import { EXIT, type Session } from './session.ts';
+import { forStream, stripControls } from './terminal-text.ts';
 import { DEFAULT_URL, helpText, UsageError, usageLine } from './usage.ts';
 
 const GLOBAL_OPTIONS = {
@@ -228,17 +229,19 @@ async function page(text: string): Promise<void> {
   if (!process.stdout.isTTY) return void process.stdout.write(`${text}\n`);
   const pager = process.env.PAGER?.trim() || 'less -R';
   const child = spawn(pager, { shell: true, stdio: ['pipe', 'inherit', 'inherit'] });
-  child.stdin.end(`${text}\n`);
+  // `less -R` passes escape sequences through to the terminal.
+  child.stdin.end(`${stripControls(text)}\n`);
   await once(child, 'close');
 }
 
 async function confirm(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const asked = `${forStream(process.stderr, false)(question)} [y/N] `;
   try {
     // End of input (nothing piped, Ctrl-D) answers no.
     const answer = await new Promise<string>((resolve) => {
       prompt.once('close', () => resolve(''));
-      void prompt.question(`${question} [y/N] `).then(resolve, () => resolve(''));
+      void prompt.question(asked).then(resolve, () => resolve(''));
     });
     return /^\s*y(es)?\s*$/i.test(answer);
   } finally {
@@ -247,13 +250,17 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
+  const json = process.argv.includes('--json');
+  // Every line the CLI prints passes here: on a terminal, what the model, MCP servers or other principals wrote
+  // cannot drive it. Human text on stderr even with --json (the arguments shown before a decision).
+  const toStdout = forStream(process.stdout, json);
+  const toStderr = forStream(process.stderr, false);
   const io = {
-    out: (line: string) => void process.stdout.write(`${line}\n`),
-    err: (line: string) => void process.stderr.write(`${line}\n`),
+    out: (line: string) => void process.stdout.write(`${toStdout(line)}\n`),
+    err: (line: string) => void process.stderr.write(`${toStderr(line)}\n`),
     page,
     confirm,
   };
-  const json = process.argv.includes('--json');
   try {
     return await run(process.argv.slice(2), process.env, io);
   } catch (error) {

@@ -244,8 +244,16 @@ const SlackSettings = z
     channel: z.string().min(1).optional(),
     /** `<server>` or `<server>/<tool>` -> channel id; the most specific key wins. */
     channels: z.record(z.string(), z.string().min(1)).default({}),
-    /** Slack user id -> principal id; clicks by unmapped users are refused. */
+    /** The workspace (`T…`) and app (`A…`) clicks must come from: Slack user ids are unique only within a workspace. */
+    teamId: z.string().regex(/^T[A-Z0-9]+$/, 'a Slack workspace id: T…'),
+    appId: z.string().regex(/^A[A-Z0-9]+$/, 'a Slack app id: A…'),
+    /** Slack user id -> principal id of `teamId`; clicks by unmapped users are refused. */
     users: z.record(z.string(), z.string().min(1)).default({}),
+    /**
+     * Signatures of accepted requests an API replica remembers for Slack's 5-minute window, so that each is
+     * accepted once; while that many are unexpired, further requests are refused.
+     */
+    replayCache: z.number().int().min(100).max(1_000_000).default(10_000),
     /** Slack Web API base URL (tests). */
     apiUrl: z.url().optional(),
   })

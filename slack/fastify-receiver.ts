@@ -1,8 +1,10 @@
 // Bolt's receiver for HTTP mode: POST /slack/events on the API's own Fastify server. The signature is checked
-// against the raw body before anything is parsed, and a request that fails the check never reaches a listener.
+// against the raw body before anything is parsed, a verified signature is accepted once, and a request that
+// fails either check never reaches a listener.
 import { verifySlackRequest, type App, type Receiver } from '@slack/bolt';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { errorBody } from '../runtime/api-error.ts';
+import { ReplayGuard } from './replay-guard.ts';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 const MAX_AGE_SECONDS = 5 * 60;
@@ -30,9 +32,12 @@ function parseBody(raw: string, contentType: string): Record<string, unknown> | 
 export class FastifyReceiver implements Receiver {
   private app: App | undefined;
   private readonly signingSecret: string;
+  private readonly replays: ReplayGuard;
 
-  constructor(signingSecret: string) {
+  /** `replayCache`: signatures remembered for the window; beyond it, requests are refused until some expire. */
+  constructor(signingSecret: string, replayCache: number) {
     this.signingSecret = signingSecret;
+    this.replays = new ReplayGuard(MAX_AGE_SECONDS, replayCache);
   }
 
   init(app: App): void {
@@ -67,6 +72,22 @@ export class FastifyReceiver implements Receiver {
         });
       } catch {
         return reply.code(401).send(errorBody('invalid_signature', 'The Slack request signature does not match'));
+      }
+      // Only a verified signature is remembered, so a forged request cannot block the genuine one. The key is the
+      // hash Bolt compared, not the header: `v0=<hash>=anything` verifies too.
+      const verdict = this.replays.admit(header(request, 'x-slack-signature').split('=')[1]!, timestamp);
+      if (verdict === 'replayed') {
+        request.log.warn({ slackTimestamp: timestamp }, 'Slack request refused: its signature was already accepted');
+        return reply.code(401).send(errorBody('replayed_request', 'This signed Slack request was already accepted'));
+      }
+      if (verdict === 'full') {
+        request.log.error(
+          { slackTimestamp: timestamp },
+          'Slack request refused: slack.replayCache signatures are already remembered for the replay window',
+        );
+        return reply
+          .code(503)
+          .send(errorBody('replay_cache_full', 'Too many Slack requests within 5 minutes; try again shortly'));
       }
       const body = parseBody(raw, header(request, 'content-type'));
       if (!body) return reply.code(400).send(errorBody('invalid_request', 'The Slack request body cannot be parsed'));

@@ -9,6 +9,7 @@ import type { ApprovalDesk } from './approval-desk.ts';
 import { registerApprovalHandlers } from './approval-handlers.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { FastifyReceiver } from './fastify-receiver.ts';
+import { requireOrigin } from './request-origin.ts';
 
 const MAX_CONNECT_DELAY_MS = 60_000;
 
@@ -34,13 +35,15 @@ export function createSlackIntegration(options: {
     convoStore: false as const,
     ignoreSelf: false,
   };
-  const receiver = slack.socketMode ? undefined : new FastifyReceiver(slack.signingSecret);
+  // Socket Mode has no request signatures to verify or replay: Slack authenticates the WebSocket by the app token.
+  const receiver = slack.socketMode ? undefined : new FastifyReceiver(slack.signingSecret, slack.replayCache);
   const app = receiver
     ? new App({ ...common, receiver })
     : new App({ ...common, socketMode: true, appToken: slack.appToken });
   app.error(async (error) => {
     logger.error({ err: error }, 'Slack listener failed');
   });
+  requireOrigin(app, { teamId: slack.teamId, appId: slack.appId }, logger);
   registerApprovalHandlers(app, { desk, users: slack.users, logger });
   if (receiver) return { routes: receiver.routes, start: async () => {}, stop: async () => {} };
 

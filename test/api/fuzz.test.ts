@@ -289,6 +289,9 @@ describe('every route answers malformed input with a 4xx JSON error', () => {
         slack: {
           botToken: 'xoxb-fuzz',
           signingSecret: SIGNING_SECRET,
+          teamId: 'T1',
+          appId: 'A1',
+          replayCache: 10_000,
           socketMode: false,
           channel: 'C_FUZZ',
           channels: {},

@@ -171,6 +171,8 @@ describe('route sweep', () => {
         slack: {
           botToken: 'xoxb-sweep',
           signingSecret: SIGNING_SECRET,
+          teamId: 'T1',
+          appId: 'A1',
           channel: 'C_SWEEP',
           users: { U_MALLORY: 'mallory', U_ALICE: 'alice' },
           apiUrl: slack.apiUrl,

@@ -23,15 +23,24 @@ interface CliRun {
   kill(): void;
 }
 
-/** Runs the CLI; TOOLGATE_* come only from `env`, never from the test's own environment. */
+const shellWord = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI; TOOLGATE_* come only from `env`, never from the test's own environment. `terminal`: on a
+ * pseudo-terminal (util-linux `script`), stdout and stderr both, as a person's terminal receives them.
+ */
 function cli(
   args: string[],
-  options: { env?: Record<string, string>; launcher?: boolean; input?: string } = {},
+  options: { env?: Record<string, string>; launcher?: boolean; input?: string; terminal?: boolean } = {},
 ): CliRun {
   const { TOOLGATE_URL: _url, TOOLGATE_TOKEN: _token, ...inherited } = process.env;
-  const command = options.launcher ? '/usr/bin/env' : process.execPath;
-  const argv = options.launcher ? ['node', 'bin/toolgate.js', ...args] : ['cli/main.ts', ...args];
-  const child = spawn(command, argv, {
+  const direct = options.launcher
+    ? ['/usr/bin/env', 'node', 'bin/toolgate.js', ...args]
+    : [process.execPath, 'cli/main.ts', ...args];
+  const [command, ...argv] = options.terminal
+    ? ['script', '-qec', direct.map(shellWord).join(' '), '/dev/null']
+    : direct;
+  const child = spawn(command!, argv, {
     cwd: ROOT,
     env: { ...inherited, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -398,6 +407,64 @@ describe('toolgate CLI', () => {
     expect(failed.code).toBe(3);
     expect(JSON.parse(failed.stdout)).toMatchObject({ error: { status: 404, code: 'round_not_found' } });
   });
+
+  // eslint-disable-next-line no-control-regex -- control characters are what it finds
+  const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)(
+    'on a terminal, escape sequences, C0/C1 and bidi controls from model, tools and deciders are stripped; a pipe gets the bytes',
+    async () => {
+      // Clear screen, an OSC 8 link hidden behind "link", C1 CSI, right-to-left override, carriage return.
+      const hostile = 'A\u001b[2JB\u001b]8;;https://evil.example/\u0007link\u001b]8;;\u0007C\u009b31mD\u202eE\rF';
+      const stripped = 'ABlinkCDEF';
+      harness.routes['c-tty'] = scriptedSteps(
+        { toolCalls: [{ name: 'echo', arguments: { message: hostile } }] },
+        { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: hostile } }] },
+        { content: `answer ${hostile}` },
+      );
+      const asking = cli(['ask', ...as('carol'), 'c-tty'], { terminal: true });
+      const [, roundId] = await asking.waitFor(/^round (round-[\w-]+)/m);
+      harness.roundIds.push(roundId!);
+      const { approvalId, argsDigest } = await pendingFor(roundId!);
+      const reason = `no ${hostile}`;
+      const rejected = await api.request('bob', 'POST', `/v1/approvals/${approvalId}`, {
+        decision: 'reject',
+        reason,
+        argsDigest,
+      });
+      expect(rejected.status).toBe(202);
+      const asked = await asking.exited;
+      expect(asked.code, asked.stdout).toBe(0);
+      // The terminal turns each line feed into CR LF; any other CR came from the text.
+      const screen = asked.stdout.replaceAll('\r\n', '\n');
+      expect(screen).not.toMatch(TERMINAL_CONTROLS);
+      expect(screen).toContain(`\n\nanswer ${stripped}\n`);
+      // Arguments and tool output were already shown with invisible characters escaped, in every mode.
+      expect(screen).toMatch(/tool_call {2}k8s\/echo \{"message":"A\\u001b\[2JB.*C\\u009b31mD\\u202eE\\rF"\}/);
+      expect(screen).toMatch(/tool_result {2}\S*echo \w+: echo: A\\u001b\[2JB.*C\\u009b31mD\\u202eE F/);
+      expect(screen).toMatch(/approval_decided {2}\S+ rejected by bob \(http\): "no A\\u001b\[2JB.*CDE\\rF"/);
+
+      const shownOnTerminal = (
+        await cli(['rounds', 'show', roundId!, ...as('carol')], { terminal: true }).exited
+      ).stdout.replaceAll('\r\n', '\n');
+      expect(shownOnTerminal).not.toMatch(TERMINAL_CONTROLS);
+      expect(shownOnTerminal).toContain(`answer:\nanswer ${stripped}\n`);
+      const jsonOnTerminal = (
+        await cli(['rounds', 'show', roundId!, '--json', ...as('carol')], { terminal: true }).exited
+      ).stdout.replaceAll('\r\n', '\n');
+      expect(jsonOnTerminal).not.toMatch(TERMINAL_CONTROLS);
+      expect(JSON.parse(jsonOnTerminal)).toMatchObject({ answer: `answer ${hostile}` });
+
+      const piped = await cli(['rounds', 'show', roundId!, ...as('carol')]).exited;
+      expect(piped.stdout).toContain(`answer:\nanswer ${hostile}\n`);
+      expect(piped.stdout).toContain(`rejected by bob (http): ${JSON.stringify(reason)}`);
+      const json = await cli(['rounds', 'show', roundId!, '--json', ...as('carol')]).exited;
+      expect(JSON.parse(json.stdout)).toMatchObject({ answer: `answer ${hostile}` });
+      // Byte for byte what JSON.stringify wrote: C1 and bidi characters raw, nothing escaped on the way.
+      expect(json.stdout).toBe(`${JSON.stringify(JSON.parse(json.stdout), null, 2)}\n`);
+      expect(json.stdout).toContain('\u009b31mD\u202eE');
+    },
+  );
 
   it('reports a wrong token (exit 3), a missing token and bad usage (exit 2), an unreachable API (exit 4)', async () => {
     const wrong = await cli(['approvals', '--url', api.url, '--token', 'nope-nope-nope-nope']).exited;

@@ -257,7 +257,14 @@ function configFor(
       ],
       ...(slackUrl
         ? {
-            slack: { botToken: 'xoxb-histories', signingSecret: 'histories', channel: 'C_APPROVALS', apiUrl: slackUrl },
+            slack: {
+              botToken: 'xoxb-histories',
+              signingSecret: 'histories',
+              teamId: 'T1',
+              appId: 'A1',
+              channel: 'C_APPROVALS',
+              apiUrl: slackUrl,
+            },
           }
         : {}),
     },

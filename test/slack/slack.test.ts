@@ -13,6 +13,7 @@ import {
 import { channelFor, createSlackNotifier } from '../../slack/notifier.ts';
 import { argumentsBlock } from '../../slack/text.ts';
 import { createSlackIntegration } from '../../slack/interactivity.ts';
+import { ReplayGuard } from '../../slack/replay-guard.ts';
 import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
@@ -26,6 +27,8 @@ import { firstUserMessage, lastToolMessages, messageText, scriptedSteps } from '
 const SIGNING_SECRET = 'slack-signing-secret-for-tests';
 const BOT_TOKEN = 'xoxb-test-token';
 const USERS = { U_ALICE: 'alice', U_BOB: 'bob', U_CAROL: 'carol', U_MALLORY: 'mallory' };
+/** The workspace and app every payload below comes from. */
+const ORIGIN = { teamId: 'T1', appId: 'A1' };
 
 interface Card {
   channel: string;
@@ -174,6 +177,8 @@ describe('Slack approvals', () => {
       slack: {
         botToken: BOT_TOKEN,
         signingSecret: SIGNING_SECRET,
+        teamId: 'T1',
+        appId: 'A1',
         channel: 'C_APPROVALS',
         channels: { 'k8s/scale_deployment': 'C_SCALING' },
         users: USERS,
@@ -451,6 +456,77 @@ describe('Slack approvals', () => {
     await handle.cancel();
   });
 
+  it('accepts a signed click once: the same body, timestamp and signature again is refused, and decides nothing more', async () => {
+    const { handle, approval } = await startGated('s-resent');
+    const card = await cardOf(approval.approvalId);
+    const { payload, responseId } = clickPayload('U_BOB', card, REJECT_ACTION);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await send(payload, { timestamp });
+    expect(first).toMatchObject({ status: 200, text: '' });
+    const opened = await slack.waitForCall('views.open', (call) => call.args.trigger_id === payload.trigger_id);
+    const submission = viewSubmission('U_BOB', opened.answer!.view, 'not twice');
+    const submitted = { timestamp: timestamp + 1 };
+    expect(await send(submission, submitted)).toMatchObject({ status: 200, text: '' });
+
+    // The header differs, the hash Bolt checks does not.
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const suffixed = { timestamp, signature: `${sign(body, timestamp)}=again` };
+    for (const replayed of [
+      await send(payload, { timestamp }),
+      await send(submission, submitted),
+      await send(payload, suffixed),
+    ]) {
+      expect(replayed.status).toBe(401);
+      expect(JSON.parse(replayed.text)).toMatchObject({ error: { code: 'replayed_request' } });
+    }
+    const result = await handle.result();
+    expect(result.approvals[0]).toMatchObject({ status: 'rejected', decision: { reason: 'not twice' } });
+    expect(await decisionsReceived(handle.workflowId)).toBe(1);
+    expect(slack.callsTo('views.open').filter((call) => call.args.trigger_id === payload.trigger_id)).toHaveLength(1);
+    expect(repliesTo(responseId)).toEqual([]);
+  });
+
+  it('refuses a click from another workspace or app before the user map: nothing is decided, nothing answered', async () => {
+    const { handle, approval } = await startGated('s-foreign');
+    const card = await cardOf(approval.approvalId);
+    // U_ALICE of another workspace is not our alice: Slack user ids are unique only within a workspace.
+    const elsewhere: Array<[string, (payload: any) => object]> = [
+      [
+        'another workspace',
+        (payload) => ({ ...payload, team: { id: 'T2' }, user: { ...payload.user, team_id: 'T2' } }),
+      ],
+      [
+        'a user of another workspace in a shared channel',
+        (payload) => ({ ...payload, user: { ...payload.user, team_id: 'T2' } }),
+      ],
+      ['another app', (payload) => ({ ...payload, api_app_id: 'A2' })],
+      ['no app id', ({ api_app_id: _app, ...payload }) => payload],
+      ['no team', ({ team: _team, ...payload }) => payload],
+    ];
+    const responseIds: string[] = [];
+    for (const [how, move] of elsewhere) {
+      const { payload, responseId, triggerId } = clickPayload('U_ALICE', card, APPROVE_ACTION);
+      responseIds.push(responseId);
+      const refused = await send(move(payload));
+      expect(refused.status, how).toBe(404);
+      expect(slack.callsTo('views.open').filter((call) => call.args.trigger_id === triggerId)).toEqual([]);
+    }
+    const { payload } = clickPayload('U_BOB', card, REJECT_ACTION);
+    expect((await send({ ...payload, api_app_id: 'A2' })).status).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(responseIds.flatMap(repliesTo)).toEqual([]);
+    expect(await decisionsReceived(handle.workflowId)).toBe(0);
+    expect((await handle.query(stateQuery)).approvals[0]!.status).toBe('pending');
+
+    // The same click from the configured workspace and app decides.
+    expect((await click('U_ALICE', card, APPROVE_ACTION)).status).toBe(200);
+    expect((await handle.result()).approvals[0]).toMatchObject({
+      status: 'approved',
+      decision: { approver: { id: 'alice' } },
+    });
+    expect(deletes('s-foreign')).toHaveLength(1);
+  });
+
   it('answers non-approvers, unmapped users and stale buttons with an ephemeral refusal and signals nothing', async () => {
     const { handle, approval } = await startGated('s-refused', { requester: 'alice' });
     const card = await cardOf(approval.approvalId);
@@ -614,7 +690,7 @@ describe('Slack pieces', () => {
         {
           llm: { baseURL: 'http://llm.test', model: 'm' },
           approvals: { approvers: ['alice'] },
-          slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1', apiUrl: fake.apiUrl },
+          slack: { ...ORIGIN, botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1', apiUrl: fake.apiUrl },
         },
         'test',
       ).slack!;
@@ -634,18 +710,35 @@ describe('Slack pieces', () => {
 
   it('validates the slack section', () => {
     const base = { llm: { baseURL: 'http://llm.test', model: 'm' }, approvals: { approvers: ['alice'] } };
-    const slack = { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1' };
+    const slack = { ...ORIGIN, botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, channel: 'C1' };
     expect(parseConfig(base, 'test').slack).toBeUndefined();
     expect(parseConfig({ ...base, slack }, 'test').slack).toMatchObject({ socketMode: false, channels: {}, users: {} });
     expect(() => parseConfig({ ...base, slack: { ...slack, socketMode: true } }, 'test')).toThrow(
       /slack\.appToken: appToken is required/,
     );
     expect(() =>
-      parseConfig({ ...base, slack: { botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET } }, 'test'),
+      parseConfig({ ...base, slack: { ...ORIGIN, botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET } }, 'test'),
     ).toThrow(/slack\.channel/);
     expect(() => parseConfig({ ...base, slack: { ...slack, signingSecret: undefined } }, 'test')).toThrow(
       /slack\.signingSecret/,
     );
+    expect(parseConfig({ ...base, slack }, 'test').slack!.replayCache).toBe(10_000);
+    // Fail closed: a config from before the origin check names what is missing.
+    expect(() => parseConfig({ ...base, slack: { ...slack, teamId: undefined } }, 'test')).toThrow(/slack\.teamId/);
+    expect(() => parseConfig({ ...base, slack: { ...slack, appId: 'T1' } }, 'test')).toThrow(/slack\.appId/);
+  });
+
+  it('remembers each accepted signature for the window, and refuses new ones while full of unexpired ones', () => {
+    const guard = new ReplayGuard(300, 2);
+    const t = 1_000_000;
+    const ms = (seconds: number) => seconds * 1000;
+    expect(guard.admit('a', t, ms(t))).toBe('fresh');
+    expect(guard.admit('a', t, ms(t + 300))).toBe('replayed');
+    expect(guard.admit('b', t + 10, ms(t + 10))).toBe('fresh');
+    expect(guard.admit('c', t + 20, ms(t + 20))).toBe('full');
+    expect(guard.admit('c', t + 20, ms(t + 301))).toBe('fresh');
+    expect(guard.admit('a', t + 20, ms(t + 301))).toBe('full');
+    expect(guard.admit('a', t, ms(t + 311))).toBe('fresh');
   });
 
   it('Socket Mode serves no HTTP route and keeps trying to connect while Slack is unreachable', async () => {
@@ -657,6 +750,8 @@ describe('Slack pieces', () => {
     const slack = {
       botToken: BOT_TOKEN,
       signingSecret: SIGNING_SECRET,
+      ...ORIGIN,
+      replayCache: 10_000,
       appToken: 'xapp-test',
       socketMode: true,
       channel: 'C1',
