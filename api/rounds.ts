@@ -12,6 +12,7 @@ import {
   type RoundState,
 } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
+import { markdownName, markdownText } from '../workflows/shared/markdown-text.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { describeRound, readableRound, roundNotFound } from './round-facts.ts';
@@ -73,8 +74,9 @@ export async function startRound(
       taskQueue: context.taskQueue,
       workflowId: roundId,
       args: [input],
-      staticSummary: body.query.length > SUMMARY_CHARS ? `${body.query.slice(0, SUMMARY_CHARS)}…` : body.query,
-      staticDetails: `Requested by ${principal} through the HTTP API${body.previousRoundId ? `, continuing ${body.previousRoundId}` : ''}`,
+      // Web UI renders both as Markdown: the query and the names show as text, never as links or HTML.
+      staticSummary: markdownText(body.query, SUMMARY_CHARS),
+      staticDetails: `Requested by ${markdownName(principal)} through the HTTP API${body.previousRoundId ? `, continuing ${markdownName(body.previousRoundId)}` : ''}`,
       typedSearchAttributes: [
         { key: RequesterAttribute, value: principal },
         { key: StatusAttribute, value: 'running' },
