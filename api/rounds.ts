@@ -19,6 +19,7 @@ import { describeRound, readableRound, roundNotFound } from './round-facts.ts';
 import { approverView } from './approver-scope.ts';
 import type { ApproverRoundView, PartialRoundState, StartRoundBody } from '../runtime/http-api.ts';
 import { isWorkerTimeout, toApiError } from './temporal-errors.ts';
+import { admitRound } from './round-admission.ts';
 
 const SUMMARY_CHARS = 200;
 
@@ -59,6 +60,13 @@ export async function startRound(
     );
   }
   const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
+  const admission = await admitRound(context, principal);
+  if (admission.refusal) {
+    // A retry of a start that already happened answers as before (200), whatever is open now.
+    if (body.idempotencyKey && (await describeRound(context, roundId))) return { roundId, created: false };
+    context.limitMetrics.roundsRefused.inc({ reason: admission.refusal.reason, principal });
+    throw admission.refusal;
+  }
   const messages = body.previousRoundId ? await transcriptOf(context, body.previousRoundId, principal) : body.messages;
   const credentials = context.credentials?.(headers, { roundId, requester: principal }, body.servers);
   const input: QueryRoundInput = context.signer.roundInput(roundId, {
@@ -68,6 +76,7 @@ export async function startRound(
     ...(body.servers ? { servers: body.servers } : {}),
     ...(body.maxSteps ? { maxSteps: body.maxSteps } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(admission.quota ? { quota: admission.quota } : {}),
   });
   try {
     await context.client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
