@@ -68,6 +68,11 @@ export class AccessPolicy {
     );
   }
 
+  /** A principal reads its own quota; auditors and admins anyone's. */
+  mayReadQuota(principal: string, of: string): boolean {
+    return principal === of || this.has(principal, 'admin', 'auditor');
+  }
+
   mayScrapeMetrics(principal: string): boolean {
     return this.has(principal, 'admin', 'auditor', 'metrics');
   }

@@ -3,6 +3,8 @@ import type { AccessPolicy } from './access.ts';
 import type { LinkBases } from '../runtime/links.ts';
 import type { CredentialIntake } from './user-credentials.ts';
 import type { Signer } from '../runtime/signing.ts';
+import type { LimitsConfig } from '../runtime/config.ts';
+import type { LimitMetrics } from './metrics.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
 export interface ApiContext {
@@ -18,6 +20,9 @@ export interface ApiContext {
   access: AccessPolicy;
   /** Signs every decision and round input the API sends (rounds refuse what it did not sign). */
   signer: Signer;
+  /** Rounds, pending approvals and LLM tokens per principal (docs/operations.md, "Limits and quotas"). */
+  limits: LimitsConfig;
+  limitMetrics: LimitMetrics;
   /** Seals requesters' own credentials for servers that take them; absent when none does. */
   credentials?: CredentialIntake;
 }

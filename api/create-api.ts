@@ -45,6 +45,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
   const codec = client.options.loadedDataConverter.payloadCodecs.find((item) => item instanceof EncryptionCodec);
   if (config.codec && !codec) throw new Error('config.codec is set, but the Temporal client has no EncryptionCodec');
   const credentials = createCredentialIntake(config.servers, keys);
+  const metrics = createMetrics();
   const context: ApiContext = {
     client,
     namespace: config.temporal.namespace,
@@ -58,6 +59,8 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     maxSteps: config.round.maxSteps,
     access: new AccessPolicy(config.api.roles),
     signer,
+    limits: config.limits,
+    limitMetrics: metrics,
     ...(credentials ? { credentials } : {}),
   };
   const slack: SlackIntegration | undefined = config.slack
@@ -66,7 +69,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
   const app = await buildApiServer({
     context,
     authenticate: createAuthenticator(config.api.tokens),
-    metrics: createMetrics(),
+    metrics,
     logger,
     maxQueryChars: config.api.maxQueryChars,
     publicMetrics: metricsArePublic(config.api),

@@ -38,8 +38,24 @@ export function createMetrics() {
       labelNames: ['server', 'tool'] as const,
       registers: [registry],
     }),
+    // Round limits and token quotas: principals are those of api.tokens, so the labels stay bounded.
+    roundsRefused: new Counter({
+      name: 'toolgate_api_rounds_refused_total',
+      help: 'POST /v1/rounds refused by a limit, by reason (rounds, approvals, tokens) and principal',
+      labelNames: ['reason', 'principal'] as const,
+      registers: [registry],
+    }),
+    tokensRemaining: new Gauge({
+      name: 'toolgate_api_tokens_remaining',
+      help: 'LLM tokens a principal has left in the current quota period, as this replica last counted them',
+      labelNames: ['principal'] as const,
+      registers: [registry],
+    }),
   };
 }
+
+/** What round admission records. */
+export type LimitMetrics = Pick<ApiMetrics, 'roundsRefused' | 'tokensRemaining'>;
 
 /** The approval gauges, from what visibility says now. */
 export function setPendingGauges(metrics: ApiMetrics, tallies: PendingTally[], now = Date.now()): void {

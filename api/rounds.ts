@@ -12,12 +12,14 @@ import {
   type RoundState,
 } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
+import { markdownName, markdownText } from '../workflows/shared/markdown-text.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
 import { describeRound, readableRound, roundNotFound } from './round-facts.ts';
 import { approverView } from './approver-scope.ts';
 import type { ApproverRoundView, PartialRoundState, StartRoundBody } from '../runtime/http-api.ts';
 import { isWorkerTimeout, toApiError } from './temporal-errors.ts';
+import { admitRound } from './round-admission.ts';
 
 const SUMMARY_CHARS = 200;
 
@@ -58,6 +60,13 @@ export async function startRound(
     );
   }
   const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
+  const admission = await admitRound(context, principal);
+  if (admission.refusal) {
+    // A retry of a start that already happened answers as before (200), whatever is open now.
+    if (body.idempotencyKey && (await describeRound(context, roundId))) return { roundId, created: false };
+    context.limitMetrics.roundsRefused.inc({ reason: admission.refusal.reason, principal });
+    throw admission.refusal;
+  }
   const messages = body.previousRoundId ? await transcriptOf(context, body.previousRoundId, principal) : body.messages;
   const credentials = context.credentials?.(headers, { roundId, requester: principal }, body.servers);
   const input: QueryRoundInput = context.signer.roundInput(roundId, {
@@ -67,14 +76,16 @@ export async function startRound(
     ...(body.servers ? { servers: body.servers } : {}),
     ...(body.maxSteps ? { maxSteps: body.maxSteps } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(admission.quota ? { quota: admission.quota } : {}),
   });
   try {
     await context.client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
       taskQueue: context.taskQueue,
       workflowId: roundId,
       args: [input],
-      staticSummary: body.query.length > SUMMARY_CHARS ? `${body.query.slice(0, SUMMARY_CHARS)}…` : body.query,
-      staticDetails: `Requested by ${principal} through the HTTP API${body.previousRoundId ? `, continuing ${body.previousRoundId}` : ''}`,
+      // Web UI renders both as Markdown: the query and the names show as text, never as links or HTML.
+      staticSummary: markdownText(body.query, SUMMARY_CHARS),
+      staticDetails: `Requested by ${markdownName(principal)} through the HTTP API${body.previousRoundId ? `, continuing ${markdownName(body.previousRoundId)}` : ''}`,
       typedSearchAttributes: [
         { key: RequesterAttribute, value: principal },
         { key: StatusAttribute, value: 'running' },

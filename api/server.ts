@@ -31,6 +31,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { observeRequests } from './request-context.ts';
 import { roundRoutes } from './routes/rounds.ts';
+import { quotaRoutes } from './routes/quota.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -175,6 +176,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(eventRoutes(context, metrics));
   await app.register(approvalRoutes(context, metrics));
   await app.register(auditRoutes(context));
+  await app.register(quotaRoutes(context));
   if (options.codec) await app.register(codecRoutes(context, options.codec.codec, options.codec.allowedOrigins));
   if (options.slackRoutes) await app.register(options.slackRoutes);
   return app;

@@ -10,6 +10,7 @@ import {
   DecisionResult,
   MAX_REASON_CHARS,
   QueryRoundInput,
+  QuotaPeriod,
   ROUND_ID_PATTERN,
   RoundError,
   RoundState,
@@ -125,6 +126,33 @@ export const PartialRoundState = z.object({
   why: z.string(),
 });
 export type PartialRoundState = z.infer<typeof PartialRoundState>;
+
+export const QuotaQuery = z.strictObject({
+  /** Whose quota: the caller's own by default; admins and auditors may read anyone's. */
+  principal: z.string().min(1).max(200).optional(),
+});
+
+/** A principal's LLM tokens this period; limit and remaining are null when no token quota applies. */
+export const TokenStanding = z.object({
+  period: QuotaPeriod,
+  limit: z.number().int().nullable(),
+  /** Tokens used by its rounds started this period, each as it last published. */
+  used: z.number().int(),
+  remaining: z.number().int().nullable(),
+  /** When the period ends (ISO time, UTC). */
+  resetsAt: z.string(),
+});
+export type TokenStanding = z.infer<typeof TokenStanding>;
+
+export const QuotaResponse = z.object({
+  principal: z.string(),
+  /** false: limits.enabled is off, so rounds and approvals are not limited and no start is refused for tokens. */
+  limitsEnabled: z.boolean(),
+  tokens: TokenStanding,
+  rounds: z.object({ running: z.number().int(), limit: z.number().int() }),
+  pendingApprovals: z.object({ pending: z.number().int(), limit: z.number().int() }),
+});
+export type QuotaResponse = z.infer<typeof QuotaResponse>;
 
 export const CancelResponse = z.object({ roundId: z.string(), status: z.literal('cancelling') });
 

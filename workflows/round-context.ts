@@ -96,6 +96,7 @@ export class RoundContext {
       this.requester,
       this.book.all(),
       this.toolCalls.flatMap((call) => (call.server && call.tool ? [`${call.server}/${call.tool}`] : [])),
+      this.usage.totalTokens,
       warning ? `${details}; ${warning}` : details,
     );
   }

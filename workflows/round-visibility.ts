@@ -1,5 +1,5 @@
-// Keeps a round readable in Temporal Web UI and listable through visibility: status and pending approval
-// ids as search attributes, approval summaries in the memo, and a one-line current-details text.
+// Keeps a round readable in Temporal Web UI and listable through visibility: status, pending approval ids and
+// tokens used as search attributes, approval summaries in the memo, and a one-line current-details text.
 import { patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ApprovalRecord, RoundStatus } from './contract.ts';
 import {
@@ -8,12 +8,15 @@ import {
   PendingApprovalsAttribute,
   RequesterAttribute,
   StatusAttribute,
+  TokensAttribute,
   ToolsAttribute,
 } from './contract/names.ts';
+import { approvalSummary } from './shared/approval-summary.ts';
 
 /** Rounds started before ToolgateTools existed replay without it. */
 export const TOOLS_ATTRIBUTE_PATCH = 'tools-search-attribute';
-import { approvalSummary } from './shared/approval-summary.ts';
+/** Rounds started before ToolgateTokens (token quotas) replay without it. */
+export const TOKENS_ATTRIBUTE_PATCH = 'tokens-search-attribute';
 
 function attributeSnapshot(
   status: string | undefined,
@@ -21,8 +24,9 @@ function attributeSnapshot(
   pendingIds: string[],
   approvers: string[],
   tools: string[],
+  tokens: number,
 ): string {
-  return JSON.stringify([status, requester, pendingIds, approvers, tools]);
+  return JSON.stringify([status, requester, pendingIds, approvers, tools, tokens]);
 }
 
 /** Temporal refuses a search attribute value over 2 KB (`limit.searchAttributeSize`): stay under it. */
@@ -63,22 +67,29 @@ export class RoundVisibility {
       current.get(PendingApprovalsAttribute) ?? [],
       current.get(ApproversAttribute) ?? [],
       current.get(ToolsAttribute) ?? [],
+      current.get(TokensAttribute) ?? 0,
     );
   }
 
-  /** Upserts only on change: every upsert is a history event. Current details are not. */
+  /**
+   * Upserts only on change: every upsert is a history event. Current details are not. `totalTokens` is what the
+   * round's LLM calls used so far: the API sums it per requester and period for token quotas.
+   */
   publish(
     status: RoundStatus,
     requester: string,
     approvals: ApprovalRecord[],
     calledTools: string[],
+    totalTokens: number,
     details: string,
   ): void {
     const pending = approvals.filter((record) => record.status === 'pending');
     const pendingIds = fitAttribute(pending.map((record) => record.approvalId));
     const approvers = fitAttribute(approversOf(approvals));
     const tools = patched(TOOLS_ATTRIBUTE_PATCH) ? fitAttribute([...new Set(calledTools)].sort()) : [];
-    const attributes = attributeSnapshot(status, requester, pendingIds, approvers, tools);
+    // Asked at every publish, so its marker lands in the first workflow task, before any local activity.
+    const tokens = patched(TOKENS_ATTRIBUTE_PATCH) ? totalTokens : 0;
+    const attributes = attributeSnapshot(status, requester, pendingIds, approvers, tools, tokens);
     if (attributes !== this.attributes) {
       this.attributes = attributes;
       upsertSearchAttributes([
@@ -87,6 +98,7 @@ export class RoundVisibility {
         { key: PendingApprovalsAttribute, value: pendingIds },
         { key: ApproversAttribute, value: approvers },
         ...(tools.length > 0 ? [{ key: ToolsAttribute, value: tools }] : []),
+        ...(tokens > 0 ? [{ key: TokensAttribute, value: tokens }] : []),
       ]);
     }
     const memo = JSON.stringify(pending.map((record) => record.approvalId));

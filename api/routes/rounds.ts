@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
 import { roundLinks } from '../../runtime/links.ts';
 import { cancelRound, roundState, startRound } from '../rounds.ts';
+import { LimitRefusal } from '../round-admission.ts';
 import {
   CancelResponse,
   ErrorResponse,
@@ -27,11 +28,18 @@ export function roundRoutes(context: ApiContext, maxQueryChars: number): Fastify
             401: ErrorResponse,
             403: ErrorResponse,
             409: ErrorResponse,
+            429: ErrorResponse,
           },
         },
       },
       async (request, reply) => {
-        const { roundId, created } = await startRound(context, request.principal, request.body, request.headers);
+        const { roundId, created } = await startRound(context, request.principal, request.body, request.headers).catch(
+          (error: unknown) => {
+            // The error handler keeps headers set here: a refusal says when to try again.
+            if (error instanceof LimitRefusal) reply.header('retry-after', String(error.retryAfterSeconds));
+            throw error;
+          },
+        );
         const links = roundLinks(context.links, roundId);
         request.log.info({ roundId, created, requester: request.principal }, 'round started');
         return reply
