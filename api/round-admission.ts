@@ -69,7 +69,7 @@ async function tokenAdmission(context: ApiContext, principal: string, now: Date)
   const standing = await tokenStanding(context, principal, now);
   const { period, limit, remaining, resetsAt } = standing;
   if (limit === null || remaining === null) return {};
-  if (remaining > 0 || !context.limits.enabled) return { quota: { period, limit, remaining, resetsAt } };
+  if (remaining > 0) return { quota: { period, limit, remaining, resetsAt } };
   return {
     refusal: new LimitRefusal(
       'tokens',
@@ -83,11 +83,12 @@ async function tokenAdmission(context: ApiContext, principal: string, now: Date)
 
 /**
  * The quota a new round of `principal` runs under, or why it may not start. With `limits.enabled: false`
- * nothing is refused, and the round still carries its quota: it asks the model nothing once that is used.
+ * nothing is counted: the round starts with no quota of its own.
  */
 export async function admitRound(context: ApiContext, principal: string, now = new Date()): Promise<Admission> {
+  if (!context.limits.enabled) return {};
   const [refusal, tokens] = await Promise.all([
-    context.limits.enabled ? openLimitRefusal(context, principal) : undefined,
+    openLimitRefusal(context, principal),
     tokenAdmission(context, principal, now),
   ]);
   return refusal ? { refusal } : tokens;

@@ -195,7 +195,7 @@ const Bucket = z.strictObject({
  * approvals and tokens are counted from Temporal, so they hold across replicas and restarts.
  */
 const LimitsSettings = z.strictObject({
-  /** false turns every limit below off (benchmarks); token quotas and fan-out bounds of running rounds stay. */
+  /** false turns every limit below off (benchmarks, or a gateway in front that limits); round.* bounds stay. */
   enabled: z.boolean().default(true),
   requests: z
     .strictObject({
