@@ -22,10 +22,16 @@ import { fitTranscript } from './transcript-budget.ts';
 import { roundFinished } from './round-metrics.ts';
 import { describeSpan } from './round-spans.ts';
 
+/** Events a round keeps for its clients (pending approvals' `approval_required` events stay besides). */
+const EVENT_CAPACITY = 1000;
+
 export class RoundContext {
   readonly roundId: string;
   readonly input: QueryRoundInput;
-  readonly events = new EventLog();
+  readonly events = new EventLog(
+    EVENT_CAPACITY,
+    (event) => event.type === 'approval_required' && this.book.get(event.approval.approvalId)?.status === 'pending',
+  );
   readonly toolCalls: ToolCallRecord[] = [];
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   readonly messages: ChatMessage[];
