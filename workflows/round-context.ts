@@ -3,7 +3,7 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import { ApprovalBook } from './approval-book.ts';
 import { ApprovalNotices } from './approval-notices.ts';
-import { DEFAULT_MAX_STEPS } from './contract/names.ts';
+import { DEFAULT_MAX_STEPS, DEFAULT_TOOL_CALLS_PER_REPLY } from './contract/names.ts';
 import type {
   ChatMessage,
   QueryRoundInput,
@@ -39,6 +39,8 @@ export class RoundContext {
   notices: ApprovalNotices;
   step = 0;
   maxSteps: number;
+  /** Tool calls of one model reply that run: the operator's bound, lowered by the input's. */
+  maxToolCallsPerReply = DEFAULT_TOOL_CALLS_PER_REPLY;
   private transcriptChars = Number.POSITIVE_INFINITY;
   private readonly history = new HistoryWatch();
   private readonly visibility = new RoundVisibility();
@@ -59,10 +61,14 @@ export class RoundContext {
     return this.input.requester;
   }
 
-  /** The worker's tool listing decides whether cards are posted and the default number of steps. */
+  /** The worker's tool listing decides whether cards are posted and the default bounds of steps and calls. */
   begin(catalog: ToolCatalog, tools: string[]): void {
     this.notices = this.noticesFor(catalog.notifications);
     this.maxSteps = this.input.maxSteps ?? catalog.maxSteps;
+    this.maxToolCallsPerReply = Math.min(
+      this.input.maxToolCallsPerReply ?? Number.POSITIVE_INFINITY,
+      catalog.maxToolCallsPerReply ?? DEFAULT_TOOL_CALLS_PER_REPLY,
+    );
     this.transcriptChars = catalog.transcriptChars;
     this.events.emit({
       type: 'round_started',
