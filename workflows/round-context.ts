@@ -5,6 +5,7 @@ import { ApprovalBook } from './approval-book.ts';
 import { ApprovalNotices } from './approval-notices.ts';
 import { DEFAULT_MAX_STEPS, DEFAULT_TOOL_CALLS_PER_REPLY } from './contract/names.ts';
 import type {
+  AvailableQuotas,
   ChatMessage,
   QueryRoundInput,
   QueryRoundResult,
@@ -18,6 +19,7 @@ import type {
 import { EventLog } from './event-log.ts';
 import { HistoryWatch } from './history-watch.ts';
 import { RoundVisibility } from './round-visibility.ts';
+import { availableQuotas } from './token-quota.ts';
 import { fitTranscript } from './transcript-budget.ts';
 import { roundFinished } from './round-metrics.ts';
 import { describeSpan } from './round-spans.ts';
@@ -133,7 +135,7 @@ export class RoundContext {
     this.answer = answer;
     this.messages.push({ role: 'assistant', content: answer });
     this.fitTranscript();
-    this.finish('completed', { type: 'round_completed', answer, steps });
+    this.finish('completed', { type: 'round_completed', answer, steps, ...this.quotaReport() });
     return {
       roundId: this.roundId,
       answer,
@@ -154,10 +156,19 @@ export class RoundContext {
       this.notices.closed(approval.approvalId);
     }
     this.failure = cancelled ? { type: 'Cancelled', message: 'The round was cancelled' } : describeFailure(error);
-    this.finish(cancelled ? 'cancelled' : 'failed', { type: 'round_failed', error: this.failure });
+    this.finish(cancelled ? 'cancelled' : 'failed', {
+      type: 'round_failed',
+      error: this.failure,
+      ...this.quotaReport(),
+    });
     return cancelled
       ? error
       : ApplicationFailure.nonRetryable(`Round failed: ${this.failure.message}`, this.failure.type);
+  }
+
+  /** The requester's tokens left after this round, for its final event, when a quota applies. */
+  private quotaReport(): { availableQuotas?: AvailableQuotas } {
+    return this.input.quota ? { availableQuotas: availableQuotas(this.input.quota, this.usage) } : {};
   }
 
   private finish(status: RoundStatus, event: Parameters<EventLog['emit']>[0]): void {
