@@ -19,6 +19,7 @@ import type {
 import { EventLog } from './event-log.ts';
 import { HistoryWatch } from './history-watch.ts';
 import { RoundVisibility } from './round-visibility.ts';
+import { displayTool } from './shared/display-name.ts';
 import { availableQuotas } from './token-quota.ts';
 import { fitTranscript } from './transcript-budget.ts';
 import { roundFinished } from './round-metrics.ts';
@@ -102,7 +103,7 @@ export class RoundContext {
     const details = this.finalStatus
       ? `Round ${this.finalStatus}`
       : pending.length > 0
-        ? `Waiting for approval: ${pending.map((a) => `${a.server}/${a.tool} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
+        ? `Waiting for approval: ${pending.map((a) => `${displayTool(a.server, a.tool)} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
         : `Step ${this.step} of ${this.maxSteps}`;
     const warning = this.history.check();
     this.visibility.publish(
