@@ -40,6 +40,7 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
       tools: [],
       unavailable: [],
       maxSteps: config.round.maxSteps,
+      maxToolCallsPerReply: config.round.maxToolCallsPerReply,
       transcriptChars: config.round.transcriptChars,
       notifications,
     };

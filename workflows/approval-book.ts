@@ -10,6 +10,7 @@ import { decisionProblems } from './input-checks.ts';
 import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './shared/decide-rights.ts';
 import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
+import { displayTool } from './shared/display-name.ts';
 import { approvalClosed } from './round-metrics.ts';
 
 export interface Refusal {
@@ -142,7 +143,7 @@ export class ApprovalBook {
   async waitForDecision(approval: PendingApproval, timeoutMs: number): Promise<ApprovalRecord> {
     const current = () => this.records.get(approval.approvalId)!;
     const decided = await condition(() => current().status !== 'pending', timeoutMs, {
-      summary: `approval ${approval.approvalId} (${approval.server}/${approval.tool})`,
+      summary: `approval ${approval.approvalId} (${displayTool(approval.server, approval.tool)})`,
     });
     // A decision applied in the same workflow task as the timer fired was made first: it stands.
     if (!decided) this.close(approval.approvalId, 'expired');

@@ -14,6 +14,11 @@ export function cancelledMessage(tool: string): string {
   return `Tool '${tool}' was not run: the round was cancelled. ${DO_NOT_RETRY}`;
 }
 
+/** A call beyond the per-reply bound: not run, and the model may ask for it again later (not an error of the call). */
+export function overLimitMessage(tool: string, limit: number, calls: number): string {
+  return `Tool call '${tool}' was not run: this reply asked for ${calls} tool calls and at most ${limit} of one reply run (the first ${limit}). If it is still needed, call it again in a later step.`;
+}
+
 export function invalidCallMessage(detail: string): string {
   return `Invalid tool call: ${detail} ${DO_NOT_RETRY}`;
 }

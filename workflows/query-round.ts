@@ -15,7 +15,7 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
-import type { LlmReply, QueryRoundInput, QueryRoundResult, ToolgateActivities } from './contract.ts';
+import type { LlmReply, QueryRoundInput, QueryRoundResult, TokenQuota, ToolgateActivities } from './contract.ts';
 import { roundInputProblems } from './input-checks.ts';
 import type { SigningPublicKey } from './contract/signatures.ts';
 import { roundSigningText, signatureProblem } from './shared/signatures.ts';
@@ -24,6 +24,7 @@ import { decideSignal, decideUpdate, eventsQuery, stateQuery } from './contract/
 import { RoundContext } from './round-context.ts';
 import { describeSpan, inSpan } from './round-spans.ts';
 import { runToolCalls } from './tool-calls.ts';
+import { TOKEN_QUOTA_PATCH, quotaExhausted } from './token-quota.ts';
 import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
 
 const NOTIFICATION_GRACE: Duration = '1 minute';
@@ -118,8 +119,18 @@ function registerHandlers(round: RoundContext): void {
   setHandler(eventsQuery, (afterId) => round.events.page(afterId));
 }
 
+/** How this round calls the model, settled by patches in its first task. */
+interface ModelAccess {
+  /** As a local activity (LOCAL_LLM_PATCH). */
+  locally: boolean;
+  /** The quota each call is checked against (TOKEN_QUOTA_PATCH). */
+  quota: TokenQuota | undefined;
+}
+
 /** One LLM call; on the last step tools are disabled so that the model must answer. */
-async function askModel(round: RoundContext, directory: ToolDirectory, locally: boolean): Promise<LlmReply> {
+async function askModel(round: RoundContext, directory: ToolDirectory, access: ModelAccess): Promise<LlmReply> {
+  const exhausted = access.quota && quotaExhausted(access.quota, round.usage, round.requester);
+  if (exhausted) throw ApplicationFailure.nonRetryable(exhausted, FailureType.TokenQuotaExhausted);
   const lastStep = round.step === round.maxSteps;
   round.fitTranscript();
   round.publish();
@@ -129,7 +140,7 @@ async function askModel(round: RoundContext, directory: ToolDirectory, locally: 
     toolChoice: lastStep ? 'none' : 'auto',
   } as const;
   const summary = `step ${round.step}: LLM${lastStep ? ' (tools disabled)' : ''}`;
-  const reply = locally
+  const reply = access.locally
     ? await local.callLlm.executeWithOptions({ ...localOptions, summary }, [request])
     : await callLlm.executeWithOptions({ ...llmOptions, summary }, [request]);
   round.addUsage(reply.usage);
@@ -144,8 +155,12 @@ async function askModel(round: RoundContext, directory: ToolDirectory, locally: 
 }
 
 /** One step: the model's reply, then its tool calls. Returns the answer once the model gives one. */
-async function runStep(round: RoundContext, directory: ToolDirectory, locally: boolean): Promise<string | undefined> {
-  const reply = await askModel(round, directory, locally);
+async function runStep(
+  round: RoundContext,
+  directory: ToolDirectory,
+  access: ModelAccess,
+): Promise<string | undefined> {
+  const reply = await askModel(round, directory, access);
   if (reply.toolCalls.length === 0 || round.step === round.maxSteps) return reply.content ?? '';
   round.messages.push({ role: 'assistant', content: reply.content, toolCalls: reply.toolCalls });
   const settled = await runToolCalls(round, directory, reply.toolCalls);
@@ -155,10 +170,10 @@ async function runStep(round: RoundContext, directory: ToolDirectory, locally: b
 }
 
 /** Steps until the model answers (it must on the last one), each in its own span. */
-async function runSteps(round: RoundContext, directory: ToolDirectory, locally: boolean): Promise<string> {
+async function runSteps(round: RoundContext, directory: ToolDirectory, access: ModelAccess): Promise<string> {
   for (round.step = 1; ; round.step++) {
     const answer = await inSpan(`step ${round.step}`, { 'toolgate.round.step': round.step }, () =>
-      runStep(round, directory, locally),
+      runStep(round, directory, access),
     );
     if (answer !== undefined) return answer;
   }
@@ -174,6 +189,7 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
     const signed = patched(SIGNED_PATCH);
     round.publish();
     const locally = patched(LOCAL_LLM_PATCH);
+    const quota = round.input.quota && patched(TOKEN_QUOTA_PATCH) ? round.input.quota : undefined;
     if (signed) await requireSignatures(round);
     const catalog = await (locally ? local.listTools : listTools)({ servers: round.input.servers });
     const directory = buildToolDirectory(catalog.tools);
@@ -181,7 +197,7 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
       catalog,
       directory.definitions.map((definition) => definition.name),
     );
-    const answer = await runSteps(round, directory, locally);
+    const answer = await runSteps(round, directory, { locally, quota });
     const result = round.complete(answer, catalog);
     await round.notices.settle(NOTIFICATION_GRACE);
     await condition(allHandlersFinished);

@@ -3,8 +3,9 @@
 import { ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import { ApprovalBook } from './approval-book.ts';
 import { ApprovalNotices } from './approval-notices.ts';
-import { DEFAULT_MAX_STEPS } from './contract/names.ts';
+import { DEFAULT_MAX_STEPS, DEFAULT_TOOL_CALLS_PER_REPLY } from './contract/names.ts';
 import type {
+  AvailableQuotas,
   ChatMessage,
   QueryRoundInput,
   QueryRoundResult,
@@ -18,14 +19,22 @@ import type {
 import { EventLog } from './event-log.ts';
 import { HistoryWatch } from './history-watch.ts';
 import { RoundVisibility } from './round-visibility.ts';
+import { displayTool } from './shared/display-name.ts';
+import { availableQuotas } from './token-quota.ts';
 import { fitTranscript } from './transcript-budget.ts';
 import { roundFinished } from './round-metrics.ts';
 import { describeSpan } from './round-spans.ts';
 
+/** Events a round keeps for its clients (pending approvals' `approval_required` events stay besides). */
+const EVENT_CAPACITY = 1000;
+
 export class RoundContext {
   readonly roundId: string;
   readonly input: QueryRoundInput;
-  readonly events = new EventLog();
+  readonly events = new EventLog(
+    EVENT_CAPACITY,
+    (event) => event.type === 'approval_required' && this.book.get(event.approval.approvalId)?.status === 'pending',
+  );
   readonly toolCalls: ToolCallRecord[] = [];
   readonly usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   readonly messages: ChatMessage[];
@@ -33,6 +42,8 @@ export class RoundContext {
   notices: ApprovalNotices;
   step = 0;
   maxSteps: number;
+  /** Tool calls of one model reply that run: the operator's bound, lowered by the input's. */
+  maxToolCallsPerReply = DEFAULT_TOOL_CALLS_PER_REPLY;
   private transcriptChars = Number.POSITIVE_INFINITY;
   private readonly history = new HistoryWatch();
   private readonly visibility = new RoundVisibility();
@@ -53,10 +64,14 @@ export class RoundContext {
     return this.input.requester;
   }
 
-  /** The worker's tool listing decides whether cards are posted and the default number of steps. */
+  /** The worker's tool listing decides whether cards are posted and the default bounds of steps and calls. */
   begin(catalog: ToolCatalog, tools: string[]): void {
     this.notices = this.noticesFor(catalog.notifications);
     this.maxSteps = this.input.maxSteps ?? catalog.maxSteps;
+    this.maxToolCallsPerReply = Math.min(
+      this.input.maxToolCallsPerReply ?? Number.POSITIVE_INFINITY,
+      catalog.maxToolCallsPerReply ?? DEFAULT_TOOL_CALLS_PER_REPLY,
+    );
     this.transcriptChars = catalog.transcriptChars;
     this.events.emit({
       type: 'round_started',
@@ -88,7 +103,7 @@ export class RoundContext {
     const details = this.finalStatus
       ? `Round ${this.finalStatus}`
       : pending.length > 0
-        ? `Waiting for approval: ${pending.map((a) => `${a.server}/${a.tool} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
+        ? `Waiting for approval: ${pending.map((a) => `${displayTool(a.server, a.tool)} (${a.approvalId}, expires ${a.expiresAt})`).join('; ')}`
         : `Step ${this.step} of ${this.maxSteps}`;
     const warning = this.history.check();
     this.visibility.publish(
@@ -122,7 +137,7 @@ export class RoundContext {
     this.answer = answer;
     this.messages.push({ role: 'assistant', content: answer });
     this.fitTranscript();
-    this.finish('completed', { type: 'round_completed', answer, steps });
+    this.finish('completed', { type: 'round_completed', answer, steps, ...this.quotaReport() });
     return {
       roundId: this.roundId,
       answer,
@@ -143,10 +158,19 @@ export class RoundContext {
       this.notices.closed(approval.approvalId);
     }
     this.failure = cancelled ? { type: 'Cancelled', message: 'The round was cancelled' } : describeFailure(error);
-    this.finish(cancelled ? 'cancelled' : 'failed', { type: 'round_failed', error: this.failure });
+    this.finish(cancelled ? 'cancelled' : 'failed', {
+      type: 'round_failed',
+      error: this.failure,
+      ...this.quotaReport(),
+    });
     return cancelled
       ? error
       : ApplicationFailure.nonRetryable(`Round failed: ${this.failure.message}`, this.failure.type);
+  }
+
+  /** The requester's tokens left after this round, for its final event, when a quota applies. */
+  private quotaReport(): { availableQuotas?: AvailableQuotas } {
+    return this.input.quota ? { availableQuotas: availableQuotas(this.input.quota, this.usage) } : {};
   }
 
   private finish(status: RoundStatus, event: Parameters<EventLog['emit']>[0]): void {

@@ -8,7 +8,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { clip } from './shared/clip.ts';
 import { escapeInvisible } from './shared/visible-text.ts';
 import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
-import { cancelledMessage, outcomeUnknownMessage } from './model-messages.ts';
+import { cancelledMessage, outcomeUnknownMessage, overLimitMessage } from './model-messages.ts';
 import { CLOSED_POLICY_PATCH, isRetrySafe, requiresApproval } from './policy.ts';
 import type { RoundContext } from './round-context.ts';
 import { credentialFor } from './user-credential.ts';
@@ -30,13 +30,30 @@ export interface SettledCall {
 /** Identical read-only or idempotent calls of one LLM reply, sharing one execution. */
 type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionResult>; progress: ExecutionProgress }>;
 
+/**
+ * Since this patch, at most `round.maxToolCallsPerReply` calls of one reply run (one reply asking for 20 ran all
+ * 20); each call beyond it is answered, not run. Asked only of a reply over the bound: rounds before it ran all.
+ */
+export const CALLS_PER_REPLY_PATCH = 'calls-per-reply';
+
 export function runToolCalls(
   round: RoundContext,
   directory: ToolDirectory,
   calls: LlmToolCall[],
 ): Promise<SettledCall[]> {
   const shared: SharedCalls = new Map();
-  return Promise.all(calls.map((call, index) => runCall(round, directory, shared, call, index)));
+  const limit = round.maxToolCallsPerReply;
+  const beyond: OverLimit | undefined =
+    calls.length > limit && patched(CALLS_PER_REPLY_PATCH) ? { limit, calls: calls.length } : undefined;
+  return Promise.all(
+    calls.map((call, index) => runCall(round, directory, shared, call, index, index >= limit ? beyond : undefined)),
+  );
+}
+
+/** Set on a call beyond the per-reply bound: it is recorded and answered, never run. */
+interface OverLimit {
+  limit: number;
+  calls: number;
 }
 
 async function runCall(
@@ -45,6 +62,7 @@ async function runCall(
   shared: SharedCalls,
   call: LlmToolCall,
   callIndex: number,
+  overLimit: OverLimit | undefined,
 ): Promise<SettledCall> {
   const record: ToolCallRecord = {
     step: round.step,
@@ -74,6 +92,15 @@ async function runCall(
         )
       : clip(call.arguments, EVENT_ARGS_CHARS),
   });
+  if (overLimit) {
+    // `invalid`: refused before running, as the model asked for more than a reply may hold.
+    return settle(round, record, {
+      outcome: 'invalid',
+      content: overLimitMessage(call.name, overLimit.limit, overLimit.calls),
+      truncated: false,
+      attempts: 0,
+    });
+  }
   if (!resolved.ok) {
     return settle(round, record, {
       outcome: 'invalid',

@@ -13,6 +13,7 @@ import type { SealedCredential, ToolCallOutcome, ToolDescriptor, ToolgateActivit
 import { FailureType } from './contract/failures.ts';
 import { failedMessage, invalidCallMessage, outcomeUnknownMessage, unauthorizedMessage } from './model-messages.ts';
 import { isRetrySafe } from './policy.ts';
+import { displayTool } from './shared/display-name.ts';
 
 const HEARTBEAT_TIMEOUT_MS = 15_000;
 const ACTIVITY_MARGIN_MS = 15_000;
@@ -108,7 +109,7 @@ export async function executeToolCall(
     const earlierMayHaveRun = progress.mayHaveRun;
     progress.mayHaveRun = true;
     try {
-      const summary = `step ${ids.step}: ${tool.server}/${tool.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+      const summary = `step ${ids.step}: ${displayTool(tool.server, tool.name)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
       const result = await callTool.executeWithOptions({ ...activityOptions, summary }, [request]);
       return {
         outcome: result.isError ? 'tool_error' : 'succeeded',
@@ -121,7 +122,9 @@ export async function executeToolCall(
       const verdict = classify(error, tool, retrySafe);
       progress.mayHaveRun = earlierMayHaveRun || !refusedBeforeRunning(error);
       if (verdict.retry && attempt < maxAttempts) {
-        await sleep(verdict.delayMs ?? backoffMs(tool, attempt), { summary: `retry ${tool.server}/${tool.name}` });
+        await sleep(verdict.delayMs ?? backoffMs(tool, attempt), {
+          summary: `retry ${displayTool(tool.server, tool.name)}`,
+        });
         continue;
       }
       if (verdict.retry) {

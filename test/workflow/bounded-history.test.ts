@@ -28,7 +28,7 @@ describe('bounded history', () => {
   beforeAll(async () => {
     mcp = await startHttpMcpServer({ name: 'web' });
     harness = await startHarness({
-      round: { maxSteps: STEPS + 1, toolOutputChars: OUTPUT_CHARS },
+      round: { maxSteps: STEPS + 1, maxToolCallsPerReply: CALLS_PER_STEP, toolOutputChars: OUTPUT_CHARS },
       servers: [{ name: 'web', transport: 'http', url: mcp.url, trusted: true }],
     });
   });

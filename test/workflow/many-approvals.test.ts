@@ -1,13 +1,19 @@
-// A step may open 100 approvals: the round stays within Temporal's search-attribute and memo limits, every
-// approval is listable and decidable, and the tools run once each.
+// A step may open as many approvals as one reply may run calls (64 at most): the round stays within Temporal's
+// search-attribute and memo limits, every approval is listable and decidable, and the tools run once each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Memo, PendingApprovalsAttribute, decideSignal, type ApprovalSummary } from '../../workflows/contract.ts';
+import {
+  MAX_TOOL_CALLS_PER_REPLY_LIMIT,
+  Memo,
+  PendingApprovalsAttribute,
+  decideSignal,
+  type ApprovalSummary,
+} from '../../workflows/contract.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { signedDecision } from '../../testkit/signing.ts';
 
-const CALLS = 100;
+const CALLS = MAX_TOOL_CALLS_PER_REPLY_LIMIT;
 
 describe('many approvals in one step', () => {
   let harness: Harness;
@@ -17,6 +23,7 @@ describe('many approvals in one step', () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
     harness = await startHarness({
       approvals: { approvers: ['alice'] },
+      round: { maxToolCallsPerReply: CALLS },
       servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
     });
   });
@@ -27,7 +34,7 @@ describe('many approvals in one step', () => {
   });
 
   it(
-    'opens 100 approvals at once, publishes them within the limits, and runs each approved call once',
+    `opens ${CALLS} approvals at once, publishes them within the limits, and runs each approved call once`,
     { timeout: 120_000 },
     async () => {
       const calls = Array.from({ length: CALLS }, (_, index) => ({

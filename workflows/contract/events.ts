@@ -66,7 +66,10 @@ export type RoundEventType = RoundEvent['type'];
 
 export const EventPage = z.object({
   events: z.array(RoundEvent),
-  /** Oldest id still kept: events before it were dropped to bound the workflow's state. */
+  /**
+   * Oldest id still kept: events before it were dropped to bound the workflow's state. Later ids may have gaps
+   * too: a pending approval's `approval_required` event is kept while newer events are dropped.
+   */
   firstAvailableId: z.number(),
   done: z.boolean(),
 });

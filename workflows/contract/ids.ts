@@ -1,6 +1,8 @@
 // Round and approval ids. Approval ids are deterministic, so the API finds the round from an approval id alone.
 export const ROUND_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-const APPROVAL_ID_PATTERN = /^([A-Za-z0-9_-]{1,128})\.(\d{1,4})\.(\d{1,4})$/;
+// Up to 9 digits each: a round of many steps or a reply of many calls (rounds before the per-reply bound) still
+// parses, and every value stays a safe integer.
+const APPROVAL_ID_PATTERN = /^([A-Za-z0-9_-]{1,128})\.(\d{1,9})\.(\d{1,9})$/;
 
 export function approvalIdFor(roundId: string, step: number, callIndex: number): string {
   return `${roundId}.${step}.${callIndex}`;

@@ -20,6 +20,4 @@ export type TokenQuota = z.infer<typeof TokenQuota>;
 export const AvailableQuotas = z.record(z.string(), z.number());
 export type AvailableQuotas = z.infer<typeof AvailableQuotas>;
 
-export function quotaName(period: QuotaPeriod): string {
-  return period === 'day' ? 'tokensPerDay' : 'tokensPerMonth';
-}
+export { quotaName } from './quota-name.ts';

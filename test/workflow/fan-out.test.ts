@@ -1,0 +1,90 @@
+// A model reply with more tool calls than one reply may run (round.maxToolCallsPerReply, default 8): the first
+// ones run, every other one is answered as not run and why, on the dev server with the scripted LLM and a real
+// MCP server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsQuery } from '../../workflows/contract.ts';
+import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
+import {
+  lastToolMessages,
+  messageText,
+  scriptedSteps,
+  type RecordedLlmRequest,
+} from '../../testkit/scripted-llm-server.ts';
+import { startHarness, type Harness } from '../support/round-harness.ts';
+
+const echoes = (count: number, marker: string) =>
+  Array.from({ length: count }, (_, index) => ({ name: 'echo', arguments: { message: `${marker}-${index}` } }));
+
+describe('tool calls per reply', () => {
+  let harness: Harness;
+  let mcp: HttpMcpServer;
+  const requestsOf = (marker: string): RecordedLlmRequest[] =>
+    harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes(marker));
+  const echoed = (marker: string) =>
+    mcp.calls.filter((call) => call.tool === 'echo' && String(call.arguments.message).startsWith(`${marker}-`));
+
+  beforeAll(async () => {
+    mcp = await startHttpMcpServer({ name: 'ops' });
+    harness = await startHarness({
+      servers: [{ name: 'ops', transport: 'http', url: mcp.url, trusted: true, approval: 'never' }],
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+    await mcp?.close();
+  });
+
+  it('runs 8 calls of a reply of 20 and tells the model about the other 12', { timeout: 60_000 }, async () => {
+    harness.routes['f-20'] = scriptedSteps({ toolCalls: echoes(20, 'f-20') }, { content: 'enough' });
+    const handle = await harness.start({ query: 'f-20' });
+    const result = await handle.result();
+
+    expect(
+      echoed('f-20')
+        .map((call) => String(call.arguments.message))
+        .sort(),
+    ).toEqual(Array.from({ length: 8 }, (_, index) => `f-20-${index}`));
+    expect(result.toolCalls.filter((call) => call.outcome === 'succeeded').map((call) => call.callIndex)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7,
+    ]);
+    const skipped = result.toolCalls.filter((call) => call.callIndex >= 8);
+    expect(skipped).toHaveLength(12);
+    for (const call of skipped) expect(call).toMatchObject({ outcome: 'invalid', attempts: 0 });
+
+    // The model's next request answers every one of the 20 tool_call ids; the 12 say why they did not run.
+    const answers = lastToolMessages(requestsOf('f-20')[1]!);
+    expect(answers).toHaveLength(20);
+    const notRun = answers.filter((message) => messageText(message).includes('was not run'));
+    expect(notRun).toHaveLength(12);
+    for (const message of notRun) {
+      expect(messageText(message)).toContain('this reply asked for 20 tool calls and at most 8 of one reply run');
+      expect(messageText(message)).toContain('call it again in a later step');
+    }
+    const events = (await handle.query(eventsQuery, 0)).events;
+    expect(events.filter((event) => event.type === 'tool_call')).toHaveLength(20);
+    expect(events.filter((event) => event.type === 'tool_result' && event.outcome === 'invalid')).toHaveLength(12);
+  });
+
+  it('runs fewer when the round input lowers the bound', { timeout: 60_000 }, async () => {
+    harness.routes['f-low'] = scriptedSteps({ toolCalls: echoes(5, 'f-low') }, { content: 'enough' });
+    const handle = await harness.start({ query: 'f-low', maxToolCallsPerReply: 3 });
+    const result = await handle.result();
+    expect(echoed('f-low')).toHaveLength(3);
+    expect(result.toolCalls.map((call) => call.outcome)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'invalid',
+      'invalid',
+    ]);
+    const notRun = lastToolMessages(requestsOf('f-low')[1]!).filter((message) =>
+      messageText(message).includes('at most 3 of one reply run'),
+    );
+    expect(notRun).toHaveLength(2);
+  });
+
+  it('replays every round of this file without non-determinism', async () => {
+    expect(await harness.replayRounds()).toBe(harness.roundIds.length);
+  });
+});
