@@ -2,7 +2,12 @@
 // with the contract's zod schemas: zod schemas would be built anew in every cached round (about 1.2 MB each,
 // measured). A property test (test/unit/input-checks.test.ts) holds the guards to the schemas, so that the
 // schemas stay the one definition and the two cannot drift apart.
-import { MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_STEPS_LIMIT } from './contract/names.ts';
+import {
+  MAX_MESSAGE_CHARS,
+  MAX_REASON_CHARS,
+  MAX_STEPS_LIMIT,
+  MAX_TOOL_CALLS_PER_REPLY_LIMIT,
+} from './contract/names.ts';
 
 type Fields = Record<string, unknown>;
 
@@ -64,6 +69,19 @@ function isSignature(value: unknown): boolean {
 
 const isIsoTime = (value: unknown): boolean => isString(value) && !Number.isNaN(Date.parse(value));
 
+const isIntIn = (value: unknown, min: number, max: number): boolean =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
+
+function isTokenQuota(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    (value.period === 'day' || value.period === 'month') &&
+    isIntIn(value.limit, 0, Number.MAX_SAFE_INTEGER) &&
+    isIntIn(value.remaining, 0, Number.MAX_SAFE_INTEGER) &&
+    isString(value.resetsAt)
+  );
+}
+
 /** What is wrong with a round's input (QueryRoundInput), one sentence each; empty when nothing is. */
 export function roundInputProblems(input: unknown): string[] {
   if (!isObject(input)) return ['input must be an object'];
@@ -85,13 +103,15 @@ export function roundInputProblems(input: unknown): string[] {
   ) {
     problems.push('credentials must map server names to sealed credentials');
   }
-  const steps = input.maxSteps;
-  if (
-    steps !== undefined &&
-    !(typeof steps === 'number' && Number.isSafeInteger(steps) && steps >= 1 && steps <= MAX_STEPS_LIMIT)
-  ) {
+  if (input.maxSteps !== undefined && !isIntIn(input.maxSteps, 1, MAX_STEPS_LIMIT))
     problems.push(`maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`);
-  }
+  if (
+    input.maxToolCallsPerReply !== undefined &&
+    !isIntIn(input.maxToolCallsPerReply, 1, MAX_TOOL_CALLS_PER_REPLY_LIMIT)
+  )
+    problems.push(`maxToolCallsPerReply must be an integer from 1 to ${MAX_TOOL_CALLS_PER_REPLY_LIMIT}`);
+  if (input.quota !== undefined && !isTokenQuota(input.quota))
+    problems.push('quota must be {period: day|month, limit, remaining, resetsAt}');
   if (input.roundId !== undefined && !(isString(input.roundId) && input.roundId !== ''))
     problems.push('roundId must be a non-empty string');
   if (input.startedAt !== undefined && !isIsoTime(input.startedAt)) problems.push('startedAt must be an ISO time');

@@ -20,6 +20,8 @@ const anyValue = fc.oneof(
 /** Mostly a valid value, sometimes anything: inputs near the boundary, where guards and schemas could differ. */
 const mostly = <T>(valid: fc.Arbitrary<T>) =>
   fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: anyValue, weight: 1 });
+const seldomWrong = <T>(valid: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: valid, weight: 20 }, { arbitrary: anyValue, weight: 1 });
 
 const toolCall = fc.record(
   {
@@ -60,6 +62,16 @@ const roundInput = fc.oneof(
       messages: mostly(fc.array(message, { maxLength: 3 })),
       servers: mostly(fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 })),
       maxSteps: mostly(fc.integer({ min: 1, max: 50 })),
+      maxToolCallsPerReply: mostly(fc.integer({ min: 1, max: 64 })),
+      // Rarely wrong inside, so that valid inputs stay common enough to compare.
+      quota: mostly(
+        fc.record({
+          period: seldomWrong(fc.constantFrom('day', 'month')),
+          limit: seldomWrong(fc.nat()),
+          remaining: seldomWrong(fc.integer({ min: -1 })),
+          resetsAt: fc.string(),
+        }),
+      ),
       credentials: mostly(
         fc.dictionary(
           fc.string({ maxLength: 4 }),
