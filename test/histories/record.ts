@@ -16,7 +16,13 @@ import { createLogger } from '../../runtime/logger.ts';
 import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker } from '../../worker/create-worker.ts';
-import { decideSignal, decideUpdate, stateQuery, type QueryRoundResult } from '../../workflows/contract.ts';
+import {
+  decideSignal,
+  decideUpdate,
+  stateQuery,
+  type QueryRoundInput,
+  type QueryRoundResult,
+} from '../../workflows/contract.ts';
 import type { queryRound } from '../../workflows/query-round.ts';
 import { startFakeSlackApi } from '../../testkit/fake-slack-api.ts';
 import { startHttpMcpServer } from '../../testkit/mcp-test-server.ts';
@@ -33,7 +39,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v2';
+export const NEWEST_SET = 'v3';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -44,6 +50,8 @@ interface Kind {
   slack?: boolean;
   /** Started as someone with write access to the namespace could, without the API's signature. */
   unsigned?: boolean;
+  /** Input fields beside query and requester, e.g. the quota the API would set. */
+  input?: Partial<QueryRoundInput>;
   script: LlmScript;
   /** Drives the round to its end; the default waits for its result. */
   drive?: (
@@ -219,6 +227,37 @@ export const KINDS: Record<string, Kind> = {
       );
     },
   },
+  'fan-out': {
+    about: 'a reply with 10 calls: 8 run, the model is told the other 2 were not',
+    script: scriptedSteps(
+      {
+        toolCalls: Array.from({ length: 10 }, (_, index) => ({
+          name: 'k8s__echo',
+          arguments: { message: `call ${index}` },
+        })),
+      },
+      { content: 'eight of ten' },
+    ),
+  },
+  'token-quota': {
+    about: 'a round started with 10 tokens left: one LLM call, its tool call, then it ends for its quota',
+    input: { quota: { period: 'day', limit: 1000, remaining: 10, resetsAt: '2030-01-01T00:00:00.000Z' } },
+    script: scriptedSteps({ toolCalls: [{ name: 'k8s__echo', arguments: { message: 'quota' } }] }, { content: 'x' }),
+  },
+  'odd-key': {
+    about: 'a read-only call with a non-ASCII, undeclared key: it needs an approval, rejected',
+    script: scriptedSteps(
+      { toolCalls: [{ name: 'k8s__echo', arguments: { message: 'hi', nameſpace: 'prod-eu' } }] },
+      { content: 'not run' },
+    ),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.signal(
+        decideSignal,
+        signedDecision({ approvalId: approvalId!, decision: 'reject', reason: 'odd key', approver: alice }),
+      );
+    },
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
@@ -313,7 +352,7 @@ async function record(kinds: string[]): Promise<void> {
       const rounds = {
         start: async (query: string, extra: { messages?: QueryRoundResult['messages'] } = {}) => {
           const workflowId = `history-${name}-${randomUUID().slice(0, 8)}`;
-          const input = { query, requester: 'carol', ...extra };
+          const input = { query, requester: 'carol', ...kind.input, ...extra };
           const round = await client.workflow.start<typeof queryRound>('queryRound', {
             taskQueue,
             workflowId,

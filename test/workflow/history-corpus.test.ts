@@ -142,6 +142,7 @@ describe('stored history corpus', () => {
       'cancelled',
       'expired',
       'forged-decision',
+      'odd-key',
       'outcome-unknown',
       'rejected',
       'siblings',
