@@ -72,6 +72,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     metrics,
     logger,
     maxQueryChars: config.api.maxQueryChars,
+    limits: config.limits,
     publicMetrics: metricsArePublic(config.api),
     ...(codec ? { codec: { codec, allowedOrigins: [new URL(config.api.webUiUrl).origin] } } : {}),
     slackRoutes: slack?.routes,

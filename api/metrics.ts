@@ -51,6 +51,13 @@ export function createMetrics() {
       labelNames: ['principal'] as const,
       registers: [registry],
     }),
+    // Request budgets and stream limits (api/throttle.ts). Principals are those of api.tokens: a bounded label.
+    throttled: new Counter({
+      name: 'toolgate_api_throttled_total',
+      help: 'Requests refused over a limit, by budget (start, read, stream, codec) and principal',
+      labelNames: ['budget', 'principal'] as const,
+      registers: [registry],
+    }),
   };
 }
 

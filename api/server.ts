@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { ApiError, errorBody } from '../runtime/api-error.ts';
+import type { LimitsConfig } from '../runtime/config.ts';
 import type { ApiContext } from './api-context.ts';
 import type { Authenticator } from './auth.ts';
 import type { ApiMetrics } from './metrics.ts';
@@ -29,9 +30,12 @@ import { auditRoutes } from './routes/audit.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { RequestBudgets } from './request-budgets.ts';
 import { observeRequests } from './request-context.ts';
 import { roundRoutes } from './routes/rounds.ts';
 import { quotaRoutes } from './routes/quota.ts';
+import { StreamSlots } from './stream-slots.ts';
+import { sendThrottled } from './throttle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,6 +56,8 @@ export interface ApiServerOptions {
   metrics: ApiMetrics;
   logger: Logger;
   maxQueryChars: number;
+  /** Request budgets, event streams and codec rounds per request; `enabled: false` lifts them. */
+  limits: LimitsConfig;
   /** false: /metrics needs a bearer token of an admin, auditor or metrics principal. */
   publicMetrics: boolean;
   /** POST /codec/decode for Temporal Web UI, when payloads are encrypted; CORS for these origins. */
@@ -105,7 +111,8 @@ function toErrorReply(error: FastifyError): { status: number; body: ReturnType<t
 }
 
 export async function buildApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
-  const { context, authenticate, metrics } = options;
+  const { context, authenticate, metrics, limits } = options;
+  const budgets = limits.enabled ? new RequestBudgets(limits.requests) : undefined;
   // Typed as Fastify's logger, so the instance is the plain FastifyInstance the routes are written for.
   const loggerInstance: FastifyBaseLogger = options.logger;
   const app = Fastify({
@@ -149,6 +156,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         .send(errorBody('unauthorized', 'A valid bearer token is required (Authorization: Bearer <token>)'));
     }
     request.principal = principal;
+    // After authentication, so a request without a valid token never spends anyone's budget.
+    const refusal = budgets?.take(principal, request.method, request.routeOptions.url);
+    if (refusal) return sendThrottled(reply, metrics, principal, refusal);
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.observe(
@@ -173,11 +183,15 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(context, metrics, options.publicMetrics));
   await app.register(roundRoutes(context, options.maxQueryChars));
-  await app.register(eventRoutes(context, metrics));
+  await app.register(eventRoutes(context, metrics, limits.enabled ? new StreamSlots(limits.streams) : undefined));
   await app.register(approvalRoutes(context, metrics));
   await app.register(auditRoutes(context));
   await app.register(quotaRoutes(context));
-  if (options.codec) await app.register(codecRoutes(context, options.codec.codec, options.codec.allowedOrigins));
+  if (options.codec) {
+    const { codec, allowedOrigins } = options.codec;
+    const maxRounds = limits.enabled ? limits.codecRoundsPerRequest : undefined;
+    await app.register(codecRoutes(context, codec, allowedOrigins, metrics, maxRounds));
+  }
   if (options.slackRoutes) await app.register(options.slackRoutes);
   return app;
 }

@@ -4,11 +4,13 @@
 // the round id, not the run); the others come back still sealed.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ApiError } from '../../runtime/api-error.ts';
 import { CodecError, payloadNamespace, payloadRound, type EncryptionCodec } from '../../runtime/payload-codec.ts';
 import { listRuns } from '../../runtime/round-runs.ts';
 import { ApproversAttribute, RequesterAttribute } from '../../workflows/contract.ts';
 import type { RoundOwnership } from '../access.ts';
 import type { ApiContext } from '../api-context.ts';
+import type { ApiMetrics } from '../metrics.ts';
 import { describeRound } from '../round-facts.ts';
 import { isInvalidArgument } from '../temporal-errors.ts';
 
@@ -46,10 +48,31 @@ async function runOwners(context: ApiContext, roundId: string): Promise<RoundOwn
   ];
 }
 
+/** The round whose owners decide whether a payload opens: one of this namespace (or unbound), labelled. */
+function roundToCheck(payload: ReturnType<typeof fromWire>, namespace: string): string | undefined {
+  const bound = payloadNamespace(payload);
+  return bound === undefined || bound === namespace ? payloadRound(payload) : undefined;
+}
+
+/**
+ * Each distinct round costs a describe and a visibility list. 413, not 429: the same request never passes, however
+ * long the client waits; it must send the payloads in smaller batches.
+ */
+function tooManyRounds(rounds: number, maxRounds: number): ApiError {
+  return new ApiError(
+    413,
+    'too_many_rounds',
+    `The payloads belong to ${rounds} rounds; limits.codecRoundsPerRequest allows ${maxRounds} per request: send them in smaller batches`,
+    { budget: 'codec', setting: 'limits.codecRoundsPerRequest', rounds, maxRounds },
+  );
+}
+
 export function codecRoutes(
   context: ApiContext,
   codec: EncryptionCodec,
   allowedOrigins: string[],
+  metrics: ApiMetrics,
+  maxRounds: number | undefined,
 ): FastifyPluginAsyncZod {
   return async (app) => {
     const cors = (origin: string | undefined) =>
@@ -77,6 +100,16 @@ export function codecRoutes(
         },
       },
       async (request, reply) => {
+        const wires = request.body.payloads.map((wire) => {
+          const payload = fromWire(wire);
+          return { wire, payload, round: roundToCheck(payload, context.namespace) };
+        });
+        const rounds = new Set(wires.flatMap(({ round }) => (round === undefined ? [] : [round])));
+        // Refused before any round is looked up (maxRounds absent: limits are off).
+        if (maxRounds !== undefined && rounds.size > maxRounds) {
+          metrics.throttled.inc({ budget: 'codec', principal: request.principal });
+          throw tooManyRounds(rounds.size, maxRounds);
+        }
         const mayRead = new Map<string, Promise<boolean>>();
         const readable = (roundId: string) => {
           if (!mayRead.has(roundId)) {
@@ -97,11 +130,7 @@ export function codecRoutes(
           return mayRead.get(roundId)!;
         };
         const payloads = await Promise.all(
-          request.body.payloads.map(async (wire) => {
-            const payload = fromWire(wire);
-            const round = payloadRound(payload);
-            const namespace = payloadNamespace(payload);
-            if (namespace !== undefined && namespace !== context.namespace) return wire;
+          wires.map(async ({ wire, payload, round }) => {
             if (round === undefined || !(await readable(round))) return wire;
             try {
               return toWire(codec.open(payload));

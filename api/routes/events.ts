@@ -6,6 +6,8 @@ import { ApproverEvents } from '../approver-scope.ts';
 import { streamRoundEvents } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { readableRound } from '../round-facts.ts';
+import type { StreamSlots } from '../stream-slots.ts';
+import { sendThrottled } from '../throttle.ts';
 import { EventsQuery, RoundIdParams } from '../../runtime/http-api.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -16,7 +18,8 @@ function lastEventId(header: string | string[] | undefined, fallback: number | u
   return Number.isInteger(parsed) && parsed >= 0 ? parsed : (fallback ?? 0);
 }
 
-export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPluginAsyncZod {
+/** `slots` bounds open streams (absent: limits are off). */
+export function eventRoutes(context: ApiContext, metrics: ApiMetrics, slots?: StreamSlots): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/v1/rounds/:id/events',
@@ -34,6 +37,9 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPl
         const approverEvents =
           round.scope === 'approvals' ? new ApproverEvents(context, round.roundId, request.principal) : undefined;
         const afterId = lastEventId(request.headers['last-event-id'], request.query.lastEventId);
+        // Refused as a plain 429 before a byte of the stream is written; a stream the client may not read is 404 above.
+        const slot = slots?.acquire(request.principal);
+        if (slot && !('release' in slot)) return sendThrottled(reply, metrics, request.principal, slot);
         const abort = new AbortController();
         request.raw.on('close', () => abort.abort());
         reply.hijack();
@@ -65,6 +71,7 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics): FastifyPl
           }
         } finally {
           clearInterval(heartbeat);
+          slot?.release();
           metrics.openStreams.dec();
           response.end();
         }
