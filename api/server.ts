@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { ApiError, errorBody } from '../runtime/api-error.ts';
+import { ErrorResponse } from '../runtime/http-api.ts';
 import type { LimitsConfig } from '../runtime/config.ts';
 import type { ApiContext } from './api-context.ts';
 import type { Authenticator } from './auth.ts';
@@ -144,6 +145,11 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     transform: jsonSchemaTransform,
   });
 
+  // Every authenticated route may answer 401 (no valid token) and 429 (a budget spent): the document says so.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public || !route.schema?.response) return;
+    route.schema.response = { 401: ErrorResponse, 429: ErrorResponse, ...route.schema.response };
+  });
   observeRequests(app, options.traced ?? false);
   app.decorateRequest('principal', '');
   app.addHook('onRequest', async (request, reply) => {

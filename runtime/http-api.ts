@@ -75,6 +75,11 @@ export const ApprovalListQuery = z.strictObject({
   pageToken: z.string().max(4096).optional(),
 });
 
+/** Documentation only: the stream is written event by event (`text/event-stream`), never serialized whole. */
+export const EventStreamResponse = z
+  .string()
+  .describe('text/event-stream: `id`, `event` (the type) and `data` (the event as JSON) per round event');
+
 export const EventsQuery = z.strictObject({
   lastEventId: z.coerce.number().int().min(0).optional(),
 });

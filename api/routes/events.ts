@@ -8,7 +8,7 @@ import type { ApiMetrics } from '../metrics.ts';
 import { readableRound } from '../round-facts.ts';
 import type { StreamSlots } from '../stream-slots.ts';
 import { sendThrottled } from '../throttle.ts';
-import { EventsQuery, RoundIdParams } from '../../runtime/http-api.ts';
+import { ErrorResponse, EventStreamResponse, EventsQuery, RoundIdParams } from '../../runtime/http-api.ts';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -29,6 +29,7 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics, slots?: St
           tags: ['rounds'],
           params: RoundIdParams,
           querystring: EventsQuery,
+          response: { 200: EventStreamResponse, 404: ErrorResponse },
         },
       },
       async (request, reply) => {

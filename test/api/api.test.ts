@@ -45,7 +45,14 @@ describe('HTTP API', () => {
     stack = await startK8sApi({
       approvers: ['alice', 'bob'],
       tools: { scale_deployment: { allowSelfApproval: true } },
-      api: { maxQueryChars: 500 },
+      // One file drives ~20 rounds as carol in a minute: more than a person's start budget and running rounds.
+      api: {
+        maxQueryChars: 500,
+        limits: {
+          requests: { start: { perMinute: 600, burst: 100 }, read: { perMinute: 6000, burst: 1000 } },
+          roundsPerPrincipal: 100,
+        },
+      },
     });
     ({ mcp, harness, api } = stack);
   });
@@ -448,6 +455,14 @@ describe('HTTP API', () => {
         '/healthz',
       ]),
     );
+    // Budgets apply to every authenticated route, so every one documents the 429 and the 401.
+    for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(
+      openapi.body.paths,
+    )) {
+      if (path === '/healthz' || path === '/metrics') continue;
+      for (const [method, operation] of Object.entries(operations))
+        expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '429']));
+    }
   });
 
   it('replays every round of this file without non-determinism', async () => {

@@ -142,10 +142,16 @@ describe('metrics', () => {
     // Temporal's own worker metrics, from the same endpoint.
     expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
     expect(text).toMatch(/^temporal_activity_execution_latency\w*_bucket\{/m);
-    // Bounded labels only.
+    // Bounded labels only: principals (those of api.tokens) label the limit metrics and nothing else.
+    const limitMetrics = /^toolgate_api_(throttled_total|rounds_refused_total|tokens_remaining)\{/;
+    const otherApiLines = apiText
+      .split('\n')
+      .filter((line) => !limitMetrics.test(line))
+      .join('\n');
     for (const unbounded of [approved, expired, waiting, argument, 'carol', 'alice']) {
       expect(text).not.toContain(unbounded);
-      expect(apiText).not.toContain(unbounded);
+      expect(otherApiLines).not.toContain(unbounded);
     }
+    for (const id of [approved, expired, waiting, argument]) expect(apiText).not.toContain(id);
   });
 });

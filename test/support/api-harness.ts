@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { createApi } from '../../api/create-api.ts';
-import type { ApiRoles, SlackConfig, ToolgateConfig } from '../../runtime/config.ts';
+import type { ApiRoles, LimitsConfig, SlackConfig, ToolgateConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import type { Harness } from './round-harness.ts';
 
@@ -42,6 +42,8 @@ export async function startApi(
     slack?: SlackConfig;
     roles?: Partial<ApiRoles>;
     publicMetrics?: boolean;
+    /** Over the config's limits (the production defaults unless the harness config says otherwise). */
+    limits?: Partial<LimitsConfig>;
   } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
@@ -50,6 +52,7 @@ export async function startApi(
   const config: ToolgateConfig = {
     ...harness.config,
     slack: options.slack,
+    limits: { ...harness.config.limits, ...options.limits },
     api: {
       ...harness.config.api,
       publicUrl: 'http://api.test',
