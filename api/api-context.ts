@@ -5,6 +5,7 @@ import type { CredentialIntake } from './user-credentials.ts';
 import type { Signer } from '../runtime/signing.ts';
 import type { LimitsConfig } from '../runtime/config.ts';
 import type { LimitMetrics } from './metrics.ts';
+import type { TokenLedger } from './token-ledger.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
 export interface ApiContext {
@@ -23,6 +24,8 @@ export interface ApiContext {
   /** Rounds, pending approvals and LLM tokens per principal (docs/operations.md, "Limits and quotas"). */
   limits: LimitsConfig;
   limitMetrics: LimitMetrics;
+  /** Tokens of closed rounds, settled per principal so a start lists only recent rounds. */
+  tokenLedger: TokenLedger;
   /** Seals requesters' own credentials for servers that take them; absent when none does. */
   credentials?: CredentialIntake;
 }

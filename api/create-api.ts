@@ -13,6 +13,7 @@ import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import { buildApiServer } from './server.ts';
 import { createSlackDesk } from './slack-desk.ts';
+import { TokenLedger } from './token-ledger.ts';
 import { createCredentialIntake } from './user-credentials.ts';
 
 /** How long the API waits for a worker to answer before it falls back (a queued decision, a 503). */
@@ -61,6 +62,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     signer,
     limits: config.limits,
     limitMetrics: metrics,
+    tokenLedger: new TokenLedger(),
     ...(credentials ? { credentials } : {}),
   };
   const slack: SlackIntegration | undefined = config.slack

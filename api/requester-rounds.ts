@@ -3,6 +3,7 @@
 // namespace count apart.
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { optionalTsToDate } from '@temporalio/common/lib/time.js';
 import {
   PendingApprovalsAttribute,
   RequesterAttribute,
@@ -18,6 +19,8 @@ export interface ListedRound {
   pendingApprovalIds: string[];
   /** LLM tokens it used as it last published (ToolgateTokens). */
   tokens: number;
+  /** When it closed; absent while it runs. */
+  closedAt?: Date;
 }
 
 /** The visibility condition selecting `principal`'s rounds of this deployment; add more with AND. */
@@ -49,6 +52,7 @@ export async function* listRounds(context: ApiContext, query: string, pageSize: 
         roundId: execution.execution?.workflowId ?? '',
         pendingApprovalIds: attribute<string[]>(fields[PendingApprovalsAttribute.name] ?? undefined, []),
         tokens: attribute<number>(fields[TokensAttribute.name] ?? undefined, 0),
+        ...(execution.closeTime ? { closedAt: optionalTsToDate(execution.closeTime)! } : {}),
       };
     }
     nextPageToken = response.nextPageToken?.length ? response.nextPageToken : undefined;

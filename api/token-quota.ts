@@ -21,17 +21,17 @@ export function quotaPeriod(period: TokenQuota['period'], now: Date): { start: D
 /** Tokens per period for `principal`; 0: no token quota. */
 export function tokenLimit(context: ApiContext, principal: string): number {
   const { tokens } = context.limits;
-  return tokens.principals[principal] ?? tokens.perPrincipal;
+  return Object.hasOwn(tokens.principals, principal) ? tokens.principals[principal]! : tokens.perPrincipal;
 }
 
 /** Tokens `principal`'s rounds started since `start` used, each as it last published. */
-async function tokensUsed(context: ApiContext, principal: string, start: Date): Promise<number> {
-  const query =
+function tokensUsed(context: ApiContext, principal: string, start: Date): Promise<number> {
+  const period =
     `${requesterRounds(context, principal)} AND StartTime >= ${quoted(start.toISOString())}` +
     ` AND ${TokensAttribute.name} > 0`;
-  let used = 0;
-  for await (const round of listRounds(context, query, 1000)) used += round.tokens;
-  return used;
+  return context.tokenLedger.used(principal, start, (condition) =>
+    listRounds(context, `${period} AND ${condition}`, 1000),
+  );
 }
 
 /** What `principal` used of its quota this period and what is left (limit and remaining null: no quota). */
