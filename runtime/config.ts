@@ -177,6 +177,23 @@ const ApiSettings = z.strictObject({
    * API listens on loopback (see metricsArePublic).
    */
   publicMetrics: z.boolean().optional(),
+  /** The console at /ui (README, "Console"): sign-in with an API token kept in a session cookie. */
+  ui: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** How long a console session lasts after sign-in. */
+      sessionTtl: Duration.default(8 * 3_600_000),
+      /**
+       * A header set by a trusted reverse proxy that names the signed-in principal (e.g. X-Forwarded-User);
+       * honoured only from `trustedProxies` (IP addresses).
+       */
+      identityHeader: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name')
+        .optional(),
+      trustedProxies: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
 });
 
 /** Whether /metrics answers without a token: as configured, else only when the API listens on loopback. */
@@ -323,6 +340,8 @@ export const ConfigSchema = z
       apiKey: z.string().default('not-needed'),
       timeout: Duration.default(120_000),
       temperature: z.number().min(0).max(2).optional(),
+      /** Ask the model to stream (`stream: true`): clients see its text as it comes (README, "Streaming"). */
+      stream: z.boolean().default(true),
     }),
     round: z
       .strictObject({
@@ -350,14 +369,7 @@ export const ConfigSchema = z
       approvers: Principals,
       allowSelfApproval: z.boolean().default(false),
     }),
-    api: ApiSettings.default({
-      host: '127.0.0.1',
-      port: 8080,
-      webUiUrl: 'http://127.0.0.1:8233',
-      tokens: [],
-      maxQueryChars: 8000,
-      roles: { admin: [], auditor: [], metrics: [] },
-    }),
+    api: ApiSettings.prefault({}),
     limits: LimitsSettings.prefault({}),
     slack: SlackSettings.optional(),
     /** Encrypted payloads (docs/operations.md, "Encrypted payloads"): the first key seals, every key opens. */
@@ -387,6 +399,18 @@ export const ConfigSchema = z
          * many rounds wait for a human.
          */
         cachedRounds: z.number().int().min(0).max(100_000).default(200),
+        /**
+         * Where the worker serves the model's text as it streams, to API replicas that ask with a signed request
+         * (README, "Streaming"). Port 0 picks a free one; `url` is what API replicas use to reach it (default
+         * http://host:port), advertised in the worker's identity.
+         */
+        live: z
+          .strictObject({
+            host: z.string().default('127.0.0.1'),
+            port: z.number().int().min(0).max(65_535).default(0),
+            url: z.url().optional(),
+          })
+          .prefault({}),
         /** A Prometheus endpoint (`/metrics`) for the worker: Temporal's worker metrics and toolgate's domain metrics. */
         metrics: z
           .strictObject({
@@ -395,7 +419,7 @@ export const ConfigSchema = z
           })
           .optional(),
       })
-      .default({ cachedRounds: 200 }),
+      .prefault({}),
     servers: z
       .array(ServerConfig)
       .default([])

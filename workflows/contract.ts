@@ -14,5 +14,6 @@ export * from './contract/quota.ts';
 export * from './contract/round-input.ts';
 export * from './contract/round.ts';
 export * from './contract/events.ts';
+export * from './contract/live.ts';
 export * from './contract/handlers.ts';
 export * from './contract/ids.ts';

@@ -132,8 +132,8 @@ export function decisionProblems(request: unknown): string[] {
   }
   const approver = request.approver;
   if (!isObject(approver) || !isString(approver.id) || approver.id === '') problems.push('approver.id is missing');
-  if (!isObject(approver) || !['http', 'slack', 'cli'].includes(approver.channel as string))
-    problems.push('approver.channel must be http, slack or cli');
+  if (!isObject(approver) || !['http', 'slack', 'cli', 'web'].includes(approver.channel as string))
+    problems.push('approver.channel must be http, slack, cli or web');
   if (request.argsDigest !== undefined && !isString(request.argsDigest)) problems.push('argsDigest must be a string');
   if (request.receivedAt !== undefined && !isIsoTime(request.receivedAt))
     problems.push('receivedAt must be an ISO time');

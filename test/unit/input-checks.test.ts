@@ -96,7 +96,11 @@ const decision = fc.oneof(
       reason: anyValue,
       approver: fc.oneof(
         fc.record(
-          { id: fc.oneof(fc.string(), anyValue), channel: fc.constantFrom('http', 'slack', 'cli', 'fax'), x: anyValue },
+          {
+            id: fc.oneof(fc.string(), anyValue),
+            channel: fc.constantFrom('http', 'slack', 'cli', 'web', 'fax'),
+            x: anyValue,
+          },
           { requiredKeys: [] },
         ),
         anyValue,

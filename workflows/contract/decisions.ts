@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MAX_REASON_CHARS } from './names.ts';
 import { Signature } from './signatures.ts';
 
-export const DecisionChannel = z.enum(['http', 'slack', 'cli']);
+export const DecisionChannel = z.enum(['http', 'slack', 'cli', 'web']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
 
 export const Approver = z.object({
