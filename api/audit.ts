@@ -28,18 +28,15 @@ import {
   type AuditQuery,
   type UnchainedEntry,
 } from '../runtime/audit.ts';
-import { CodecError } from '../runtime/payload-codec.ts';
+import { CodecError, openPayload } from '../runtime/payload-codec.ts';
 import type { ApiContext } from './api-context.ts';
 import { decodePageToken, invalidPageToken, quoted } from './pending-approvals.ts';
 import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-async function decoded<T>(context: ApiContext, payload: Payload): Promise<T> {
-  const { payloadConverter, payloadCodecs } = context.client.options.loadedDataConverter;
-  let opened: Payload[] = [payload];
-  for (const codec of [...payloadCodecs].reverse()) opened = await codec.decode(opened);
-  return payloadConverter.fromPayload<T>(opened[0]!);
+function decoded<T>(context: ApiContext, payload: Payload): Promise<T> {
+  return openPayload<T>(context.client.options.loadedDataConverter, payload);
 }
 
 function eventTime(event: HistoryEvent): string {

@@ -10,7 +10,7 @@ import {
 } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import { ApiError } from '../runtime/api-error.ts';
-import { CodecError } from '../runtime/payload-codec.ts';
+import { CodecError, openPayload } from '../runtime/payload-codec.ts';
 import type { Payload } from '@temporalio/common';
 import type { ApiContext } from './api-context.ts';
 import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
@@ -74,16 +74,13 @@ function scope(context: ApiContext, principal: string, mine: ApprovalFilter['min
 /** The summaries a round's memo publishes; sealed by the payload codec when one is configured. */
 async function pendingSummaries(context: ApiContext, payload: Payload | undefined): Promise<ApprovalSummary[]> {
   if (!payload) return [];
-  const { payloadConverter, payloadCodecs } = context.client.options.loadedDataConverter;
-  let opened: Payload[] = [payload];
   try {
-    for (const codec of [...payloadCodecs].reverse()) opened = await codec.decode(opened);
+    return await openPayload<ApprovalSummary[]>(context.client.options.loadedDataConverter, payload);
   } catch (error) {
     // Sealed with a key this API does not hold: that round cannot be listed, the others still are.
     if (error instanceof CodecError) return [];
     throw error;
   }
-  return payloadConverter.fromPayload<ApprovalSummary[]>(opened[0]!);
 }
 
 export interface PendingTally {

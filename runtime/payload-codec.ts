@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
+import type { LoadedDataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
 
 const PayloadProto = protos.temporal.api.common.v1.Payload;
@@ -32,6 +32,22 @@ export interface CodecKey {
   id: string;
   /** 32 bytes. */
   key: Buffer;
+}
+
+/** Whether a payload is sealed by this codec (whatever key sealed it). */
+function isSealed(payload: Payload): boolean {
+  return text(payload.metadata?.[CodecMetadata.encoding]) === ENCRYPTED_ENCODING;
+}
+
+/**
+ * A payload read from history or visibility, opened through the process's codecs and converted. CodecError when
+ * it is sealed with a key this process does not hold, or sealed while this process has no codec at all.
+ */
+export async function openPayload<T>(converter: LoadedDataConverter, payload: Payload): Promise<T> {
+  let opened: Payload[] = [payload];
+  for (const codec of [...converter.payloadCodecs].reverse()) opened = await codec.decode(opened);
+  if (isSealed(opened[0]!)) throw new CodecError('the payload is sealed and this process has no codec keys');
+  return converter.payloadConverter.fromPayload<T>(opened[0]!);
 }
 
 export class CodecError extends Error {
@@ -103,7 +119,7 @@ export class EncryptionCodec implements PayloadCodec {
 
   /** Payloads that are not sealed (written before the codec was on) pass unchanged. */
   open(payload: Payload): Payload {
-    if (text(payload.metadata?.[CodecMetadata.encoding]) !== ENCRYPTED_ENCODING) return payload;
+    if (!isSealed(payload)) return payload;
     const keyId = text(payload.metadata?.[CodecMetadata.keyId]) ?? '';
     const key = this.byId.get(keyId);
     if (!key) throw new CodecError(`payload sealed with codec key '${keyId}', which is not configured`);

@@ -65,5 +65,22 @@ describe('approvals list beside a round sealed with another key', () => {
       const without = await dropped.request(person, 'GET', '/v1/approvals');
       expect(without, person).toMatchObject({ status: 200, body: { approvals: [] } });
     }
+
+    // The audit trail of an API with another key, or none at all, leaves the round out rather than failing.
+    const plain = await startApi(
+      { client: new Client({ connection: stack.connection }), config: { ...stack.config, codec: undefined } },
+      { roles: { auditor: ['audrey'] } },
+    );
+    apis.push(plain);
+    expect(await plain.request('audrey', 'GET', '/v1/approvals')).toMatchObject({
+      status: 200,
+      body: { approvals: [] },
+    });
+    for (const api of [dropped, plain]) {
+      const audit = await api.request('audrey', 'GET', '/v1/audit');
+      expect(audit.status).toBe(200);
+      expect(JSON.stringify(audit.body)).not.toContain(approvalId);
+    }
+    expect(JSON.stringify((await rotated.request('audrey', 'GET', '/v1/audit')).body)).toContain(approvalId);
   });
 });
