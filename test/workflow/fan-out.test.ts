@@ -3,37 +3,22 @@
 // MCP server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsQuery } from '../../workflows/contract.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import {
-  lastToolMessages,
-  messageText,
-  scriptedSteps,
-  type RecordedLlmRequest,
-} from '../../testkit/scripted-llm-server.ts';
-import { startHarness, type Harness } from '../support/round-harness.ts';
-
-const echoes = (count: number, marker: string) =>
-  Array.from({ length: count }, (_, index) => ({ name: 'echo', arguments: { message: `${marker}-${index}` } }));
+import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { echoes, startEchoStack, type EchoStack } from '../support/echo-stack.ts';
+import type { Harness } from '../support/round-harness.ts';
 
 describe('tool calls per reply', () => {
+  let stack: EchoStack;
   let harness: Harness;
-  let mcp: HttpMcpServer;
-  const requestsOf = (marker: string): RecordedLlmRequest[] =>
-    harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes(marker));
-  const echoed = (marker: string) =>
-    mcp.calls.filter((call) => call.tool === 'echo' && String(call.arguments.message).startsWith(`${marker}-`));
+  let requestsOf: EchoStack['requestsOf'];
+  let echoed: EchoStack['echoed'];
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'ops' });
-    harness = await startHarness({
-      servers: [{ name: 'ops', transport: 'http', url: mcp.url, trusted: true, approval: 'never' }],
-    });
+    stack = await startEchoStack();
+    ({ harness, requestsOf, echoed } = stack);
   });
 
-  afterAll(async () => {
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('runs 8 calls of a reply of 20 and tells the model about the other 12', { timeout: 60_000 }, async () => {
     harness.routes['f-20'] = scriptedSteps({ toolCalls: echoes(20, 'f-20') }, { content: 'enough' });

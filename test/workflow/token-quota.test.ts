@@ -3,12 +3,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureType, eventsQuery, type RoundEvent, type TokenQuota } from '../../workflows/contract.ts';
-import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { messageText, scriptedSteps, type RecordedLlmRequest } from '../../testkit/scripted-llm-server.ts';
-import { startHarness, type Harness, type RoundHandle } from '../support/round-harness.ts';
-
-const echoes = (count: number, marker: string) =>
-  Array.from({ length: count }, (_, index) => ({ name: 'echo', arguments: { message: `${marker}-${index}` } }));
+import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
+import { echoes, startEchoStack, type EchoStack } from '../support/echo-stack.ts';
+import type { Harness, RoundHandle } from '../support/round-harness.ts';
 
 async function finalEvent(handle: RoundHandle): Promise<RoundEvent> {
   const page = await handle.query(eventsQuery, 0);
@@ -20,24 +17,17 @@ function quota(remaining: number): TokenQuota {
 }
 
 describe('token quota', () => {
+  let stack: EchoStack;
   let harness: Harness;
-  let mcp: HttpMcpServer;
-  const requestsOf = (marker: string): RecordedLlmRequest[] =>
-    harness.llm.requests.filter((request) => messageText(request.body.messages[0]).includes(marker));
-  const echoed = (marker: string) =>
-    mcp.calls.filter((call) => call.tool === 'echo' && String(call.arguments.message).startsWith(`${marker}-`));
+  let requestsOf: EchoStack['requestsOf'];
+  let echoed: EchoStack['echoed'];
 
   beforeAll(async () => {
-    mcp = await startHttpMcpServer({ name: 'ops' });
-    harness = await startHarness({
-      servers: [{ name: 'ops', transport: 'http', url: mcp.url, trusted: true, approval: 'never' }],
-    });
+    stack = await startEchoStack();
+    ({ harness, requestsOf, echoed } = stack);
   });
 
-  afterAll(async () => {
-    await harness?.close();
-    await mcp?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('stops before an LLM call its token quota no longer covers', { timeout: 60_000 }, async () => {
     harness.routes['q-used'] = scriptedSteps({ toolCalls: echoes(1, 'q-used') }, { content: 'never asked' });
