@@ -21,3 +21,5 @@ function tick() {
 
 tick();
 window.setInterval(tick, 1000);
+// A list htmx swaps in counts down at once, not a second later.
+document.addEventListener('htmx:afterSettle', tick);
