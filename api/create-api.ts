@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { metricsArePublic, type ToolgateConfig } from '../runtime/config.ts';
 import { EncryptionCodec, loadCodecKeys } from '../runtime/payload-codec.ts';
-import { loadSigner } from '../runtime/signing.ts';
+import { loadSigner, type Signer } from '../runtime/signing.ts';
 import { createSlackIntegration, type SlackIntegration } from '../slack/interactivity.ts';
 import { AccessPolicy } from './access.ts';
 import type { ApiContext } from './api-context.ts';
@@ -13,6 +13,8 @@ import { createAuthenticator } from './auth.ts';
 import { createMetrics } from './metrics.ts';
 import { buildApiServer } from './server.ts';
 import { createSlackDesk } from './slack-desk.ts';
+import { ConsoleAuth } from './ui/console-auth.ts';
+import { SessionCookies } from './ui/session-cookie.ts';
 import { TokenLedger } from './token-ledger.ts';
 import { createCredentialIntake } from './user-credentials.ts';
 
@@ -36,6 +38,17 @@ export interface Api {
   /** Listens, then connects Slack (Socket Mode); the URL it listens on. */
   listen(host: string, port: number): Promise<string>;
   close(): Promise<void>;
+}
+
+/** Console sessions signed with a key derived from the API's signing key, so every replica accepts them. */
+function consoleAuth(config: ToolgateConfig, signer: Signer): ConsoleAuth {
+  const { ui, tokens } = config.api;
+  return new ConsoleAuth({
+    cookies: new SessionCookies(signer.derivedKey('console session v1'), ui.sessionTtl),
+    principals: new Set(tokens.map((entry) => entry.principal)),
+    identityHeader: ui.identityHeader,
+    trustedProxies: ui.trustedProxies,
+  });
 }
 
 export async function createApi(options: ApiOptions): Promise<Api> {
@@ -79,6 +92,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     ...(codec ? { codec: { codec, allowedOrigins: [new URL(config.api.webUiUrl).origin] } } : {}),
     slackRoutes: slack?.routes,
     traced: options.traced === true,
+    ...(config.api.ui.enabled ? { console: consoleAuth(config, signer) } : {}),
   });
   return {
     app,

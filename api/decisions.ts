@@ -97,7 +97,7 @@ function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionIn
 }
 
 /** The pending approval as the round published it; anything else is answered here (404, or 409 with what became of it). */
-async function pendingApproval(
+export async function pendingApproval(
   context: ApiContext,
   approvalId: string,
   principal: string,

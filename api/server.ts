@@ -37,14 +37,22 @@ import { roundRoutes } from './routes/rounds.ts';
 import { quotaRoutes } from './routes/quota.ts';
 import { StreamSlots } from './stream-slots.ts';
 import { sendThrottled } from './throttle.ts';
+import { assetRoutes } from './ui/assets.ts';
+import type { ConsoleAuth } from './ui/console-auth.ts';
+import { consoleRoutes } from './ui/console-routes.ts';
+import type { Session } from './ui/session-cookie.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: string;
+    /** On console routes: the session (cookie or proxy header) that authenticated the request. */
+    consoleSession: Session | null;
   }
   interface FastifyContextConfig {
     /** Served without a bearer token. */
     public?: boolean;
+    /** A console route (/ui): authenticated by the console's session cookie or proxy header, not a bearer token. */
+    console?: boolean;
   }
 }
 
@@ -67,6 +75,8 @@ export interface ApiServerOptions {
   slackRoutes?: FastifyPluginAsync;
   /** A span per request (tracing is on in this process). */
   traced?: boolean;
+  /** The console at /ui (`api.ui.enabled`): who its sessions belong to. */
+  console?: ConsoleAuth;
 }
 
 function validationMessage(error: FastifyError): string {
@@ -152,9 +162,14 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   });
   observeRequests(app, options.traced ?? false);
   app.decorateRequest('principal', '');
+  app.decorateRequest('consoleSession', null);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
-    const principal = authenticate(request.headers.authorization);
+    if (request.routeOptions.config.console) {
+      request.consoleSession = options.console?.identify(request) ?? null;
+      if (!request.consoleSession) return reply.redirect('/ui/sign-in', 303);
+    }
+    const principal = request.consoleSession?.principal ?? authenticate(request.headers.authorization);
     if (!principal) {
       return reply
         .code(401)
@@ -162,7 +177,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
         .send(errorBody('unauthorized', 'A valid bearer token is required (Authorization: Bearer <token>)'));
     }
     request.principal = principal;
-    // After authentication, so a request without a valid token never spends anyone's budget.
+    // After authentication, so a request without a valid token never spends anyone's budget; a console request
+    // spends its principal's budget like a bearer one.
     const refusal = budgets?.take(principal, request.method, request.routeOptions.url);
     if (refusal) return sendThrottled(reply, metrics, principal, refusal);
   });
@@ -189,7 +205,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes(context, metrics, options.publicMetrics));
   await app.register(roundRoutes(context, options.maxQueryChars));
-  await app.register(eventRoutes(context, metrics, limits.enabled ? new StreamSlots(limits.streams) : undefined));
+  // One set of stream slots: the console's streams count with the API's own.
+  const slots = limits.enabled ? new StreamSlots(limits.streams) : undefined;
+  await app.register(eventRoutes(context, metrics, slots));
   await app.register(approvalRoutes(context, metrics));
   await app.register(auditRoutes(context));
   await app.register(quotaRoutes(context));
@@ -199,5 +217,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
     await app.register(codecRoutes(context, codec, allowedOrigins, metrics, maxRounds));
   }
   if (options.slackRoutes) await app.register(options.slackRoutes);
+  if (options.console) {
+    await app.register(assetRoutes());
+    await app.register(consoleRoutes({ context, auth: options.console, authenticate, metrics, slots }));
+  }
   return app;
 }

@@ -1,5 +1,6 @@
 // Ed25519 keys of signed decisions and round inputs (docs/operations.md, "Signed decisions"): the API signs
 // with its private key, workers hand rounds the public keys. Keys are 32 raw bytes, base64, inline or in a file.
+import { hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { DecisionRequest, QueryRoundInput, SigningPublicKey } from '../workflows/contract.ts';
@@ -62,6 +63,11 @@ export class Signer {
   /** Reads a private key file (base64), as written by `toolgate signing-keys`. */
   static fromFile(keyId: string, path: string): Signer {
     return new Signer(keyId, keyBytes({ id: keyId, file: path }, 'private key').toString('hex'));
+  }
+
+  /** A secret of its own for `purpose` (HKDF-SHA256 of the private key): every API replica derives the same one. */
+  derivedKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', Buffer.from(this.secretKey, 'hex'), '', `toolgate ${purpose}`, 32));
   }
 
   decision(request: Omit<DecisionRequest, 'signature'>): DecisionRequest {

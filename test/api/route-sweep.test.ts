@@ -21,6 +21,22 @@ const SIGNING_SECRET = 'slack-signing-secret-for-the-sweep';
 const PUBLIC = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'OPTIONS /codec/decode']);
 /** Routes kept out of the OpenAPI document, each swept here by hand. */
 const UNDOCUMENTED = new Set(['GET /openapi.json', 'OPTIONS /codec/decode', 'POST /slack/events']);
+/** The console (/ui, docs/clients.md "Console"): HTML, kept out of the document, authenticated by its session. */
+const CONSOLE = new Set([
+  'GET /ui',
+  'GET /ui/sign-in',
+  'POST /ui/sign-in',
+  'POST /ui/sign-out',
+  'GET /ui/approvals',
+  'GET /ui/approvals/stream',
+  'GET /ui/approvals/{approvalId}',
+  'POST /ui/approvals/{approvalId}/decision',
+  'GET /ui/rounds',
+  'GET /ui/rounds/{id}',
+  'GET /ui/rounds/{id}/stream',
+  'GET /ui/assets/{file}',
+]);
+const CONSOLE_PUBLIC = new Set(['GET /ui/sign-in', 'POST /ui/sign-in', 'GET /ui/assets/{file}']);
 /** Documented answer for a principal who may not decide: 403 (docs/clients.md, Authorization). */
 const DECIDE = 'POST /v1/approvals/{approvalId}';
 /** Time an event stream is read before the sweep hangs up. */
@@ -239,7 +255,28 @@ describe('route sweep', () => {
     }
     const documented = operations.map((operation) => operation.key);
     expect(documented).toEqual(expect.arrayContaining(['POST /codec/decode', DECIDE, 'GET /v1/rounds/{id}/events']));
-    expect([...served].sort()).toEqual([...new Set([...documented, ...UNDOCUMENTED])].sort());
+    expect([...served].sort()).toEqual([...new Set([...documented, ...UNDOCUMENTED, ...CONSOLE])].sort());
+  });
+
+  it('sends every console route but sign-in and its assets to sign in without a session, bearer token or not', async () => {
+    for (const key of CONSOLE) {
+      if (CONSOLE_PUBLIC.has(key)) continue;
+      const [method, template] = key.split(' ') as [string, string];
+      const path = template.replace('{id}', round.roundId).replace('{approvalId}', round.approvalId);
+      for (const authorization of [undefined, `Bearer ${TOKENS.alice}`]) {
+        const response = await fetch(`${api.url}${path}`, {
+          method,
+          redirect: 'manual',
+          headers: authorization ? { authorization } : {},
+        });
+        expect({ key, status: response.status, location: response.headers.get('location') }).toEqual({
+          key,
+          status: 303,
+          location: '/ui/sign-in',
+        });
+        expect(await response.text()).not.toContain(round.roundId);
+      }
+    }
   });
 
   it('answers 401 to a missing, garbage or malformed token on every route but the public ones', async () => {

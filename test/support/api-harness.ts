@@ -44,6 +44,8 @@ export async function startApi(
     publicMetrics?: boolean;
     /** Over the config's limits (the production defaults unless the harness config says otherwise). */
     limits?: Partial<LimitsConfig>;
+    /** Over the config's console settings (`api.ui`). */
+    ui?: Partial<ToolgateConfig['api']['ui']>;
   } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
@@ -61,6 +63,7 @@ export async function startApi(
       maxQueryChars: options.maxQueryChars ?? 8000,
       publicMetrics: options.publicMetrics ?? true,
       roles: { admin: [], auditor: [], metrics: [], ...options.roles },
+      ui: { ...harness.config.api.ui, ...options.ui },
     },
   };
   const api = await createApi({ config, client: harness.client, logger, workerWaitMs: options.workerWaitMs ?? 5000 });
