@@ -141,6 +141,25 @@ describe('demo model server', () => {
     ]);
   });
 
+  it('streams its answer in several paced pieces of whole words, as a model writes', async () => {
+    const stream = await client.chat.completions.create({
+      model: DEMO_MODEL_NAME,
+      messages: [{ role: 'user', content: 'hello?' }],
+      tools,
+      stream: true,
+    });
+    const pieces: Array<{ text: string; at: number }> = [];
+    for await (const chunk of stream) {
+      const text = chunk.choices[0]?.delta.content;
+      if (text) pieces.push({ text, at: performance.now() });
+    }
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.map((piece) => piece.text).join('')).toMatch(/^\[demo model\] I am toolgate's built-in demo model/);
+    expect(pieces.slice(0, -1).every((piece) => /\s$/.test(piece.text))).toBe(true);
+    // Paced: the pieces arrive over time, not in one burst.
+    expect(pieces.at(-1)!.at - pieces[0]!.at).toBeGreaterThan(20 * (pieces.length - 1));
+  });
+
   it('rejects bad requests with an OpenAI-style 400', async () => {
     const missing = await client.chat.completions
       .create({ model: DEMO_MODEL_NAME, messages: [] })
