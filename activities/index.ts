@@ -5,6 +5,7 @@ import type { ToolgateConfig } from '../runtime/config.ts';
 import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
+import type { LiveHub } from './live-hub.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { loadCodecKeys } from '../runtime/payload-codec.ts';
 import { loadPublicKeys } from '../runtime/signing.ts';
@@ -13,6 +14,8 @@ export interface ActivityResources {
   config: ToolgateConfig;
   connections: McpConnections;
   llm: OpenAI;
+  /** Where the LLM call publishes the model's text as it streams; one no server reads by default. */
+  live?: LiveHub;
   notifier?: ApprovalNotifier;
 }
 
