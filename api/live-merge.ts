@@ -31,8 +31,12 @@ export class LiveMerge {
       const reset: LiveEvent = { type: 'token_reset', step: event.step, attempt: event.attempt };
       return event.type === 'token_reset' ? [reset] : [reset, ...this.#text(this.#current, event)];
     }
-    // The same call: its reset was sent when it started (a worker reconnected to sends it again).
-    return event.type === 'token_reset' ? [] : this.#text(current, event);
+    if (event.type === 'token_reset') {
+      // The same worker runs the step again with the same attempt (its workflow task ran again): text from seq 0.
+      this.#current = fresh(event, source, current.retired);
+      return [event];
+    }
+    return this.#text(current, event);
   }
 
   /** A worker reconnected to sends its held text again: each piece once. */

@@ -2,6 +2,7 @@
 // signed request (only the worker running the round's LLM call has any, and which one that is changes with
 // retries and failover), checks what each sends against the contract and merges them (live-merge.ts).
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatLiveAuthorization } from '../runtime/live-authorization.ts';
 import { readSse } from '../runtime/sse.ts';
 import type { Signer } from '../runtime/signing.ts';
 import { LiveEvent } from '../workflows/contract/live.ts';
@@ -26,10 +27,9 @@ export interface LiveRelayOptions {
 }
 
 /** The header a worker checks: the API's signature of the round id and the time, valid for a minute. */
-export function liveAuthorization(signer: Signer, roundId: string, at = new Date()): string {
-  const issuedAt = at.toISOString();
-  const { keyId, sig } = signer.liveStream(roundId, issuedAt);
-  return `ToolgateLive keyId=${keyId},sig=${sig},at=${issuedAt}`;
+function liveAuthorization(signer: Signer, roundId: string): string {
+  const issuedAt = new Date().toISOString();
+  return formatLiveAuthorization(signer.liveStream(roundId, issuedAt), issuedAt);
 }
 
 /** Relays until `signal` aborts; never throws (tokens are best-effort: durable events go on without them). */

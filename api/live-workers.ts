@@ -2,20 +2,13 @@
 // (` live=<url>`), and the pollers of the workflow task queue name every worker that can run a round's LLM call
 // (local activities run where the workflow task runs). Asked of Temporal, not configured: workers come and go.
 import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
+import { liveUrlOf } from '../runtime/live-identity.ts';
 import type { ApiContext } from './api-context.ts';
 
 const { TaskQueueType } = protos.temporal.api.enums.v1;
 
 /** How long one answer of Temporal is reused: every open stream asks, and workers change rarely. */
 const CACHE_MS = 3_000;
-
-const LIVE_URL = /(?:^|\s)live=(https?:\/\/\S+)/;
-
-/** The live URL a worker identity advertises, or undefined (an older worker, or one with the live server off). */
-export function liveUrlOf(identity: string | null | undefined): string | undefined {
-  const match = identity ? LIVE_URL.exec(identity) : null;
-  return match?.[1]?.replace(/\/+$/, '');
-}
 
 export class LiveWorkers {
   readonly #context: Pick<ApiContext, 'client' | 'namespace' | 'taskQueue'>;
@@ -45,7 +38,8 @@ export class LiveWorkers {
       taskQueue: { name: this.#context.taskQueue },
       taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    const urls = (pollers ?? []).map((poller) => liveUrlOf(poller.identity)).filter((url) => url !== undefined);
+    // A poller without one is an older worker: it runs rounds without streaming them.
+    const urls = (pollers ?? []).map((poller) => liveUrlOf(poller.identity ?? '')).filter((url) => url !== undefined);
     return [...new Set(urls)];
   }
 }

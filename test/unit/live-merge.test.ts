@@ -28,8 +28,15 @@ describe('LiveMerge', () => {
       token(2, 2, 0, 'again'),
     ]);
     expect(merge.accept('a', token(2, 1, 1))).toEqual([]);
-    // The worker's own reset of that attempt, sent again on reconnect, is not a second reset.
-    expect(merge.accept('a', { type: 'token_reset', step: 2, attempt: 2 })).toEqual([]);
+  });
+
+  it('starts a step over when its worker resets it without a new attempt (its workflow task ran again)', () => {
+    const merge = new LiveMerge();
+    merge.accept('a', token(1, 1, 0));
+    merge.accept('a', token(1, 1, 1));
+    const reset: LiveEvent = { type: 'token_reset', step: 1, attempt: 1 };
+    expect(merge.accept('a', reset)).toEqual([reset]);
+    expect(merge.accept('a', token(1, 1, 0, 'new'))).toEqual([token(1, 1, 0, 'new')]);
   });
 
   it('resets a step taken over by another worker, though it counts attempts from 1 again, and ignores the first', () => {
