@@ -67,8 +67,11 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics, slots?: St
           comment(text: string) {
             response.write(formatSseComment(text));
           },
-          // An approver who only decides sees no output of the round, its model's text included.
-          ...(approverEvents ? {} : { live: (event: LiveEvent) => void response.write(formatLiveEvent(event)) }),
+          // An approver who only decides sees no output of the round, its model's text included; a closed round
+          // streams no more text.
+          ...(approverEvents || round.executionStatus !== 'running'
+            ? {}
+            : { live: (event: LiveEvent) => void response.write(formatLiveEvent(event)) }),
           warn(message: string, error?: unknown) {
             request.log.warn({ err: error, roundId: request.params.id }, message);
           },
