@@ -7,6 +7,7 @@ export type RoundShape = 'three-step' | 'one-call' | 'gated' | 'streamed';
 /** The streamed shape's answer: words written one chunk each, {@link STREAMED_CHUNK_DELAY_MS} apart. */
 export const STREAMED_WORDS = 20;
 export const STREAMED_CHUNK_DELAY_MS = 10;
+const STREAMED_TEXT = Array.from({ length: STREAMED_WORDS }, (_, index) => `word${index} `);
 
 /** What each shape does, for the report. */
 export const SHAPES: Record<RoundShape, { llmCalls: number; toolCalls: number; text: string }> = {
@@ -65,11 +66,7 @@ export function benchModel(): BenchModel {
               : { content: 'gated call done' };
           break;
         case 'streamed':
-          reply = {
-            content: Array.from({ length: STREAMED_WORDS }, (_, index) => `word${index} `).join(''),
-            chunks: STREAMED_WORDS,
-            chunkDelayMs: STREAMED_CHUNK_DELAY_MS,
-          };
+          reply = { content: STREAMED_TEXT.join(''), chunks: STREAMED_TEXT, chunkDelayMs: STREAMED_CHUNK_DELAY_MS };
           break;
         default:
           reply = { status: 400, body: { error: { message: `unknown bench query ${query.slice(0, 80)}` } } };

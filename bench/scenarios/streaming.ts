@@ -3,10 +3,11 @@
 // scripted model wrote its chunk (same process, same clock): the first token of each round, and every token.
 // The model waits before it answers, so the client is connected when the first chunk is written (as with a
 // real model, whose first token takes far longer than a connection).
+import { randomUUID } from 'node:crypto';
 import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
 import { readSse } from '../../runtime/sse.ts';
 import { firstUserMessage } from '../../testkit/scripted-llm-server.ts';
-import { STREAMED_WORDS } from '../llm-script.ts';
+import { STREAMED_WORDS, queryFor } from '../llm-script.ts';
 import { TOKENS, trimLlmLog, type BenchEnv } from '../setup.ts';
 import { summarize, type Summary } from '../stats.ts';
 
@@ -57,12 +58,20 @@ export async function streaming(env: BenchEnv, settings: { rounds: number; warmu
   let lastRound = '';
   try {
     for (let i = 0; i < settings.warmup + settings.rounds; i++) {
-      const handle = await env.startRound('streamed');
-      const received = await follow(env, handle.workflowId);
-      await handle.result();
-      const request = env.llm.requests.find((entry) => firstUserMessage(entry)?.includes(handle.workflowId));
-      if (!request) throw new Error(`no LLM request of ${handle.workflowId}`);
-      lastRound = handle.workflowId;
+      // Through the API, as a client starts it: the round is readable by its requester from the start.
+      const query = queryFor('streamed', randomUUID());
+      const started = await fetch(`${env.apiUrl}/v1/rounds`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.carol}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      if (started.status !== 201) throw new Error(`POST /v1/rounds answered ${started.status}`);
+      const { roundId } = (await started.json()) as { roundId: string };
+      const received = await follow(env, roundId);
+      await env.client.workflow.getHandle(roundId).result();
+      const request = env.llm.requests.find((entry) => firstUserMessage(entry) === query);
+      if (!request) throw new Error(`no LLM request of ${roundId}`);
+      lastRound = roundId;
       if (i < settings.warmup) continue;
       const inOrder = received.tokens.every((token, index) => token.seq === index);
       if (inOrder && received.beforeStep) complete++;
