@@ -5,6 +5,7 @@ import type { ToolgateConfig } from '../runtime/config.ts';
 import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
+import { LiveHub } from './live-hub.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { loadCodecKeys } from '../runtime/payload-codec.ts';
 import { loadPublicKeys } from '../runtime/signing.ts';
@@ -13,22 +14,35 @@ export interface ActivityResources {
   config: ToolgateConfig;
   connections: McpConnections;
   llm: OpenAI;
+  /** Where the LLM call publishes the model's text as it streams; one no server reads by default. */
+  live?: LiveHub;
   notifier?: ApprovalNotifier;
 }
 
 /** Throws (ConfigError) when `signing.publicKeys` is missing: a worker without them would run no round. */
-export function createActivities({ config, connections, llm, notifier }: ActivityResources): ToolgateActivities {
+export function createActivities({
+  config,
+  connections,
+  llm,
+  live = new LiveHub(),
+  notifier,
+}: ActivityResources): ToolgateActivities {
   const keys = loadPublicKeys(config.signing);
   return {
     signingKeys: async () => ({ keys }),
     listTools: createListTools(config, connections, notifier !== undefined),
     notifyApprovalOpened: async ({ approval }) => (notifier ? notifier.opened(approval) : null),
     notifyApprovalClosed: async ({ approval, notification }) => notifier?.closed(approval, notification),
-    callLlm: createCallLlm(llm, {
-      model: config.llm.model,
-      timeoutMs: config.llm.timeout,
-      temperature: config.llm.temperature,
-    }),
+    callLlm: createCallLlm(
+      llm,
+      {
+        model: config.llm.model,
+        timeoutMs: config.llm.timeout,
+        temperature: config.llm.temperature,
+        stream: config.llm.stream,
+      },
+      live,
+    ),
     callTool: createCallTool(
       connections,
       config.round.toolOutputChars,

@@ -4,6 +4,7 @@ import type { LinkBases } from '../runtime/links.ts';
 import type { CredentialIntake } from './user-credentials.ts';
 import type { Signer } from '../runtime/signing.ts';
 import type { LimitsConfig } from '../runtime/config.ts';
+import type { LiveWorkers } from './live-workers.ts';
 import type { LimitMetrics } from './metrics.ts';
 import type { TokenLedger } from './token-ledger.ts';
 
@@ -26,6 +27,8 @@ export interface ApiContext {
   limitMetrics: LimitMetrics;
   /** Tokens of closed rounds, settled per principal so a start lists only recent rounds. */
   tokenLedger: TokenLedger;
+  /** The workers that serve rounds' live events, from the task queue's pollers. */
+  liveWorkers: LiveWorkers;
   /** Seals requesters' own credentials for servers that take them; absent when none does. */
   credentials?: CredentialIntake;
 }

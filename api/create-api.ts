@@ -10,6 +10,7 @@ import { createSlackIntegration, type SlackIntegration } from '../slack/interact
 import { AccessPolicy } from './access.ts';
 import type { ApiContext } from './api-context.ts';
 import { createAuthenticator } from './auth.ts';
+import { LiveWorkers } from './live-workers.ts';
 import { createMetrics } from './metrics.ts';
 import { buildApiServer } from './server.ts';
 import { createSlackDesk } from './slack-desk.ts';
@@ -76,6 +77,11 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     limits: config.limits,
     limitMetrics: metrics,
     tokenLedger: new TokenLedger(),
+    liveWorkers: new LiveWorkers({
+      client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    }),
     ...(credentials ? { credentials } : {}),
   };
   const slack: SlackIntegration | undefined = config.slack

@@ -1,14 +1,20 @@
 // Streams a round's events as Server-Sent Events. Events come from the workflow (the `events` query), so
-// any API replica serves any stream, and a client resuming with Last-Event-ID misses nothing.
+// any API replica serves any stream, and a client resuming with Last-Event-ID misses nothing. Beside them, for
+// readers who may see the model's text, the live events the workers serve (live-relay.ts): best-effort, never
+// in the way of a durable event.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventsQuery, type EventPage, type RoundEvent } from '../workflows/contract.ts';
+import { eventsQuery, type EventPage, type LiveEvent, type RoundEvent } from '../workflows/contract.ts';
 import type { ApiContext } from './api-context.ts';
 import { HistoryWatcher } from './history-watcher.ts';
+import { relayLiveEvents } from './live-relay.ts';
 import { isNotFound } from './temporal-errors.ts';
 
 export interface EventSink {
   event(event: RoundEvent): void | Promise<void>;
   comment(text: string): void;
+  /** Live events (the model's text as it streams); absent for a reader who may not see it. */
+  live?(event: LiveEvent): void;
+  warn(message: string, error?: unknown): void;
 }
 
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -35,8 +41,40 @@ async function queryPage(
   }
 }
 
-/** Writes every event after `afterId` until the round's final event, or until the signal aborts. */
+/**
+ * Writes every event after `afterId` until the round's final event, or until the signal aborts, and live events
+ * in between when the sink takes them.
+ */
 export async function streamRoundEvents(
+  context: ApiContext,
+  roundId: string,
+  afterId: number,
+  sink: EventSink,
+  signal: AbortSignal,
+): Promise<void> {
+  const live = sink.live?.bind(sink);
+  if (!live) return streamDurableEvents(context, roundId, afterId, sink, signal);
+  // Ends with the durable stream: no text after the round's final event.
+  const stop = new AbortController();
+  const relay = relayLiveEvents({
+    roundId,
+    workers: context.liveWorkers,
+    signer: context.signer,
+    send: (event) => {
+      if (!stop.signal.aborted) live(event);
+    },
+    warn: (message, error) => sink.warn(message, error),
+    signal: AbortSignal.any([signal, stop.signal]),
+  });
+  try {
+    await streamDurableEvents(context, roundId, afterId, sink, signal);
+  } finally {
+    stop.abort();
+    await relay;
+  }
+}
+
+async function streamDurableEvents(
   context: ApiContext,
   roundId: string,
   afterId: number,

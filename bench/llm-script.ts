@@ -2,7 +2,12 @@
 // is the number of assistant messages so far, so any number of rounds can share the script.
 import { firstUserMessage, type LlmReply, type LlmScript } from '../testkit/scripted-llm-server.ts';
 
-export type RoundShape = 'three-step' | 'one-call' | 'gated';
+export type RoundShape = 'three-step' | 'one-call' | 'gated' | 'streamed';
+
+/** The streamed shape's answer: words written one chunk each, {@link STREAMED_CHUNK_DELAY_MS} apart. */
+export const STREAMED_WORDS = 20;
+export const STREAMED_CHUNK_DELAY_MS = 10;
+const STREAMED_TEXT = Array.from({ length: STREAMED_WORDS }, (_, index) => `word${index} `);
 
 /** What each shape does, for the report. */
 export const SHAPES: Record<RoundShape, { llmCalls: number; toolCalls: number; text: string }> = {
@@ -13,6 +18,11 @@ export const SHAPES: Record<RoundShape, { llmCalls: number; toolCalls: number; t
   },
   'one-call': { llmCalls: 2, toolCalls: 1, text: '1 read-only call (echo), then the answer: 2 LLM calls, 1 tool call' },
   gated: { llmCalls: 2, toolCalls: 1, text: '1 gated call (delete_pod, approval required), then the answer' },
+  streamed: {
+    llmCalls: 1,
+    toolCalls: 0,
+    text: `the answer at once, streamed: ${STREAMED_WORDS} chunks of one word, ${STREAMED_CHUNK_DELAY_MS} ms apart`,
+  },
 };
 
 export function queryFor(shape: RoundShape, tag: string): string {
@@ -54,6 +64,9 @@ export function benchModel(): BenchModel {
             step < 1
               ? { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'bench', name: 'pod-1' } }] }
               : { content: 'gated call done' };
+          break;
+        case 'streamed':
+          reply = { content: STREAMED_TEXT.join(''), chunks: STREAMED_TEXT, chunkDelayMs: STREAMED_CHUNK_DELAY_MS };
           break;
         default:
           reply = { status: 400, body: { error: { message: `unknown bench query ${query.slice(0, 80)}` } } };

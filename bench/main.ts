@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits] [--tuning JSON] [--fast-sqlite] [--out F]`
+// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits,streaming] [--tuning JSON] [--fast-sqlite] [--out F]`
 //
 // Runs every scenario on the in-process baseline and on toolgate (worker + API child processes, Temporal dev
 // server on a temp SQLite file) in the same invocation; prints markdown tables and writes the JSON document
@@ -15,11 +15,12 @@ import { pendingApprovals } from './scenarios/pending-approvals.ts';
 import { busyRead } from './scenarios/busy-read.ts';
 import { limitChecks } from './scenarios/limit-checks.ts';
 import { roundLatency } from './scenarios/round-latency.ts';
+import { streaming } from './scenarios/streaming.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { startBenchEnv } from './setup.ts';
 import { machineInfo } from './system.ts';
 
-const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits'] as const;
+const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits', 'streaming'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -42,7 +43,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits] [--tuning JSON] [--fast-sqlite]\n' +
+    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits,streaming] [--tuning JSON] [--fast-sqlite]\n' +
       '                      [--out FILE] [--pending N] [--decisions N] [--rounds N] [--throughput-seconds S] [--throughput-shape one-call|three-step]\n' +
       '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]',
   );
@@ -65,6 +66,7 @@ const settings = {
   throughputShape: (values['throughput-shape'] ?? 'one-call') as RoundShape,
   pendingRounds: int(values.pending, values.quick ? 100 : 10_000),
   limitStarts: values.quick ? 30 : 200,
+  streamRounds: int(values.rounds, values.quick ? 20 : 100),
 };
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -137,6 +139,10 @@ try {
   if (only.has('limits')) {
     log(`== limit checks on POST /v1/rounds: ${settings.limitStarts} starts with limits on and off`);
     result.limitChecks = await limitChecks(env, settings.limitStarts, values.quick ? 3 : 10);
+  }
+  if (only.has('streaming')) {
+    log(`== live tokens: ${settings.streamRounds} streamed rounds followed over SSE`);
+    result.streaming = await streaming(env, { rounds: settings.streamRounds, warmup: values.quick ? 2 : 5 });
   }
   result.durationSeconds = (performance.now() - clock) / 1000;
   const final: BenchResult = { ...result, targets: targetsOf(result) };

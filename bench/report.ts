@@ -4,6 +4,7 @@ import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
 import type { BusyReadResult } from './scenarios/busy-read.ts';
 import type { LimitChecksResult } from './scenarios/limit-checks.ts';
 import type { RoundLatencyResult } from './scenarios/round-latency.ts';
+import type { StreamingResult } from './scenarios/streaming.ts';
 import type { ThroughputResult } from './scenarios/throughput.ts';
 import { ratio } from './stats.ts';
 import type { MachineInfo } from './system.ts';
@@ -21,6 +22,7 @@ export interface BenchResult {
   throughput?: ThroughputResult[];
   pendingApprovals?: PendingApprovalsResult;
   limitChecks?: LimitChecksResult;
+  streaming?: StreamingResult;
   targets: Target[];
 }
 
@@ -47,6 +49,14 @@ function table(header: string[], rows: string[][]): string {
 
 export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
   const targets: Target[] = [];
+  if (result.streaming) {
+    targets.push({
+      what: 'first token at the client after the model wrote it, p50',
+      target: '<= 100 ms',
+      measured: `${ms(result.streaming.firstToken.p50)} ms`,
+      met: result.streaming.firstToken.p50 <= 100,
+    });
+  }
   const http = result.decisionLatency?.find((entry) => entry.path === 'http');
   if (http) {
     targets.push({
@@ -286,6 +296,30 @@ export function toMarkdown(result: BenchResult): string {
           ['on (defaults, budgets raised)', ms(limits.on.p50), ms(limits.on.p90), ms(limits.on.p99), ms(limits.on.max)],
           ['added by the checks', ms(limits.on.p50 - limits.off.p50), '', ms(limits.on.p99 - limits.off.p99), ''],
         ],
+      ),
+    );
+  }
+
+  const live = result.streaming;
+  if (live) {
+    out.push(
+      '',
+      `**Live tokens**: model chunk written → token event at an SSE client of the API (ms; ${live.rounds} rounds of ` +
+        `${live.tokensPerRound} tokens; ${live.complete} clients got every token in order before llm_step; a ` +
+        `streamed round's history: ${live.history.events} events, ${live.history.bytes} bytes)`,
+      '',
+    );
+    out.push(
+      table(
+        ['', 'n', 'p50', 'p90', 'p99', 'max'],
+        [live.firstToken, live.perToken].map((entry, index) => [
+          index === 0 ? 'first token' : 'every token (added per token)',
+          String(entry.n),
+          ms(entry.p50),
+          ms(entry.p90),
+          ms(entry.p99),
+          ms(entry.max),
+        ]),
       ),
     );
   }

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../runtime/api-error.ts';
 import { readSse } from '../runtime/sse.ts';
-import type { RoundEvent, RoundState } from '../workflows/contract.ts';
+import { LiveEvent, type RoundEvent, type RoundState } from '../workflows/contract.ts';
 
 const REQUEST_TIMEOUT_MS = 60_000;
 /** The server writes a keep-alive comment every 15 s; silence for longer means a dead connection. */
@@ -47,6 +47,8 @@ export interface StreamOptions {
   /** Resume after this event id (Last-Event-ID). */
   afterId?: number;
   onEvent(event: RoundEvent): void;
+  /** Live events (the model's text as it streams): best-effort, not resumed. */
+  onLive?: (event: LiveEvent) => void;
   /** Told when the stream dropped and is being resumed. */
   onReconnect?(attempt: number, lastId: number, reason: string): void;
 }
@@ -107,13 +109,13 @@ export class ApiClient {
       let reason: string;
       const before = lastId;
       try {
-        const final = await this.#readStream(url, lastId, deliver);
+        const final = await this.#readStream(url, lastId, deliver, options.onLive);
         if (final) return final;
         // A round that ended without a final event (terminated, say) ends every stream early: ask its state.
         const ended = await this.#endedRound(roundId, lastId);
         if (ended) {
           // Events may have been added after the stream broke: take them before concluding.
-          const rest = await this.#readStream(url, lastId, deliver);
+          const rest = await this.#readStream(url, lastId, deliver, options.onLive);
           if (rest) return rest;
           options.onEvent(ended);
           return ended;
@@ -151,6 +153,7 @@ export class ApiClient {
     url: string,
     afterId: number,
     deliver: (event: RoundEvent) => void,
+    onLive: ((event: LiveEvent) => void) | undefined,
   ): Promise<RoundEvent | undefined> {
     const controller = new AbortController();
     let idle = setTimeout(() => controller.abort(new Error('no data from the stream')), STREAM_IDLE_MS);
@@ -172,6 +175,12 @@ export class ApiClient {
       for await (const message of readSse(response.body)) {
         keepAlive();
         if (message.data === undefined) continue;
+        // Live events carry no id (Last-Event-ID names durable events only); what is not one is skipped.
+        if (message.id === undefined) {
+          const live = LiveEvent.safeParse(JSON.parse(message.data));
+          if (live.success) onLive?.(live.data);
+          continue;
+        }
         const event = JSON.parse(message.data) as RoundEvent;
         deliver(event);
         if (isFinal(event)) return event;

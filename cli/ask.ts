@@ -1,6 +1,7 @@
 // `ask`: start a round, then follow its events to the end.
-import type { RoundEvent } from '../workflows/contract.ts';
+import type { LiveEvent, RoundEvent } from '../workflows/contract.ts';
 import { commandLine, formatEvent } from './format.ts';
+import { LiveText } from './live-text.ts';
 import { EXIT, type Session } from './session.ts';
 
 export interface AskInput {
@@ -43,10 +44,17 @@ export async function ask(session: Session, input: AskInput): Promise<number> {
   };
   // `on`, not `once`: a terminal's Ctrl-C reaches both the launcher and this process, and the launcher forwards it.
   process.on('SIGINT', onInterrupt);
+  const text = new LiveText(session);
+  const printEvent = (event: RoundEvent) => {
+    text.endLine();
+    const answerShown = event.type === 'round_completed' && text.streamed(event.steps, event.answer);
+    session.out(formatEvent(event, session.commandUrl, answerShown));
+  };
   try {
     const final = await session.client.followEvents(roundId, {
-      onEvent: (event: RoundEvent) =>
-        session.out(session.json ? JSON.stringify(event) : formatEvent(event, session.commandUrl)),
+      onEvent: session.json ? (event: RoundEvent) => session.out(JSON.stringify(event)) : printEvent,
+      // The model's text as it streams: printed as it comes (--json: one event per line like the others).
+      onLive: session.json ? (event: LiveEvent) => session.out(JSON.stringify(event)) : (event) => text.live(event),
       onReconnect: (attempt, lastId, reason) =>
         session.err(`event stream dropped (${reason}); resuming after event ${lastId}, attempt ${attempt}`),
     });

@@ -78,7 +78,8 @@ export function commandLine(args: string[], url: string | undefined): string {
   return [PROGRAM, ...(url ? ['--url', url] : []), ...args].map(quoteArg).join(' ');
 }
 
-export function formatEvent(event: RoundEvent, commandUrl: string | undefined): string {
+/** `answerShown`: the answer streamed already (ask printed it as it came), so the final event does not repeat it. */
+export function formatEvent(event: RoundEvent, commandUrl: string | undefined, answerShown = false): string {
   const head = `[${event.id}] ${event.type} `;
   switch (event.type) {
     case 'round_started': {
@@ -105,8 +106,10 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined): 
       return `${head} ${event.approvalId} ${event.status}${decidedBy(event.decision)}`;
     case 'tool_result':
       return `${head} ${event.name} ${event.outcome}: ${oneLine(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
-    case 'round_completed':
-      return `${head} after ${event.steps} step${event.steps === 1 ? '' : 's'}\n\n${event.answer}`;
+    case 'round_completed': {
+      const after = `${head} after ${event.steps} step${event.steps === 1 ? '' : 's'}`;
+      return answerShown ? after : `${after}\n\n${event.answer}`;
+    }
     case 'round_failed':
       return `${head} ${event.error.type}: ${event.error.message}`;
   }

@@ -153,7 +153,7 @@ function pageSize(values: Values): number | undefined {
   return size;
 }
 
-type Io = Pick<Session, 'out' | 'err' | 'page' | 'confirm'>;
+type Io = Pick<Session, 'out' | 'write' | 'err' | 'page' | 'confirm'>;
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const { command, rest } = splitCommand(argv);
@@ -257,6 +257,7 @@ async function main(): Promise<number> {
   const toStderr = forStream(process.stderr, false);
   const io = {
     out: (line: string) => void process.stdout.write(`${toStdout(line)}\n`),
+    write: (text: string) => void process.stdout.write(toStdout(text)),
     err: (line: string) => void process.stderr.write(`${toStderr(line)}\n`),
     page,
     confirm,

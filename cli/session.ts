@@ -7,6 +7,8 @@ export interface Session {
   /** The --url to repeat in printed commands, or undefined when the default would reach the same API. */
   commandUrl: string | undefined;
   out(text: string): void;
+  /** Like out, without the line end (text as it streams). */
+  write(text: string): void;
   err(text: string): void;
   /** Long text for a person: through $PAGER (or `less -R`) when stdout is a terminal, else like out. */
   page(text: string): Promise<void>;

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sendJson, writeCompletion } from './chat-completion-wire.ts';
+import { writePacedCompletion } from './paced-stream.ts';
 import { planReply } from './demo-planner.ts';
 import type { PlanRequest } from './demo-planner.ts';
 
@@ -97,15 +98,16 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     type: 'function' as const,
     function: { name: call.name, arguments: call.arguments },
   }));
-  writeCompletion(res, {
+  const answer = {
     id: `chatcmpl-demo-${randomBytes(12).toString('hex')}`,
     model: typeof body.model === 'string' ? body.model : DEMO_MODEL_NAME,
     content: plan.content,
     toolCalls,
     promptText: JSON.stringify(body.messages),
-    stream: body.stream === true,
     includeUsage: isRecord(body.stream_options) && body.stream_options.include_usage === true,
-  });
+  };
+  if (body.stream === true) await writePacedCompletion(res, answer);
+  else writeCompletion(res, { ...answer, stream: false });
 }
 
 function parseRequest(raw: string): Record<string, unknown> & { messages: unknown[] } {

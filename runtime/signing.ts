@@ -3,7 +3,13 @@
 import { hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import type { DecisionRequest, QueryRoundInput, SigningPublicKey } from '../workflows/contract.ts';
+import {
+  liveStreamSigningText,
+  type DecisionRequest,
+  type QueryRoundInput,
+  type Signature,
+  type SigningPublicKey,
+} from '../workflows/contract.ts';
 import { decisionSigningText, roundSigningText, signText } from '../workflows/shared/signatures.ts';
 import { ConfigError } from './config.ts';
 
@@ -72,6 +78,11 @@ export class Signer {
 
   decision(request: Omit<DecisionRequest, 'signature'>): DecisionRequest {
     return { ...request, signature: signText(decisionSigningText(request), this.keyId, this.secretKey) };
+  }
+
+  /** A request for round `roundId`'s live events, issued at `issuedAt` (workers answer it for a minute). */
+  liveStream(roundId: string, issuedAt: string): Signature {
+    return signText(liveStreamSigningText(roundId, issuedAt), this.keyId, this.secretKey);
   }
 
   /** The input of round `roundId`, started now: named, timed and signed. */

@@ -2,7 +2,16 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sendJson, writeCompletion } from '../demo/chat-completion-wire.ts';
+import {
+  STREAM_END,
+  STREAM_HEADERS,
+  completionChunks,
+  sendJson,
+  splitText,
+  streamLine,
+  writeCompletion,
+  type CompletionAnswer,
+} from '../demo/chat-completion-wire.ts';
 
 export interface ChatMessage {
   role: string;
@@ -27,11 +36,25 @@ export interface RecordedLlmRequest {
   body: ChatRequestBody;
   headers: Record<string, string | string[] | undefined>;
   receivedAt: number;
+  /** Streamed replies: when each content chunk was written (Date.now()), in order. */
+  chunkTimes: number[];
+}
+
+/** How a streamed reply is sent (a request without `stream: true` gets the whole reply as JSON). */
+export interface StreamPacing {
+  /** The content in these pieces, or split into this many; one piece by default. */
+  chunks?: string[] | number;
+  /** Waited before each reasoning or content chunk but the first. */
+  chunkDelayMs?: number;
+  /** Reasoning text, streamed before the content as `delta.reasoning_content` (in as many pieces). */
+  reasoning?: string;
+  /** The connection is destroyed after this many content chunks: a stream that breaks mid-way. */
+  breakAfter?: number;
 }
 
 export type LlmReply =
-  | { content: string }
-  | { toolCalls: Array<{ name: string; arguments: unknown; id?: string }>; content?: string }
+  | ({ content: string } & StreamPacing)
+  | ({ toolCalls: Array<{ name: string; arguments: unknown; id?: string }>; content?: string } & StreamPacing)
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { delayMs: number; then: LlmReply };
 
@@ -141,7 +164,7 @@ export async function startScriptedLlmServer(
       sendJson(res, 400, errorBody('request body is not valid JSON'));
       return;
     }
-    const recorded: RecordedLlmRequest = { body, headers: { ...req.headers }, receivedAt: Date.now() };
+    const recorded: RecordedLlmRequest = { body, headers: { ...req.headers }, receivedAt: Date.now(), chunkTimes: [] };
     const index = requests.push(recorded) - 1;
     let reply: LlmReply;
     try {
@@ -170,15 +193,45 @@ export async function startScriptedLlmServer(
             },
           }))
         : undefined;
-    writeCompletion(res, {
+    const content = reply.content ?? null;
+    const pieces = reply.chunks ?? 1;
+    const answer: CompletionAnswer = {
       id: `chatcmpl-scripted-${nextCompletionId++}`,
       model: body.model ?? 'scripted-model',
-      content: reply.content ?? null,
+      content,
       toolCalls: toolCalls ?? [],
       promptText: JSON.stringify(body.messages),
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
-    });
+      ...(content ? { contentChunks: typeof pieces === 'number' ? splitText(content, pieces) : pieces } : {}),
+      ...(reply.reasoning ? { reasoning: splitText(reply.reasoning, typeof pieces === 'number' ? pieces : 1) } : {}),
+    };
+    if (answer.stream) await streamPaced(res, answer, reply, recorded.chunkTimes);
+    else writeCompletion(res, answer);
+  }
+
+  /** Writes the chunks as they would come from a model: content paced by chunkDelayMs, each one's time recorded. */
+  async function streamPaced(
+    res: ServerResponse,
+    answer: CompletionAnswer,
+    pacing: StreamPacing,
+    chunkTimes: number[],
+  ): Promise<void> {
+    res.writeHead(200, STREAM_HEADERS);
+    res.flushHeaders();
+    let texts = 0;
+    for (const chunk of completionChunks(answer)) {
+      if (chunk.kind === 'content' && chunkTimes.length === pacing.breakAfter) {
+        res.socket?.destroySoon(); // after what was written so far, without the end of the chunked body
+        return;
+      }
+      if (chunk.kind !== 'other' && texts++ > 0 && pacing.chunkDelayMs)
+        await sleep(pacing.chunkDelayMs, undefined, { signal: closing.signal });
+      if (res.destroyed) return; // the client left
+      if (chunk.kind === 'content') chunkTimes.push(Date.now());
+      res.write(streamLine(chunk));
+    }
+    res.end(STREAM_END);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,10 @@
 // for child processes and recorded histories agree with the signer in the test process.
 import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { formatLiveAuthorization } from '../runtime/live-authorization.ts';
 import { Signer } from '../runtime/signing.ts';
-import type { DecisionRequest } from '../workflows/contract.ts';
+import { liveStreamSigningText, type DecisionRequest } from '../workflows/contract.ts';
+import { signText } from '../workflows/shared/signatures.ts';
 
 const secret = createHash('sha256').update('toolgate test signing key').digest();
 
@@ -22,4 +24,14 @@ export const testSigner = new Signer(TEST_KEY_ID, secret.toString('hex'));
 /** A decision as the API would send it: signed with the test key. */
 export function signedDecision(request: Omit<DecisionRequest, 'signature'>): DecisionRequest {
   return testSigner.decision(request);
+}
+
+/** The `authorization` header an API replica sends a worker's live server for a round, signed with the test key. */
+export function testLiveAuthorization(
+  roundId: string,
+  issuedAt = new Date().toISOString(),
+  keyId = TEST_KEY_ID,
+): string {
+  const signature = signText(liveStreamSigningText(roundId, issuedAt), keyId, secret.toString('hex'));
+  return formatLiveAuthorization(signature, issuedAt);
 }

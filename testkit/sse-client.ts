@@ -5,6 +5,8 @@ export interface SseEvent {
   id?: string;
   event?: string;
   data: string;
+  /** When it arrived (Date.now()), to set against when it was sent. */
+  at: number;
 }
 
 function connect(
@@ -37,7 +39,7 @@ export async function readEvents(
     for await (const message of readSse(response.body!)) {
       comments.push(...message.comments);
       if (message.data === undefined) continue;
-      const event = { id: message.id, event: message.event, data: message.data };
+      const event = { id: message.id, event: message.event, data: message.data, at: Date.now() };
       events.push(event);
       if (options.until?.(event)) {
         controller.abort();
@@ -65,7 +67,8 @@ export function openEvents(url: string, options: { token: string; lastEventId?: 
       const response = await connect(url, options, controller.signal);
       if (response.status !== 200) return { ended: false, error: `stream answered ${response.status}` };
       for await (const message of readSse(response.body!)) {
-        if (message.data !== undefined) events.push({ id: message.id, event: message.event, data: message.data });
+        if (message.data !== undefined)
+          events.push({ id: message.id, event: message.event, data: message.data, at: Date.now() });
       }
       return { ended: true };
     } catch (error) {

@@ -1,19 +1,23 @@
 // Builds a worker from a config: MCP pool, LLM client and activities wired together. Used by the worker
 // process and by tests, which hand in a prebuilt workflow bundle.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createLlmClient } from '../activities/llm-client.ts';
 import { createActivities } from '../activities/index.ts';
+import { LiveHub } from '../activities/live-hub.ts';
 import { createSlackNotifier } from '../slack/notifier.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { buildIdOf, deploymentOptions, makeCurrentVersion } from '../runtime/deployment.ts';
+import { identityWithLiveUrl } from '../runtime/live-identity.ts';
 import { dataConverterFor } from '../runtime/payload-codec.ts';
 import { loadPublicKeys } from '../runtime/signing.ts';
 import type { Tracing } from '../runtime/tracing.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { McpClientPool } from '../mcp/client-pool.ts';
+import { startLiveServer, type LiveServer } from './live-server.ts';
 import { activityTracing } from './tracing-interceptors.ts';
 
 /** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */
@@ -33,13 +37,15 @@ export type WorkerTuning = Partial<
 export interface ToolgateWorker {
   worker: Worker;
   pool: McpClientPool;
+  /** Serves the model's text of this worker's LLM calls as it streams; its URL is in the worker's identity. */
+  live: LiveServer;
   /** The Worker Deployment version this worker polls as (undefined when versioning is off). */
   version: { deploymentName: string; buildId: string } | undefined;
   /** Once the worker runs: makes its version current when the config says so (`temporal.deployment.promote`). */
   promote: () => Promise<void>;
   /**
    * Stops polling, waits for the worker's run() to settle (running activities get the shutdown grace time, then
-   * are cancelled), then closes MCP connections. Waits at most grace time plus {@link CANCEL_SETTLE_MS}.
+   * are cancelled), then closes MCP connections and the live server. Waits at most grace time plus {@link CANCEL_SETTLE_MS}.
    */
   close(): Promise<void>;
 }
@@ -61,7 +67,7 @@ export async function createToolgateWorker(options: {
 }): Promise<ToolgateWorker> {
   const { config, connection, logger } = options;
   // Before the bundle is built: a worker without keys fails at once (closed), not at its first round.
-  loadPublicKeys(config.signing);
+  const keys = loadPublicKeys(config.signing);
   const deployment = config.temporal.deployment;
   // Bundled here rather than by Worker.create, so that the bundle's content can name the version.
   const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(logger));
@@ -72,10 +78,14 @@ export async function createToolgateWorker(options: {
   const pool = new McpClientPool(config.servers, logger);
   const llm = createLlmClient(config.llm);
   const dataConverter = dataConverterFor(config.codec);
+  const hub = new LiveHub();
+  const live = await startLiveServer({ hub, settings: config.worker.live, keys, logger });
   // Callers run the worker themselves (run(), runUntil()); close() needs that promise to know when it is done.
   let running: Promise<void> | undefined;
   const worker = await Worker.create({
     connection,
+    // API replicas find this worker's live server among the task queue's pollers by it.
+    identity: identityWithLiveUrl(`${process.pid}@${hostname()}`, live.url),
     namespace: config.temporal.namespace,
     ...(dataConverter ? { dataConverter } : {}),
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
@@ -85,6 +95,7 @@ export async function createToolgateWorker(options: {
       config,
       connections: pool,
       llm,
+      live: hub,
       notifier: config.slack
         ? createSlackNotifier(config.slack, { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace })
         : undefined,
@@ -100,6 +111,7 @@ export async function createToolgateWorker(options: {
   return {
     worker,
     pool,
+    live,
     version,
     promote: async () => {
       if (version && deployment.promote) {
@@ -124,7 +136,7 @@ export async function createToolgateWorker(options: {
         if (!stopped)
           logger.warn('worker still running activities after the shutdown grace time; closing MCP connections');
       }
-      await pool.close();
+      await Promise.all([pool.close(), live.close()]);
     },
   };
 }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const tracing = startTracing('toolgate-worker');
   const { config, connection, target } = await connectWithConfig(loaded);
   const address = target.address;
-  const { worker, pool, version, promote } = await createToolgateWorker({ config, connection, logger, tracing });
+  const { worker, pool, live, version, promote } = await createToolgateWorker({ config, connection, logger, tracing });
   onStopSignal((signal) => {
     logger.info({ signal }, 'shutting down: finishing running activities');
     worker.shutdown();
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         servers: pool.serverNames(),
+        live: live.url,
         ...(config.worker.metrics
           ? { metrics: `http://${config.worker.metrics.host}:${config.worker.metrics.port}/metrics` }
           : {}),
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     await running.catch(() => undefined);
     throw error;
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), live.close()]);
     await connection.close();
     await tracing?.shutdown();
   }

@@ -138,6 +138,7 @@ async function askModel(round: RoundContext, directory: ToolDirectory, access: M
     messages: round.messages,
     tools: directory.definitions,
     toolChoice: lastStep ? 'none' : 'auto',
+    step: round.step,
   } as const;
   const summary = `step ${round.step}: LLM${lastStep ? ' (tools disabled)' : ''}`;
   const reply = access.locally

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { RoundEvent } from '../../workflows/contract.ts';
+import type { LiveEvent, RoundEvent } from '../../workflows/contract.ts';
 import type { ApiContext } from '../api-context.ts';
 import { formatSseComment, formatSseEvent } from '../../runtime/sse.ts';
 import { ApproverEvents } from '../approver-scope.ts';
-import { streamRoundEvents } from '../event-stream.ts';
+import { streamRoundEvents, type EventSink } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { readableRound } from '../round-facts.ts';
 import type { StreamSlots } from '../stream-slots.ts';
@@ -11,6 +11,11 @@ import { sendThrottled } from '../throttle.ts';
 import { ErrorResponse, EventStreamResponse, EventsQuery, RoundIdParams } from '../../runtime/http-api.ts';
 
 const HEARTBEAT_MS = 15_000;
+
+/** Without an id: Last-Event-ID names durable events only, and live ones are not replayed. */
+function formatLiveEvent(event: LiveEvent): string {
+  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
 
 function lastEventId(header: string | string[] | undefined, fallback: number | undefined): number {
   const value = Array.isArray(header) ? header[0] : header;
@@ -54,13 +59,21 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics, slots?: St
         response.write(formatSseComment('stream open'));
         const heartbeat = setInterval(() => response.write(formatSseComment('keep-alive')), HEARTBEAT_MS);
         metrics.openStreams.inc();
-        const sink = {
+        const sink: EventSink = {
           async event(event: RoundEvent) {
             const shown = approverEvents ? await approverEvents.admit(event) : event;
             if (shown) response.write(formatSseEvent(shown.id, shown.type, shown));
           },
           comment(text: string) {
             response.write(formatSseComment(text));
+          },
+          // An approver who only decides sees no output of the round, its model's text included; a closed round
+          // streams no more text.
+          ...(approverEvents || round.executionStatus !== 'running'
+            ? {}
+            : { live: (event: LiveEvent) => void response.write(formatLiveEvent(event)) }),
+          warn(message: string, error?: unknown) {
+            request.log.warn({ err: error, roundId: request.params.id }, message);
           },
         };
         try {

@@ -10,7 +10,7 @@ import type { LiveEvent, RoundEvent } from '../../workflows/contract.ts';
 import { RoundIdParams } from '../../runtime/http-api.ts';
 import type { ApiContext } from '../api-context.ts';
 import { ApproverEvents } from '../approver-scope.ts';
-import { streamRoundEvents } from '../event-stream.ts';
+import { streamRoundEvents, type EventSink } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
 import { listPendingApprovals } from '../pending-approvals.ts';
 import { readableRound } from '../round-facts.ts';
@@ -24,17 +24,12 @@ import { openHtmlStream, type HtmlStream } from './sse-writer.ts';
 export const APPROVALS_REFRESH_MS = 2000;
 
 const LastEventId = z.coerce.number().int().min(0).catch(0);
-const LIVE_TYPES = new Set<string>(['token', 'reasoning', 'token_reset']);
 
 export interface LiveRouteOptions {
   context: ApiContext;
   metrics: ApiMetrics;
   slots: StreamSlots | undefined;
   consoleRoute: { config: { console: true }; schema: { hide: true } };
-}
-
-function isLive(event: RoundEvent | LiveEvent): event is LiveEvent {
-  return LIVE_TYPES.has(event.type);
 }
 
 export function liveRoutes({ context, metrics, slots, consoleRoute }: LiveRouteOptions): FastifyPluginAsyncZod {
@@ -95,19 +90,19 @@ export function liveRoutes({ context, metrics, slots, consoleRoute }: LiveRouteO
           round.scope === 'approvals' ? new ApproverEvents(context, round.roundId, request.principal) : undefined;
         const afterId = LastEventId.parse(request.headers['last-event-id']);
         await stream(request, reply, async (out, signal) => {
-          const sink = {
-            // Live events (the model's text as it streams) carry no id: they are not replayed on reconnect.
-            async event(event: RoundEvent | LiveEvent) {
-              if (isLive(event)) {
-                if (!approverEvents) out.send(event.type, liveFragment(event));
-                return;
-              }
+          const sink: EventSink = {
+            async event(event: RoundEvent) {
               const shown = approverEvents ? await approverEvents.admit(event) : event;
               if (shown) out.send('event', eventFragment(shown), shown.id);
             },
             comment(text: string) {
               out.comment(text);
               if (text.startsWith('events ')) out.send('event', noteFragment(text));
+            },
+            // The model's text as it streams, with no id (not replayed on reconnect); never to an approver.
+            ...(approverEvents ? {} : { live: (event: LiveEvent) => out.send(event.type, liveFragment(event)) }),
+            warn(message: string, error?: unknown) {
+              request.log.warn({ err: error, roundId: round.roundId }, message);
             },
           };
           await streamRoundEvents(context, round.roundId, afterId, sink, signal);

@@ -159,6 +159,7 @@ function cleanRun(): { rounds: SyntheticRound[]; input: (changes?: Partial<Invar
     },
     headers: {},
     receivedAt: T0,
+    chunkTimes: [],
   });
   rounds.push(interrupted, round(22, 'failed'));
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/ports.ts';
-import type { ApprovalSummary, RoundEvent } from '../../workflows/contract.ts';
+import type { ApprovalSummary, LiveEvent, RoundEvent } from '../../workflows/contract.ts';
 import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
@@ -209,7 +209,9 @@ describe('toolgate CLI', () => {
     expect(asked.code, asked.stderr).toBe(0);
     harness.roundIds.push(/^round (round-[\w-]+)/m.exec(asked.stdout)![1]!);
     expect(asked.stdout).toMatch(/\[5\] approval_decided {2}\S+ approved by alice \(cli\)/);
-    expect(asked.stdout).toMatch(/round_completed {2}after 2 steps\n\ndone c-flow\n$/);
+    // The answer streamed before its step's event, or (tokens are best-effort) under round_completed: once.
+    expect(asked.stdout).toMatch(/round_completed {2}after 2 steps\n(\ndone c-flow\n)?$/);
+    expect(asked.stdout.split('done c-flow')).toHaveLength(2);
     const ids = [...asked.stdout.matchAll(/^\[(\d+)\]/gm)].map((match) => Number(match[1]));
     expect(ids).toEqual(ids.map((_, index) => index + 1));
     expect(mcp.calls.filter((call) => call.arguments.name === 'c-flow')).toHaveLength(1);
@@ -237,7 +239,7 @@ describe('toolgate CLI', () => {
         '5 llm_step',
         '6 round_completed',
       ]);
-      expect(run.stdout).toMatch(/\n\nsurvived\n$/);
+      expect(run.stdout.split('survived')).toHaveLength(2);
     } finally {
       await proxy.close();
     }
@@ -390,11 +392,18 @@ describe('toolgate CLI', () => {
       .map((line) => JSON.parse(line));
     expect(started).toMatchObject({ roundId: expect.stringMatching(/^round-/), created: true });
     harness.roundIds.push(started.roundId);
-    expect((events as RoundEvent[]).map((event) => event.type)).toEqual([
+    // Live events are lines too, without an id.
+    expect((events as RoundEvent[]).filter((event) => event.id !== undefined).map((event) => event.type)).toEqual([
       'round_started',
       'llm_step',
       'round_completed',
     ]);
+    expect(
+      (events as LiveEvent[])
+        .filter((event) => event.type === 'token')
+        .map((event) => event.text)
+        .join(''),
+    ).toBe('json answer');
     expect(events.at(-1)).toMatchObject({ type: 'round_completed', answer: 'json answer' });
 
     const shown = await cli(['rounds', 'show', started.roundId, '--json', ...as('carol')]).exited;
@@ -438,7 +447,7 @@ describe('toolgate CLI', () => {
       // The terminal turns each line feed into CR LF; any other CR came from the text.
       const screen = asked.stdout.replaceAll('\r\n', '\n');
       expect(screen).not.toMatch(TERMINAL_CONTROLS);
-      expect(screen).toContain(`\n\nanswer ${stripped}\n`);
+      expect(screen).toContain(`answer ${stripped}\n`);
       // Arguments and tool output were already shown with invisible characters escaped, in every mode.
       expect(screen).toMatch(/tool_call {2}k8s\/echo \{"message":"A\\u001b\[2JB.*C\\u009b31mD\\u202eE\\rF"\}/);
       expect(screen).toMatch(/tool_result {2}\S*echo \w+: echo: A\\u001b\[2JB.*C\\u009b31mD\\u202eE F/);
@@ -465,6 +474,39 @@ describe('toolgate CLI', () => {
       expect(json.stdout).toContain('\u009b31mD\u202eE');
     },
   );
+
+  it('ask prints the model’s text as it streams, and does not print the streamed answer again', async () => {
+    harness.routes['c-stream'] = scriptedSteps({
+      delayMs: 300,
+      then: { content: 'Once upon a time', chunks: ['Once ', 'upon ', 'a ', 'time'], chunkDelayMs: 400 },
+    });
+    const asking = cli(['ask', ...as('carol'), 'c-stream']);
+    await asking.waitFor(/Once upon /);
+    // Printed while the model is still writing: the round has not ended yet.
+    expect(asking.stdout()).not.toMatch(/llm_step|round_completed/);
+    const asked = await asking.exited;
+    expect(asked.code, asked.stderr).toBe(0);
+    harness.roundIds.push(/^round (round-[\w-]+)/m.exec(asked.stdout)![1]!);
+    // Once, on its own line before its step's event (round_started too waits for the step's workflow task).
+    expect(asked.stdout.split('Once upon a time')).toHaveLength(2);
+    expect(asked.stdout).toMatch(/\nOnce upon a time\n(\[1\] round_started [^\n]*\n)?\[\d\] llm_step /);
+    expect(asked.stdout).toMatch(/\[3\] round_completed {2}after 1 step\n$/);
+  });
+
+  it.skipIf(!hasScript)('on a terminal, streamed text is stripped of controls, even split across pieces', async () => {
+    const pieces = ['safe \u001b', '[2J\u001b]8;;https://evil.example/', '\u0007link\u009b31m \u202edone\r', ' end'];
+    harness.routes['c-stream-tty'] = scriptedSteps({
+      delayMs: 300,
+      then: { content: pieces.join(''), chunks: pieces, chunkDelayMs: 50 },
+    });
+    const asked = await cli(['ask', ...as('carol'), 'c-stream-tty'], { terminal: true }).exited;
+    expect(asked.code, asked.stdout).toBe(0);
+    const screen = asked.stdout.replaceAll('\r\n', '\n');
+    harness.roundIds.push(/^round (round-[\w-]+)/m.exec(screen)![1]!);
+    expect(screen).not.toMatch(TERMINAL_CONTROLS);
+    expect(screen).toMatch(/\nsafe \S*link done end\n/);
+    expect(screen).toMatch(/round_completed {2}after 1 step\n$/);
+  });
 
   it('reports a wrong token (exit 3), a missing token and bad usage (exit 2), an unreachable API (exit 4)', async () => {
     const wrong = await cli(['approvals', '--url', api.url, '--token', 'nope-nope-nope-nope']).exited;

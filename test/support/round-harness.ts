@@ -50,6 +50,8 @@ export async function startHarness(options: {
   approvals?: Record<string, unknown>;
   round?: Record<string, unknown>;
   slack?: Record<string, unknown>;
+  /** More `llm` settings (e.g. `stream: false`); base URL and model are the scripted server's. */
+  llm?: Record<string, unknown>;
   worker?: boolean;
   /** A Temporal server of the test's own; the run's shared one by default. */
   temporalAddress?: string;
@@ -61,7 +63,7 @@ export async function startHarness(options: {
   const config = parseConfig(
     {
       temporal: { address, taskQueue },
-      llm: { baseURL: llm.baseURL, model: 'scripted' },
+      llm: { ...options.llm, baseURL: llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice', 'bob'], ...options.approvals },
       round: options.round ?? {},
       servers: options.servers,

@@ -35,6 +35,14 @@ describe('scripted LLM server with the openai client', () => {
         }),
         '[slow]': () => ({ delayMs: 50, then: { content: 'late' } }),
         '[stream]': () => ({ content: 'streamed', toolCalls: [{ name: 'add', arguments: '{"a":1,"b":2}' }] }),
+        '[paced]': () => ({
+          content: 'one two three',
+          chunks: ['one ', 'two ', 'three'],
+          chunkDelayMs: 40,
+          reasoning: 'think first',
+          toolCalls: [{ name: 'echo', arguments: { message: 'a fairly long message to fragment' }, id: 'call_x' }],
+        }),
+        '[broken]': () => ({ content: 'abcdef', chunks: 3, breakAfter: 2 }),
       }),
     );
     openai = new OpenAI({ baseURL: llm.baseURL, apiKey: 'test', maxRetries: 0 });
@@ -108,6 +116,81 @@ describe('scripted LLM server with the openai client', () => {
     }
     expect({ content, args, finish }).toEqual({ content: 'streamed', args: '{"a":1,"b":2}', finish: 'tool_calls' });
     expect(usage).toBeGreaterThan(0);
+  });
+
+  it('streams paced chunks, reasoning and fragmented tool calls in OpenAI wire format, recording when each was sent', async () => {
+    const response = await openai.chat.completions
+      .create({
+        model: 'm',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: '[paced]' }],
+      })
+      .asResponse();
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const lines = (await response.text()).split('\n\n').filter(Boolean);
+    expect(lines.at(-1)).toBe('data: [DONE]');
+    const chunks = lines.slice(0, -1).map((line) => {
+      expect(line.startsWith('data: ')).toBe(true);
+      return JSON.parse(line.slice(6)) as OpenAI.ChatCompletionChunk;
+    });
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
+    const deltas = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta));
+    expect(deltas.flatMap((delta) => delta.content ?? [])).toEqual(['', 'one ', 'two ', 'three']);
+    const reasoning = deltas.flatMap((delta) => (delta as { reasoning_content?: string }).reasoning_content ?? []);
+    expect(reasoning).toEqual(['think first']);
+    const calls = deltas.flatMap((delta) => delta.tool_calls ?? []);
+    expect(calls[0]).toMatchObject({ index: 0, id: 'call_x', type: 'function', function: { name: 'echo' } });
+    expect(calls.length).toBeGreaterThan(2); // arguments arrive in fragments
+    expect(calls.map((call) => call.function?.arguments ?? '').join('')).toBe(
+      '{"message":"a fairly long message to fragment"}',
+    );
+    expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) as number } });
+
+    const times = llm.requests.at(-1)!.chunkTimes;
+    expect(times).toHaveLength(3);
+    expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(75);
+  });
+
+  it('reassembles a paced stream through the openai client; non-streaming gets the same reply as JSON', async () => {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: '[paced]' }];
+    const stream = await openai.chat.completions.create({ model: 'm', stream: true, messages });
+    const arrivals: Array<{ text: string; at: number }> = [];
+    let args = '';
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (choice?.delta.content) arrivals.push({ text: choice.delta.content, at: Date.now() });
+      args += choice?.delta.tool_calls?.[0]?.function?.arguments ?? '';
+      finish = choice?.finish_reason ?? finish;
+      expect(chunk.usage ?? undefined).toBeUndefined(); // usage only when asked for
+    }
+    expect(arrivals.map((arrival) => arrival.text)).toEqual(['one ', 'two ', 'three']);
+    // Each chunk reaches the client as it is sent, not at the end.
+    expect(arrivals[2]!.at - arrivals[0]!.at).toBeGreaterThanOrEqual(75);
+    expect({ args: JSON.parse(args) as unknown, finish }).toEqual({
+      args: { message: 'a fairly long message to fragment' },
+      finish: 'tool_calls',
+    });
+
+    const whole = await openai.chat.completions.create({ model: 'm', messages });
+    expect(whole.choices[0]!.message).toMatchObject({ content: 'one two three', reasoning_content: 'think first' });
+    expect(llm.requests.at(-1)!.chunkTimes).toEqual([]);
+  });
+
+  it('breaks a stream mid-way: the client gets the first chunks, then an error', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: '[broken]' }],
+    });
+    const received: string[] = [];
+    const error = await (async () => {
+      for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? '');
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(received.join('')).toBe('abcd');
   });
 
   it('lists models and 404s unknown paths', async () => {

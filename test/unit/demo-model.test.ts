@@ -114,9 +114,9 @@ describe('demo model server', () => {
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.map((chunk) => chunk.choices[0]?.finish_reason).filter(Boolean)).toEqual(['tool_calls']);
     const calls = chunks.flatMap((chunk) => chunk.choices[0]?.delta.tool_calls ?? []);
-    expect(calls).toMatchObject([
-      { index: 0, type: 'function', function: { name: 'add', arguments: '{"a":1,"b":2}' } },
-    ]);
+    // As OpenAI sends them: opened with id and name, the arguments in fragments.
+    expect(calls[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'add', arguments: '' } });
+    expect(calls.map((call) => call.function?.arguments).join('')).toBe('{"a":1,"b":2}');
     expect(chunks.at(-1)?.usage?.total_tokens).toBeGreaterThan(0);
   });
 
@@ -139,6 +139,25 @@ describe('demo model server', () => {
     expect(toolCompletion.choices[0]?.message.tool_calls).toMatchObject([
       { type: 'function', function: { name: 'add', arguments: '{"a":4,"b":5}' } },
     ]);
+  });
+
+  it('streams its answer in several paced pieces of whole words, as a model writes', async () => {
+    const stream = await client.chat.completions.create({
+      model: DEMO_MODEL_NAME,
+      messages: [{ role: 'user', content: 'hello?' }],
+      tools,
+      stream: true,
+    });
+    const pieces: Array<{ text: string; at: number }> = [];
+    for await (const chunk of stream) {
+      const text = chunk.choices[0]?.delta.content;
+      if (text) pieces.push({ text, at: performance.now() });
+    }
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(pieces.map((piece) => piece.text).join('')).toMatch(/^\[demo model\] I am toolgate's built-in demo model/);
+    expect(pieces.slice(0, -1).every((piece) => /\s$/.test(piece.text))).toBe(true);
+    // Paced: the pieces arrive over time, not in one burst.
+    expect(pieces.at(-1)!.at - pieces[0]!.at).toBeGreaterThan(20 * (pieces.length - 1));
   });
 
   it('rejects bad requests with an OpenAI-style 400', async () => {

@@ -16,6 +16,8 @@ export interface LlmRequest {
   tools: LlmToolDefinition[];
   /** `none` on the last step, so the model must answer. */
   toolChoice: 'auto' | 'none';
+  /** The round's step, for the live events of the call (absent in rounds started before it was sent). */
+  step?: number;
 }
 
 export interface LlmReply {
