@@ -131,6 +131,7 @@ async function main(): Promise<void> {
   log('ready');
   log(`  API            ${apiUrl}  (bearer token in ${tokenSource})`);
   log(`  OpenAPI        ${apiUrl}/openapi.json`);
+  if (config.api.ui.enabled) log(`  Console        ${apiUrl}/ui  (sign in with the same token)`);
   if (devServer) log(`  Temporal UI    ${devServer.uiUrl}`);
   log(`  Temporal gRPC  ${devServer?.address ?? process.env.TEMPORAL_ADDRESS}`);
   log(
