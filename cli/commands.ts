@@ -1,15 +1,24 @@
-// `rounds show|cancel`, `approvals`, `approve` and `reject`.
+// `rounds show|cancel`, `approvals`, `quota`, `approve` and `reject`.
 import type {
   ApprovalListResponse,
   ApprovalResponse,
   ApproverRoundView,
   DecisionResponse,
   PartialRoundState,
+  QuotaResponse,
 } from '../runtime/http-api.ts';
 import type { ApprovalSummary, RoundState } from '../workflows/contract.ts';
 import { argsDigest } from '../workflows/shared/digest.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
-import { PROGRAM, approvalLine, formatApprovals, formatFullApproval, formatRound, oneLine } from './format.ts';
+import {
+  PROGRAM,
+  approvalLine,
+  formatApprovals,
+  formatFullApproval,
+  formatQuota,
+  formatRound,
+  oneLine,
+} from './format.ts';
 import { EXIT, type Session } from './session.ts';
 
 const id = encodeURIComponent;
@@ -69,6 +78,13 @@ export async function listApprovals(
     pageToken = page.nextPageToken;
   } while (pageToken);
   session.out(session.json ? JSON.stringify({ approvals }, null, 2) : formatApprovals(approvals));
+  return EXIT.ok;
+}
+
+export async function showQuota(session: Session, principal: string | undefined): Promise<number> {
+  const query = principal === undefined ? '' : `?${new URLSearchParams({ principal }).toString()}`;
+  const quota = await session.client.request<QuotaResponse>('GET', `/v1/quota${query}`);
+  session.out(session.json ? JSON.stringify(quota, null, 2) : formatQuota(quota));
   return EXIT.ok;
 }
 

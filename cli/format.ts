@@ -11,7 +11,7 @@ import type { ApiError } from '../runtime/api-error.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { escapeInvisible } from '../workflows/shared/visible-text.ts';
-import type { ApprovalResponse } from '../runtime/http-api.ts';
+import type { ApprovalResponse, QuotaResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
 
@@ -186,4 +186,21 @@ export function formatHttpError(error: ApiError): string {
     message += ` by ${by}${typeof error.details.channel === 'string' ? ` (${error.details.channel})` : ''}`;
   }
   return `${error.status} ${error.code}: ${message}`;
+}
+
+const count = (value: number): string => value.toLocaleString('en-US');
+
+/** A principal's standing against its limits (GET /v1/quota), one line a limit. */
+export function formatQuota(quota: QuotaResponse): string {
+  const { tokens, rounds, pendingApprovals } = quota;
+  const used = `${count(tokens.used)} tokens used this ${tokens.period}`;
+  return [
+    `principal  ${escapeInvisible(quota.principal)}`,
+    tokens.limit === null || tokens.remaining === null
+      ? `tokens     ${used}, no quota`
+      : `tokens     ${count(tokens.remaining)} of ${count(tokens.limit)} left (${used}; resets ${tokens.resetsAt})`,
+    `rounds     ${rounds.running} running of ${rounds.limit}`,
+    `approvals  ${pendingApprovals.pending} pending of ${pendingApprovals.limit}`,
+    ...(quota.limitsEnabled ? [] : ['(limits are off on this API: nothing is refused)']),
+  ].join('\n');
 }

@@ -9,7 +9,7 @@ import { ApiClient, ApiUnreachableError } from './api-client.ts';
 import { ask } from './ask.ts';
 import { auditTrail, verifyExport, type AuditFilter } from './audit.ts';
 import { signDecision, signRound, writeSigningKeys } from './signing.ts';
-import { cancelRound, decide, listApprovals, showRound } from './commands.ts';
+import { cancelRound, decide, listApprovals, showQuota, showRound } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
 import { EXIT, type Session } from './session.ts';
 import { forStream, stripControls } from './terminal-text.ts';
@@ -37,6 +37,7 @@ const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
   },
   rounds: {},
   approvals: { tool: { type: 'string' }, requester: { type: 'string' }, 'page-size': { type: 'string' } },
+  quota: { principal: { type: 'string' } },
   audit: {
     ...Object.fromEntries(AUDIT_FILTERS.map((name) => [name, { type: 'string' }])),
     ndjson: { type: 'boolean' },
@@ -206,6 +207,12 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
         throw new UsageError(`unexpected argument '${extra ?? sub}'`, 'approvals');
       const filter = { tool: text(values, 'tool'), requester: text(values, 'requester'), pageSize: pageSize(values) };
       action = (session) => listApprovals(session, filter);
+      break;
+    }
+    case 'quota': {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, 'quota');
+      const principal = text(values, 'principal');
+      action = (session) => showQuota(session, principal);
       break;
     }
     case 'audit': {

@@ -34,6 +34,7 @@ Commands:
   rounds show <roundId>       status, tool calls, approvals and answer of a round
   rounds cancel <roundId>     cancel a round (open approvals close as cancelled)
   approvals [list]            pending approvals across all rounds
+  quota                       what you have left: LLM tokens this period, running rounds, pending approvals
   approve <approvalId>        approve a pending tool call
   reject <approvalId>         reject a pending tool call (a reason is required)
   audit [filters]             the audit trail of approvals; --ndjson for a verifiable export
@@ -113,6 +114,13 @@ Options:
   --tool <tool>             only approvals of this tool
   --requester <principal>   only approvals of rounds this principal started
   --page-size <n>           approvals per API request, 1-1000 (default 100)
+
+${GLOBAL_OPTIONS}`,
+  quota: `Usage: ${PROGRAM} quota [--principal <principal>]
+
+Shows what a principal has left of its limits (GET /v1/quota): LLM tokens used and left this period and when
+they reset, running rounds and pending approvals against their limits. Yours by default; auditors and admins
+may name another principal.
 
 ${GLOBAL_OPTIONS}`,
   audit: `Usage: ${PROGRAM} audit [options] [--ndjson > file]

@@ -382,6 +382,27 @@ describe('toolgate CLI', () => {
     expect(again.stderr).toContain('409 round_closed');
   });
 
+  it('quota shows what a principal has left, as text and as JSON; another principal’s is refused (exit 3)', async () => {
+    harness.routes['c-quota'] = scriptedSteps({ content: 'tokens spent' });
+    await harness.client.workflow.getHandle(await askNoFollow('carol', 'c-quota')).result();
+    const run = await cli(['quota', ...as('carol')]).exited;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^principal {2}carol$/m);
+    expect(run.stdout).toMatch(
+      /^tokens {5}[\d,]+ of 1,000,000 left \([\d,]+ tokens used this day; resets \d{4}-\d\d-\d\dT00:00:00\.000Z\)$/m,
+    );
+    expect(run.stdout).toMatch(/^rounds {5}\d+ running of 10$/m);
+    expect(run.stdout).toMatch(/^approvals {2}\d+ pending of 20$/m);
+    const json = await cli(['quota', '--json', ...as('carol')]).exited;
+    const shown = JSON.parse(json.stdout) as { principal: string; tokens: { used: number; limit: number } };
+    const asked = (await api.request('carol', 'GET', '/v1/quota')).body as typeof shown;
+    expect(shown).toMatchObject({ principal: 'carol', tokens: { limit: 1_000_000, used: asked.tokens.used } });
+    expect(asked.tokens.used).toBeGreaterThan(0);
+    const other = await cli(['quota', '--principal', 'alice', ...as('carol')]).exited;
+    expect(other.code).toBe(3);
+    expect((await cli(['quota', 'extra', ...as('carol')]).exited).code).toBe(2);
+  });
+
   it('--json: one document per command, one event per line when following', async () => {
     harness.routes['c-json'] = scriptedSteps({ content: 'json answer' });
     const run = await cli(['ask', 'c-json', '--json', ...as('carol')]).exited;
@@ -537,6 +558,7 @@ describe('toolgate CLI', () => {
     const reject = await cli(['help', 'reject']).exited;
     expect(reject.stdout).toContain('Usage: toolgate reject <approvalId> --reason <text>');
     expect((await cli(['approvals', '--help']).exited).stdout).toContain('--page-size <n>');
+    expect((await cli(['quota', '--help']).exited).stdout).toContain('Usage: toolgate quota [--principal <principal>]');
   });
 
   const systemNode = spawnSync('/usr/bin/env', ['node', '--version'], { encoding: 'utf8' });
