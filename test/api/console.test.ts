@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { startApi, TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
@@ -14,13 +15,16 @@ const UI_TIMEOUT_MS = 20_000;
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 
 describe('console', () => {
+  let temporal: DevServer;
   let stack: K8sApi;
   let api: ApiHarness;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    stack = await startK8sApi({ approvers: ['alice', 'bob'] });
+    // A server of its own: the approvals page lists what waits across the namespace, other files' rounds too.
+    temporal = await startDevServer({ ui: false });
+    stack = await startK8sApi({ temporalAddress: temporal.address, approvers: ['alice', 'bob'] });
     api = stack.api;
     browser = await chromium.launch({ executablePath: inject('chromiumPath'), headless: true, args: ['--no-sandbox'] });
   });
@@ -28,6 +32,7 @@ describe('console', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
+    await temporal?.stop();
   });
 
   async function screenshot(page: Page, name: string) {
