@@ -1,4 +1,7 @@
 // Server-Sent Events, both ways: the API writes them, the CLI and the tests read them.
+import type { ServerResponse } from 'node:http';
+
+const HEARTBEAT_MS = 15_000;
 
 /** One message: the fields of a block up to a blank line. Comments (`: keep-alive`) come as messages too. */
 export interface SseMessage {
@@ -15,6 +18,34 @@ export function formatSseEvent(id: number, event: string, data: unknown): string
 
 export function formatSseComment(text: string): string {
   return `: ${text}\n\n`;
+}
+
+/** An event stream taken over on a raw response: write messages, then end it once. */
+export interface SseResponse {
+  write(text: string): void;
+  end(): void;
+}
+
+/**
+ * Starts an event stream: headers that keep caches and proxies from holding it back, an opening comment so the
+ * client sees it is open, and a comment every 15 s so idle connections are not cut.
+ */
+export function openSseResponse(response: ServerResponse): SseResponse {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  response.write(formatSseComment('stream open'));
+  const heartbeat = setInterval(() => response.write(formatSseComment('keep-alive')), HEARTBEAT_MS);
+  return {
+    write: (text) => void response.write(text),
+    end() {
+      clearInterval(heartbeat);
+      response.end();
+    },
+  };
 }
 
 function parseBlock(block: string): SseMessage {

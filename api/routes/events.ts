@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LiveEvent, RoundEvent } from '../../workflows/contract.ts';
 import type { ApiContext } from '../api-context.ts';
-import { formatSseComment, formatSseEvent } from '../../runtime/sse.ts';
+import { formatSseComment, formatSseEvent, openSseResponse } from '../../runtime/sse.ts';
 import { ApproverEvents } from '../approver-scope.ts';
 import { streamRoundEvents, type EventSink } from '../event-stream.ts';
 import type { ApiMetrics } from '../metrics.ts';
@@ -9,8 +9,6 @@ import { readableRound } from '../round-facts.ts';
 import type { StreamSlots } from '../stream-slots.ts';
 import { sendThrottled } from '../throttle.ts';
 import { ErrorResponse, EventStreamResponse, EventsQuery, RoundIdParams } from '../../runtime/http-api.ts';
-
-const HEARTBEAT_MS = 15_000;
 
 /** Without an id: Last-Event-ID names durable events only, and live ones are not replayed. */
 function formatLiveEvent(event: LiveEvent): string {
@@ -49,15 +47,7 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics, slots?: St
         const abort = new AbortController();
         request.raw.on('close', () => abort.abort());
         reply.hijack();
-        const response = reply.raw;
-        response.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        response.write(formatSseComment('stream open'));
-        const heartbeat = setInterval(() => response.write(formatSseComment('keep-alive')), HEARTBEAT_MS);
+        const response = openSseResponse(reply.raw);
         metrics.openStreams.inc();
         const sink: EventSink = {
           async event(event: RoundEvent) {
@@ -84,7 +74,6 @@ export function eventRoutes(context: ApiContext, metrics: ApiMetrics, slots?: St
             sink.comment('stream interrupted; reconnect with Last-Event-ID to resume');
           }
         } finally {
-          clearInterval(heartbeat);
           slot?.release();
           metrics.openStreams.dec();
           response.end();
