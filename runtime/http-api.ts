@@ -109,6 +109,8 @@ export const ApprovalResponse = ApprovalSummary.extend({
   /** The same as pretty JSON, control, bidi and zero-width characters escaped (`\u202e`): what a person reads. */
   argumentsText: z.string().optional(),
   decision: DecisionRecord.optional(),
+  /** A quorum approval: every decision it counted so far, with channel, reason and time. */
+  decisions: z.array(DecisionRecord).optional(),
   closedAt: z.string().optional(),
 });
 export type ApprovalResponse = z.infer<typeof ApprovalResponse>;
