@@ -2,8 +2,34 @@
 import type { ToolPolicy } from '../workflows/contract.ts';
 import type { ServerConfig, ToolgateConfig } from '../runtime/config.ts';
 
+/**
+ * The tool's quorum with each group's members as configured now: the round keeps them, so a group edited later
+ * does not change who counts for an approval already open. Its approvers are every member of the groups named.
+ */
+function resolveQuorum(
+  config: ToolgateConfig,
+  server: ServerConfig,
+  tool: ServerConfig['tools'][string] | undefined,
+): Pick<ToolPolicy, 'approvers' | 'quorum'> | undefined {
+  const requirements = tool?.quorum ?? server.quorum;
+  if (!requirements) return undefined;
+  const resolved = requirements.map((requirement) => ({
+    ...requirement,
+    members: [...new Set(config.approvals.groups[requirement.group] ?? [])],
+  }));
+  return {
+    approvers: [...new Set(resolved.flatMap((requirement) => requirement.members))],
+    quorum: {
+      requirements: resolved,
+      rejectWith: tool?.rejectWith ?? server.rejectWith ?? config.approvals.rejectWith,
+    },
+  };
+}
+
 export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, toolName: string): ToolPolicy {
   const tool = Object.hasOwn(server.tools, toolName) ? server.tools[toolName] : undefined;
+  // A tool's own approvers replace a server's quorum, as a tool's quorum replaces the server's approvers.
+  const quorum = tool?.approvers ? undefined : resolveQuorum(config, server, tool);
   return {
     approval: tool?.approval ?? server.approval,
     trusted: server.trusted,
@@ -13,6 +39,7 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
     approvalTimeoutMs: tool?.approvalTimeout ?? server.approvalTimeout ?? config.approvals.timeout,
     approvers: tool?.approvers ?? server.approvers ?? config.approvals.approvers,
     allowSelfApproval: tool?.allowSelfApproval ?? server.allowSelfApproval ?? config.approvals.allowSelfApproval,
+    ...quorum,
     callTimeoutMs: tool?.timeout ?? server.timeout,
     idempotent: tool?.idempotent,
     ...(server.transport === 'http' && server.userCredential

@@ -51,6 +51,7 @@ export class ApproverEvents {
         return allowed ? ApproverRoundEvent.parse(event) : undefined;
       }
       case 'approval_decided':
+      case 'approval_counted':
         return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;
       default:
         return undefined;

@@ -18,6 +18,7 @@ import {
   type ApprovalSummary,
 } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import { quorumOutcome, quorumRefusal, quorumState } from '../workflows/shared/quorum.ts';
 import { decisionSigningText, signatureProblem } from '../workflows/shared/signatures.ts';
 import {
   AuditSignature,
@@ -109,6 +110,45 @@ function receivedDecision(request: unknown): AuditDecision | undefined {
   };
 }
 
+/** Who decided an arrival (it parsed as a decision: only such arrivals are counted). */
+function vote(arrival: Arrival): { approver: string; decision: 'approve' | 'reject' } {
+  const request = arrival.request as DecisionRequest;
+  return { approver: request.approver.id, decision: request.decision };
+}
+
+/**
+ * The decisions a quorum approval counted, in order, as its book did: updates that say they applied, and signals
+ * that passed its checks when they arrived (admissible, by someone not yet counted who fills an unmet requirement,
+ * while it was still open). With the outcome they reached, if any.
+ */
+function quorumCount(
+  candidates: Arrival[],
+  summary: ApprovalSummary & { quorum: NonNullable<ApprovalSummary['quorum']> },
+  keys: SigningPublicKey[] | undefined,
+  appliedUpdates: Set<number>,
+): { counted: Arrival[]; outcome: 'approved' | 'rejected' | undefined } {
+  const counted: Arrival[] = [];
+  const eligible = (principal: string) => mayDecide(summary, principal).allowed;
+  for (const arrival of candidates) {
+    const state = quorumState(summary.quorum, counted.map(vote));
+    if (quorumOutcome(state, eligible)) break;
+    if (arrival.update ? appliedUpdates.has(arrival.eventId) : admissible(arrival, summary, keys)) {
+      if (quorumRefusal(state, vote(arrival).approver) === undefined) counted.push(arrival);
+    }
+  }
+  return { counted, outcome: quorumOutcome(quorumState(summary.quorum, counted.map(vote)), eligible) };
+}
+
+/** A quorum approval's entry fields: what it required and every decision it counted. */
+function quorumFields(summary: ApprovalSummary, counted: Arrival[]): Pick<UnchainedEntry, 'quorum' | 'decisions'> {
+  if (!summary.quorum) return {};
+  const { requirements, rejectWith } = summary.quorum;
+  return {
+    quorum: { requirements, rejectWith },
+    decisions: counted.flatMap((arrival) => receivedDecision(arrival.request) ?? []),
+  };
+}
+
 /** Every approval a round opened, as audit entries in chain order; [] for a round sealed with a key the API lacks. */
 export async function roundEntries(context: ApiContext, roundId: string, runId: string): Promise<AuditEntry[]> {
   const opened = new Map<string, { summary: ApprovalSummary; eventId: number }>();
@@ -170,20 +210,31 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       expiresAt: summary.expiresAt,
     };
   };
+  const candidatesFor = (approvalId: string, after: number, before: number) =>
+    arrivals.filter(
+      (arrival) =>
+        arrival.eventId > after &&
+        arrival.eventId < before &&
+        (arrival.request as { approvalId?: unknown } | null)?.approvalId === approvalId,
+    );
   const closed = closings.map((closing): UnchainedEntry => {
     const { summary, eventId: openEventId } = opened.get(closing.approvalId)!;
+    const candidates = candidatesFor(closing.approvalId, openEventId, closing.eventId);
+    const base = { ...entry(closing.approvalId), closedAt: closing.at };
+    const { quorum } = summary;
+    if (quorum) {
+      const { counted, outcome } = quorumCount(candidates, { ...summary, quorum }, keys, appliedUpdates);
+      const last = counted.at(-1);
+      const decision = last && receivedDecision(last.request);
+      const fields = { ...base, ...quorumFields(summary, counted) };
+      if (outcome && last && decision) return { ...fields, outcome, decision, eventId: last.eventId };
+      return { ...fields, outcome: closing.cancelRequested ? 'cancelled' : 'expired', eventId: closing.eventId };
+    }
     // The round applies the first decision that passes its checks: an accepted update says so in its outcome.
-    const candidates = arrivals.filter(
-      (arrival) =>
-        arrival.eventId > openEventId &&
-        arrival.eventId < closing.eventId &&
-        (arrival.request as { approvalId?: unknown } | null)?.approvalId === closing.approvalId,
-    );
     const applied =
       candidates.find((arrival) => arrival.update && appliedUpdates.has(arrival.eventId)) ??
       candidates.find((arrival) => !arrival.update && admissible(arrival, summary, keys));
     const decision = applied && receivedDecision(applied.request);
-    const base = { ...entry(closing.approvalId), closedAt: closing.at };
     if (applied && decision)
       return {
         ...base,
@@ -193,11 +244,19 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       };
     return { ...base, outcome: closing.cancelRequested ? 'cancelled' : 'expired', eventId: closing.eventId };
   });
-  const pending = pendingIds.map((approvalId): UnchainedEntry => ({
-    ...entry(approvalId),
-    outcome: 'pending',
-    eventId: opened.get(approvalId)!.eventId,
-  }));
+  const pending = pendingIds.map((approvalId): UnchainedEntry => {
+    const { summary, eventId } = opened.get(approvalId)!;
+    // A quorum approval still open shows the decisions it counted so far.
+    const counted = summary.quorum
+      ? quorumCount(
+          candidatesFor(approvalId, eventId, Infinity),
+          { ...summary, quorum: summary.quorum },
+          keys,
+          appliedUpdates,
+        ).counted
+      : [];
+    return { ...entry(approvalId), ...quorumFields(summary, counted), outcome: 'pending', eventId };
+  });
   return chainEntries([...closed, ...pending]);
 }
 
@@ -228,7 +287,9 @@ function readable(context: ApiContext, principal: string, entries: AuditEntry[])
 function matches(entry: AuditEntry, filter: AuditQuery): boolean {
   const at = Date.parse(entry.closedAt ?? entry.openedAt);
   return (
-    (!filter.approver || entry.decision?.approver.id === filter.approver) &&
+    (!filter.approver ||
+      entry.decision?.approver.id === filter.approver ||
+      (entry.decisions ?? []).some((decision) => decision.approver.id === filter.approver)) &&
     (!filter.server || entry.server === filter.server) &&
     (!filter.tool || entry.tool === filter.tool) &&
     (!filter.outcome || entry.outcome === filter.outcome) &&

@@ -6,6 +6,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { approvalSummary } from '../workflows/shared/approval-summary.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
+import { quorumRefusal } from '../workflows/shared/quorum.ts';
 import { argumentsText } from '../workflows/shared/visible-text.ts';
 import {
   FailureType,
@@ -58,6 +59,10 @@ function refusal(failure: unknown, approvalId: string): ApiError {
       return new ApiError(422, 'digest_mismatch', failure.message);
     case FailureType.NotAnApprover:
       return new ApiError(403, 'not_an_approver', failure.message);
+    case FailureType.AlreadyDecided:
+      return new ApiError(409, 'already_decided', failure.message);
+    case FailureType.DecisionNotNeeded:
+      return new ApiError(409, 'decision_not_needed', failure.message);
     case FailureType.InvalidDecision:
       return new ApiError(400, 'invalid_request', failure.message);
     default:
@@ -82,6 +87,11 @@ async function closedVerdict(context: ApiContext, roundId: string, approvalId: s
 function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionInput, now: number): void {
   const permission = mayDecide(pending, approver.id);
   if (!permission.allowed) throw new ApiError(403, 'not_an_approver', permission.why);
+  const uncounted = pending.quorum && quorumRefusal(pending.quorum, approver.id);
+  if (uncounted) {
+    const code = uncounted.reason === 'already_decided' ? 'already_decided' : 'decision_not_needed';
+    throw new ApiError(409, code, `Approval ${pending.approvalId}: ${uncounted.why}`);
+  }
   if (body.argsDigest !== pending.argsDigest) {
     throw new ApiError(
       422,
@@ -198,5 +208,11 @@ export async function approvalView(
     if (found.pending) return { ...found.pending, status: 'pending' as const };
     throw approvalNotFound(approvalId);
   }
-  return { ...fullArguments(record), status: record.status, decision: record.decision, closedAt: record.closedAt };
+  return {
+    ...fullArguments(record),
+    status: record.status,
+    decision: record.decision,
+    ...(record.decisions ? { decisions: record.decisions } : {}),
+    closedAt: record.closedAt,
+  };
 }

@@ -10,6 +10,7 @@ import type {
 import type { ApprovalSummary, RoundState } from '../workflows/contract.ts';
 import { argsDigest } from '../workflows/shared/digest.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
+import { quorumLine } from '../workflows/shared/quorum-text.ts';
 import {
   PROGRAM,
   approvalLine,
@@ -147,9 +148,11 @@ export async function decide(
   const by = answer.decision
     ? ` by ${answer.decision.approver.id} (${answer.decision.approver.channel})${answer.decision.reason ? `: ${JSON.stringify(answer.decision.reason)}` : ''}`
     : '';
+  // A quorum approval may stay pending after a decision that counted: say what it still needs.
+  const quorum = answer.quorum ? `; ${quorumLine(answer.quorum)}` : '';
   session.out(
     answer.applied
-      ? `${approvalId}: ${answer.status}${by}`
+      ? `${approvalId}: ${answer.status === 'pending' ? `${body.decision} counted, still pending` : answer.status}${by}${quorum}`
       : `${approvalId}: not applied; the approval was already ${answer.status}${by}`,
   );
   return EXIT.ok;

@@ -11,6 +11,7 @@ import type { ApiError } from '../runtime/api-error.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { escapeInvisible } from '../workflows/shared/visible-text.ts';
+import { quorumLine } from '../workflows/shared/quorum-text.ts';
 import type { ApprovalResponse, QuotaResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
@@ -31,6 +32,7 @@ export function formatFullApproval(approval: ApprovalResponse, decision: 'approv
   return [
     `${decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} (approval ${approval.approvalId})`,
     `  requested by ${approval.requester}, digest ${approval.argsDigest}, expires ${when(approval.expiresAt)}`,
+    ...(approval.quorum ? [`  ${quorumLine(approval.quorum)}`] : []),
     ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
     'arguments:',
     approval.argumentsText ?? '',
@@ -98,12 +100,15 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined, a
       return [
         `${head} ${a.server}/${a.tool} ${oneLine(a.argsPreview, 160)}${flags(a)}`,
         `    approval ${a.approvalId}  digest ${a.argsDigest.slice(0, 12)}…  expires ${when(a.expiresAt)}`,
+        ...(a.quorum ? [`    ${quorumLine(a.quorum)}`] : []),
         `    approve: ${commandLine(['approve', a.approvalId], commandUrl)}`,
         `    reject:  ${commandLine(['reject', a.approvalId, '--reason'], commandUrl)} "<why>"`,
       ].join('\n');
     }
     case 'approval_decided':
       return `${head} ${event.approvalId} ${event.status}${decidedBy(event.decision)}`;
+    case 'approval_counted':
+      return `${head} ${event.approvalId} ${event.decision.decision} counted${decidedBy(event.decision)}; ${quorumLine(event.quorum)}`;
     case 'tool_result':
       return `${head} ${event.name} ${event.outcome}: ${oneLine(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
     case 'round_completed': {
@@ -128,10 +133,14 @@ function toolCallLine(call: ToolCallRecord): string {
 
 /** One approval and where it stands; the round view and an approver's view of it both list them so. */
 export function approvalLine(
-  approval: Pick<ApprovalRecord, 'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt'>,
+  approval: Pick<ApprovalRecord, 'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt' | 'quorum'>,
 ): string {
   const pending = approval.status === 'pending' ? `  expires ${when(approval.expiresAt)}` : '';
-  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}`;
+  const quorum = approval.quorum
+    ? `
+    ${quorumLine(approval.quorum)}`
+    : '';
+  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}${quorum}`;
 }
 
 export function formatRound(state: RoundState & { links?: { webUi?: string } }): string {

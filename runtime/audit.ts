@@ -49,6 +49,19 @@ export const AuditEntry = z.strictObject({
   expiresAt: z.string(),
   outcome: AuditOutcome,
   decision: AuditDecision.optional(),
+  /**
+   * A quorum approval: what it required (`approvals.groups` as the round resolved them) and every decision it
+   * counted, in order; `decision` is the one that closed it. Absent for single-approver approvals.
+   */
+  quorum: z
+    .strictObject({
+      requirements: z.array(
+        z.strictObject({ group: z.string(), count: z.number().int().min(1), members: z.array(z.string()) }),
+      ),
+      rejectWith: z.enum(['first', 'quorum']),
+    })
+    .optional(),
+  decisions: z.array(AuditDecision).optional(),
   /** When the round recorded the close (the history event's time). */
   closedAt: z.string().optional(),
   /** The history event that carried the decision; for other outcomes, the one that recorded the close or open. */
@@ -132,6 +145,15 @@ export function signatureProblem(
   return valid ? undefined : `the decision's signature (key '${signature.keyId}') does not match its content`;
 }
 
+/** Every decision an entry names, each once: a quorum's closing decision is also the last of its decisions. */
+function signedDecisions(entry: Pick<AuditEntry, 'decision' | 'decisions'>): AuditDecision[] {
+  const decisions = [...(entry.decisions ?? [])];
+  const { decision } = entry;
+  if (decision && !decisions.some((counted) => canonicalJson(counted) === canonicalJson(decision)))
+    decisions.push(decision);
+  return decisions;
+}
+
 export type AuditVerdict =
   | { ok: true; entries: number; rounds: number; signatures: number; gaps: number }
   | { ok: false; line: number; why: string };
@@ -175,14 +197,12 @@ export function verifyAuditExport(text: string, keys?: AuditPublicKeys): AuditVe
     else if (previous && covered.prevHash !== previous.hash)
       return { ok: false, line, why: `it does not follow line ${previous.line}: prevHash is not that entry's hash` };
     last.set(covered.roundId, { seq: covered.seq, hash, line });
-    if (keys && covered.decision) {
-      const problem = signatureProblem(
-        decisionSigningBytes(covered.approvalId, covered.decision),
-        covered.decision.signature,
-        keys,
-      );
-      if (problem) return { ok: false, line, why: problem };
-      signatures++;
+    if (keys) {
+      for (const decision of signedDecisions(covered)) {
+        const problem = signatureProblem(decisionSigningBytes(covered.approvalId, decision), decision.signature, keys);
+        if (problem) return { ok: false, line, why: problem };
+        signatures++;
+      }
     }
   }
   return { ok: true, entries: lines.length, rounds: last.size, signatures, gaps };

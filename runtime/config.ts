@@ -39,10 +39,19 @@ const ArgumentRule = z.strictObject({
 });
 const Principals = z.array(z.string().min(1)).min(1);
 
+/** `{group: oncall, count: 2}`: two distinct members of `approvals.groups.oncall` must approve. */
+const QuorumRequirement = z.strictObject({ group: Name, count: z.number().int().min(1).max(20) });
+/** Every requirement must be met, by distinct people: one person counts once overall. */
+const Quorum = z.array(QuorumRequirement).min(1);
+/** `first`: the first counted rejection closes the approval; `quorum`: only once the quorum can no longer be met. */
+const RejectWith = z.enum(['first', 'quorum']);
+
 const ToolOverride = z.strictObject({
   approval: ApprovalMode.optional(),
   approvers: Principals.optional(),
   allowSelfApproval: z.boolean().optional(),
+  quorum: Quorum.optional(),
+  rejectWith: RejectWith.optional(),
   approvalTimeout: Duration.optional(),
   timeout: Duration.optional(),
   rules: z.array(ArgumentRule).optional(),
@@ -68,6 +77,8 @@ const ServerCommon = {
   approval: ApprovalMode.default('annotations'),
   approvers: Principals.optional(),
   allowSelfApproval: z.boolean().optional(),
+  quorum: Quorum.optional(),
+  rejectWith: RejectWith.optional(),
   approvalTimeout: Duration.optional(),
   rules: z.array(ArgumentRule).default([]),
   /** Dot paths of argument values shown redacted to people (`spec.password`; `*` matches any key). */
@@ -368,6 +379,21 @@ export const ConfigSchema = z
       /** Principal ids who may decide by default; `*` lets any authenticated principal decide. */
       approvers: Principals,
       allowSelfApproval: z.boolean().default(false),
+      /** Named sets of principals a `quorum` draws on: `{oncall: [alice, bob], dba: [carol]}`. Never `*`. */
+      groups: z
+        .record(
+          Name,
+          z
+            .array(
+              z
+                .string()
+                .min(1)
+                .refine((id) => id !== '*', 'a group names principals, not "*"'),
+            )
+            .min(1),
+        )
+        .default({}),
+      rejectWith: RejectWith.default('first'),
     }),
     api: ApiSettings.prefault({}),
     limits: LimitsSettings.prefault({}),
@@ -447,8 +473,55 @@ export const ConfigSchema = z
         });
       }
       if (server.transport === 'http' && server.userCredential) refuseAnyoneApproves(server, config, index, context);
+      checkQuorums(server, config.approvals.groups, index, context);
     });
   });
+
+/**
+ * A quorum names who decides, so `approvers` beside it on the same entry would be ignored: refused. Each group must
+ * exist and hold at least `count` people, else the approval could never close approved.
+ */
+function checkQuorums(
+  server: z.infer<typeof ServerConfig>,
+  groups: Record<string, string[]>,
+  index: number,
+  context: z.RefinementCtx,
+): void {
+  const entries: Array<[(string | number)[], z.infer<typeof ToolOverride>]> = [
+    [['servers', index], server],
+    ...Object.entries(server.tools).map(([tool, override]): [(string | number)[], z.infer<typeof ToolOverride>] => [
+      ['servers', index, 'tools', tool],
+      override,
+    ]),
+  ];
+  for (const [path, entry] of entries) {
+    if (!entry.quorum) continue;
+    if (entry.approvers) {
+      context.addIssue({
+        code: 'custom',
+        path: [...path, 'approvers'],
+        message: 'a quorum names who decides (its groups): approvers beside it would be ignored',
+      });
+    }
+    entry.quorum.forEach((requirement, position) => {
+      const members = groups[requirement.group];
+      const where = [...path, 'quorum', position, 'group'];
+      if (!members) {
+        context.addIssue({
+          code: 'custom',
+          path: where,
+          message: `no group '${requirement.group}' in approvals.groups`,
+        });
+      } else if (new Set(members).size < requirement.count) {
+        context.addIssue({
+          code: 'custom',
+          path: where,
+          message: `group '${requirement.group}' has ${new Set(members).size} members, fewer than the ${requirement.count} required`,
+        });
+      }
+    });
+  }
+}
 
 /**
  * Calls of a server that takes the requester's own credential return what only that user may see: the people

@@ -10,6 +10,7 @@ import {
   DecisionResult,
   MAX_REASON_CHARS,
   QueryRoundInput,
+  Quorum,
   QuotaPeriod,
   ROUND_ID_PATTERN,
   RoundError,
@@ -108,6 +109,8 @@ export const ApprovalResponse = ApprovalSummary.extend({
   /** The same as pretty JSON, control, bidi and zero-width characters escaped (`\u202e`): what a person reads. */
   argumentsText: z.string().optional(),
   decision: DecisionRecord.optional(),
+  /** A quorum approval: every decision it counted so far, with channel, reason and time. */
+  decisions: z.array(DecisionRecord).optional(),
   closedAt: z.string().optional(),
 });
 export type ApprovalResponse = z.infer<typeof ApprovalResponse>;
@@ -199,6 +202,13 @@ export const ApproverRoundEvent = z.discriminatedUnion('type', [
     approvalId: z.string(),
     status: ApprovalStatus,
     decision: DecisionRecord.optional(),
+    ...Numbered,
+  }),
+  z.object({
+    type: z.literal('approval_counted'),
+    approvalId: z.string(),
+    decision: DecisionRecord,
+    quorum: Quorum,
     ...Numbered,
   }),
   z.object({ type: z.literal('round_completed'), ...Numbered }),

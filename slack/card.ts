@@ -6,6 +6,7 @@ import { APPROVE_ACTION, REJECT_ACTION, VIEW_ARGUMENTS_ACTION, buttonValue } fro
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
+import { quorumDecided, quorumNeeded, quorumRule } from '../workflows/shared/quorum-text.ts';
 
 /** What the card shows of the arguments; more, and its Approve button gives way to View all arguments. */
 export const CARD_ARGUMENT_CHARS = 500;
@@ -85,6 +86,18 @@ export function warningBlocks(approval: ApprovalSummary): KnownBlock[] {
   return [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3000) } }];
 }
 
+/** A quorum approval: what it requires, who has decided and what is still needed (as the card was last drawn). */
+function quorumBlocks(approval: ApprovalRecord): KnownBlock[] {
+  const { quorum } = approval;
+  if (!quorum) return [];
+  const text = [
+    `*Quorum* ${quorumRule(quorum)}${quorum.rejectWith === 'quorum' ? ' (rejected only when it can no longer be met)' : ''}`,
+    `*Decided* ${quorumDecided(quorum)}`,
+    `*Still needed* ${quorumNeeded(quorum)}`,
+  ].join('\n');
+  return [{ type: 'section', text: { type: 'mrkdwn', text: escapeText(clip(text, 3000)) } }];
+}
+
 export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
   const title = TITLES[approval.status];
   const target = `${approval.server}/${approval.tool}`;
@@ -104,6 +117,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
       text: { type: 'mrkdwn', text: `*Arguments*\n${argumentsBlock(approval.arguments, CARD_ARGUMENT_CHARS)}` },
     },
     ...warningBlocks(approval),
+    ...quorumBlocks(approval),
     statusBlock(approval),
     {
       type: 'context',

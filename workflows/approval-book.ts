@@ -1,14 +1,15 @@
-// The approvals of one round: opened by the round loop, closed exactly once by the first valid decision, by
-// the approval timer or by cancellation. Shared by the `decide` signal and the `decide` update. Records are
+// The approvals of one round: opened by the round loop, closed exactly once by the first valid decision (a
+// quorum approval: by the decision that completes or defeats its quorum), by the approval timer or by cancellation. Shared by the `decide` signal and the `decide` update. Records are
 // replaced, never mutated, so every status carries exactly the fields it may have.
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 // Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
 import type { ApprovalRecord, NotificationRef, PendingApproval } from './contract.ts';
-import type { DecisionRequest, DecisionResult } from './contract/decisions.ts';
+import type { DecisionRecord, DecisionRequest, DecisionResult } from './contract/decisions.ts';
 import type { SigningPublicKey } from './contract/signatures.ts';
 import { decisionProblems } from './input-checks.ts';
 import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './shared/decide-rights.ts';
+import { quorumOutcome, quorumRefusal, quorumState } from './shared/quorum.ts';
 import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
 import { displayTool } from './shared/display-name.ts';
 import { approvalClosed } from './round-metrics.ts';
@@ -35,11 +36,17 @@ function decidedAt(request: DecisionRequest, approval: ApprovalRecord): string {
 export class ApprovalBook {
   private readonly records = new Map<string, ApprovalRecord>();
   private readonly onChange: () => void;
+  /** A quorum approval counted a decision and still waits (the round emits `approval_counted`). */
+  private readonly onCounted: (record: PendingApproval, decision: DecisionRecord) => void;
   /** Set once the round loaded its keys (patch `signed-decisions`): from then on only signed decisions count. */
   private keys: readonly SigningPublicKey[] | undefined;
 
-  constructor(onChange: () => void) {
+  constructor(
+    onChange: () => void,
+    onCounted: (record: PendingApproval, decision: DecisionRecord) => void = () => undefined,
+  ) {
     this.onChange = onChange;
+    this.onCounted = onCounted;
   }
 
   open(
@@ -92,6 +99,11 @@ export class ApprovalBook {
     }
     const permission = mayDecide(record, valid.approver.id);
     if (!permission.allowed) return { type: FailureType.NotAnApprover, message: permission.why };
+    const uncounted = record.quorum && quorumRefusal(record.quorum, valid.approver.id);
+    if (uncounted) {
+      const type = uncounted.reason === 'already_decided' ? FailureType.AlreadyDecided : FailureType.DecisionNotNeeded;
+      return { type, message: `Approval ${record.approvalId}: ${uncounted.why}` };
+    }
     return undefined;
   }
 
@@ -128,15 +140,48 @@ export class ApprovalBook {
       argsDigest: record.argsDigest,
       decidedAt: decidedAt(valid, record),
     };
+    let base: PendingApproval = record;
+    let outcome: 'approved' | 'rejected' = valid.decision === 'approve' ? 'approved' : 'rejected';
+    if (record.quorum) {
+      const counted = this.counted(record, decision);
+      if (!counted.outcome) {
+        this.records.set(approvalId, counted.record);
+        this.onCounted(counted.record, decision);
+        this.onChange();
+        return { approvalId, status: 'pending', decision, applied: true, quorum: counted.record.quorum };
+      }
+      ({ record: base, outcome } = counted);
+    }
     const closedAt = new Date().toISOString();
     const decided: ApprovalRecord =
-      valid.decision === 'approve'
-        ? { ...record, status: 'approved', decision, closedAt }
-        : { ...record, status: 'rejected', decision, closedAt };
+      outcome === 'approved'
+        ? { ...base, status: 'approved', decision, closedAt }
+        : { ...base, status: 'rejected', decision, closedAt };
     this.records.set(approvalId, decided);
     approvalClosed(decided);
     this.onChange();
-    return { approvalId, status: decided.status, decision, applied: true };
+    return {
+      approvalId,
+      status: decided.status,
+      decision,
+      applied: true,
+      ...(decided.quorum ? { quorum: decided.quorum } : {}),
+    };
+  }
+
+  /**
+   * A quorum approval with this decision counted, and how it closes: undefined while it still waits for people.
+   * The requester (unless self-approval is allowed) is not counted on to defeat or complete a quorum.
+   */
+  private counted(
+    record: PendingApproval,
+    decision: DecisionRecord,
+  ): { record: PendingApproval; outcome: 'approved' | 'rejected' | undefined } {
+    const decisions = [...(record.decisions ?? []), decision];
+    const votes = decisions.map((counted) => ({ approver: counted.approver.id, decision: counted.decision }));
+    const quorum = quorumState(record.quorum!, votes);
+    const outcome = quorumOutcome(quorum, (principal) => mayDecide(record, principal).allowed);
+    return { record: { ...record, quorum, decisions }, outcome };
   }
 
   /** Races the decision against the durable approval timer; the timer fires even while no worker runs. */

@@ -8,6 +8,13 @@ import type { ExecutionResult } from './tool-execution.ts';
 import { expiredMessage, rejectedMessage } from './model-messages.ts';
 import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import { inSpan } from './round-spans.ts';
+import { quorumState } from './shared/quorum.ts';
+
+/**
+ * Since this patch, a tool whose policy carries a quorum opens an approval that several people decide. Asked only
+ * when the policy has one, so rounds without quorums replay exactly as before.
+ */
+export const QUORUM_PATCH = 'quorum';
 
 /** Cleared: the call may run. Otherwise what the model is told instead. */
 export type GateVerdict = { cleared: true } | { cleared: false; result: ExecutionResult };
@@ -17,6 +24,8 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
   const openedAt = new Date();
   const facts = argumentsFacts(tool, args);
   const shown = patched(FULL_ARGUMENTS_PATCH) ? facts : { arguments: args, argsPreview: facts.argsPreview };
+  const { quorum } = tool.policy;
+  const counted = quorum && patched(QUORUM_PATCH) ? { quorum: quorumState(quorum, []), decisions: [] } : {};
   const approval = round.book.open({
     approvalId: approvalIdFor(round.roundId, round.step, callIndex),
     roundId: round.roundId,
@@ -30,6 +39,7 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     requester: round.requester,
     approvers: tool.policy.approvers,
     allowSelfApproval: tool.policy.allowSelfApproval,
+    ...counted,
     openedAt: openedAt.toISOString(),
     expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
   });

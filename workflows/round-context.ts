@@ -56,7 +56,16 @@ export class RoundContext {
     this.input = input;
     this.messages = [...(input.messages ?? []), { role: 'user', content: input.query }];
     this.maxSteps = input.maxSteps ?? DEFAULT_MAX_STEPS;
-    this.book = new ApprovalBook(() => this.publish());
+    this.book = new ApprovalBook(
+      () => this.publish(),
+      (approval, decision) =>
+        this.events.emit({
+          type: 'approval_counted',
+          approvalId: approval.approvalId,
+          decision,
+          quorum: approval.quorum!,
+        }),
+    );
     this.notices = this.noticesFor(false);
   }
 

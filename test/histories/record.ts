@@ -39,7 +39,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v3';
+export const NEWEST_SET = 'v4';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -258,6 +258,28 @@ export const KINDS: Record<string, Kind> = {
       );
     },
   },
+  quorum: {
+    about:
+      'a quorum approval (1 of oncall and 1 of dba): a counted update, a second vote of the same person ignored, the vote that meets it',
+    script: scriptedSteps(
+      { toolCalls: [{ name: 'k8s__write_file', arguments: { path: 'quorum.txt', content: 'two people said yes' } }] },
+      { content: 'written' },
+    ),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.executeUpdate(decideUpdate, {
+        args: [signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice })],
+      });
+      await round.signal(
+        decideSignal,
+        signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice }),
+      );
+      await round.signal(
+        decideSignal,
+        signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
+      );
+    },
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
@@ -281,7 +303,7 @@ function configFor(
     {
       temporal: { address, taskQueue, deployment: { name: 'toolgate-histories' } },
       llm: { baseURL: llmUrl, model: 'scripted' },
-      approvals: { approvers: ['alice', 'bob'], timeout: '10m' },
+      approvals: { approvers: ['alice', 'bob'], timeout: '10m', groups: { oncall: ['alice', 'bob'], dba: ['dave'] } },
       signing: TEST_SIGNING,
       servers: [
         {
@@ -290,7 +312,15 @@ function configFor(
           url: mcpUrl,
           trusted: true,
           retry,
-          tools: { scale_deployment: { approvalTimeout: '2s' } },
+          tools: {
+            scale_deployment: { approvalTimeout: '2s' },
+            write_file: {
+              quorum: [
+                { group: 'oncall', count: 1 },
+                { group: 'dba', count: 1 },
+              ],
+            },
+          },
         },
         { name: 'flaky', transport: 'http', url: flakyUrl, trusted: true, approval: 'never', retry },
       ],

@@ -1,6 +1,7 @@
 // Approvals and decisions: the audit record of who was asked, who decided what, when and through which channel.
 import { z } from 'zod';
 import { DecisionRecord } from './decisions.ts';
+import { Quorum } from './quorum.ts';
 
 /** A decision the round received and did not apply (late, duplicate, stale, unauthorized), kept for the audit. */
 export const IgnoredDecision = z.object({
@@ -33,6 +34,8 @@ export const ApprovalSummary = z.object({
   /** Principal ids allowed to decide; `*` means any authenticated principal. */
   approvers: z.array(z.string()),
   allowSelfApproval: z.boolean(),
+  /** Present when the tool's policy asks several people (approvals.groups): who decided, what is still needed. */
+  quorum: Quorum.optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });
@@ -48,6 +51,8 @@ const OpenedApproval = ApprovalSummary.extend({
   arguments: z.record(z.string(), z.unknown()),
   ignored: z.array(IgnoredDecision),
   notification: NotificationRef.optional(),
+  /** A quorum approval's counted decisions in the order they counted; `decision` is the one that closed it. */
+  decisions: z.array(DecisionRecord).optional(),
 });
 
 /** An approval as the round keeps it: pending, decided (with its decision), or closed without one. */

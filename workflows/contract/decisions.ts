@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MAX_REASON_CHARS } from './names.ts';
 import { Signature } from './signatures.ts';
+import { Quorum } from './quorum.ts';
 
 export const DecisionChannel = z.enum(['http', 'slack', 'cli', 'web']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
@@ -61,5 +62,7 @@ export const DecisionResult = z.object({
   decision: DecisionRecord.optional(),
   /** False when an earlier decision had already closed the approval. */
   applied: z.boolean(),
+  /** A quorum approval: where it stands after this decision (status `pending` while people are still needed). */
+  quorum: Quorum.optional(),
 });
 export type DecisionResult = z.infer<typeof DecisionResult>;

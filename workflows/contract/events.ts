@@ -1,6 +1,7 @@
 // What a client streams (Server-Sent Events): every event the round emits, with an increasing id.
 import { z } from 'zod';
 import { ApprovalSummary } from './approvals.ts';
+import { Quorum } from './quorum.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { AvailableQuotas } from './quota.ts';
@@ -35,6 +36,13 @@ const EventBodies = [
     approvalId: z.string(),
     status: ApprovalStatus,
     decision: DecisionRecord.optional(),
+  }),
+  /** A quorum approval counted a decision and still waits: who decided, and what is still needed. */
+  z.object({
+    type: z.literal('approval_counted'),
+    approvalId: z.string(),
+    decision: DecisionRecord,
+    quorum: Quorum,
   }),
   z.object({
     type: z.literal('tool_result'),

@@ -18,6 +18,10 @@ export const FailureType = {
   ApprovalClosed: 'ApprovalClosed',
   DigestMismatch: 'DigestMismatch',
   NotAnApprover: 'NotAnApprover',
+  /** A quorum approval: this person's decision already counted (one person counts once). */
+  AlreadyDecided: 'AlreadyDecided',
+  /** A quorum approval: this person fills none of the requirements still unmet, so the decision cannot count. */
+  DecisionNotNeeded: 'DecisionNotNeeded',
   /** A decision without a valid signature of a key the round loaded (docs/operations.md, "Signed decisions"). */
   UnsignedDecision: 'UnsignedDecision',
   /** A round whose input the API did not sign for this execution: it fails before any LLM or tool call. */

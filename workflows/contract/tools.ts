@@ -1,4 +1,6 @@
 // The tools a round may call and the policy the worker resolved for each (worker config, not model input).
+import type { QuorumRequirement, RejectWith } from './quorum.ts';
+
 export interface ToolAnnotations {
   title?: string;
   readOnlyHint?: boolean;
@@ -49,6 +51,11 @@ export interface ToolPolicy {
   /** Principal ids allowed to decide; `*` means any authenticated principal. */
   approvers: string[];
   allowSelfApproval: boolean;
+  /**
+   * Several people must approve (config `quorum` over `approvals.groups`); `approvers` is then every member of the
+   * groups named. Absent: one approver decides, as before.
+   */
+  quorum?: { requirements: QuorumRequirement[]; rejectWith: RejectWith };
   callTimeoutMs: number;
   /** Operator override: the tool is safe to call again after an unknown outcome. */
   idempotent?: boolean;

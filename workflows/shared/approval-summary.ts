@@ -17,6 +17,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     requester,
     approvers,
     allowSelfApproval,
+    quorum,
     openedAt,
     expiresAt,
   } = record;
@@ -32,6 +33,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     requester,
     approvers,
     allowSelfApproval,
+    ...(quorum === undefined ? {} : { quorum }),
     openedAt,
     expiresAt,
   };

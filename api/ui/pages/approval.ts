@@ -4,6 +4,7 @@
 // or undeclared it also needs an explicit confirmation, as `toolgate approve` does.
 import { reviewReasons } from '../../../workflows/shared/approval-summary.ts';
 import { mayDecide } from '../../../workflows/shared/decide-rights.ts';
+import { quorumDecided, quorumNeeded, quorumRule } from '../../../workflows/shared/quorum-text.ts';
 import type { ApprovalSummary } from '../../../workflows/contract.ts';
 import type { ApprovalResponse } from '../../../runtime/http-api.ts';
 import { html, type Html } from '../html.ts';
@@ -62,6 +63,22 @@ function decisionForms(reader: Reader, view: ApprovalResponse): Html {
   </section>`;
 }
 
+/** A quorum approval: what it requires, who has decided and what is still needed. */
+function quorumLines(view: ApprovalResponse): Html {
+  const { quorum } = view;
+  if (!quorum) return html``;
+  return html`<dl class="facts quorum">
+    <dt>Quorum</dt>
+    <dd>
+      ${quorumRule(quorum)}${quorum.rejectWith === 'quorum' ? ' (rejected only when it can no longer be met)' : ''}
+    </dd>
+    <dt>Decided</dt>
+    <dd>${quorumDecided(quorum)}</dd>
+    <dt>Still needed</dt>
+    <dd>${quorumNeeded(quorum)}</dd>
+  </dl>`;
+}
+
 function decisionLine(view: ApprovalResponse): Html {
   const { decision } = view;
   if (!decision)
@@ -100,7 +117,7 @@ export function approvalPage(reader: Reader, { view, query, webUiUrl, error }: A
         <dt>Expires</dt>
         <dd>${expiry(view.expiresAt)}</dd>
       </dl>
-      ${decisionLine(view)}
+      ${quorumLines(view)} ${decisionLine(view)}
       ${
         reasons.length > 0
           ? html`<ul class="warnings" aria-label="Warnings">

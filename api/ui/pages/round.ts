@@ -3,6 +3,7 @@
 // as it streams (token events) into the answer area; the final answer replaces it.
 import type { LiveEvent, RoundEvent } from '../../../workflows/contract.ts';
 import type { ApproverRoundEvent } from '../../../runtime/http-api.ts';
+import { quorumNeeded } from '../../../workflows/shared/quorum-text.ts';
 import { html, type Html } from '../html.ts';
 import { page, type Reader } from '../layout.ts';
 
@@ -94,6 +95,14 @@ export function eventFragment(event: RoundEvent | ApproverRoundEvent): Html {
                 ${event.decision.approver.channel}${event.decision.reason ? html`: “${event.decision.reason}”` : ''}`
               : ''
           }`,
+      );
+    case 'approval_counted':
+      return item(
+        event.type,
+        event.at,
+        html`Approval ${approvalLink(event.approvalId)}: ${event.decision.approver.id}
+          <strong>${event.decision.decision === 'approve' ? 'approved' : 'rejected'}</strong> via
+          ${event.decision.approver.channel}; still needed: ${quorumNeeded(event.quorum)}`,
       );
     case 'tool_result':
       return item(
