@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../workflows/shared/digest.ts';
 import { decisionSigningText } from '../workflows/shared/signatures.ts';
 import { Approver, Decision } from '../workflows/contract.ts';
+import { FilterText } from './filter-text.ts';
 
 /** What the first entry of a round's chain follows. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -92,10 +93,10 @@ const IsoTime = z.iso.datetime({ offset: true, error: 'an ISO time, e.g. 2026-01
 
 export const AuditQuery = z.strictObject({
   /** Who decided (the decision's approver id). */
-  approver: z.string().min(1).max(200).optional(),
-  requester: z.string().min(1).max(200).optional(),
-  server: z.string().min(1).max(200).optional(),
-  tool: z.string().min(1).max(200).optional(),
+  approver: FilterText.optional(),
+  requester: FilterText.optional(),
+  server: FilterText.optional(),
+  tool: FilterText.optional(),
   outcome: AuditOutcome.optional(),
   /** Entries closed (pending: opened) at or after this time. */
   since: IsoTime.optional(),

@@ -1,6 +1,7 @@
 // The HTTP API's wire format: request bodies and parameters (validated by the API, documented in
 // /openapi.json) and responses (read by the CLI). Built from the round's contract, never written twice.
 import { z } from 'zod';
+import { FilterText } from './filter-text.ts';
 import {
   ApprovalStatus,
   ApprovalSummary,
@@ -70,8 +71,8 @@ export const ApprovalListQuery = z.strictObject({
   status: z.literal('pending').default('pending'),
   /** requested: what the caller asked for; decide: what the caller may decide. Default: both. */
   mine: z.enum(['requested', 'decide']).optional(),
-  tool: z.string().max(200).optional(),
-  requester: z.string().max(200).optional(),
+  tool: FilterText.optional(),
+  requester: FilterText.optional(),
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
   pageToken: z.string().max(4096).optional(),
 });

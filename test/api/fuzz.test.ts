@@ -323,6 +323,14 @@ describe('every route answers malformed input with a 4xx JSON error', () => {
     );
   });
 
+  it('refuses a control character in a filter that reaches a visibility query with 400, not an outage', async () => {
+    for (const url of ['/v1/audit?approver=%00', '/v1/audit?tool=a%0Ab', '/v1/approvals?requester=%7F']) {
+      const { status, body } = await api.request('alice', 'GET', url);
+      expect(status, url).toBe(400);
+      expect(JSON.stringify(body), url).toContain('control characters');
+    }
+  });
+
   it('never answers 5xx or a stack trace', { timeout: 300_000 }, async () => {
     const statuses = new Map<number, number>();
     for (const operation of operations) {
