@@ -52,7 +52,10 @@ describe('quorum approvals', () => {
           url: mcp.url,
           trusted: true,
           quorum,
-          tools: { scale_deployment: { quorum: [{ group: 'oncall', count: 2 }], rejectWith: 'quorum' } },
+          tools: {
+            scale_deployment: { quorum: [{ group: 'oncall', count: 2 }], rejectWith: 'quorum' },
+            write_file: { quorum: [{ group: 'oncall', count: 2 }], approvalTimeout: '3s' },
+          },
         },
       ],
     });
@@ -176,6 +179,32 @@ describe('quorum approvals', () => {
     expect(await vote(handle, id, 'bob', 'reject')).toMatchObject({ status: 'rejected', applied: true });
     const round = await handle.result();
     expect(round.approvals[0]).toMatchObject({ status: 'rejected', decision: { approver: { id: 'bob' } } });
+  });
+
+  it('expires with its counted decisions kept when the quorum is not met in time, and the tool never runs', async () => {
+    const writes = () => mcp.calls.filter((call) => call.tool === 'write_file' && call.arguments.path === 'q-late');
+    harness.routes['q-late'] = scriptedSteps(
+      { toolCalls: [{ name: 'write_file', arguments: { path: 'q-late', content: 'x' } }] },
+      { content: 'not written' },
+    );
+    const handle = await harness.start({ query: 'q-late', requester: 'carol' });
+    const [approval] = await waitForPendingApprovals(handle);
+    expect(await vote(handle, approval!.approvalId, 'alice')).toMatchObject({ status: 'pending', applied: true });
+
+    const round = await handle.result();
+    expect(writes()).toHaveLength(0);
+    const record = round.approvals[0]!;
+    expect(record).toMatchObject({ status: 'expired', closedAt: record.expiresAt });
+    expect(record.decision).toBeUndefined();
+    expect(record.decisions!.map((decision) => decision.approver.id)).toEqual(['alice']);
+    expect(record.quorum!.needed).toEqual([{ group: 'oncall', count: 1 }]);
+    const events = (await handle.query(eventsQuery, 0)).events.filter((event) => event.type.startsWith('approval_'));
+    expect(events.map((event) => event.type)).toEqual(['approval_required', 'approval_counted', 'approval_decided']);
+    expect(events[2]).toMatchObject({ status: 'expired' });
+    const second = harness.llm.requests.filter((request) =>
+      messageText(request.body.messages[0]).includes('q-late'),
+    )[1];
+    expect(messageText(lastToolMessages(second!)[0])).toMatch(/approval expired after 3s without a decision/);
   });
 });
 
