@@ -33,6 +33,7 @@ export function createActivities({
     listTools: createListTools(config, connections, notifier !== undefined),
     notifyApprovalOpened: async ({ approval }) => (notifier ? notifier.opened(approval) : null),
     notifyApprovalClosed: async ({ approval, notification }) => notifier?.closed(approval, notification),
+    notifyApprovalStep: async (notice) => notifier?.stepped(notice),
     callLlm: createCallLlm(
       llm,
       {

@@ -1,6 +1,7 @@
 // Resolves the policy of one tool from the worker's config: tool entry, then server entry, then defaults.
 import type { ToolPolicy } from '../workflows/contract.ts';
 import type { ServerConfig, ToolgateConfig } from '../runtime/config.ts';
+import { reminderPlan } from '../runtime/reminder-plan.ts';
 
 /**
  * The tool's quorum with each group's members as configured now: the round keeps them, so a group edited later
@@ -30,6 +31,7 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
   const tool = Object.hasOwn(server.tools, toolName) ? server.tools[toolName] : undefined;
   // A tool's own approvers replace a server's quorum, as a tool's quorum replaces the server's approvers.
   const quorum = tool?.approvers ? undefined : resolveQuorum(config, server, tool);
+  const { plan: reminders } = reminderPlan(config, server, tool);
   return {
     approval: tool?.approval ?? server.approval,
     trusted: server.trusted,
@@ -40,6 +42,7 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
     approvers: tool?.approvers ?? server.approvers ?? config.approvals.approvers,
     allowSelfApproval: tool?.allowSelfApproval ?? server.allowSelfApproval ?? config.approvals.allowSelfApproval,
     ...quorum,
+    ...(reminders ? { reminders } : {}),
     callTimeoutMs: tool?.timeout ?? server.timeout,
     idempotent: tool?.idempotent,
     ...(server.transport === 'http' && server.userCredential

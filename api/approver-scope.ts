@@ -50,8 +50,14 @@ export class ApproverEvents {
         this.#decidable.set(event.approval.approvalId, allowed);
         return allowed ? ApproverRoundEvent.parse(event) : undefined;
       }
+      case 'approval_escalated':
+        // The people it escalated to may decide it from now on: they see it, and what becomes of it.
+        if (event.approvers.includes(this.#principal)) this.#decidable.set(event.approvalId, true);
+        return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;
       case 'approval_decided':
       case 'approval_counted':
+      case 'approval_reminded':
+      case 'approval_extended':
         return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;
       default:
         return undefined;

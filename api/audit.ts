@@ -173,8 +173,12 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
           keys = LoadedKeys.parse(await decoded(context, localActivity.result.payloads[0])).keys;
       } else if (memo) {
         const summaries = await decoded<ApprovalSummary[]>(context, memo);
-        for (const summary of summaries)
-          if (!opened.has(summary.approvalId)) opened.set(summary.approvalId, { summary, eventId });
+        for (const summary of summaries) {
+          const known = opened.get(summary.approvalId);
+          if (!known) opened.set(summary.approvalId, { summary, eventId });
+          // A reminder step publishes the approval again: its grown approvers, later expiry and the steps taken.
+          else if (summary.reminders) opened.set(summary.approvalId, { summary, eventId: known.eventId });
+        }
         const ids = new Set(summaries.map((summary) => summary.approvalId));
         for (const approvalId of pendingIds.filter((id) => !ids.has(id)))
           closings.push({ approvalId, eventId, at: eventTime(event), cancelRequested });
@@ -208,6 +212,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       argsDigest: summary.argsDigest,
       openedAt: summary.openedAt,
       expiresAt: summary.expiresAt,
+      ...(summary.reminders ? { reminders: summary.reminders.steps } : {}),
     };
   };
   const candidatesFor = (approvalId: string, after: number, before: number) =>

@@ -63,6 +63,21 @@ export const AuditEntry = z.strictObject({
     })
     .optional(),
   decisions: z.array(AuditDecision).optional(),
+  /**
+   * An approval with reminders: every step the round took while it waited, in order (a reminder, an escalation
+   * with the people added, an extension with the new expiry); `approvers` and `expiresAt` are as they ended.
+   */
+  reminders: z
+    .array(
+      z.strictObject({
+        kind: z.enum(['reminder', 'escalation', 'extension']),
+        at: z.string(),
+        to: z.array(z.string()).optional(),
+        group: z.string().optional(),
+        expiresAt: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** When the round recorded the close (the history event's time). */
   closedAt: z.string().optional(),
   /** The history event that carried the decision; for other outcomes, the one that recorded the close or open. */

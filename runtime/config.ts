@@ -12,6 +12,7 @@ import {
   QuotaPeriod,
   TASK_QUEUE,
 } from '../workflows/contract.ts';
+import { reminderPlan } from './reminder-plan.ts';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -46,12 +47,36 @@ const Quorum = z.array(QuorumRequirement).min(1);
 /** `first`: the first counted rejection closes the approval; `quorum`: only once the quorum can no longer be met. */
 const RejectWith = z.enum(['first', 'quorum']);
 
+/** `50%` of the approval timeout, or a duration after the approval opened (`5m`). */
+const TimeoutPoint = z.union([
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?%$/, 'expected a share of the approval timeout such as 50%, or a duration')
+    .transform((value) => ({ percent: Number(value.slice(0, -1)) })),
+  Duration.transform((ms) => ({ ms })),
+]);
+/** `remind: {at: 50%}` or `{at: [50%, 75%]}`: the approvers are told again at each point. */
+const Remind = z.strictObject({
+  at: z.union([TimeoutPoint.transform((point) => [point]), z.array(TimeoutPoint).min(1).max(10)]),
+});
+/** `escalate: {at: 80%, to: dba}`: the group (or the principals listed) may decide too from then on. */
+const Escalate = z.strictObject({
+  at: TimeoutPoint.optional(),
+  to: z.union([Name, Principals]),
+  slackChannel: z.string().min(1).optional(),
+});
+/** `escalate-and-extend`: an approval still undecided at its expiry is extended once (and escalated). */
+const OnTimeout = z.enum(['reject', 'escalate-and-extend']);
+
 const ToolOverride = z.strictObject({
   approval: ApprovalMode.optional(),
   approvers: Principals.optional(),
   allowSelfApproval: z.boolean().optional(),
   quorum: Quorum.optional(),
   rejectWith: RejectWith.optional(),
+  remind: Remind.optional(),
+  escalate: Escalate.optional(),
+  onTimeout: OnTimeout.optional(),
   approvalTimeout: Duration.optional(),
   timeout: Duration.optional(),
   rules: z.array(ArgumentRule).optional(),
@@ -79,6 +104,9 @@ const ServerCommon = {
   allowSelfApproval: z.boolean().optional(),
   quorum: Quorum.optional(),
   rejectWith: RejectWith.optional(),
+  remind: Remind.optional(),
+  escalate: Escalate.optional(),
+  onTimeout: OnTimeout.optional(),
   approvalTimeout: Duration.optional(),
   rules: z.array(ArgumentRule).default([]),
   /** Dot paths of argument values shown redacted to people (`spec.password`; `*` matches any key). */
@@ -474,6 +502,7 @@ export const ConfigSchema = z
       }
       if (server.transport === 'http' && server.userCredential) refuseAnyoneApproves(server, config, index, context);
       checkQuorums(server, config.approvals.groups, index, context);
+      checkReminders(server, config, index, context);
     });
   });
 
@@ -523,6 +552,22 @@ function checkQuorums(
   }
 }
 
+/** Every reminder plan a server's tools may resolve to must be one the round can follow (runtime/reminder-plan.ts). */
+function checkReminders(
+  server: z.infer<typeof ServerConfig>,
+  config: { approvals: { timeout: number; groups: Record<string, string[]> } },
+  index: number,
+  context: z.RefinementCtx,
+): void {
+  const report = (path: (string | number)[], tool: z.infer<typeof ToolOverride> | undefined) => {
+    const { problems } = reminderPlan(config, server, tool);
+    for (const problem of problems)
+      context.addIssue({ code: 'custom', path: [...path, problem.field], message: problem.message });
+  };
+  report(['servers', index], undefined);
+  for (const [name, tool] of Object.entries(server.tools)) report(['servers', index, 'tools', name], tool);
+}
+
 /**
  * Calls of a server that takes the requester's own credential return what only that user may see: the people
  * who decide them must be named, never `*` (every principal), whether set on the server, a tool or inherited.
@@ -556,6 +601,7 @@ function refuseAnyoneApproves(
 export type ToolgateConfig = z.infer<typeof ConfigSchema>;
 export type ServerConfig = z.infer<typeof ServerConfig>;
 export type SlackConfig = z.infer<typeof SlackSettings>;
+export type ToolOverrideConfig = z.infer<typeof ToolOverride>;
 export type ApiRoles = ToolgateConfig['api']['roles'];
 export type DeploymentConfig = ToolgateConfig['temporal']['deployment'];
 

@@ -7,6 +7,7 @@ import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { quorumDecided, quorumNeeded, quorumRule } from '../workflows/shared/quorum-text.ts';
+import { reminderLines } from '../workflows/shared/reminder-text.ts';
 
 /** What the card shows of the arguments; more, and its Approve button gives way to View all arguments. */
 export const CARD_ARGUMENT_CHARS = 500;
@@ -98,6 +99,13 @@ function quorumBlocks(approval: ApprovalRecord): KnownBlock[] {
   return [{ type: 'section', text: { type: 'mrkdwn', text: escapeText(clip(text, 3000)) } }];
 }
 
+/** Reminders, escalation and extension so far: `Reminded at …`, `Escalated to dba (dave) at …`, and what is next. */
+function reminderBlocks(approval: ApprovalRecord): KnownBlock[] {
+  const lines = reminderLines(approval.reminders, slackDate, escapeText);
+  if (lines.length === 0) return [];
+  return [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 3000) }] }];
+}
+
 export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
   const title = TITLES[approval.status];
   const target = `${approval.server}/${approval.tool}`;
@@ -118,6 +126,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     },
     ...warningBlocks(approval),
     ...quorumBlocks(approval),
+    ...reminderBlocks(approval),
     statusBlock(approval),
     {
       type: 'context',

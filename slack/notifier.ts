@@ -6,6 +6,7 @@ import type { ApprovalNotifier, ApprovalRecord, NotificationRef } from '../workf
 import type { SlackConfig } from '../runtime/config.ts';
 import { approvalCard } from './card.ts';
 import { slackClientOptions } from './client-options.ts';
+import { stepText } from './reminder-posts.ts';
 
 /** The most specific of `<server>/<tool>`, `<server>`, the default channel; undefined when none is configured. */
 export function channelFor(
@@ -32,6 +33,26 @@ export function createSlackNotifier(
     },
     async closed(approval, notification): Promise<void> {
       await client.chat.update({ channel: notification.channel, ts: notification.ts, ...card(approval) });
+    },
+    async stepped({ approval, step, notification, slackChannel }): Promise<void> {
+      const text = stepText(approval, step, slack.users);
+      const home = notification?.channel ?? channelFor(slack, approval.server, approval.tool);
+      const target = step.kind === 'escalation' ? (slackChannel ?? home) : home;
+      if (!target) return;
+      // In the card's channel, a reply in its thread (broadcast for an escalation); elsewhere, a post of its own.
+      if (notification && target === notification.channel) {
+        await client.chat.postMessage({
+          channel: target,
+          text,
+          unfurl_links: false,
+          thread_ts: notification.ts,
+          reply_broadcast: step.kind === 'escalation',
+        });
+      } else {
+        await client.chat.postMessage({ channel: target, text, unfurl_links: false });
+      }
+      if (notification)
+        await client.chat.update({ channel: notification.channel, ts: notification.ts, ...card(approval) });
     },
   };
 }

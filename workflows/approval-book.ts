@@ -200,6 +200,14 @@ export class ApprovalBook {
     return this.pending().flatMap((record) => this.close(record.approvalId, 'cancelled') ?? []);
   }
 
+  /** A pending approval's record as a reminder step leaves it (more approvers, a later expiry); closed ones stay. */
+  amend(approvalId: string, change: (record: PendingApproval) => PendingApproval): void {
+    const record = this.records.get(approvalId);
+    if (record?.status !== 'pending') return;
+    this.records.set(approvalId, change(record));
+    this.onChange();
+  }
+
   attachNotification(approvalId: string, notification: NotificationRef): void {
     const record = this.records.get(approvalId);
     if (record) this.records.set(approvalId, { ...record, notification });

@@ -9,6 +9,7 @@ import { expiredMessage, rejectedMessage } from './model-messages.ts';
 import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import { inSpan } from './round-spans.ts';
 import { quorumState } from './shared/quorum.ts';
+import { REMINDERS_PATCH, initialReminders, waitWithReminders } from './approval-schedule.ts';
 
 /**
  * Since this patch, a tool whose policy carries a quorum opens an approval that several people decide. Asked only
@@ -26,6 +27,9 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
   const shown = patched(FULL_ARGUMENTS_PATCH) ? facts : { arguments: args, argsPreview: facts.argsPreview };
   const { quorum } = tool.policy;
   const counted = quorum && patched(QUORUM_PATCH) ? { quorum: quorumState(quorum, []), decisions: [] } : {};
+  const plan = tool.policy.reminders && patched(REMINDERS_PATCH) ? tool.policy.reminders : undefined;
+  const expiresAt = new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString();
+  const planned = plan ? { reminders: initialReminders(plan, { openedAt: openedAt.toISOString(), expiresAt }) } : {};
   const approval = round.book.open({
     approvalId: approvalIdFor(round.roundId, round.step, callIndex),
     roundId: round.roundId,
@@ -40,8 +44,9 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     approvers: tool.policy.approvers,
     allowSelfApproval: tool.policy.allowSelfApproval,
     ...counted,
+    ...planned,
     openedAt: openedAt.toISOString(),
-    expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
+    expiresAt,
   });
   site.record.approvalId = approval.approvalId;
   log.info('approval opened', {
@@ -55,7 +60,10 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
   const closed = await inSpan(
     'approval wait',
     { 'toolgate.approval.id': approval.approvalId },
-    () => round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs),
+    () =>
+      plan
+        ? waitWithReminders(round, approval.approvalId, plan, tool.policy.approvalTimeoutMs)
+        : round.book.waitForDecision(approval, tool.policy.approvalTimeoutMs),
     (done) => ({
       'toolgate.approval.outcome': done.status,
       ...(done.decision ? { 'toolgate.approval.channel': done.decision.approver.channel } : {}),

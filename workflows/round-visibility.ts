@@ -101,7 +101,15 @@ export class RoundVisibility {
         ...(tokens > 0 ? [{ key: TokensAttribute, value: tokens }] : []),
       ]);
     }
-    const memo = JSON.stringify(pending.map((record) => record.approvalId));
+    // An approval with reminders is published again when a step grows its approvers or moves its expiry: the API
+    // checks decisions, and lists approvals for escalated approvers, from the memo. Others publish as before.
+    const memo = JSON.stringify(
+      pending.map((record) =>
+        record.reminders
+          ? [record.approvalId, record.approvers, record.expiresAt, record.reminders]
+          : record.approvalId,
+      ),
+    );
     if (memo !== this.memo) {
       this.memo = memo;
       upsertMemo({ [Memo.pendingApprovals]: pending.map(approvalSummary) });

@@ -39,7 +39,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v4';
+export const NEWEST_SET = 'v5';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -280,6 +280,28 @@ export const KINDS: Record<string, Kind> = {
       );
     },
   },
+  escalated: {
+    about:
+      'an approval with a Slack card reminded at 30% and escalated to dba at 60% of its 3s timeout, then approved by dba',
+    slack: true,
+    script: scriptedSteps(
+      { toolCalls: [{ name: 'k8s__fetch_url', arguments: { url: 'https://example.com/escalated' } }] },
+      { content: 'fetched' },
+    ),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+        const approval = (await round.query(stateQuery)).approvals[0];
+        if (approval?.reminders?.steps.some((step) => step.kind === 'escalation')) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await round.executeUpdate(decideUpdate, {
+        args: [
+          signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
+        ],
+      });
+    },
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
@@ -314,6 +336,7 @@ function configFor(
           retry,
           tools: {
             scale_deployment: { approvalTimeout: '2s' },
+            fetch_url: { approvalTimeout: '3s', remind: { at: '30%' }, escalate: { at: '60%', to: 'dba' } },
             write_file: {
               quorum: [
                 { group: 'oncall', count: 1 },

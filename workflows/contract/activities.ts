@@ -1,5 +1,6 @@
 // The activities the round asks for (implemented in activities/, proxied by the workflow).
 import type { ApprovalRecord, NotificationRef } from './approvals.ts';
+import type { ReminderStep } from './reminders.ts';
 import type { ChatMessage, LlmToolCall, Usage } from './conversation.ts';
 import type { SealedCredential } from './credentials.ts';
 import type { SigningPublicKey } from './signatures.ts';
@@ -49,6 +50,16 @@ export interface ToolCallResult {
 export interface ApprovalNotifier {
   opened(approval: ApprovalRecord): Promise<NotificationRef | null>;
   closed(approval: ApprovalRecord, notification: NotificationRef): Promise<void>;
+  /** A reminder step of a waiting approval (reminder, escalation, extension); `notification`: its card, if posted. */
+  stepped(input: ApprovalStepNotice): Promise<void>;
+}
+
+export interface ApprovalStepNotice {
+  approval: ApprovalRecord;
+  step: ReminderStep;
+  notification?: NotificationRef;
+  /** Where an escalation is posted; the approval's own channel when absent. */
+  slackChannel?: string;
 }
 
 export interface ToolgateActivities {
@@ -61,4 +72,6 @@ export interface ToolgateActivities {
   notifyApprovalOpened: (input: { approval: ApprovalRecord }) => Promise<NotificationRef | null>;
   /** Updates the posted request to show the outcome, who decided and when. */
   notifyApprovalClosed: (input: { approval: ApprovalRecord; notification: NotificationRef }) => Promise<void>;
+  /** Tells the approvers of a reminder step: a threaded reminder, an escalation post, the card redrawn. */
+  notifyApprovalStep: (input: ApprovalStepNotice) => Promise<void>;
 }

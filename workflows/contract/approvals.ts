@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DecisionRecord } from './decisions.ts';
 import { Quorum } from './quorum.ts';
+import { Reminders } from './reminders.ts';
 
 /** A decision the round received and did not apply (late, duplicate, stale, unauthorized), kept for the audit. */
 export const IgnoredDecision = z.object({
@@ -36,6 +37,11 @@ export const ApprovalSummary = z.object({
   allowSelfApproval: z.boolean(),
   /** Present when the tool's policy asks several people (approvals.groups): who decided, what is still needed. */
   quorum: Quorum.optional(),
+  /**
+   * Present when the tool's policy plans reminders, escalation or an extension: the steps taken (an escalation
+   * grows `approvers`, an extension moves `expiresAt`) and the one planned next.
+   */
+  reminders: Reminders.optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ApprovalSummary } from './approvals.ts';
 import { Quorum } from './quorum.ts';
+import { ReminderStep } from './reminders.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { AvailableQuotas } from './quota.ts';
@@ -44,6 +45,17 @@ const EventBodies = [
     decision: DecisionRecord,
     quorum: Quorum,
   }),
+  /** A waiting approval's approvers were reminded (the model hears nothing of it). */
+  z.object({ type: z.literal('approval_reminded'), approvalId: z.string(), step: ReminderStep }),
+  /** More people may decide a waiting approval: `approvers` is the list after the escalation. */
+  z.object({
+    type: z.literal('approval_escalated'),
+    approvalId: z.string(),
+    step: ReminderStep,
+    approvers: z.array(z.string()),
+  }),
+  /** A waiting approval's expiry moved once (`onTimeout: escalate-and-extend`). */
+  z.object({ type: z.literal('approval_extended'), approvalId: z.string(), step: ReminderStep, expiresAt: z.string() }),
   z.object({
     type: z.literal('tool_result'),
     step: z.number(),

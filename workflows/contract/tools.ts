@@ -1,5 +1,6 @@
 // The tools a round may call and the policy the worker resolved for each (worker config, not model input).
 import type { QuorumRequirement, RejectWith } from './quorum.ts';
+import type { ReminderPlan } from './reminders.ts';
 
 export interface ToolAnnotations {
   title?: string;
@@ -56,6 +57,8 @@ export interface ToolPolicy {
    * groups named. Absent: one approver decides, as before.
    */
   quorum?: { requirements: QuorumRequirement[]; rejectWith: RejectWith };
+  /** Reminders, escalation and the on-timeout action (config `remind`, `escalate`, `onTimeout`). Absent: none. */
+  reminders?: ReminderPlan;
   callTimeoutMs: number;
   /** Operator override: the tool is safe to call again after an unknown outcome. */
   idempotent?: boolean;

@@ -18,6 +18,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     approvers,
     allowSelfApproval,
     quorum,
+    reminders,
     openedAt,
     expiresAt,
   } = record;
@@ -34,6 +35,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     approvers,
     allowSelfApproval,
     ...(quorum === undefined ? {} : { quorum }),
+    ...(reminders === undefined ? {} : { reminders }),
     openedAt,
     expiresAt,
   };

@@ -5,6 +5,7 @@
 import { reviewReasons } from '../../../workflows/shared/approval-summary.ts';
 import { mayDecide } from '../../../workflows/shared/decide-rights.ts';
 import { quorumDecided, quorumNeeded, quorumRule } from '../../../workflows/shared/quorum-text.ts';
+import { reminderLines } from '../../../workflows/shared/reminder-text.ts';
 import type { ApprovalSummary } from '../../../workflows/contract.ts';
 import type { ApprovalResponse } from '../../../runtime/http-api.ts';
 import { html, type Html } from '../html.ts';
@@ -79,6 +80,15 @@ function quorumLines(view: ApprovalResponse): Html {
   </dl>`;
 }
 
+/** Reminders, escalation and extension so far, and the step planned next. */
+function reminderList(view: ApprovalResponse): Html {
+  const lines = reminderLines(view.reminders, (iso) => iso);
+  if (lines.length === 0) return html``;
+  return html`<ul class="reminders" aria-label="Reminders">
+    ${lines.map((line) => html`<li>${line}</li>`)}
+  </ul>`;
+}
+
 function decisionLine(view: ApprovalResponse): Html {
   const { decision } = view;
   if (!decision)
@@ -117,7 +127,7 @@ export function approvalPage(reader: Reader, { view, query, webUiUrl, error }: A
         <dt>Expires</dt>
         <dd>${expiry(view.expiresAt)}</dd>
       </dl>
-      ${quorumLines(view)} ${decisionLine(view)}
+      ${quorumLines(view)} ${reminderList(view)} ${decisionLine(view)}
       ${
         reasons.length > 0
           ? html`<ul class="warnings" aria-label="Warnings">
