@@ -9,7 +9,7 @@ const MAX_NAME_LENGTH = 64;
 export const MAX_ARGUMENT_DEPTH = 64;
 
 /** Whether a parsed JSON value nests deeper than `limit` (iterative, so any depth is measured safely). */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
   const pending: Array<[unknown, number]> = [[value, 0]];
   while (pending.length > 0) {
     const [item, depth] = pending.pop()!;

@@ -57,6 +57,8 @@ export interface ToolPolicy {
    */
   quorum?: { requirements: QuorumRequirement[]; rejectWith: RejectWith };
   callTimeoutMs: number;
+  /** `false`: an approver may not approve with edited arguments (config `editable`); absent: they may. */
+  editable?: boolean;
   /** Operator override: the tool is safe to call again after an unknown outcome. */
   idempotent?: boolean;
   /** The server takes the requester's own credential; `required`: no call without it. */
