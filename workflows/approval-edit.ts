@@ -11,7 +11,7 @@ import { requiresApproval } from './policy.ts';
 import { mayDecide } from './shared/decide-rights.ts';
 import { redactArguments } from './shared/redaction.ts';
 import { schemaProblems } from './shared/schema-check.ts';
-import { MAX_ARGUMENT_DEPTH, nestsDeeperThan } from './tool-names.ts';
+import { MAX_ARGUMENT_DEPTH, nestsDeeperThan } from './shared/nesting.ts';
 
 /**
  * Since this patch, an approval may be approved with edited arguments, which then run instead of the model's.
