@@ -27,6 +27,7 @@ import type { queryRound } from '../../workflows/query-round.ts';
 import { startFakeSlackApi } from '../../testkit/fake-slack-api.ts';
 import { startHttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
+import { argsDigest } from '../../workflows/shared/digest.ts';
 import {
   routeByMarker,
   scriptedSteps,
@@ -39,7 +40,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v4';
+export const NEWEST_SET = 'v5';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -278,6 +279,23 @@ export const KINDS: Record<string, Kind> = {
         decideSignal,
         signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
       );
+    },
+  },
+  edited: {
+    about: 'an approval approved with edited arguments (edit on approve): a schema-invalid edit refused, the edit run',
+    script: scriptedSteps({ toolCalls: [deletePod('edited')] }, { content: 'deleted the edited pod' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      const edit = (args: Record<string, unknown>) =>
+        signedDecision({
+          approvalId: approvalId!,
+          decision: 'approve',
+          approver: alice,
+          arguments: args,
+          editedArgsDigest: argsDigest(args),
+        });
+      await round.signal(decideSignal, edit({ namespace: 'dev' }));
+      await round.executeUpdate(decideUpdate, { args: [edit({ namespace: 'dev', name: 'edited-instead' })] });
     },
   },
   'multi-turn': {
