@@ -45,6 +45,8 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
     ...(reminders ? { reminders } : {}),
     callTimeoutMs: tool?.timeout ?? server.timeout,
     idempotent: tool?.idempotent,
+    // Only a refusal is carried: a policy without the key allows edits, as before the setting existed.
+    ...((tool?.editable ?? server.editable) === false ? { editable: false } : {}),
     ...(server.transport === 'http' && server.userCredential
       ? { userCredential: { required: server.userCredential.required } }
       : {}),

@@ -98,7 +98,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
 function receivedDecision(request: unknown): AuditDecision | undefined {
   const parsed = DecisionRequest.safeParse(request);
   if (!parsed.success) return undefined;
-  const { decision, approver, receivedAt, reason, argsDigest } = parsed.data;
+  const { decision, approver, receivedAt, reason, argsDigest, editedArgsDigest } = parsed.data;
   const signature = AuditSignature.safeParse((request as { signature?: unknown }).signature).data;
   return {
     decision,
@@ -106,6 +106,7 @@ function receivedDecision(request: unknown): AuditDecision | undefined {
     ...(receivedAt === undefined ? {} : { receivedAt }),
     ...(reason === undefined ? {} : { reason }),
     ...(argsDigest === undefined ? {} : { argsDigest }),
+    ...(parsed.data.arguments === undefined ? {} : { arguments: parsed.data.arguments, editedArgsDigest }),
     ...(signature ? { signature } : {}),
   };
 }
@@ -154,6 +155,8 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
   const opened = new Map<string, { summary: ApprovalSummary; eventId: number }>();
   const arrivals: Arrival[] = [];
   const appliedUpdates = new Set<number>();
+  /** Applied edits' original arguments, by the update's accepted event. */
+  const originals = new Map<number, Record<string, unknown>>();
   const closings: Closing[] = [];
   let pendingIds: string[] = [];
   let cancelRequested = false;
@@ -192,6 +195,8 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       } else if (completed?.outcome?.success?.payloads?.[0]) {
         const result = DecisionResult.safeParse(await decoded(context, completed.outcome.success.payloads[0]));
         if (result.data?.applied) appliedUpdates.add(Number(completed.acceptedEventId));
+        if (result.data?.originalArguments)
+          originals.set(Number(completed.acceptedEventId), result.data.originalArguments);
       } else if (event.workflowExecutionCancelRequestedEventAttributes) cancelRequested = true;
     }
   } catch (error) {
@@ -245,6 +250,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
         ...base,
         outcome: decision.decision === 'approve' ? 'approved' : 'rejected',
         decision,
+        ...(originals.has(applied.eventId) ? { originalArguments: originals.get(applied.eventId) } : {}),
         eventId: applied.eventId,
       };
     return { ...base, outcome: closing.cancelRequested ? 'cancelled' : 'expired', eventId: closing.eventId };

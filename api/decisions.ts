@@ -8,6 +8,9 @@ import { approvalSummary } from '../workflows/shared/approval-summary.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import { quorumRefusal } from '../workflows/shared/quorum.ts';
 import { argumentsText } from '../workflows/shared/visible-text.ts';
+import { argsDigest, canonicalJson } from '../workflows/shared/digest.ts';
+import { MAX_EDITED_ARGUMENTS_CHARS } from '../workflows/contract/names.ts';
+import { MAX_ARGUMENT_DEPTH, nestsDeeperThan } from '../workflows/shared/nesting.ts';
 import {
   FailureType,
   decideSignal,
@@ -44,7 +47,7 @@ function closedDetails(status: string, decision: DecisionRecord | undefined) {
 function refusal(failure: unknown, approvalId: string): ApiError {
   if (!(failure instanceof ApplicationFailure))
     return new ApiError(409, 'decision_refused', 'The round refused the decision');
-  const detail = (failure.details?.[0] ?? {}) as { status?: string; decision?: DecisionRecord };
+  const detail = (failure.details?.[0] ?? {}) as { status?: string; decision?: DecisionRecord; reasons?: string[] };
   switch (failure.type) {
     case FailureType.ApprovalNotFound:
       return approvalNotFound(approvalId);
@@ -65,6 +68,10 @@ function refusal(failure: unknown, approvalId: string): ApiError {
       return new ApiError(409, 'decision_not_needed', failure.message);
     case FailureType.InvalidDecision:
       return new ApiError(400, 'invalid_request', failure.message);
+    case FailureType.InvalidEdit:
+      return new ApiError(422, 'invalid_edit', failure.message, { reasons: detail.reasons ?? [] });
+    case FailureType.EditNotAllowed:
+      return new ApiError(403, 'edit_not_allowed', failure.message, { reasons: detail.reasons ?? [] });
     default:
       return new ApiError(409, 'decision_refused', failure.message);
   }
@@ -83,6 +90,15 @@ async function closedVerdict(context: ApiContext, roundId: string, approvalId: s
   );
 }
 
+/** An edit the API does not even sign: the round refuses it too, and it would sit queued in history. */
+function oversizedEdit(edited: Record<string, unknown>): string | undefined {
+  if (nestsDeeperThan(edited, MAX_ARGUMENT_DEPTH)) return `the arguments nest deeper than ${MAX_ARGUMENT_DEPTH} levels`;
+  const chars = canonicalJson(edited).length;
+  if (chars > MAX_EDITED_ARGUMENTS_CHARS)
+    return `the arguments are ${chars} characters of JSON, more than ${MAX_EDITED_ARGUMENTS_CHARS}`;
+  return undefined;
+}
+
 /** Refuses what the round would refuse, from its published summary, so nothing is queued that cannot apply. */
 function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionInput, now: number): void {
   const permission = mayDecide(pending, approver.id);
@@ -98,6 +114,12 @@ function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionIn
       'digest_mismatch',
       `Approval ${pending.approvalId} is for other arguments (digest ${pending.argsDigest})`,
     );
+  }
+  const oversized = body.arguments && oversizedEdit(body.arguments);
+  if (oversized) {
+    throw new ApiError(422, 'invalid_edit', `Approval ${pending.approvalId} edit is invalid: ${oversized}`, {
+      reasons: [oversized],
+    });
   }
   if (now >= Date.parse(pending.expiresAt)) {
     throw new ApiError(409, 'approval_closed', `Approval ${pending.approvalId} expired at ${pending.expiresAt}`, {
@@ -153,6 +175,10 @@ export async function submitDecision(
     receivedAt: new Date(now).toISOString(),
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     argsDigest: body.argsDigest,
+    // The signature covers the edit through its digest; the round recomputes it from the arguments it receives.
+    ...(body.arguments === undefined
+      ? {}
+      : { arguments: body.arguments, editedArgsDigest: argsDigest(body.arguments) }),
   });
   const handle = context.client.workflow.getHandle(roundId);
   try {

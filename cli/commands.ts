@@ -21,6 +21,10 @@ import {
   oneLine,
 } from './format.ts';
 import { EXIT, type Session } from './session.ts';
+import { EditError, editInEditor, editSummary, readArgumentsOption } from './edit-arguments.ts';
+
+/** Approve with edited arguments: from `--arguments` (JSON or @file) or from $EDITOR (`--edit`). */
+export type EditRequest = { raw: string } | { editor: true };
 
 const id = encodeURIComponent;
 
@@ -124,8 +128,10 @@ export async function decide(
   approvalId: string,
   body: { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string },
   yes: boolean,
+  edit?: EditRequest,
 ): Promise<number> {
   const approval = await session.client.request<ApprovalResponse>('GET', `/v1/approvals/${id(approvalId)}`);
+  if (edit && approval.status === 'pending') return decideEdited(session, approval, body, yes, edit);
   if (approval.status === 'pending') {
     const why = await declined(session, approval, body.decision, yes);
     if (why) {
@@ -133,7 +139,56 @@ export async function decide(
       return EXIT.declined;
     }
   }
-  const sent = { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, channel: 'cli' as const };
+  return send(session, approvalId, { ...body, argsDigest: body.argsDigest ?? approval.argsDigest });
+}
+
+/**
+ * Edit on approve: every argument is shown first, as for any approval; then the edit (from the option or the
+ * editor) is shown as what it changes and confirmed (unless --yes). An edit that changes nothing approves as is.
+ */
+async function decideEdited(
+  session: Session,
+  approval: ApprovalResponse,
+  body: DecisionBody,
+  yes: boolean,
+  edit: EditRequest,
+): Promise<number> {
+  const { approvalId } = approval;
+  const fail = (why: string, code: number = EXIT.declined) => {
+    session.err(`${PROGRAM}: ${approvalId} not approved: ${why}`);
+    return code;
+  };
+  if (approval.arguments === undefined)
+    return fail('no worker answered in time to show every argument; nothing unseen is approved, try again shortly');
+  const shown = formatFullApproval(approval, 'approve');
+  if (session.json) session.err(shown);
+  else await session.page(shown);
+  if (!approval.redacted?.length && argsDigest(approval.arguments) !== approval.argsDigest)
+    return fail('the arguments shown do not have the approval digest');
+  let edited: Record<string, unknown> | undefined;
+  try {
+    edited = 'raw' in edit ? readArgumentsOption(edit.raw) : editInEditor(approval.arguments);
+  } catch (error) {
+    if (error instanceof EditError) return fail(error.message, EXIT.usage);
+    throw error;
+  }
+  const changes = edited && editSummary(approval.arguments, edited);
+  if (edited && changes) session.err(`Approve with these changes:\n${changes}`);
+  else session.err('The arguments are unchanged: this approves the call as the model made it.');
+  if (!yes && !(await session.confirm(changes ? 'Approve with these changes?' : 'Approve this call?')))
+    return fail('not confirmed');
+  const argsDigestSent = body.argsDigest ?? approval.argsDigest;
+  return send(session, approvalId, { ...body, argsDigest: argsDigestSent, ...(changes ? { arguments: edited } : {}) });
+}
+
+type DecisionBody = { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string };
+
+async function send(
+  session: Session,
+  approvalId: string,
+  body: DecisionBody & { argsDigest: string; arguments?: Record<string, unknown> },
+): Promise<number> {
+  const sent = { ...body, channel: 'cli' as const };
   const answer = await session.client.request<DecisionResponse>('POST', `/v1/approvals/${id(approvalId)}`, sent);
   if (session.json) {
     session.out(JSON.stringify(answer, null, 2));
@@ -150,9 +205,10 @@ export async function decide(
     : '';
   // A quorum approval may stay pending after a decision that counted: say what it still needs.
   const quorum = answer.quorum ? `; ${quorumLine(answer.quorum)}` : '';
+  const changed = answer.decision?.editedArguments ? ' with changes' : '';
   session.out(
     answer.applied
-      ? `${approvalId}: ${answer.status === 'pending' ? `${body.decision} counted, still pending` : answer.status}${by}${quorum}`
+      ? `${approvalId}: ${answer.status === 'pending' ? `${body.decision} counted, still pending` : answer.status}${changed}${by}${quorum}`
       : `${approvalId}: not applied; the approval was already ${answer.status}${by}`,
   );
   return EXIT.ok;

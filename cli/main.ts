@@ -9,7 +9,7 @@ import { ApiClient, ApiUnreachableError } from './api-client.ts';
 import { ask } from './ask.ts';
 import { auditTrail, verifyExport, type AuditFilter } from './audit.ts';
 import { signDecision, signRound, writeSigningKeys } from './signing.ts';
-import { cancelRound, decide, listApprovals, showQuota, showRound } from './commands.ts';
+import { cancelRound, decide, listApprovals, showQuota, showRound, type EditRequest } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
 import { EXIT, type Session } from './session.ts';
 import { forStream, stripControls } from './terminal-text.ts';
@@ -26,6 +26,8 @@ const DECISION_OPTIONS = {
   reason: { type: 'string' },
   digest: { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  arguments: { type: 'string' },
+  edit: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
@@ -145,6 +147,17 @@ function decisionBody(decision: 'approve' | 'reject', values: Values) {
   return { decision, ...(reason ? { reason } : {}), ...(digest ? { argsDigest: digest } : {}) };
 }
 
+/** `--arguments` or `--edit`: approve with edited arguments (edit on approve). */
+function editOption(decision: 'approve' | 'reject', values: Values): EditRequest | undefined {
+  const raw = text(values, 'arguments');
+  if (raw === undefined && values.edit !== true) return undefined;
+  if (decision === 'reject')
+    throw new UsageError('--arguments and --edit approve with changes; reject takes neither', 'reject');
+  if (raw !== undefined && values.edit === true)
+    throw new UsageError('give --arguments or --edit, not both', 'approve');
+  return raw === undefined ? { editor: true } : { raw };
+}
+
 function pageSize(values: Values): number | undefined {
   const raw = text(values, 'page-size');
   if (raw === undefined) return undefined;
@@ -225,7 +238,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
       const decision = command === 'approve' ? 'approve' : 'reject';
       const approvalId = only(positionals, 'approval id', decision);
       const body = decisionBody(decision, values);
-      action = (session) => decide(session, approvalId, body, values.yes === true);
+      const edit = editOption(decision, values);
+      action = (session) => decide(session, approvalId, body, values.yes === true, edit);
     }
   }
   return action({ ...connect(values, env), json: values.json === true, ...io });

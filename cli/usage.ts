@@ -152,6 +152,8 @@ Options:
   --reason <text>           why (recorded with the decision)
   --digest <sha256>         refuse unless the call's arguments have this digest (64 hex characters)
   -y, --yes                 do not ask; refused when an argument is redacted, escaped or undeclared
+  --arguments <json|@file>  approve with these arguments instead (the complete call, not a patch)
+  --edit                    edit the arguments in $VISUAL or $EDITOR first; unchanged approves as is
 
 ${GLOBAL_OPTIONS}`,
   reject: `Usage: ${PROGRAM} reject <approvalId> --reason <text> [options]

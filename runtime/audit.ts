@@ -27,6 +27,9 @@ export const AuditDecision = z.strictObject({
   reason: z.string().optional(),
   /** The digest the approver sent (what they reviewed); the approval's own is the entry's argsDigest. */
   argsDigest: z.string().optional(),
+  /** Edit on approve: the arguments the approver had run instead, and their digest (which the signature covers). */
+  arguments: z.record(z.string(), z.unknown()).optional(),
+  editedArgsDigest: z.string().optional(),
   signature: AuditSignature.optional(),
 });
 export type AuditDecision = z.infer<typeof AuditDecision>;
@@ -46,6 +49,11 @@ export const AuditEntry = z.strictObject({
   tool: z.string(),
   /** SHA-256 of the canonical JSON of the full arguments: what was approved. */
   argsDigest: z.string(),
+  /**
+   * Approved with changes: the approval's own arguments (digest `argsDigest`), beside the decision's `arguments`
+   * that ran. Known from the round's answer to the decision; absent when the edit arrived queued (a signal).
+   */
+  originalArguments: z.record(z.string(), z.unknown()).optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
   outcome: AuditOutcome,
@@ -170,6 +178,18 @@ function signedDecisions(entry: Pick<AuditEntry, 'decision' | 'decisions'>): Aud
   return decisions;
 }
 
+const sha256Hex = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');
+
+/** An edit's argument sets must be the ones their digests (and so the signature) name. */
+function digestMismatch(entry: Omit<AuditEntry, 'hash'>): string | undefined {
+  if (entry.originalArguments && sha256Hex(entry.originalArguments) !== entry.argsDigest)
+    return 'its originalArguments do not match its argsDigest';
+  for (const decision of signedDecisions(entry))
+    if (decision.arguments && sha256Hex(decision.arguments) !== decision.editedArgsDigest)
+      return "a decision's edited arguments do not match its editedArgsDigest";
+  return undefined;
+}
+
 export type AuditVerdict =
   | { ok: true; entries: number; rounds: number; signatures: number; gaps: number }
   | { ok: false; line: number; why: string };
@@ -213,6 +233,8 @@ export function verifyAuditExport(text: string, keys?: AuditPublicKeys): AuditVe
     else if (previous && covered.prevHash !== previous.hash)
       return { ok: false, line, why: `it does not follow line ${previous.line}: prevHash is not that entry's hash` };
     last.set(covered.roundId, { seq: covered.seq, hash, line });
+    const mismatch = digestMismatch(covered);
+    if (mismatch) return { ok: false, line, why: mismatch };
     if (keys) {
       for (const decision of signedDecisions(covered)) {
         const problem = signatureProblem(decisionSigningBytes(covered.approvalId, decision), decision.signature, keys);

@@ -84,6 +84,8 @@ const ToolOverride = z.strictObject({
   idempotent: z.boolean().optional(),
   /** Added to the server's `redact` paths for this tool. */
   redact: z.array(z.string().min(1)).optional(),
+  /** An approver may approve with edited arguments (edit on approve); default: the server's, else true. */
+  editable: z.boolean().optional(),
 });
 
 const Retry = z.strictObject({
@@ -111,6 +113,8 @@ const ServerCommon = {
   rules: z.array(ArgumentRule).default([]),
   /** Dot paths of argument values shown redacted to people (`spec.password`; `*` matches any key). */
   redact: z.array(z.string().min(1)).default([]),
+  /** An approver may approve this server's calls with edited arguments (edit on approve); default true. */
+  editable: z.boolean().optional(),
   retry: Retry.default({ maxAttempts: 3, initialDelay: 500, maxDelay: 10_000 }),
   tools: z.record(z.string(), ToolOverride).default({}),
 };

@@ -51,21 +51,35 @@ export function startRoundBody(maxQueryChars: number) {
 }
 export type StartRoundBody = z.infer<ReturnType<typeof startRoundBody>>;
 
-export const DecisionBody = z.strictObject({
-  decision: Decision,
-  reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
-  /** The digest of the arguments the approver reviewed (GET /v1/approvals/{id}): no decision without it. */
-  argsDigest: z
-    .string({
-      error: (issue) =>
-        issue.input === undefined
-          ? 'argsDigest is required: send the argsDigest of the approval you reviewed (GET /v1/approvals/{approvalId})'
-          : 'argsDigest is a hex SHA-256',
-    })
-    .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256'),
-  /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
-  channel: z.enum(['http', 'cli']).default('http'),
-});
+/** An approver's edited call: a JSON object the round checks against the tool's input schema and policy. */
+export const EditedArguments = z
+  .record(z.string(), z.unknown())
+  .describe(
+    "Edit on approve: the tool call's complete arguments as the approver wants them run (the approval's `arguments`, changed). The round checks them against the tool's input schema, its policy (`editable`, quorum, approvers) and bounds, and answers 422 invalid_edit or 403 edit_not_allowed with `reasons`.",
+  );
+
+export const DecisionBody = z
+  .strictObject({
+    decision: Decision,
+    reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
+    /** The digest of the arguments the approver reviewed (GET /v1/approvals/{id}): no decision without it. */
+    argsDigest: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'argsDigest is required: send the argsDigest of the approval you reviewed (GET /v1/approvals/{approvalId})'
+            : 'argsDigest is a hex SHA-256',
+      })
+      .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256'),
+    /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
+    channel: z.enum(['http', 'cli']).default('http'),
+    /** Edit on approve: the complete arguments to run instead of the model's (not a patch); only with approve. */
+    arguments: EditedArguments.optional(),
+  })
+  .refine((body) => body.arguments === undefined || body.decision === 'approve', {
+    message: 'arguments (an edited call) may only come with decision approve',
+    path: ['arguments'],
+  });
 export type DecisionBody = z.infer<typeof DecisionBody>;
 
 export const ApprovalListQuery = z.strictObject({

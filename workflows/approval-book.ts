@@ -1,9 +1,9 @@
 // The approvals of one round: opened by the round loop, closed exactly once by the first valid decision (a
 // quorum approval: by the decision that completes or defeats its quorum), by the approval timer or by cancellation. Shared by the `decide` signal and the `decide` update. Records are
 // replaced, never mutated, so every status carries exactly the fields it may have.
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched } from '@temporalio/workflow';
 // Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
-import type { ApprovalRecord, NotificationRef, PendingApproval } from './contract.ts';
+import type { ApprovalRecord, NotificationRef, PendingApproval, ToolDescriptor } from './contract.ts';
 import type { DecisionRecord, DecisionRequest, DecisionResult } from './contract/decisions.ts';
 import type { SigningPublicKey } from './contract/signatures.ts';
 import { decisionProblems } from './input-checks.ts';
@@ -13,10 +13,13 @@ import { quorumOutcome, quorumRefusal, quorumState } from './shared/quorum.ts';
 import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
 import { displayTool } from './shared/display-name.ts';
 import { approvalClosed } from './round-metrics.ts';
+import { EDIT_PATCH, editRefusal } from './approval-edit.ts';
 
 export interface Refusal {
   type: FailureType;
   message: string;
+  /** A refused edit: each thing wrong with it. */
+  reasons?: string[];
 }
 
 /** Ignored decisions are kept for audit, but a flood of them must not grow the round's state without end. */
@@ -40,6 +43,8 @@ export class ApprovalBook {
   private readonly onCounted: (record: PendingApproval, decision: DecisionRecord) => void;
   /** Set once the round loaded its keys (patch `signed-decisions`): from then on only signed decisions count. */
   private keys: readonly SigningPublicKey[] | undefined;
+  /** The tool of each approval opened in this run, against which an edit is checked (not part of the record). */
+  private readonly tools = new Map<string, ToolDescriptor>();
 
   constructor(
     onChange: () => void,
@@ -61,6 +66,11 @@ export class ApprovalBook {
   /** Only decisions signed by one of these keys apply from now on (approver, channel and time are the API's word). */
   requireSignatures(keys: readonly SigningPublicKey[]): void {
     this.keys = keys;
+  }
+
+  /** The tool an approval is for: without it, the approval takes no edits. */
+  describeTool(approvalId: string, tool: ToolDescriptor): void {
+    this.tools.set(approvalId, tool);
   }
 
   get(approvalId: string): ApprovalRecord | undefined {
@@ -104,6 +114,8 @@ export class ApprovalBook {
       const type = uncounted.reason === 'already_decided' ? FailureType.AlreadyDecided : FailureType.DecisionNotNeeded;
       return { type, message: `Approval ${record.approvalId}: ${uncounted.why}` };
     }
+    if (valid.arguments !== undefined)
+      return editRefusal(record, this.tools.get(record.approvalId), { ...valid, arguments: valid.arguments });
     return undefined;
   }
 
@@ -116,7 +128,15 @@ export class ApprovalBook {
       type: refusal.type,
       message: refusal.message,
       nonRetryable: true,
-      details: record ? [{ status: record.status, decision: record.decision }] : [],
+      details: record
+        ? [
+            {
+              status: record.status,
+              decision: record.decision,
+              ...(refusal.reasons ? { reasons: refusal.reasons } : {}),
+            },
+          ]
+        : [],
     });
   }
 
@@ -133,12 +153,18 @@ export class ApprovalBook {
       return { approvalId, status: record?.status ?? 'pending', decision: record?.decision, applied: false };
     }
     const valid = request as DecisionRequest;
-    const decision = {
+    // An "edit" that changes nothing is a plain approval.
+    const edited =
+      valid.arguments !== undefined && valid.editedArgsDigest !== record.argsDigest && patched(EDIT_PATCH)
+        ? { editedArguments: valid.arguments, editedArgsDigest: valid.editedArgsDigest }
+        : {};
+    const decision: DecisionRecord = {
       decision: valid.decision,
       approver: { id: valid.approver.id, channel: valid.approver.channel },
       reason: valid.reason,
       argsDigest: record.argsDigest,
       decidedAt: decidedAt(valid, record),
+      ...edited,
     };
     let base: PendingApproval = record;
     let outcome: 'approved' | 'rejected' = valid.decision === 'approve' ? 'approved' : 'rejected';
@@ -166,6 +192,7 @@ export class ApprovalBook {
       decision,
       applied: true,
       ...(decided.quorum ? { quorum: decided.quorum } : {}),
+      ...(decision.editedArguments ? { originalArguments: decided.arguments } : {}),
     };
   }
 

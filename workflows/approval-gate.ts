@@ -17,8 +17,13 @@ import { REMINDERS_PATCH, initialReminders, waitWithReminders } from './approval
  */
 export const QUORUM_PATCH = 'quorum';
 
-/** Cleared: the call may run. Otherwise what the model is told instead. */
-export type GateVerdict = { cleared: true } | { cleared: false; result: ExecutionResult };
+/**
+ * Cleared: the call may run (`edit`: with the approver's arguments instead of the model's). Otherwise what the
+ * model is told instead.
+ */
+export type GateVerdict =
+  | { cleared: true; edit?: { arguments: Record<string, unknown>; approver: string } }
+  | { cleared: false; result: ExecutionResult };
 
 export async function passGate(site: CallSite): Promise<GateVerdict> {
   const { round, tool, args, call, callIndex } = site;
@@ -49,6 +54,7 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     expiresAt,
   });
   site.record.approvalId = approval.approvalId;
+  round.book.describeTool(approval.approvalId, tool);
   log.info('approval opened', {
     approvalId: approval.approvalId,
     server: tool.server,
@@ -82,8 +88,12 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
   });
   round.notices.closed(closed.approvalId);
   switch (closed.status) {
-    case 'approved':
-      return { cleared: true };
+    case 'approved': {
+      const edited = closed.decision.editedArguments;
+      if (!edited) return { cleared: true };
+      site.record.editedArguments = edited;
+      return { cleared: true, edit: { arguments: edited, approver: closed.decision.approver.id } };
+    }
     case 'rejected': {
       const content = rejectedMessage(tool.name, closed.decision.approver.id, closed.decision.reason);
       return { cleared: false, result: { outcome: 'rejected', content, truncated: false, attempts: 0 } };

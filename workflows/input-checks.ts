@@ -139,5 +139,13 @@ export function decisionProblems(request: unknown): string[] {
     problems.push('receivedAt must be an ISO time');
   if (request.signature !== undefined && !isSignature(request.signature))
     problems.push('signature must be {keyId, sig} with sig 128 hex characters');
+  if (request.arguments !== undefined && !isObject(request.arguments)) problems.push('arguments must be an object');
+  if (request.editedArgsDigest !== undefined && !isString(request.editedArgsDigest))
+    problems.push('editedArgsDigest must be a string');
+  if (problems.length > 0) return problems;
+  if (request.arguments !== undefined && request.decision !== 'approve')
+    problems.push('arguments may only come with decision approve');
+  if ((request.arguments === undefined) !== (request.editedArgsDigest === undefined))
+    problems.push('arguments and editedArgsDigest come together');
   return problems;
 }

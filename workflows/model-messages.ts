@@ -6,6 +6,16 @@ export function rejectedMessage(tool: string, approverId: string, reason: string
   return `Tool '${tool}' was rejected by ${approverId}: ${reason?.trim() || 'no reason given'}. ${DO_NOT_RETRY}`;
 }
 
+/** An approver changed the call: the model learns what ran, before the tool's output. */
+export function editedCallMessage(
+  approverId: string,
+  originalJson: string,
+  editedJson: string,
+  output: string,
+): string {
+  return `Approved with changes by ${approverId}: ran with arguments ${editedJson} instead of ${originalJson}.\n\n${output}`;
+}
+
 export function expiredMessage(tool: string, timeoutMs: number): string {
   return `Tool '${tool}' was not run: approval expired after ${formatDuration(timeoutMs)} without a decision. ${DO_NOT_RETRY}`;
 }

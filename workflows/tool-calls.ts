@@ -8,7 +8,7 @@ import { canonicalJson } from './canonical-json.ts';
 import { clip } from './shared/clip.ts';
 import { escapeInvisible } from './shared/visible-text.ts';
 import type { LlmToolCall, ToolCallRecord, ToolDescriptor } from './contract.ts';
-import { cancelledMessage, outcomeUnknownMessage, overLimitMessage } from './model-messages.ts';
+import { cancelledMessage, editedCallMessage, outcomeUnknownMessage, overLimitMessage } from './model-messages.ts';
 import { CLOSED_POLICY_PATCH, isRetrySafe, requiresApproval } from './policy.ts';
 import type { RoundContext } from './round-context.ts';
 import { credentialFor } from './user-credential.ts';
@@ -143,14 +143,19 @@ async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
   const { round, tool, args, call, progress } = site;
   const before = credentialFor(round.input.credentials, tool, Date.now());
   if (!before.ok) return notRun(before.content);
+  let edit: { arguments: Record<string, unknown>; approver: string } | undefined;
   if (requiresApproval(tool, args, patched(CLOSED_POLICY_PATCH))) {
     const verdict = await passGate(site);
     if (!verdict.cleared) return verdict.result;
+    edit = verdict.edit;
   }
   const after = credentialFor(round.input.credentials, tool, Date.now());
   if (!after.ok) return notRun(after.content);
   const ids = { roundId: round.roundId, toolCallId: call.id, step: round.step };
-  return executeToolCall(tool, args, ids, progress, after.credential);
+  const result = await executeToolCall(tool, edit?.arguments ?? args, ids, progress, after.credential);
+  if (!edit) return result;
+  const told = editedCallMessage(edit.approver, canonicalJson(args), canonicalJson(edit.arguments), result.content);
+  return { ...result, content: told };
 }
 
 function notRun(content: string): ExecutionResult {

@@ -1,25 +1,8 @@
 // The names the model sees, and the way a model-supplied name is resolved back to one server's tool.
 import type { LlmToolCall, LlmToolDefinition, ToolDescriptor } from './contract.ts';
+import { MAX_ARGUMENT_DEPTH, nestsDeeperThan } from './shared/nesting.ts';
 
 const MAX_NAME_LENGTH = 64;
-/**
- * Arguments nested deeper than this are refused: rule evaluation, redaction and the approver's view walk them
- * recursively, and a model-made `[[[…]]]` deeper than the stack would fail every workflow task of the round.
- */
-export const MAX_ARGUMENT_DEPTH = 64;
-
-/** Whether a parsed JSON value nests deeper than `limit` (iterative, so any depth is measured safely). */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const pending: Array<[unknown, number]> = [[value, 0]];
-  while (pending.length > 0) {
-    const [item, depth] = pending.pop()!;
-    if (item === null || typeof item !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
-
 function sanitize(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, MAX_NAME_LENGTH);
 }

@@ -34,6 +34,19 @@ const LISTED_ROUNDS = 30;
 const SignInBody = z.object({ token: z.string().min(1).max(1024) });
 const Csrf = { _csrf: z.string().max(128).optional() };
 const SignOutBody = z.object(Csrf);
+
+/** The console's edit-and-approve text: a JSON object, or a 422 the page shows. */
+function editedArguments(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(422, 'invalid_edit', `The edited arguments are not valid JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ApiError(422, 'invalid_edit', 'The edited arguments must be a JSON object');
+  return value as Record<string, unknown>;
+}
 const DecisionForm = z.object({
   ...Csrf,
   decision: z.enum(['approve', 'reject']),
@@ -44,6 +57,8 @@ const DecisionForm = z.object({
     .transform((text) => text.trim() || undefined)
     .optional(),
   confirm: z.literal('yes').optional(),
+  /** Edit and approve: the complete arguments as JSON text. */
+  arguments: z.string().max(200_000).optional(),
 });
 
 export interface ConsoleOptions {
@@ -196,6 +211,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
         checkCsrf(request, request.body._csrf);
         const { approvalId } = request.params;
         const { decision, argsDigest, reason, confirm } = request.body;
+        const edited = request.body.arguments;
         const principal = request.principal;
         try {
           const { facts, pending } = await pendingApproval(context, approvalId, principal);
@@ -207,7 +223,12 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
             facts.roundId,
             pending,
             { id: principal, channel: 'web' },
-            { decision, argsDigest, ...(reason === undefined ? {} : { reason }) },
+            {
+              decision,
+              argsDigest,
+              ...(reason === undefined ? {} : { reason }),
+              ...(edited === undefined ? {} : { arguments: editedArguments(edited) }),
+            },
           );
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
           return reply.redirect(`/ui/approvals/${encodeURIComponent(approvalId)}`, 303);

@@ -27,6 +27,7 @@ import type { queryRound } from '../../workflows/query-round.ts';
 import { startFakeSlackApi } from '../../testkit/fake-slack-api.ts';
 import { startHttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
+import { argsDigest } from '../../workflows/shared/digest.ts';
 import {
   routeByMarker,
   scriptedSteps,
@@ -278,6 +279,23 @@ export const KINDS: Record<string, Kind> = {
         decideSignal,
         signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
       );
+    },
+  },
+  edited: {
+    about: 'an approval approved with edited arguments (edit on approve): a schema-invalid edit refused, the edit run',
+    script: scriptedSteps({ toolCalls: [deletePod('edited')] }, { content: 'deleted the edited pod' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      const edit = (args: Record<string, unknown>) =>
+        signedDecision({
+          approvalId: approvalId!,
+          decision: 'approve',
+          approver: alice,
+          arguments: args,
+          editedArgsDigest: argsDigest(args),
+        });
+      await round.signal(decideSignal, edit({ namespace: 'dev' }));
+      await round.executeUpdate(decideUpdate, { args: [edit({ namespace: 'dev', name: 'edited-instead' })] });
     },
   },
   escalated: {

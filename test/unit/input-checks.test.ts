@@ -107,6 +107,8 @@ const decision = fc.oneof(
       ),
       argsDigest: anyValue,
       receivedAt: anyValue,
+      arguments: fc.oneof(fc.constant({ path: '/tmp/x' }), anyValue),
+      editedArgsDigest: fc.oneof(fc.string({ maxLength: 4 }), anyValue),
     },
     { requiredKeys: [] },
   ),

@@ -140,6 +140,7 @@ describe('stored history corpus', () => {
     const gated = [
       'approved',
       'cancelled',
+      'edited',
       'escalated',
       'expired',
       'forged-decision',

@@ -18,28 +18,44 @@ export const Decision = z.enum(['approve', 'reject']);
 export type Decision = z.infer<typeof Decision>;
 
 /** The `decide` signal's and update's argument. */
-export const DecisionRequest = z.object({
-  approvalId: z.string(),
-  decision: Decision,
-  reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
-  approver: Approver,
-  /** When given, must equal the approval's digest (stale-decision protection). */
-  argsDigest: z.string().optional(),
-  /**
-   * When the decision was made (ISO time), stamped by the API when it receives it. A decision made before the
-   * approval expired wins even when it reaches the round after the timer fired (queued while no worker ran);
-   * one made later is refused. Without it the round's own clock decides.
-   */
-  receivedAt: z
-    .string('receivedAt must be an ISO time')
-    .refine((value) => !Number.isNaN(Date.parse(value)), 'receivedAt must be an ISO time')
-    .optional(),
-  /**
-   * The API's signature over the other fields (workflows/shared/signatures.ts). Rounds started since signed
-   * decisions (patch `signed-decisions`) apply only decisions signed by a key they loaded at their start.
-   */
-  signature: Signature.optional(),
-});
+export const DecisionRequest = z
+  .object({
+    approvalId: z.string(),
+    decision: Decision,
+    reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
+    approver: Approver,
+    /** When given, must equal the approval's digest (stale-decision protection). */
+    argsDigest: z.string().optional(),
+    /**
+     * When the decision was made (ISO time), stamped by the API when it receives it. A decision made before the
+     * approval expired wins even when it reaches the round after the timer fired (queued while no worker ran);
+     * one made later is refused. Without it the round's own clock decides.
+     */
+    receivedAt: z
+      .string('receivedAt must be an ISO time')
+      .refine((value) => !Number.isNaN(Date.parse(value)), 'receivedAt must be an ISO time')
+      .optional(),
+    /**
+     * The API's signature over the other fields (workflows/shared/signatures.ts). Rounds started since signed
+     * decisions (patch `signed-decisions`) apply only decisions signed by a key they loaded at their start.
+     */
+    signature: Signature.optional(),
+    /**
+     * Edit on approve: the call to run instead of the model's, complete (not a patch). Only with `approve`, and only
+     * with `editedArgsDigest`, the digest of exactly these arguments, which the signature covers.
+     */
+    arguments: z.record(z.string(), z.unknown()).optional(),
+    /** SHA-256 (hex) of the canonical JSON of `arguments`: signed in their place, recomputed by the round. */
+    editedArgsDigest: z.string().optional(),
+  })
+  .refine((request) => request.arguments === undefined || request.decision === 'approve', {
+    message: 'arguments may only come with decision approve',
+    path: ['arguments'],
+  })
+  .refine((request) => (request.arguments === undefined) === (request.editedArgsDigest === undefined), {
+    message: 'arguments and editedArgsDigest come together',
+    path: ['editedArgsDigest'],
+  });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 export const DecisionRecord = z.object({
@@ -49,6 +65,9 @@ export const DecisionRecord = z.object({
   argsDigest: z.string(),
   /** When the decision was made. */
   decidedAt: z.string(),
+  /** Approved with changes: the arguments that ran instead of the approval's `arguments`, and their digest. */
+  editedArguments: z.record(z.string(), z.unknown()).optional(),
+  editedArgsDigest: z.string().optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 
@@ -64,5 +83,7 @@ export const DecisionResult = z.object({
   applied: z.boolean(),
   /** A quorum approval: where it stands after this decision (status `pending` while people are still needed). */
   quorum: Quorum.optional(),
+  /** An applied edit: the approval's own arguments, so the answer (and the audit, from history) holds both sets. */
+  originalArguments: z.record(z.string(), z.unknown()).optional(),
 });
 export type DecisionResult = z.infer<typeof DecisionResult>;

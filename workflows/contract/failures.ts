@@ -22,6 +22,10 @@ export const FailureType = {
   AlreadyDecided: 'AlreadyDecided',
   /** A quorum approval: this person fills none of the requirements still unmet, so the decision cannot count. */
   DecisionNotNeeded: 'DecisionNotNeeded',
+  /** An edited call (approve with `arguments`) the tool cannot take: its schema, depth or size; details list why. */
+  InvalidEdit: 'InvalidEdit',
+  /** An edit this approval does not allow: the tool is not editable, a quorum, secrets, or policy under the edit. */
+  EditNotAllowed: 'EditNotAllowed',
   /** A decision without a valid signature of a key the round loaded (docs/operations.md, "Signed decisions"). */
   UnsignedDecision: 'UnsignedDecision',
   /** A round whose input the API did not sign for this execution: it fails before any LLM or tool call. */

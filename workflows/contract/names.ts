@@ -44,3 +44,5 @@ export const MAX_TOOL_CALLS_PER_REPLY_LIMIT = 64;
 export const MAX_MESSAGE_CHARS = 100_000;
 /** A rejection's reason is what the model is told: bounded so it cannot grow the round's state without end. */
 export const MAX_REASON_CHARS = 2000;
+/** Edited arguments (edit on approve), as canonical JSON: they live in the round's state and history. */
+export const MAX_EDITED_ARGUMENTS_CHARS = 100_000;

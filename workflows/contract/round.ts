@@ -28,6 +28,8 @@ export const ToolCallRecord = z.object({
   tool: z.string().optional(),
   arguments: z.record(z.string(), z.unknown()).optional(),
   approvalId: z.string().optional(),
+  /** Approved with changes: the arguments that ran instead of `arguments`. */
+  editedArguments: z.record(z.string(), z.unknown()).optional(),
   outcome: ToolCallOutcome,
   /** What the model was told (the first 1,000 characters; the transcript carries all of it). */
   content: z.string(),

@@ -60,6 +60,8 @@ export interface ToolPolicy {
   /** Reminders, escalation and the on-timeout action (config `remind`, `escalate`, `onTimeout`). Absent: none. */
   reminders?: ReminderPlan;
   callTimeoutMs: number;
+  /** `false`: an approver may not approve with edited arguments (config `editable`); absent: they may. */
+  editable?: boolean;
   /** Operator override: the tool is safe to call again after an unknown outcome. */
   idempotent?: boolean;
   /** The server takes the requester's own credential; `required`: no call without it. */

@@ -15,6 +15,8 @@ export function decisionSigningText(request: DecisionRequest): string {
     approver: { id: request.approver.id, channel: request.approver.channel },
     receivedAt: request.receivedAt,
     reason: request.reason,
+    // Absent without an edit, so the text (and every signature made before edits existed) stays the same.
+    editedArgsDigest: request.editedArgsDigest,
   });
 }
 

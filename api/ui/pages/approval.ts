@@ -11,6 +11,7 @@ import type { ApprovalResponse } from '../../../runtime/http-api.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, page, type Reader } from '../layout.ts';
 import { expiry } from './approvals.ts';
+import { editForm } from './edit-form.ts';
 
 export interface ApprovalPage {
   view: ApprovalResponse;
@@ -52,7 +53,7 @@ function decisionForms(reader: Reader, view: ApprovalResponse): Html {
         </form>`;
   return html`<section aria-labelledby="decide">
     <h2 id="decide">Decide</h2>
-    ${approve}
+    ${approve} ${editForm(reader, view, action)}
     <form method="post" action="${action}" class="stack">
       ${csrfField(reader)}
       <input type="hidden" name="decision" value="reject" />
