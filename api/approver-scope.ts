@@ -50,6 +50,10 @@ export class ApproverEvents {
         this.#decidable.set(event.approval.approvalId, allowed);
         return allowed ? ApproverRoundEvent.parse(event) : undefined;
       }
+      case 'approval_readdressed':
+        // Who may decide changed: the round's state says whether this principal is among them now.
+        this.#decidable.delete(event.approvalId);
+        return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;
       case 'approval_decided':
       case 'approval_counted':
         return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;

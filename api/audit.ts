@@ -16,6 +16,7 @@ import {
   decideUpdate,
   SigningPublicKey,
   type ApprovalSummary,
+  type RecheckedApproval,
 } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import { quorumOutcome, quorumRefusal, quorumState } from '../workflows/shared/quorum.ts';
@@ -149,6 +150,12 @@ function quorumFields(summary: ApprovalSummary, counted: Arrival[]): Pick<Unchai
   };
 }
 
+/** The configuration an approval started on and what the last policy re-check did to it, when either is known. */
+function policyField(summary: ApprovalSummary, recheck: RecheckedApproval | undefined): Pick<UnchainedEntry, 'policy'> {
+  const policy = { ...summary.policy, ...recheck?.policy };
+  return Object.keys(policy).length > 0 ? { policy } : {};
+}
+
 /** Every approval a round opened, as audit entries in chain order; [] for a round sealed with a key the API lacks. */
 export async function roundEntries(context: ApiContext, roundId: string, runId: string): Promise<AuditEntry[]> {
   const opened = new Map<string, { summary: ApprovalSummary; eventId: number }>();
@@ -158,6 +165,8 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
   let pendingIds: string[] = [];
   let cancelRequested = false;
   let keys: SigningPublicKey[] | undefined;
+  /** What policy re-checks did, as the round last published it (its memo lists closed approvals too). */
+  let rechecks = new Map<string, RecheckedApproval>();
   try {
     for (const event of await historyOf(context, roundId, runId)) {
       const eventId = Number(event.eventId);
@@ -173,8 +182,14 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
           keys = LoadedKeys.parse(await decoded(context, localActivity.result.payloads[0])).keys;
       } else if (memo) {
         const summaries = await decoded<ApprovalSummary[]>(context, memo);
+        // A re-addressed approval keeps its opening event but is judged by who may decide it now.
         for (const summary of summaries)
-          if (!opened.has(summary.approvalId)) opened.set(summary.approvalId, { summary, eventId });
+          opened.set(summary.approvalId, { summary, eventId: opened.get(summary.approvalId)?.eventId ?? eventId });
+        const touched = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[Memo.policyRechecks];
+        if (touched)
+          rechecks = new Map(
+            (await decoded<RecheckedApproval[]>(context, touched)).map((entry) => [entry.approvalId, entry]),
+          );
         const ids = new Set(summaries.map((summary) => summary.approvalId));
         for (const approvalId of pendingIds.filter((id) => !ids.has(id)))
           closings.push({ approvalId, eventId, at: eventTime(event), cancelRequested });
@@ -208,6 +223,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       argsDigest: summary.argsDigest,
       openedAt: summary.openedAt,
       expiresAt: summary.expiresAt,
+      ...policyField(summary, rechecks.get(approvalId)),
     };
   };
   const candidatesFor = (approvalId: string, after: number, before: number) =>
@@ -221,6 +237,10 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
     const { summary, eventId: openEventId } = opened.get(closing.approvalId)!;
     const candidates = candidatesFor(closing.approvalId, openEventId, closing.eventId);
     const base = { ...entry(closing.approvalId), closedAt: closing.at };
+    // Closed by `policy` (a re-check released or rejected it): no request to credit, the round's own word.
+    const byPolicy = rechecks.get(closing.approvalId);
+    if (byPolicy && (byPolicy.status === 'approved' || byPolicy.status === 'rejected'))
+      return { ...base, ...quorumFields(summary, []), outcome: byPolicy.status, eventId: closing.eventId };
     const { quorum } = summary;
     if (quorum) {
       const { counted, outcome } = quorumCount(candidates, { ...summary, quorum }, keys, appliedUpdates);

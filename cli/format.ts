@@ -12,6 +12,7 @@ import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { escapeInvisible } from '../workflows/shared/visible-text.ts';
 import { quorumLine } from '../workflows/shared/quorum-text.ts';
+import { policyTrailText, recheckEventText } from '../workflows/shared/policy-trail-text.ts';
 import type { ApprovalResponse, QuotaResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
@@ -33,6 +34,7 @@ export function formatFullApproval(approval: ApprovalResponse, decision: 'approv
     `${decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} (approval ${approval.approvalId})`,
     `  requested by ${approval.requester}, digest ${approval.argsDigest}, expires ${when(approval.expiresAt)}`,
     ...(approval.quorum ? [`  ${quorumLine(approval.quorum)}`] : []),
+    ...(approval.policy ? [`  policy: ${oneLine(policyTrailText(approval.policy) ?? '', 600)}`] : []),
     ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
     'arguments:',
     approval.argumentsText ?? '',
@@ -109,6 +111,10 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined, a
       return `${head} ${event.approvalId} ${event.status}${decidedBy(event.decision)}`;
     case 'approval_counted':
       return `${head} ${event.approvalId} ${event.decision.decision} counted${decidedBy(event.decision)}; ${quorumLine(event.quorum)}`;
+    case 'approval_rechecked':
+      return `${head} ${event.approvalId} ${event.outcome}: ${oneLine(recheckEventText(event), 600)}`;
+    case 'approval_readdressed':
+      return `${head} ${event.approvalId} now decided by ${oneLine(event.approvers.join(', '), 300)}${event.quorum ? `; ${oneLine(quorumLine(event.quorum), 300)}` : ''}`;
     case 'tool_result':
       return `${head} ${event.name} ${event.outcome}: ${oneLine(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
     case 'round_completed': {
@@ -133,14 +139,19 @@ function toolCallLine(call: ToolCallRecord): string {
 
 /** One approval and where it stands; the round view and an approver's view of it both list them so. */
 export function approvalLine(
-  approval: Pick<ApprovalRecord, 'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt' | 'quorum'>,
+  approval: Pick<
+    ApprovalRecord,
+    'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt' | 'quorum' | 'policy'
+  >,
 ): string {
   const pending = approval.status === 'pending' ? `  expires ${when(approval.expiresAt)}` : '';
   const quorum = approval.quorum
     ? `
     ${quorumLine(approval.quorum)}`
     : '';
-  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}${quorum}`;
+  const trail = policyTrailText(approval.policy);
+  const policy = approval.policy?.recheckedOn && trail ? `\n    policy: ${oneLine(trail, 600)}` : '';
+  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}${quorum}${policy}`;
 }
 
 export function formatRound(state: RoundState & { links?: { webUi?: string } }): string {

@@ -7,6 +7,7 @@ import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { quorumDecided, quorumNeeded, quorumRule } from '../workflows/shared/quorum-text.ts';
+import { policyTrailText } from '../workflows/shared/policy-trail-text.ts';
 
 /** What the card shows of the arguments; more, and its Approve button gives way to View all arguments. */
 export const CARD_ARGUMENT_CHARS = 500;
@@ -98,6 +99,13 @@ function quorumBlocks(approval: ApprovalRecord): KnownBlock[] {
   return [{ type: 'section', text: { type: 'mrkdwn', text: escapeText(clip(text, 3000)) } }];
 }
 
+/** A policy re-check changed or noted something: on which configuration, and what. */
+function policyBlocks(approval: ApprovalRecord): KnownBlock[] {
+  const text = approval.policy?.recheckedOn ? policyTrailText(approval.policy) : undefined;
+  if (!text) return [];
+  return [{ type: 'section', text: { type: 'mrkdwn', text: `*Policy* ${escapeText(clip(text, 2000))}` } }];
+}
+
 export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
   const title = TITLES[approval.status];
   const target = `${approval.server}/${approval.tool}`;
@@ -118,6 +126,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     },
     ...warningBlocks(approval),
     ...quorumBlocks(approval),
+    ...policyBlocks(approval),
     statusBlock(approval),
     {
       type: 'context',

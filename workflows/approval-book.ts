@@ -4,6 +4,7 @@
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 // Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
 import type { ApprovalRecord, NotificationRef, PendingApproval } from './contract.ts';
+import type { ApprovalPolicyTrail } from './contract/policy-follow.ts';
 import type { DecisionRecord, DecisionRequest, DecisionResult } from './contract/decisions.ts';
 import type { SigningPublicKey } from './contract/signatures.ts';
 import { decisionProblems } from './input-checks.ts';
@@ -198,6 +199,32 @@ export class ApprovalBook {
   /** Closes every pending approval as cancelled and returns the closed records. */
   cancelPending(): ApprovalRecord[] {
     return this.pending().flatMap((record) => this.close(record.approvalId, 'cancelled') ?? []);
+  }
+
+  /**
+   * Replaces a pending approval's record (a policy re-check re-addressed it or noted what it found); undefined when
+   * it is no longer pending: a decision that closed it first stands.
+   */
+  amend(approvalId: string, amended: PendingApproval): PendingApproval | undefined {
+    if (this.records.get(approvalId)?.status !== 'pending') return undefined;
+    this.records.set(approvalId, amended);
+    this.onChange();
+    return amended;
+  }
+
+  /** Closes a pending approval with a decision of `policy` (patch policy-follow); a human decision landed first wins. */
+  closeByPolicy(approvalId: string, decision: DecisionRecord, policy: ApprovalPolicyTrail): ApprovalRecord | undefined {
+    const record = this.records.get(approvalId);
+    if (record?.status !== 'pending') return undefined;
+    const closedAt = new Date().toISOString();
+    const closed: ApprovalRecord =
+      decision.decision === 'approve'
+        ? { ...record, policy, status: 'approved', decision, closedAt }
+        : { ...record, policy, status: 'rejected', decision, closedAt };
+    this.records.set(approvalId, closed);
+    approvalClosed(closed);
+    this.onChange();
+    return closed;
   }
 
   attachNotification(approvalId: string, notification: NotificationRef): void {

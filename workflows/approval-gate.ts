@@ -40,10 +40,12 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     approvers: tool.policy.approvers,
     allowSelfApproval: tool.policy.allowSelfApproval,
     ...counted,
+    ...(round.configFingerprint ? { policy: { startedOn: round.configFingerprint } } : {}),
     openedAt: openedAt.toISOString(),
     expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
   });
   site.record.approvalId = approval.approvalId;
+  round.policyFollow.track(approval.approvalId, args);
   log.info('approval opened', {
     approvalId: approval.approvalId,
     server: tool.server,

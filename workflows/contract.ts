@@ -10,6 +10,7 @@ export * from './contract/signatures.ts';
 export * from './contract/decisions.ts';
 export * from './contract/quorum.ts';
 export * from './contract/approvals.ts';
+export * from './contract/policy-follow.ts';
 export * from './contract/credentials.ts';
 export * from './contract/quota.ts';
 export * from './contract/round-input.ts';

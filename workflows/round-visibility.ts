@@ -101,10 +101,21 @@ export class RoundVisibility {
         ...(tokens > 0 ? [{ key: TokensAttribute, value: tokens }] : []),
       ]);
     }
-    const memo = JSON.stringify(pending.map((record) => record.approvalId));
+    // A re-check (patch policy-follow) may re-address a pending approval (its summary changes with the same id)
+    // or close it: what it did is published too, for listings and the audit. Rounds never re-checked publish as before.
+    const rechecked = approvals.flatMap((record) =>
+      record.policy?.recheckedOn
+        ? [{ approvalId: record.approvalId, status: record.status, policy: record.policy }]
+        : [],
+    );
+    const ids = pending.map((record) => record.approvalId);
+    const memo = JSON.stringify(rechecked.length > 0 ? { ids, rechecked } : ids);
     if (memo !== this.memo) {
       this.memo = memo;
-      upsertMemo({ [Memo.pendingApprovals]: pending.map(approvalSummary) });
+      upsertMemo({
+        [Memo.pendingApprovals]: pending.map(approvalSummary),
+        ...(rechecked.length > 0 ? { [Memo.policyRechecks]: rechecked } : {}),
+      });
     }
     setCurrentDetails(details);
   }

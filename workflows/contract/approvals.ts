@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DecisionRecord } from './decisions.ts';
 import { Quorum } from './quorum.ts';
+import { ApprovalPolicyTrail } from './policy-follow.ts';
 
 /** A decision the round received and did not apply (late, duplicate, stale, unauthorized), kept for the audit. */
 export const IgnoredDecision = z.object({
@@ -36,6 +37,8 @@ export const ApprovalSummary = z.object({
   allowSelfApproval: z.boolean(),
   /** Present when the tool's policy asks several people (approvals.groups): who decided, what is still needed. */
   quorum: Quorum.optional(),
+  /** The configuration the round started on and the last it was re-checked under (policy changes, patch policy-follow). */
+  policy: ApprovalPolicyTrail.optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ApprovalSummary } from './approvals.ts';
 import { Quorum } from './quorum.ts';
+import { RecheckOutcome } from './policy-follow.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { AvailableQuotas } from './quota.ts';
@@ -43,6 +44,23 @@ const EventBodies = [
     approvalId: z.string(),
     decision: DecisionRecord,
     quorum: Quorum,
+  }),
+  /** A pending approval re-checked under a changed configuration (a `policyChanged` nudge). */
+  z.object({
+    type: z.literal('approval_rechecked'),
+    approvalId: z.string(),
+    outcome: RecheckOutcome,
+    startedOn: z.string().optional(),
+    recheckedOn: z.string(),
+    note: z.string().optional(),
+  }),
+  /** Other people decide this pending approval now (its tool's approvers or groups changed). */
+  z.object({
+    type: z.literal('approval_readdressed'),
+    approvalId: z.string(),
+    approvers: z.array(z.string()),
+    quorum: Quorum.optional(),
+    recheckedOn: z.string(),
   }),
   z.object({
     type: z.literal('tool_result'),
