@@ -239,8 +239,11 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
     const base = { ...entry(closing.approvalId), closedAt: closing.at };
     // Closed by `policy` (a re-check released or rejected it): no request to credit, the round's own word.
     const byPolicy = rechecks.get(closing.approvalId);
-    if (byPolicy && (byPolicy.status === 'approved' || byPolicy.status === 'rejected'))
-      return { ...base, ...quorumFields(summary, []), outcome: byPolicy.status, eventId: closing.eventId };
+    const policyOutcome = byPolicy?.policy.outcome;
+    if (policyOutcome === 'released' || policyOutcome === 'rejected') {
+      const outcome = policyOutcome === 'released' ? 'approved' : 'rejected';
+      return { ...base, ...quorumFields(summary, []), outcome, eventId: closing.eventId };
+    }
     const { quorum } = summary;
     if (quorum) {
       const { counted, outcome } = quorumCount(candidates, { ...summary, quorum }, keys, appliedUpdates);

@@ -12,17 +12,10 @@ import {
   stateQuery,
   type ApprovalRecord,
 } from '../../workflows/contract.ts';
-import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
+import type { ToolgateConfig } from '../../runtime/config.ts';
 import { configFingerprint } from '../../runtime/config-fingerprint.ts';
-import { createLogger } from '../../runtime/logger.ts';
-import { createToolgateWorker } from '../../worker/create-worker.ts';
-import {
-  startHarness,
-  waitForPendingApprovals,
-  workflowBundle,
-  type Harness,
-  type RoundHandle,
-} from '../support/round-harness.ts';
+import { changedConfig, restartWithConfig } from '../support/config-change.ts';
+import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { lastToolMessages, messageText, scriptedSteps } from '../../testkit/scripted-llm-server.ts';
 import { signedDecision } from '../../testkit/signing.ts';
@@ -46,39 +39,9 @@ describe('pending approvals follow policy', () => {
     ...(options.withOld ? [{ name: 'old', transport: 'http', url: old.url, trusted: true, approval: 'always' }] : []),
   ];
 
-  /** The harness's configuration with other servers and recheck settings: what an operator deploys next. */
-  function changed(serverList: unknown[], releaseWhenLoosened: boolean): ToolgateConfig {
-    return parseConfig(
-      {
-        ...harness.config,
-        approvals: { ...harness.config.approvals, recheck: { enabled: true, perSecond: 20, releaseWhenLoosened } },
-        servers: serverList,
-      },
-      'changed config',
-    );
-  }
-
-  /** A config change as operators make it: the worker restarts with the new file; its scan nudges the rounds. */
-  async function restartWith(config: ToolgateConfig) {
-    await harness.stopWorker();
-    const logger = createLogger('test-worker');
-    logger.level = 'warn';
-    harness.worker = await createToolgateWorker({
-      config,
-      connection: harness.connection,
-      logger,
-      workflowBundle: workflowBundle(),
-    });
-    const running = harness.worker.worker.run();
-    const stop = harness.worker.close.bind(harness.worker);
-    harness.worker.close = async () => {
-      await stop();
-      await running;
-    };
-    const deadline = Date.now() + 10_000;
-    while (!harness.worker.recheck() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return harness.worker.recheck()!.done;
-  }
+  const changed = (serverList: unknown[], releaseWhenLoosened: boolean) =>
+    changedConfig(harness, serverList, { releaseWhenLoosened });
+  const restartWith = (config: ToolgateConfig) => restartWithConfig(harness, config);
 
   async function approvalOf(handle: RoundHandle, until: (record: ApprovalRecord) => boolean) {
     const deadline = Date.now() + 20_000;
