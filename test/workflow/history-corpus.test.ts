@@ -145,6 +145,7 @@ describe('stored history corpus', () => {
       'odd-key',
       'outcome-unknown',
       'quorum',
+      'rechecked',
       'rejected',
       'siblings',
       'slack-card',
