@@ -34,7 +34,7 @@ export function formatFullApproval(approval: ApprovalResponse, decision: 'approv
     `${decision === 'approve' ? 'approving' : 'rejecting'} ${approval.server}/${approval.tool} (approval ${approval.approvalId})`,
     `  requested by ${approval.requester}, digest ${approval.argsDigest}, expires ${when(approval.expiresAt)}`,
     ...(approval.quorum ? [`  ${quorumLine(approval.quorum)}`] : []),
-    ...(approval.policy ? [`  policy: ${oneLine(policyTrailText(approval.policy) ?? '', 600)}`] : []),
+    ...(approval.policy?.recheckedOn ? [`  policy: ${oneLine(policyTrailText(approval.policy) ?? '', 600)}`] : []),
     ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
     'arguments:',
     approval.argumentsText ?? '',
