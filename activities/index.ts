@@ -5,6 +5,7 @@ import type { ToolgateConfig } from '../runtime/config.ts';
 import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
+import { createCurrentPolicies } from './current-policies.ts';
 import { LiveHub } from './live-hub.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { loadCodecKeys } from '../runtime/payload-codec.ts';
@@ -31,6 +32,7 @@ export function createActivities({
   return {
     signingKeys: async () => ({ keys }),
     listTools: createListTools(config, connections, notifier !== undefined),
+    currentPolicies: createCurrentPolicies(config, connections),
     notifyApprovalOpened: async ({ approval }) => (notifier ? notifier.opened(approval) : null),
     notifyApprovalClosed: async ({ approval, notification }) => notifier?.closed(approval, notification),
     notifyApprovalStep: async (notice) => notifier?.stepped(notice),

@@ -5,8 +5,9 @@ import { whileHeartbeating } from './heartbeat.ts';
 import { isConnectionLevel } from '../mcp/call-errors.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { resolveToolPolicy } from './tool-policy.ts';
+import { configFingerprint } from '../runtime/config-fingerprint.ts';
 
-async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {
+export async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {
   const client = await connections.client(name);
   const tools: Tool[] = [];
   let cursor: string | undefined;
@@ -34,6 +35,7 @@ function refuseStrayOverrides(server: ServerConfig, tools: Tool[]): void {
 
 /** Lists every requested server's tools with their resolved policy; a server that fails is reported, not fatal. */
 export function createListTools(config: ToolgateConfig, connections: McpConnections, notifications: boolean) {
+  const fingerprint = configFingerprint(config);
   return async function listTools(input: { servers?: string[] }): Promise<ToolCatalog> {
     const requested = input.servers ?? connections.serverNames();
     const catalog: ToolCatalog = {
@@ -43,6 +45,7 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
       maxToolCallsPerReply: config.round.maxToolCallsPerReply,
       transcriptChars: config.round.transcriptChars,
       notifications,
+      configFingerprint: fingerprint,
     };
     const listings = await whileHeartbeating(() =>
       Promise.allSettled(

@@ -54,6 +54,10 @@ export class ApproverEvents {
         // The people it escalated to may decide it from now on: they see it, and what becomes of it.
         if (event.approvers.includes(this.#principal)) this.#decidable.set(event.approvalId, true);
         return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;
+      case 'approval_readdressed':
+        // Who may decide changed: the round's state says whether this principal is among them now.
+        this.#decidable.delete(event.approvalId);
+        return (await this.#mayDecide(event.approvalId)) ? ApproverRoundEvent.parse(event) : undefined;
       case 'approval_decided':
       case 'approval_counted':
       case 'approval_reminded':

@@ -16,6 +16,7 @@ import {
   decideUpdate,
   SigningPublicKey,
   type ApprovalSummary,
+  type RecheckedApproval,
 } from '../workflows/contract.ts';
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
 import { quorumOutcome, quorumRefusal, quorumState } from '../workflows/shared/quorum.ts';
@@ -150,6 +151,12 @@ function quorumFields(summary: ApprovalSummary, counted: Arrival[]): Pick<Unchai
   };
 }
 
+/** The configuration an approval started on and what the last policy re-check did to it, when either is known. */
+function policyField(summary: ApprovalSummary, recheck: RecheckedApproval | undefined): Pick<UnchainedEntry, 'policy'> {
+  const policy = { ...summary.policy, ...recheck?.policy };
+  return Object.keys(policy).length > 0 ? { policy } : {};
+}
+
 /** Every approval a round opened, as audit entries in chain order; [] for a round sealed with a key the API lacks. */
 export async function roundEntries(context: ApiContext, roundId: string, runId: string): Promise<AuditEntry[]> {
   const opened = new Map<string, { summary: ApprovalSummary; eventId: number }>();
@@ -161,6 +168,8 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
   let pendingIds: string[] = [];
   let cancelRequested = false;
   let keys: SigningPublicKey[] | undefined;
+  /** What policy re-checks did, as the round last published it (its memo lists closed approvals too). */
+  let rechecks = new Map<string, RecheckedApproval>();
   try {
     for (const event of await historyOf(context, roundId, runId)) {
       const eventId = Number(event.eventId);
@@ -176,12 +185,15 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
           keys = LoadedKeys.parse(await decoded(context, localActivity.result.payloads[0])).keys;
       } else if (memo) {
         const summaries = await decoded<ApprovalSummary[]>(context, memo);
-        for (const summary of summaries) {
-          const known = opened.get(summary.approvalId);
-          if (!known) opened.set(summary.approvalId, { summary, eventId });
-          // A reminder step publishes the approval again: its grown approvers, later expiry and the steps taken.
-          else if (summary.reminders) opened.set(summary.approvalId, { summary, eventId: known.eventId });
-        }
+        // A re-addressed or escalated approval keeps its opening event but is judged by who may decide it now
+        // (a reminder step also publishes its later expiry and the steps taken).
+        for (const summary of summaries)
+          opened.set(summary.approvalId, { summary, eventId: opened.get(summary.approvalId)?.eventId ?? eventId });
+        const touched = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[Memo.policyRechecks];
+        if (touched)
+          rechecks = new Map(
+            (await decoded<RecheckedApproval[]>(context, touched)).map((entry) => [entry.approvalId, entry]),
+          );
         const ids = new Set(summaries.map((summary) => summary.approvalId));
         for (const approvalId of pendingIds.filter((id) => !ids.has(id)))
           closings.push({ approvalId, eventId, at: eventTime(event), cancelRequested });
@@ -218,6 +230,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       openedAt: summary.openedAt,
       expiresAt: summary.expiresAt,
       ...(summary.reminders ? { reminders: summary.reminders.steps } : {}),
+      ...policyField(summary, rechecks.get(approvalId)),
     };
   };
   const candidatesFor = (approvalId: string, after: number, before: number) =>
@@ -231,6 +244,13 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
     const { summary, eventId: openEventId } = opened.get(closing.approvalId)!;
     const candidates = candidatesFor(closing.approvalId, openEventId, closing.eventId);
     const base = { ...entry(closing.approvalId), closedAt: closing.at };
+    // Closed by `policy` (a re-check released or rejected it): no request to credit, the round's own word.
+    const byPolicy = rechecks.get(closing.approvalId);
+    const policyOutcome = byPolicy?.policy.outcome;
+    if (policyOutcome === 'released' || policyOutcome === 'rejected') {
+      const outcome = policyOutcome === 'released' ? 'approved' : 'rejected';
+      return { ...base, ...quorumFields(summary, []), outcome, eventId: closing.eventId };
+    }
     const { quorum } = summary;
     if (quorum) {
       const { counted, outcome } = quorumCount(candidates, { ...summary, quorum }, keys, appliedUpdates);

@@ -13,6 +13,7 @@ import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { escapeInvisible } from '../workflows/shared/visible-text.ts';
 import { quorumLine } from '../workflows/shared/quorum-text.ts';
 import { reminderLines, reminderStepText } from '../workflows/shared/reminder-text.ts';
+import { policyTrailText, recheckEventText } from '../workflows/shared/policy-trail-text.ts';
 import type { ApprovalResponse, QuotaResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
@@ -35,6 +36,7 @@ export function formatFullApproval(approval: ApprovalResponse, decision: 'approv
     `  requested by ${approval.requester}, digest ${approval.argsDigest}, expires ${when(approval.expiresAt)}`,
     ...(approval.quorum ? [`  ${quorumLine(approval.quorum)}`] : []),
     ...reminderLines(approval.reminders, when).map((line) => `  ${oneLine(line, 2000)}`),
+    ...(approval.policy?.recheckedOn ? [`  policy: ${oneLine(policyTrailText(approval.policy) ?? '', 600)}`] : []),
     ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
     'arguments:',
     approval.argumentsText ?? '',
@@ -115,6 +117,10 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined, a
     case 'approval_escalated':
     case 'approval_extended':
       return `${head} ${event.approvalId} ${oneLine(reminderStepText(event.step, when), 2000)}`;
+    case 'approval_rechecked':
+      return `${head} ${event.approvalId} ${event.outcome}: ${oneLine(recheckEventText(event), 600)}`;
+    case 'approval_readdressed':
+      return `${head} ${event.approvalId} now decided by ${oneLine(event.approvers.join(', '), 300)}${event.quorum ? `; ${oneLine(quorumLine(event.quorum), 300)}` : ''}`;
     case 'tool_result':
       return `${head} ${event.name} ${event.outcome}: ${oneLine(event.content, 200)}${event.truncated ? ' (truncated)' : ''}`;
     case 'round_completed': {
@@ -141,7 +147,7 @@ function toolCallLine(call: ToolCallRecord): string {
 export function approvalLine(
   approval: Pick<
     ApprovalRecord,
-    'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt' | 'quorum' | 'reminders'
+    'approvalId' | 'server' | 'tool' | 'status' | 'decision' | 'expiresAt' | 'quorum' | 'reminders' | 'policy'
   >,
 ): string {
   const pending = approval.status === 'pending' ? `  expires ${when(approval.expiresAt)}` : '';
@@ -152,7 +158,9 @@ export function approvalLine(
   const reminders = reminderLines(approval.reminders, when)
     .map((line) => `\n    ${oneLine(line, 2000)}`)
     .join('');
-  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}${quorum}${reminders}`;
+  const trail = policyTrailText(approval.policy);
+  const policy = approval.policy?.recheckedOn && trail ? `\n    policy: ${oneLine(trail, 600)}` : '';
+  return `  ${approval.approvalId}  ${approval.server}/${approval.tool}  ${approval.status}${decidedBy(approval.decision)}${pending}${quorum}${reminders}${policy}`;
 }
 
 export function formatRound(state: RoundState & { links?: { webUi?: string } }): string {

@@ -86,6 +86,18 @@ export const AuditEntry = z.strictObject({
       }),
     )
     .optional(),
+  /**
+   * The configuration the round started on and, when a policy re-check touched the approval, under which one and
+   * what it did (`released`/`rejected`: closed by `policy`, no decision to sign). Absent for rounds before it.
+   */
+  policy: z
+    .strictObject({
+      startedOn: z.string().optional(),
+      recheckedOn: z.string().optional(),
+      outcome: z.enum(['unchanged', 'loosened', 'readdressed', 'released', 'rejected']).optional(),
+      note: z.string().optional(),
+    })
+    .optional(),
   /** When the round recorded the close (the history event's time). */
   closedAt: z.string().optional(),
   /** The history event that carried the decision; for other outcomes, the one that recorded the close or open. */

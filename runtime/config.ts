@@ -426,6 +426,18 @@ export const ConfigSchema = z
         )
         .default({}),
       rejectWith: RejectWith.default('first'),
+      /**
+       * Pending approvals follow policy (README, "Pending approvals follow policy"): a worker that starts with a
+       * changed configuration nudges waiting rounds, at most `perSecond`, to re-check their approvals.
+       */
+      recheck: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          perSecond: z.number().positive().max(1000).default(5),
+          /** An approval the new policy no longer requires closes approved (by `policy`); false: it keeps waiting. */
+          releaseWhenLoosened: z.boolean().default(false),
+        })
+        .prefault({}),
     }),
     api: ApiSettings.prefault({}),
     limits: LimitsSettings.prefault({}),

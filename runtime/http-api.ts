@@ -244,5 +244,14 @@ export const ApproverRoundEvent = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('round_completed'), ...Numbered }),
   z.object({ type: z.literal('round_failed'), error: RoundError.pick({ type: true }), ...Numbered }),
+  /** A policy re-check gave the approval to other people: the new ones see it from here on. */
+  z.object({
+    type: z.literal('approval_readdressed'),
+    approvalId: z.string(),
+    approvers: z.array(z.string()),
+    quorum: Quorum.optional(),
+    recheckedOn: z.string(),
+    ...Numbered,
+  }),
 ]);
 export type ApproverRoundEvent = z.infer<typeof ApproverRoundEvent>;

@@ -8,6 +8,7 @@ import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { quorumDecided, quorumNeeded, quorumRule } from '../workflows/shared/quorum-text.ts';
 import { reminderLines } from '../workflows/shared/reminder-text.ts';
+import { policyTrailText } from '../workflows/shared/policy-trail-text.ts';
 
 /** What the card shows of the arguments; more, and its Approve button gives way to View all arguments. */
 export const CARD_ARGUMENT_CHARS = 500;
@@ -106,6 +107,13 @@ function reminderBlocks(approval: ApprovalRecord): KnownBlock[] {
   return [{ type: 'context', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 3000) }] }];
 }
 
+/** A policy re-check changed or noted something: on which configuration, and what. */
+function policyBlocks(approval: ApprovalRecord): KnownBlock[] {
+  const text = approval.policy?.recheckedOn ? policyTrailText(approval.policy) : undefined;
+  if (!text) return [];
+  return [{ type: 'section', text: { type: 'mrkdwn', text: `*Policy* ${escapeText(clip(text, 2000))}` } }];
+}
+
 export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
   const title = TITLES[approval.status];
   const target = `${approval.server}/${approval.tool}`;
@@ -127,6 +135,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     ...warningBlocks(approval),
     ...quorumBlocks(approval),
     ...reminderBlocks(approval),
+    ...policyBlocks(approval),
     statusBlock(approval),
     {
       type: 'context',

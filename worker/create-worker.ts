@@ -19,6 +19,9 @@ import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { McpClientPool } from '../mcp/client-pool.ts';
 import { startLiveServer, type LiveServer } from './live-server.ts';
 import { activityTracing } from './tracing-interceptors.ts';
+import { Client } from '@temporalio/client';
+import { configFingerprint } from '../runtime/config-fingerprint.ts';
+import { startPolicyRecheck, type PolicyRecheck } from './policy-recheck.ts';
 
 /** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */
 export type WorkerTuning = Partial<
@@ -43,6 +46,10 @@ export interface ToolgateWorker {
   version: { deploymentName: string; buildId: string } | undefined;
   /** Once the worker runs: makes its version current when the config says so (`temporal.deployment.promote`). */
   promote: () => Promise<void>;
+  /** Fingerprint of the policy-relevant configuration this worker runs with (runtime/config-fingerprint.ts). */
+  fingerprint: string;
+  /** The nudge of rounds waiting under another configuration, started when the worker runs (approvals.recheck). */
+  recheck: () => PolicyRecheck | undefined;
   /**
    * Stops polling, waits for the worker's run() to settle (running activities get the shutdown grace time, then
    * are cancelled), then closes MCP connections and the live server. Waits at most grace time plus {@link CANCEL_SETTLE_MS}.
@@ -82,6 +89,25 @@ export async function createToolgateWorker(options: {
   const live = await startLiveServer({ hub, settings: config.worker.live, keys, logger });
   // Callers run the worker themselves (run(), runUntil()); close() needs that promise to know when it is done.
   let running: Promise<void> | undefined;
+  const fingerprint = configFingerprint(config);
+  let recheck: PolicyRecheck | undefined;
+  const startRecheck = () => {
+    if (!config.approvals.recheck.enabled) return;
+    const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      ...(dataConverter ? { dataConverter } : {}),
+    });
+    recheck = startPolicyRecheck({
+      client,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      fingerprint,
+      perSecond: config.approvals.recheck.perSecond,
+      logger,
+    });
+  };
   const worker = await Worker.create({
     connection,
     // API replicas find this worker's live server among the task queue's pollers by it.
@@ -102,7 +128,17 @@ export async function createToolgateWorker(options: {
     }),
     sinks: workflowSpanSinks(options.tracing),
     ...(options.tracing ? { interceptors: { activity: [activityTracing] } } : {}),
-    plugins: [{ name: 'toolgate-run-watch', runWorker: (self, next) => (running = next(self)) }],
+    plugins: [
+      {
+        name: 'toolgate-run-watch',
+        runWorker: (self, next) => {
+          running = next(self);
+          // Polling has started: the rounds it nudges find a worker to re-check them.
+          startRecheck();
+          return running;
+        },
+      },
+    ],
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
     maxCachedWorkflows: config.worker.cachedRounds,
     ...options.tuning,
@@ -113,12 +149,15 @@ export async function createToolgateWorker(options: {
     pool,
     live,
     version,
+    fingerprint,
+    recheck: () => recheck,
     promote: async () => {
       if (version && deployment.promote) {
         await makeCurrentVersion(connection, config.temporal.namespace, version.deploymentName, version.buildId);
       }
     },
     async close() {
+      await recheck?.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       if (running) {
         let timer: NodeJS.Timeout | undefined;

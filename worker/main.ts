@@ -17,9 +17,15 @@ async function main(): Promise<void> {
   const tracing = startTracing('toolgate-worker');
   const { config, connection, target } = await connectWithConfig(loaded);
   const address = target.address;
-  const { worker, pool, live, version, promote } = await createToolgateWorker({ config, connection, logger, tracing });
+  const { worker, pool, live, version, promote, fingerprint, recheck } = await createToolgateWorker({
+    config,
+    connection,
+    logger,
+    tracing,
+  });
   onStopSignal((signal) => {
     logger.info({ signal }, 'shutting down: finishing running activities');
+    void recheck()?.stop();
     worker.shutdown();
   });
   const running = worker.run();
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.taskQueue,
         servers: pool.serverNames(),
         live: live.url,
+        config: fingerprint,
         ...(config.worker.metrics
           ? { metrics: `http://${config.worker.metrics.host}:${config.worker.metrics.port}/metrics` }
           : {}),

@@ -4,6 +4,7 @@
 import { ApplicationFailure, condition, patched } from '@temporalio/workflow';
 // Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
 import type { ApprovalRecord, NotificationRef, PendingApproval, ToolDescriptor } from './contract.ts';
+import type { ApprovalPolicyTrail } from './contract/policy-follow.ts';
 import type { DecisionRecord, DecisionRequest, DecisionResult } from './contract/decisions.ts';
 import type { SigningPublicKey } from './contract/signatures.ts';
 import { decisionProblems } from './input-checks.ts';
@@ -227,12 +228,32 @@ export class ApprovalBook {
     return this.pending().flatMap((record) => this.close(record.approvalId, 'cancelled') ?? []);
   }
 
-  /** A pending approval's record as a reminder step leaves it (more approvers, a later expiry); closed ones stay. */
-  amend(approvalId: string, change: (record: PendingApproval) => PendingApproval): void {
+  /**
+   * Changes a pending approval's record (a reminder step grows its approvers or moves its expiry; a policy re-check
+   * re-addresses it or notes what it found); undefined when it is no longer pending: a decision that closed it first stands.
+   */
+  amend(approvalId: string, change: (record: PendingApproval) => PendingApproval): PendingApproval | undefined {
     const record = this.records.get(approvalId);
-    if (record?.status !== 'pending') return;
-    this.records.set(approvalId, change(record));
+    if (record?.status !== 'pending') return undefined;
+    const amended = change(record);
+    this.records.set(approvalId, amended);
     this.onChange();
+    return amended;
+  }
+
+  /** Closes a pending approval with a decision of `policy` (patch policy-follow); a human decision landed first wins. */
+  closeByPolicy(approvalId: string, decision: DecisionRecord, policy: ApprovalPolicyTrail): ApprovalRecord | undefined {
+    const record = this.records.get(approvalId);
+    if (record?.status !== 'pending') return undefined;
+    const closedAt = new Date().toISOString();
+    const closed: ApprovalRecord =
+      decision.decision === 'approve'
+        ? { ...record, policy, status: 'approved', decision, closedAt }
+        : { ...record, policy, status: 'rejected', decision, closedAt };
+    this.records.set(approvalId, closed);
+    approvalClosed(closed);
+    this.onChange();
+    return closed;
   }
 
   attachNotification(approvalId: string, notification: NotificationRef): void {

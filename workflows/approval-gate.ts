@@ -50,11 +50,13 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     allowSelfApproval: tool.policy.allowSelfApproval,
     ...counted,
     ...planned,
+    ...(round.configFingerprint ? { policy: { startedOn: round.configFingerprint } } : {}),
     openedAt: openedAt.toISOString(),
     expiresAt,
   });
   site.record.approvalId = approval.approvalId;
   round.book.describeTool(approval.approvalId, tool);
+  round.policyFollow.track(approval.approvalId, args);
   log.info('approval opened', {
     approvalId: approval.approvalId,
     server: tool.server,

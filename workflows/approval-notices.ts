@@ -74,6 +74,11 @@ export class ApprovalNotices {
     });
   }
 
+  /** Redraws the posted card as the approval is now, while it is still pending (re-addressed by a policy re-check). */
+  updated(approvalId: string): void {
+    this.closed(approvalId);
+  }
+
   /** Lets in-flight notifications finish before the round returns, for at most `timeout`. */
   async settle(timeout: Duration): Promise<void> {
     await condition(() => this.running === 0, timeout);

@@ -11,6 +11,7 @@ export * from './contract/decisions.ts';
 export * from './contract/quorum.ts';
 export * from './contract/reminders.ts';
 export * from './contract/approvals.ts';
+export * from './contract/policy-follow.ts';
 export * from './contract/credentials.ts';
 export * from './contract/quota.ts';
 export * from './contract/round-input.ts';

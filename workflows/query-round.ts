@@ -20,7 +20,7 @@ import { roundInputProblems } from './input-checks.ts';
 import type { SigningPublicKey } from './contract/signatures.ts';
 import { roundSigningText, signatureProblem } from './shared/signatures.ts';
 import { FailureType } from './contract/failures.ts';
-import { decideSignal, decideUpdate, eventsQuery, stateQuery } from './contract/handlers.ts';
+import { decideSignal, decideUpdate, eventsQuery, policyChangedSignal, stateQuery } from './contract/handlers.ts';
 import { RoundContext } from './round-context.ts';
 import { describeSpan, inSpan } from './round-spans.ts';
 import { runToolCalls } from './tool-calls.ts';
@@ -115,6 +115,7 @@ function registerHandlers(round: RoundContext): void {
   setHandler(decideUpdate, (request) => round.book.decide(request), {
     validator: (request) => round.book.validate(request),
   });
+  setHandler(policyChangedSignal, () => round.policyFollow.nudge());
   setHandler(stateQuery, () => round.state());
   setHandler(eventsQuery, (afterId) => round.events.page(afterId));
 }

@@ -24,6 +24,7 @@ import { availableQuotas } from './token-quota.ts';
 import { fitTranscript } from './transcript-budget.ts';
 import { roundFinished } from './round-metrics.ts';
 import { describeSpan } from './round-spans.ts';
+import { PolicyFollow } from './policy-recheck.ts';
 
 /** Events a round keeps for its clients (pending approvals' `approval_required` events stay besides). */
 const EVENT_CAPACITY = 1000;
@@ -40,6 +41,9 @@ export class RoundContext {
   readonly messages: ChatMessage[];
   readonly book: ApprovalBook;
   notices: ApprovalNotices;
+  readonly policyFollow = new PolicyFollow(this);
+  /** The configuration the round's tools were listed under (absent from workers before fingerprints). */
+  configFingerprint: string | undefined;
   step = 0;
   maxSteps: number;
   /** Tool calls of one model reply that run: the operator's bound, lowered by the input's. */
@@ -82,6 +86,7 @@ export class RoundContext {
       catalog.maxToolCallsPerReply ?? DEFAULT_TOOL_CALLS_PER_REPLY,
     );
     this.transcriptChars = catalog.transcriptChars;
+    this.configFingerprint = catalog.configFingerprint;
     this.events.emit({
       type: 'round_started',
       query: this.input.query,

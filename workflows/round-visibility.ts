@@ -102,17 +102,24 @@ export class RoundVisibility {
       ]);
     }
     // An approval with reminders is published again when a step grows its approvers or moves its expiry: the API
-    // checks decisions, and lists approvals for escalated approvers, from the memo. Others publish as before.
-    const memo = JSON.stringify(
-      pending.map((record) =>
-        record.reminders
-          ? [record.approvalId, record.approvers, record.expiresAt, record.reminders]
-          : record.approvalId,
-      ),
+    // checks decisions, and lists approvals for escalated approvers, from the memo. A re-check (patch policy-follow)
+    // may re-address a pending approval or close it: what it did is published too, for listings and the audit.
+    // Rounds with neither publish as before.
+    const rechecked = approvals.flatMap((record) =>
+      record.policy?.recheckedOn
+        ? [{ approvalId: record.approvalId, status: record.status, policy: record.policy }]
+        : [],
     );
+    const ids = pending.map((record) =>
+      record.reminders ? [record.approvalId, record.approvers, record.expiresAt, record.reminders] : record.approvalId,
+    );
+    const memo = JSON.stringify(rechecked.length > 0 ? { ids, rechecked } : ids);
     if (memo !== this.memo) {
       this.memo = memo;
-      upsertMemo({ [Memo.pendingApprovals]: pending.map(approvalSummary) });
+      upsertMemo({
+        [Memo.pendingApprovals]: pending.map(approvalSummary),
+        ...(rechecked.length > 0 ? { [Memo.policyRechecks]: rechecked } : {}),
+      });
     }
     setCurrentDetails(details);
   }

@@ -57,7 +57,11 @@ interface Kind {
   /** Drives the round to its end; the default waits for its result. */
   drive?: (
     round: Round,
-    rounds: { start(query: string, extra?: { messages?: QueryRoundResult['messages'] }): Promise<Round> },
+    rounds: {
+      start(query: string, extra?: { messages?: QueryRoundResult['messages'] }): Promise<Round>;
+      /** Restarts the kind's worker on an edited configuration; its recheck scan nudges the waiting rounds. */
+      reconfigure(edit: (config: ToolgateConfig) => ToolgateConfig): Promise<void>;
+    },
   ) => Promise<void>;
 }
 
@@ -320,6 +324,32 @@ export const KINDS: Record<string, Kind> = {
       });
     },
   },
+  rechecked: {
+    about:
+      'a pending approval re-addressed by a policy recheck (its approvers changed in the config), decided by the new approver',
+    script: scriptedSteps({ toolCalls: [deletePod('rechecked')] }, { content: 'deleted' }),
+    drive: async (round, rounds) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await rounds.reconfigure((config) => ({
+        ...config,
+        servers: config.servers.map((server) =>
+          server.name === 'k8s'
+            ? { ...server, tools: { ...server.tools, delete_pod: { approvers: ['dave'] } } }
+            : server,
+        ),
+      }));
+      for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+        const approval = (await round.query(stateQuery)).approvals[0];
+        if (approval?.approvers.includes('dave')) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await round.executeUpdate(decideUpdate, {
+        args: [
+          signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
+        ],
+      });
+    },
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
@@ -410,7 +440,7 @@ async function record(kinds: string[]): Promise<void> {
         withSlack ? slack.apiUrl : undefined,
       );
       const worker = await createToolgateWorker({ config, connection, logger, workflowBundle: bundle });
-      workers.push({ worker, running: worker.worker.run(), taskQueue, withSlack });
+      workers.push({ worker, running: worker.worker.run(), taskQueue, withSlack, config });
       await worker.promote();
     }
     for (const name of kinds) {
@@ -420,7 +450,24 @@ async function record(kinds: string[]): Promise<void> {
       if (name === 'retries') flakyFailures = 1;
       const taskQueue = workers.find((entry) => entry.withSlack === (kind.slack === true))!.taskQueue;
       const started: Round[] = [];
+      const entry = workers.find((candidate) => candidate.taskQueue === taskQueue)!;
+      let reconfigured = false;
       const rounds = {
+        reconfigure: async (edit: (config: ToolgateConfig) => ToolgateConfig) => {
+          await entry.worker.close();
+          await entry.running;
+          const worker = await createToolgateWorker({
+            config: edit(entry.config),
+            connection,
+            logger,
+            workflowBundle: bundle,
+          });
+          Object.assign(entry, { worker, running: worker.worker.run() });
+          reconfigured = true;
+          for (const deadline = Date.now() + 10_000; !worker.recheck() && Date.now() < deadline;)
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          await worker.recheck()?.done;
+        },
         start: async (query: string, extra: { messages?: QueryRoundResult['messages'] } = {}) => {
           const workflowId = `history-${name}-${randomUUID().slice(0, 8)}`;
           const input = { query, requester: 'carol', ...kind.input, ...extra };
@@ -437,6 +484,13 @@ async function record(kinds: string[]): Promise<void> {
       const round = await rounds.start(name);
       await kind.drive?.(round, rounds);
       await round.result().catch(() => undefined);
+      if (reconfigured) {
+        // Later kinds run on the recorder's own configuration again.
+        await entry.worker.close();
+        await entry.running;
+        const worker = await createToolgateWorker({ config: entry.config, connection, logger, workflowBundle: bundle });
+        Object.assign(entry, { worker, running: worker.worker.run() });
+      }
       const last = started.at(-1)!;
       writeFileSync(`${folder}${name}.json`, `${historyToJSON(await last.fetchHistory())}\n`);
       console.log(`recorded ${name}: ${kind.about}`);

@@ -147,6 +147,7 @@ describe('stored history corpus', () => {
       'odd-key',
       'outcome-unknown',
       'quorum',
+      'rechecked',
       'rejected',
       'siblings',
       'slack-card',

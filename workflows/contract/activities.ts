@@ -5,6 +5,7 @@ import type { ChatMessage, LlmToolCall, Usage } from './conversation.ts';
 import type { SealedCredential } from './credentials.ts';
 import type { SigningPublicKey } from './signatures.ts';
 import type { ToolCatalog } from './tools.ts';
+import type { CurrentPolicies } from './policy-follow.ts';
 
 export interface LlmToolDefinition {
   name: string;
@@ -68,6 +69,8 @@ export interface ToolgateActivities {
   listTools: (input: { servers?: string[] }) => Promise<ToolCatalog>;
   callLlm: (input: LlmRequest) => Promise<LlmReply>;
   callTool: (input: ToolCallRequest) => Promise<ToolCallResult>;
+  /** The current policy of each tool named, under the worker's configuration now (a round re-checking its approvals). */
+  currentPolicies: (input: { tools: Array<{ server: string; tool: string }> }) => Promise<CurrentPolicies>;
   /** Posts the approval request (Slack card); null when nobody is to be notified for this tool. */
   notifyApprovalOpened: (input: { approval: ApprovalRecord }) => Promise<NotificationRef | null>;
   /** Updates the posted request to show the outcome, who decided and when. */

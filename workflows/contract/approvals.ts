@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DecisionRecord } from './decisions.ts';
 import { Quorum } from './quorum.ts';
 import { Reminders } from './reminders.ts';
+import { ApprovalPolicyTrail } from './policy-follow.ts';
 
 /** A decision the round received and did not apply (late, duplicate, stale, unauthorized), kept for the audit. */
 export const IgnoredDecision = z.object({
@@ -42,6 +43,8 @@ export const ApprovalSummary = z.object({
    * grows `approvers`, an extension moves `expiresAt`) and the one planned next.
    */
   reminders: Reminders.optional(),
+  /** The configuration the round started on and the last it was re-checked under (policy changes, patch policy-follow). */
+  policy: ApprovalPolicyTrail.optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });

@@ -14,6 +14,10 @@ export const Approver = z.object({
 });
 export type Approver = z.infer<typeof Approver>;
 
+/** Channels a recorded decision may name: a person's, or `policy` when a configuration change closed the approval. */
+export const RecordedChannel = z.enum([...DecisionChannel.options, 'policy']);
+export type RecordedChannel = z.infer<typeof RecordedChannel>;
+
 export const Decision = z.enum(['approve', 'reject']);
 export type Decision = z.infer<typeof Decision>;
 
@@ -60,7 +64,8 @@ export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 export const DecisionRecord = z.object({
   decision: Decision,
-  approver: Approver,
+  /** A request's approver, or `{id: policy, channel: policy}`: no request can name that channel. */
+  approver: z.object({ id: z.string(), channel: RecordedChannel }),
   reason: z.string().optional(),
   argsDigest: z.string(),
   /** When the decision was made. */

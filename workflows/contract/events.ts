@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApprovalSummary } from './approvals.ts';
 import { Quorum } from './quorum.ts';
 import { ReminderStep } from './reminders.ts';
+import { RecheckOutcome } from './policy-follow.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { AvailableQuotas } from './quota.ts';
@@ -56,6 +57,23 @@ const EventBodies = [
   }),
   /** A waiting approval's expiry moved once (`onTimeout: escalate-and-extend`). */
   z.object({ type: z.literal('approval_extended'), approvalId: z.string(), step: ReminderStep, expiresAt: z.string() }),
+  /** A pending approval re-checked under a changed configuration (a `policyChanged` nudge). */
+  z.object({
+    type: z.literal('approval_rechecked'),
+    approvalId: z.string(),
+    outcome: RecheckOutcome,
+    startedOn: z.string().optional(),
+    recheckedOn: z.string(),
+    note: z.string().optional(),
+  }),
+  /** Other people decide this pending approval now (its tool's approvers or groups changed). */
+  z.object({
+    type: z.literal('approval_readdressed'),
+    approvalId: z.string(),
+    approvers: z.array(z.string()),
+    quorum: Quorum.optional(),
+    recheckedOn: z.string(),
+  }),
   z.object({
     type: z.literal('tool_result'),
     step: z.number(),

@@ -32,6 +32,8 @@ export const SEARCH_ATTRIBUTES = [
 export const Memo = {
   /** Summaries of the pending approvals (ApprovalSummary[]), for listings that need no worker. */
   pendingApprovals: 'pendingApprovals',
+  /** Approvals a policy re-check touched (RecheckedApproval[]), closed ones too: the audit reads them from history. */
+  policyRechecks: 'policyRechecks',
 } as const;
 
 /** Steps of one round: the configured default, and the bound every input is held to. */

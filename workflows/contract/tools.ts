@@ -89,4 +89,6 @@ export interface ToolCatalog {
   maxToolCallsPerReply?: number;
   /** Budget of the conversation the round carries, in characters (round.transcriptChars). */
   transcriptChars: number;
+  /** Fingerprint of the worker's policy-relevant configuration (absent before pending approvals followed policy). */
+  configFingerprint?: string;
 }

@@ -19,6 +19,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     allowSelfApproval,
     quorum,
     reminders,
+    policy,
     openedAt,
     expiresAt,
   } = record;
@@ -36,6 +37,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     allowSelfApproval,
     ...(quorum === undefined ? {} : { quorum }),
     ...(reminders === undefined ? {} : { reminders }),
+    ...(policy === undefined ? {} : { policy }),
     openedAt,
     expiresAt,
   };

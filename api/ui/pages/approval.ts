@@ -6,6 +6,7 @@ import { reviewReasons } from '../../../workflows/shared/approval-summary.ts';
 import { mayDecide } from '../../../workflows/shared/decide-rights.ts';
 import { quorumDecided, quorumNeeded, quorumRule } from '../../../workflows/shared/quorum-text.ts';
 import { reminderLines } from '../../../workflows/shared/reminder-text.ts';
+import { policyTrailText } from '../../../workflows/shared/policy-trail-text.ts';
 import type { ApprovalSummary } from '../../../workflows/contract.ts';
 import type { ApprovalResponse } from '../../../runtime/http-api.ts';
 import { html, type Html } from '../html.ts';
@@ -90,6 +91,12 @@ function reminderList(view: ApprovalResponse): Html {
   </ul>`;
 }
 
+/** The configuration the round started on and what a policy re-check did, when one did. */
+function policyLine(view: ApprovalResponse): Html {
+  const text = policyTrailText(view.policy);
+  return text ? html`<p class="policy">Policy: ${text}</p>` : html``;
+}
+
 function decisionLine(view: ApprovalResponse): Html {
   const { decision } = view;
   if (!decision)
@@ -128,7 +135,7 @@ export function approvalPage(reader: Reader, { view, query, webUiUrl, error }: A
         <dt>Expires</dt>
         <dd>${expiry(view.expiresAt)}</dd>
       </dl>
-      ${quorumLines(view)} ${reminderList(view)} ${decisionLine(view)}
+      ${quorumLines(view)} ${reminderList(view)} ${policyLine(view)} ${decisionLine(view)}
       ${
         reasons.length > 0
           ? html`<ul class="warnings" aria-label="Warnings">

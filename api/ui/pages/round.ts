@@ -5,6 +5,7 @@ import type { LiveEvent, RoundEvent } from '../../../workflows/contract.ts';
 import type { ApproverRoundEvent } from '../../../runtime/http-api.ts';
 import { quorumNeeded } from '../../../workflows/shared/quorum-text.ts';
 import { reminderStepText } from '../../../workflows/shared/reminder-text.ts';
+import { recheckEventText } from '../../../workflows/shared/policy-trail-text.ts';
 import { html, type Html } from '../html.ts';
 import { page, type Reader } from '../layout.ts';
 
@@ -112,6 +113,14 @@ export function eventFragment(event: RoundEvent | ApproverRoundEvent): Html {
         event.type,
         event.at,
         html`Approval ${approvalLink(event.approvalId)}: ${reminderStepText(event.step, (iso) => iso)}`,
+      );
+    case 'approval_rechecked':
+      return item(event.type, event.at, html`Approval ${approvalLink(event.approvalId)}: ${recheckEventText(event)}`);
+    case 'approval_readdressed':
+      return item(
+        event.type,
+        event.at,
+        html`Approval ${approvalLink(event.approvalId)} re-addressed by policy to ${event.approvers.join(', ')}`,
       );
     case 'tool_result':
       return item(
