@@ -40,6 +40,15 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
     approvers: tool?.approvers ?? server.approvers ?? config.approvals.approvers,
     allowSelfApproval: tool?.allowSelfApproval ?? server.allowSelfApproval ?? config.approvals.allowSelfApproval,
     ...quorum,
+    ...(tool?.preview
+      ? {
+          preview: {
+            tool: tool.preview.tool,
+            ...(tool.preview.arguments ? { arguments: tool.preview.arguments } : {}),
+            timeoutMs: tool.preview.timeout,
+          },
+        }
+      : {}),
     callTimeoutMs: tool?.timeout ?? server.timeout,
     idempotent: tool?.idempotent,
     ...(server.transport === 'http' && server.userCredential

@@ -90,6 +90,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
   if (keys && signatureProblem(decisionSigningText(request.data), request.data.signature, keys) !== undefined)
     return false;
   if (request.data.argsDigest !== undefined && request.data.argsDigest !== approval.argsDigest) return false;
+  if (request.data.previewDigest !== undefined && request.data.previewDigest !== approval.previewDigest) return false;
   if (Date.parse(request.data.receivedAt ?? arrival.at) >= Date.parse(approval.expiresAt)) return false;
   return mayDecide(approval, request.data.approver.id).allowed;
 }
@@ -98,7 +99,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
 function receivedDecision(request: unknown): AuditDecision | undefined {
   const parsed = DecisionRequest.safeParse(request);
   if (!parsed.success) return undefined;
-  const { decision, approver, receivedAt, reason, argsDigest } = parsed.data;
+  const { decision, approver, receivedAt, reason, argsDigest, previewDigest } = parsed.data;
   const signature = AuditSignature.safeParse((request as { signature?: unknown }).signature).data;
   return {
     decision,
@@ -106,6 +107,7 @@ function receivedDecision(request: unknown): AuditDecision | undefined {
     ...(receivedAt === undefined ? {} : { receivedAt }),
     ...(reason === undefined ? {} : { reason }),
     ...(argsDigest === undefined ? {} : { argsDigest }),
+    ...(previewDigest === undefined ? {} : { previewDigest }),
     ...(signature ? { signature } : {}),
   };
 }
@@ -208,6 +210,16 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       argsDigest: summary.argsDigest,
       openedAt: summary.openedAt,
       expiresAt: summary.expiresAt,
+      ...(summary.preview
+        ? {
+            preview: {
+              tool: summary.preview.tool,
+              status: summary.preview.status,
+              at: summary.preview.at,
+              digest: summary.preview.digest,
+            },
+          }
+        : {}),
     };
   };
   const candidatesFor = (approvalId: string, after: number, before: number) =>

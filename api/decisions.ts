@@ -57,6 +57,8 @@ function refusal(failure: unknown, approvalId: string): ApiError {
       );
     case FailureType.DigestMismatch:
       return new ApiError(422, 'digest_mismatch', failure.message);
+    case FailureType.PreviewMismatch:
+      return new ApiError(422, 'preview_mismatch', failure.message);
     case FailureType.NotAnApprover:
       return new ApiError(403, 'not_an_approver', failure.message);
     case FailureType.AlreadyDecided:
@@ -97,6 +99,13 @@ function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionIn
       422,
       'digest_mismatch',
       `Approval ${pending.approvalId} is for other arguments (digest ${pending.argsDigest})`,
+    );
+  }
+  if (body.previewDigest !== undefined && body.previewDigest !== pending.previewDigest) {
+    throw new ApiError(
+      422,
+      'preview_mismatch',
+      `Approval ${pending.approvalId} was previewed otherwise (${pending.previewDigest ? `preview digest ${pending.previewDigest}` : 'it has no preview'})`,
     );
   }
   if (now >= Date.parse(pending.expiresAt)) {
@@ -153,6 +162,7 @@ export async function submitDecision(
     receivedAt: new Date(now).toISOString(),
     ...(body.reason === undefined ? {} : { reason: body.reason }),
     argsDigest: body.argsDigest,
+    ...(body.previewDigest === undefined ? {} : { previewDigest: body.previewDigest }),
   });
   const handle = context.client.workflow.getHandle(roundId);
   try {
@@ -181,6 +191,7 @@ function fullArguments(record: ApprovalRecord) {
     ...(record.argsChars === undefined ? { escaped, argsChars: text.length } : {}),
     arguments: record.arguments,
     argumentsText: text,
+    ...(record.preview ? { preview: record.preview } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export const AuditDecision = z.strictObject({
   reason: z.string().optional(),
   /** The digest the approver sent (what they reviewed); the approval's own is the entry's argsDigest. */
   argsDigest: z.string().optional(),
+  /** The preview digest the approver sent, when the approval had a preview: covered by the signature. */
+  previewDigest: z.string().optional(),
   signature: AuditSignature.optional(),
 });
 export type AuditDecision = z.infer<typeof AuditDecision>;
@@ -62,6 +64,10 @@ export const AuditEntry = z.strictObject({
     })
     .optional(),
   decisions: z.array(AuditDecision).optional(),
+  /** The preview the approval showed (policy `preview`): its tool, whether it ran, when, and its digest. */
+  preview: z
+    .strictObject({ tool: z.string(), status: z.enum(['ok', 'failed']), at: z.string(), digest: Sha256Hex })
+    .optional(),
   /** When the round recorded the close (the history event's time). */
   closedAt: z.string().optional(),
   /** The history event that carried the decision; for other outcomes, the one that recorded the close or open. */

@@ -9,6 +9,7 @@ export * from './contract/failures.ts';
 export * from './contract/signatures.ts';
 export * from './contract/decisions.ts';
 export * from './contract/quorum.ts';
+export * from './contract/previews.ts';
 export * from './contract/approvals.ts';
 export * from './contract/credentials.ts';
 export * from './contract/quota.ts';

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DecisionRecord } from './decisions.ts';
 import { Quorum } from './quorum.ts';
+import { ApprovalPreview, PreviewSummary } from './previews.ts';
 
 /** A decision the round received and did not apply (late, duplicate, stale, unauthorized), kept for the audit. */
 export const IgnoredDecision = z.object({
@@ -36,6 +37,10 @@ export const ApprovalSummary = z.object({
   allowSelfApproval: z.boolean(),
   /** Present when the tool's policy asks several people (approvals.groups): who decided, what is still needed. */
   quorum: Quorum.optional(),
+  /** The tool's preview (policy `preview`), run before the approval opened; the full content is on GET approval. */
+  preview: PreviewSummary.optional(),
+  /** The preview's digest (= preview.digest): a decision that sends `previewDigest` must match it. */
+  previewDigest: z.string().optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });
@@ -53,6 +58,8 @@ const OpenedApproval = ApprovalSummary.extend({
   notification: NotificationRef.optional(),
   /** A quorum approval's counted decisions in the order they counted; `decision` is the one that closed it. */
   decisions: z.array(DecisionRecord).optional(),
+  /** The preview with its full content (summaries carry only its facts). */
+  preview: ApprovalPreview.optional(),
 });
 
 /** An approval as the round keeps it: pending, decided (with its decision), or closed without one. */

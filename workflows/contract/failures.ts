@@ -22,6 +22,8 @@ export const FailureType = {
   AlreadyDecided: 'AlreadyDecided',
   /** A quorum approval: this person fills none of the requirements still unmet, so the decision cannot count. */
   DecisionNotNeeded: 'DecisionNotNeeded',
+  /** The decision names a preview digest other than the approval's: the approver saw another preview. */
+  PreviewMismatch: 'PreviewMismatch',
   /** A decision without a valid signature of a key the round loaded (docs/operations.md, "Signed decisions"). */
   UnsignedDecision: 'UnsignedDecision',
   /** A round whose input the API did not sign for this execution: it fails before any LLM or tool call. */

@@ -56,6 +56,12 @@ export interface ToolPolicy {
    * groups named. Absent: one approver decides, as before.
    */
   quorum?: { requirements: QuorumRequirement[]; rejectWith: RejectWith };
+  /**
+   * A read-only tool of the same server run before the approval opens; its output is shown to the approver.
+   * `arguments`: preview argument name → dot path into the call's arguments (absent: the call's own arguments).
+   * `unavailable`: why the worker will not run it (no such tool, not read-only); the approval shows it as failed.
+   */
+  preview?: { tool: string; arguments?: Record<string, string>; timeoutMs: number; unavailable?: string };
   callTimeoutMs: number;
   /** Operator override: the tool is safe to call again after an unknown outcome. */
   idempotent?: boolean;

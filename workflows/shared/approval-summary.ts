@@ -1,4 +1,5 @@
 import type { ApprovalRecord, ApprovalSummary } from '../contract.ts';
+import { previewReasons, previewSummary } from './preview-text.ts';
 
 /** What lists, memos and events show of an approval: no full arguments, only the redacted preview. */
 export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
@@ -18,6 +19,8 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     approvers,
     allowSelfApproval,
     quorum,
+    preview,
+    previewDigest,
     openedAt,
     expiresAt,
   } = record;
@@ -34,6 +37,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     approvers,
     allowSelfApproval,
     ...(quorum === undefined ? {} : { quorum }),
+    ...(preview === undefined ? {} : { preview: previewSummary(preview), previewDigest }),
     openedAt,
     expiresAt,
   };
@@ -50,5 +54,6 @@ export function reviewReasons(summary: ApprovalSummary, shownChars: number): str
     ...(summary.redacted?.length ? [`redacted: ${summary.redacted.join(', ')}`] : []),
     ...(summary.escaped ? ['control, bidi or zero-width characters are shown escaped'] : []),
     ...(summary.unknownKeys?.length ? [`keys the tool does not declare: ${summary.unknownKeys.join(', ')}`] : []),
+    ...previewReasons(summary, shownChars),
   ];
 }

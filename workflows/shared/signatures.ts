@@ -15,6 +15,8 @@ export function decisionSigningText(request: DecisionRequest): string {
     approver: { id: request.approver.id, channel: request.approver.channel },
     receivedAt: request.receivedAt,
     reason: request.reason,
+    // canonicalJson leaves out undefined keys: a decision without a preview digest signs the same text as before.
+    previewDigest: request.previewDigest,
   });
 }
 
