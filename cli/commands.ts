@@ -133,7 +133,13 @@ export async function decide(
       return EXIT.declined;
     }
   }
-  const sent = { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, channel: 'cli' as const };
+  const sent = {
+    ...body,
+    argsDigest: body.argsDigest ?? approval.argsDigest,
+    // The preview shown above: the decision covers it, and is refused if the approval was previewed otherwise.
+    ...(approval.previewDigest ? { previewDigest: approval.previewDigest } : {}),
+    channel: 'cli' as const,
+  };
   const answer = await session.client.request<DecisionResponse>('POST', `/v1/approvals/${id(approvalId)}`, sent);
   if (session.json) {
     session.out(JSON.stringify(answer, null, 2));

@@ -12,6 +12,7 @@ import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { escapeInvisible } from '../workflows/shared/visible-text.ts';
 import { quorumLine } from '../workflows/shared/quorum-text.ts';
+import { previewLine } from '../workflows/shared/preview-text.ts';
 import type { ApprovalResponse, QuotaResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
@@ -36,7 +37,18 @@ export function formatFullApproval(approval: ApprovalResponse, decision: 'approv
     ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
     'arguments:',
     approval.argumentsText ?? '',
+    ...previewLines(approval),
   ].join('\n');
+}
+
+/** The preview in full after the arguments; an MCP server wrote it, so invisible characters are shown escaped. */
+function previewLines(approval: ApprovalResponse): string[] {
+  const { preview } = approval;
+  if (!preview) return [];
+  return [
+    `${escapeInvisible(previewLine(preview))}:`,
+    escapeInvisible(preview.content ?? '(not shown: no worker answered in time)'),
+  ];
 }
 
 /** `in 59m`, `3s ago`: how far a timestamp is from now. */
@@ -101,6 +113,7 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined, a
         `${head} ${a.server}/${a.tool} ${oneLine(a.argsPreview, 160)}${flags(a)}`,
         `    approval ${a.approvalId}  digest ${a.argsDigest.slice(0, 12)}…  expires ${when(a.expiresAt)}`,
         ...(a.quorum ? [`    ${quorumLine(a.quorum)}`] : []),
+        ...(a.preview ? [`    ${oneLine(previewLine(a.preview), 400)}`] : []),
         `    approve: ${commandLine(['approve', a.approvalId], commandUrl)}`,
         `    reject:  ${commandLine(['reject', a.approvalId, '--reason'], commandUrl)} "<why>"`,
       ].join('\n');
