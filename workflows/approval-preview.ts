@@ -8,6 +8,7 @@ import { previewArguments } from './preview-arguments.ts';
 import { previewDigest } from './shared/preview-text.ts';
 import { displayTool } from './shared/display-name.ts';
 import { credentialFor } from './user-credential.ts';
+import { escapeInvisible } from './shared/visible-text.ts';
 
 /**
  * Since this patch, a tool whose policy names a preview runs it before its approval opens and binds it into the
@@ -79,5 +80,6 @@ export async function runPreview(
     preview: preview.tool,
     status: outcome.status,
   });
-  return { tool: preview.tool, ...outcome, at, digest, chars: outcome.content.length };
+  const escaped = escapeInvisible(outcome.content) !== outcome.content;
+  return { tool: preview.tool, ...outcome, at, digest, chars: outcome.content.length, escaped };
 }

@@ -19,6 +19,8 @@ export const PreviewSummary = z.object({
   chars: z.number(),
   /** The tool's output was longer than round.toolOutputChars and was cut (as a tool result is). */
   truncated: z.boolean(),
+  /** The content holds control, bidi or zero-width characters: every view shows them escaped (`\u202e`). */
+  escaped: z.boolean(),
 });
 export type PreviewSummary = z.infer<typeof PreviewSummary>;
 

@@ -6,20 +6,24 @@ import { canonicalJson } from '../canonical-json.ts';
 import type { ApprovalPreview, ApprovalSummary, PreviewSummary } from '../contract.ts';
 
 /** SHA-256 (hex) of the canonical JSON of everything the approver is shown of a preview. */
-export function previewDigest(preview: Omit<ApprovalPreview, 'digest' | 'chars'>): string {
+export function previewDigest(preview: Omit<ApprovalPreview, 'digest' | 'chars' | 'escaped'>): string {
   const { tool, status, content, truncated, at } = preview;
   return bytesToHex(sha256(utf8ToBytes(canonicalJson({ tool, status, content, truncated, at }))));
 }
 
 export function previewSummary(preview: ApprovalPreview): PreviewSummary {
-  const { tool, status, at, digest, chars, truncated } = preview;
-  return { tool, status, at, digest, chars, truncated };
+  const { tool, status, at, digest, chars, truncated, escaped } = preview;
+  return { tool, status, at, digest, chars, truncated, escaped };
 }
 
 /** Why a channel that shows `shownChars` of the preview may not approve in one click. */
 export function previewReasons(summary: ApprovalSummary, shownChars: number): string[] {
   const { preview } = summary;
-  return preview && preview.chars > shownChars ? [`the preview is ${preview.chars} characters, more than shown`] : [];
+  if (!preview) return [];
+  return [
+    ...(preview.chars > shownChars ? [`the preview is ${preview.chars} characters, more than shown`] : []),
+    ...(preview.escaped ? ['the preview holds control, bidi or zero-width characters, shown escaped'] : []),
+  ];
 }
 
 /** `preview diff_note: ok at 2026-…Z, 120 characters, digest 3f2a…` (the tool's name is the operator's config). */
