@@ -38,6 +38,10 @@ const DecisionForm = z.object({
   ...Csrf,
   decision: z.enum(['approve', 'reject']),
   argsDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  previewDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   reason: z
     .string()
     .max(2000)
@@ -195,7 +199,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
       async (request, reply) => {
         checkCsrf(request, request.body._csrf);
         const { approvalId } = request.params;
-        const { decision, argsDigest, reason, confirm } = request.body;
+        const { decision, argsDigest, previewDigest, reason, confirm } = request.body;
         const principal = request.principal;
         try {
           const { facts, pending } = await pendingApproval(context, approvalId, principal);
@@ -207,7 +211,12 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
             facts.roundId,
             pending,
             { id: principal, channel: 'web' },
-            { decision, argsDigest, ...(reason === undefined ? {} : { reason }) },
+            {
+              decision,
+              argsDigest,
+              ...(previewDigest === undefined ? {} : { previewDigest }),
+              ...(reason === undefined ? {} : { reason }),
+            },
           );
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
           return reply.redirect(`/ui/approvals/${encodeURIComponent(approvalId)}`, 303);
