@@ -39,7 +39,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v4';
+export const NEWEST_SET = 'v5';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -280,6 +280,27 @@ export const KINDS: Record<string, Kind> = {
       );
     },
   },
+  previewed: {
+    about:
+      'an approval previewed by a read-only tool first (slow previewed by slow_read): a decision for another preview ignored, the one with its digest applied',
+    script: scriptedSteps({ toolCalls: [{ name: 'k8s__slow', arguments: { ms: 5 } }] }, { content: 'slept' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      const { previewDigest } = (await round.query(stateQuery)).approvals[0]!;
+      await round.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approvalId!,
+          decision: 'approve',
+          approver: alice,
+          previewDigest: '0'.repeat(64),
+        }),
+      );
+      await round.executeUpdate(decideUpdate, {
+        args: [signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice, previewDigest })],
+      });
+    },
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
@@ -314,6 +335,7 @@ function configFor(
           retry,
           tools: {
             scale_deployment: { approvalTimeout: '2s' },
+            slow: { preview: { tool: 'slow_read' } },
             write_file: {
               quorum: [
                 { group: 'oncall', count: 1 },

@@ -144,6 +144,7 @@ describe('stored history corpus', () => {
       'forged-decision',
       'odd-key',
       'outcome-unknown',
+      'previewed',
       'quorum',
       'rejected',
       'siblings',
