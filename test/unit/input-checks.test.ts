@@ -106,6 +106,7 @@ const decision = fc.oneof(
         anyValue,
       ),
       argsDigest: anyValue,
+      previewDigest: anyValue,
       receivedAt: anyValue,
     },
     { requiredKeys: [] },
