@@ -9,6 +9,7 @@ import { previewDigest } from './shared/preview-text.ts';
 import { displayTool } from './shared/display-name.ts';
 import { credentialFor } from './user-credential.ts';
 import { escapeInvisible } from './shared/visible-text.ts';
+import { approvalPreviewed } from './round-metrics.ts';
 
 /**
  * Since this patch, a tool whose policy names a preview runs it before its approval opens and binds it into the
@@ -74,6 +75,7 @@ export async function runPreview(
   const outcome = await callPreview(site, preview);
   const at = new Date().toISOString();
   const digest = previewDigest({ tool: preview.tool, ...outcome, at });
+  approvalPreviewed(site.tool.server, site.tool.name, outcome.status);
   log.info('approval previewed', {
     server: site.tool.server,
     tool: site.tool.name,

@@ -23,6 +23,7 @@ import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle }
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { scriptedSteps, startScriptedLlmServer, type ScriptedLlmServer } from '../../testkit/scripted-llm-server.ts';
 import { spawnWorker, writeConfig } from '../../testkit/services.ts';
+import { freePort } from '../../scripts/ports.ts';
 import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
 
 /** The tools of the test server and what previews them: same arguments, a mapping, an error, and two misconfigured. */
@@ -198,6 +199,7 @@ describe('approval previews across a SIGKILLed worker', () => {
   it('tries the preview again when the worker dies during it, opens the approval once and runs the call once', async () => {
     const address = inject('temporalAddress');
     const taskQueue = `toolgate-previews-${randomUUID()}`;
+    const port = await freePort();
     const configPath = writeConfig(join(folder, 'worker.yaml'), {
       temporal: { address, taskQueue },
       llm: { baseURL: llm.baseURL, model: 'scripted' },
@@ -212,6 +214,7 @@ describe('approval previews across a SIGKILLed worker', () => {
           tools: { slow: { preview: { tool: 'slow_read', timeout: '3s' } } },
         },
       ],
+      worker: { metrics: { port } },
     });
     const connection = await NativeConnection.connect({ address });
     const client = new Client({ connection });
@@ -245,6 +248,10 @@ describe('approval previews across a SIGKILLed worker', () => {
       expect(round.answer).toBe('slept after the kill');
       expect(round.approvals).toHaveLength(1);
       expect(mcp.calls.filter((call) => call.tool === 'slow')).toHaveLength(1);
+      // Counted once, by the worker that saw the preview finish.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/^toolgate_approval_previews_total\{[^}]*status="ok"[^}]*\} 1$/m);
+      expect(metrics).toMatch(/^toolgate_approval_previews_total\{[^}]*tool="slow"[^}]*\} 1$/m);
     } finally {
       await worker.stop('SIGTERM');
       await connection.close();
