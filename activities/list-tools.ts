@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog, ToolDescriptor } from '../workflows/contract.ts';
 import type { ServerConfig, ToolgateConfig } from '../runtime/config.ts';
@@ -6,6 +7,7 @@ import { isConnectionLevel } from '../mcp/call-errors.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { resolveToolPolicy } from './tool-policy.ts';
 import { configFingerprint } from '../runtime/config-fingerprint.ts';
+import { previewProblem, withPreviewProblem } from './preview-tool.ts';
 
 export async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {
   const client = await connections.client(name);
@@ -71,13 +73,15 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
       }
       const { server, tools } = listing.value;
       for (const tool of tools) {
+        const problem = previewProblem(server, tool.name, tools);
+        if (problem) log.warn('tool preview unavailable', { server: server.name, tool: tool.name, problem });
         const descriptor: ToolDescriptor = {
           server: server.name,
           name: tool.name,
           description: tool.description,
           inputSchema: tool.inputSchema,
           annotations: tool.annotations ?? {},
-          policy: resolveToolPolicy(config, server, tool.name),
+          policy: withPreviewProblem(resolveToolPolicy(config, server, tool.name), problem),
         };
         catalog.tools.push(descriptor);
       }

@@ -43,6 +43,15 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
     allowSelfApproval: tool?.allowSelfApproval ?? server.allowSelfApproval ?? config.approvals.allowSelfApproval,
     ...quorum,
     ...(reminders ? { reminders } : {}),
+    ...(tool?.preview
+      ? {
+          preview: {
+            tool: tool.preview.tool,
+            ...(tool.preview.arguments ? { arguments: tool.preview.arguments } : {}),
+            timeoutMs: tool.preview.timeout,
+          },
+        }
+      : {}),
     callTimeoutMs: tool?.timeout ?? server.timeout,
     idempotent: tool?.idempotent,
     // Only a refusal is carried: a policy without the key allows edits, as before the setting existed.

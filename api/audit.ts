@@ -91,6 +91,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
   if (keys && signatureProblem(decisionSigningText(request.data), request.data.signature, keys) !== undefined)
     return false;
   if (request.data.argsDigest !== undefined && request.data.argsDigest !== approval.argsDigest) return false;
+  if (request.data.previewDigest !== undefined && request.data.previewDigest !== approval.previewDigest) return false;
   if (Date.parse(request.data.receivedAt ?? arrival.at) >= Date.parse(approval.expiresAt)) return false;
   return mayDecide(approval, request.data.approver.id).allowed;
 }
@@ -99,7 +100,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
 function receivedDecision(request: unknown): AuditDecision | undefined {
   const parsed = DecisionRequest.safeParse(request);
   if (!parsed.success) return undefined;
-  const { decision, approver, receivedAt, reason, argsDigest, editedArgsDigest } = parsed.data;
+  const { decision, approver, receivedAt, reason, argsDigest, editedArgsDigest, previewDigest } = parsed.data;
   const signature = AuditSignature.safeParse((request as { signature?: unknown }).signature).data;
   return {
     decision,
@@ -108,6 +109,7 @@ function receivedDecision(request: unknown): AuditDecision | undefined {
     ...(reason === undefined ? {} : { reason }),
     ...(argsDigest === undefined ? {} : { argsDigest }),
     ...(parsed.data.arguments === undefined ? {} : { arguments: parsed.data.arguments, editedArgsDigest }),
+    ...(previewDigest === undefined ? {} : { previewDigest }),
     ...(signature ? { signature } : {}),
   };
 }
@@ -231,6 +233,16 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       expiresAt: summary.expiresAt,
       ...(summary.reminders ? { reminders: summary.reminders.steps } : {}),
       ...policyField(summary, rechecks.get(approvalId)),
+      ...(summary.preview
+        ? {
+            preview: {
+              tool: summary.preview.tool,
+              status: summary.preview.status,
+              at: summary.preview.at,
+              digest: summary.preview.digest,
+            },
+          }
+        : {}),
     };
   };
   const candidatesFor = (approvalId: string, after: number, before: number) =>

@@ -60,6 +60,8 @@ function refusal(failure: unknown, approvalId: string): ApiError {
       );
     case FailureType.DigestMismatch:
       return new ApiError(422, 'digest_mismatch', failure.message);
+    case FailureType.PreviewMismatch:
+      return new ApiError(422, 'preview_mismatch', failure.message);
     case FailureType.NotAnApprover:
       return new ApiError(403, 'not_an_approver', failure.message);
     case FailureType.AlreadyDecided:
@@ -121,6 +123,13 @@ function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionIn
       reasons: [oversized],
     });
   }
+  if (body.previewDigest !== undefined && body.previewDigest !== pending.previewDigest) {
+    throw new ApiError(
+      422,
+      'preview_mismatch',
+      `Approval ${pending.approvalId} was previewed otherwise (${pending.previewDigest ? `preview digest ${pending.previewDigest}` : 'it has no preview'})`,
+    );
+  }
   if (now >= Date.parse(pending.expiresAt)) {
     throw new ApiError(409, 'approval_closed', `Approval ${pending.approvalId} expired at ${pending.expiresAt}`, {
       status: 'expired',
@@ -179,6 +188,7 @@ export async function submitDecision(
     ...(body.arguments === undefined
       ? {}
       : { arguments: body.arguments, editedArgsDigest: argsDigest(body.arguments) }),
+    ...(body.previewDigest === undefined ? {} : { previewDigest: body.previewDigest }),
   });
   const handle = context.client.workflow.getHandle(roundId);
   try {
@@ -207,6 +217,7 @@ function fullArguments(record: ApprovalRecord) {
     ...(record.argsChars === undefined ? { escaped, argsChars: text.length } : {}),
     arguments: record.arguments,
     argumentsText: text,
+    ...(record.preview ? { preview: record.preview } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // The Slack listeners' way into the rounds: one lookup of the approval, then the HTTP API's own checks and
 // decision path; refusals come back as data for the listeners to word.
 import { mayDecide } from '../workflows/shared/decide-rights.ts';
-import { argumentsText } from '../workflows/shared/visible-text.ts';
+import { argumentsText, escapeInvisible } from '../workflows/shared/visible-text.ts';
 import type { ApprovalSummary } from '../workflows/contract.ts';
 import type { ApprovalDesk, Refusal } from '../slack/approval-desk.ts';
 import { ApiError } from '../runtime/api-error.ts';
@@ -45,7 +45,12 @@ export function createSlackDesk(context: ApiContext): ApprovalDesk {
       });
       if (!record)
         return { why: 'refused', message: 'No worker answered in time to show every argument; try again shortly.' };
-      return { ok: true, approval: admitted.approval, argumentsText: argumentsText(record.arguments).text };
+      return {
+        ok: true,
+        approval: admitted.approval,
+        argumentsText: argumentsText(record.arguments).text,
+        ...(record.preview ? { previewText: escapeInvisible(record.preview.content) } : {}),
+      };
     },
     async decide(approvalId, approver, decision) {
       const found = await pendingOrRefusal(context, approvalId);

@@ -139,7 +139,7 @@ export async function decide(
       return EXIT.declined;
     }
   }
-  return send(session, approvalId, { ...body, argsDigest: body.argsDigest ?? approval.argsDigest });
+  return send(session, approvalId, { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, ...previewOf(approval) });
 }
 
 /**
@@ -178,15 +178,25 @@ async function decideEdited(
   if (!yes && !(await session.confirm(changes ? 'Approve with these changes?' : 'Approve this call?')))
     return fail('not confirmed');
   const argsDigestSent = body.argsDigest ?? approval.argsDigest;
-  return send(session, approvalId, { ...body, argsDigest: argsDigestSent, ...(changes ? { arguments: edited } : {}) });
+  return send(session, approvalId, {
+    ...body,
+    argsDigest: argsDigestSent,
+    ...previewOf(approval),
+    ...(changes ? { arguments: edited } : {}),
+  });
 }
 
 type DecisionBody = { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string };
 
+/** The preview shown with the approval: the decision covers it, and is refused if the approval was previewed otherwise. */
+function previewOf(approval: ApprovalResponse): { previewDigest?: string } {
+  return approval.previewDigest ? { previewDigest: approval.previewDigest } : {};
+}
+
 async function send(
   session: Session,
   approvalId: string,
-  body: DecisionBody & { argsDigest: string; arguments?: Record<string, unknown> },
+  body: DecisionBody & { argsDigest: string; previewDigest?: string; arguments?: Record<string, unknown> },
 ): Promise<number> {
   const sent = { ...body, channel: 'cli' as const };
   const answer = await session.client.request<DecisionResponse>('POST', `/v1/approvals/${id(approvalId)}`, sent);

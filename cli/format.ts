@@ -14,6 +14,7 @@ import { escapeInvisible } from '../workflows/shared/visible-text.ts';
 import { quorumLine } from '../workflows/shared/quorum-text.ts';
 import { reminderLines, reminderStepText } from '../workflows/shared/reminder-text.ts';
 import { policyTrailText, recheckEventText } from '../workflows/shared/policy-trail-text.ts';
+import { previewLine } from '../workflows/shared/preview-text.ts';
 import type { ApprovalResponse, QuotaResponse } from '../runtime/http-api.ts';
 
 export const PROGRAM = 'toolgate';
@@ -40,7 +41,18 @@ export function formatFullApproval(approval: ApprovalResponse, decision: 'approv
     ...reviewReasons(approval, Infinity).map((warning) => `  ! ${oneLine(warning, 2000)}`),
     'arguments:',
     approval.argumentsText ?? '',
+    ...previewLines(approval),
   ].join('\n');
+}
+
+/** The preview in full after the arguments; an MCP server wrote it, so invisible characters are shown escaped. */
+function previewLines(approval: ApprovalResponse): string[] {
+  const { preview } = approval;
+  if (!preview) return [];
+  return [
+    `${escapeInvisible(previewLine(preview))}:`,
+    escapeInvisible(preview.content ?? '(not shown: no worker answered in time)'),
+  ];
 }
 
 /** `in 59m`, `3s ago`: how far a timestamp is from now. */
@@ -105,6 +117,7 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined, a
         `${head} ${a.server}/${a.tool} ${oneLine(a.argsPreview, 160)}${flags(a)}`,
         `    approval ${a.approvalId}  digest ${a.argsDigest.slice(0, 12)}…  expires ${when(a.expiresAt)}`,
         ...(a.quorum ? [`    ${quorumLine(a.quorum)}`] : []),
+        ...(a.preview ? [`    ${oneLine(previewLine(a.preview), 400)}`] : []),
         `    approve: ${commandLine(['approve', a.approvalId], commandUrl)}`,
         `    reject:  ${commandLine(['reject', a.approvalId, '--reason'], commandUrl)} "<why>"`,
       ].join('\n');

@@ -30,6 +30,8 @@ export const AuditDecision = z.strictObject({
   /** Edit on approve: the arguments the approver had run instead, and their digest (which the signature covers). */
   arguments: z.record(z.string(), z.unknown()).optional(),
   editedArgsDigest: z.string().optional(),
+  /** The preview digest the approver sent, when the approval had a preview: covered by the signature. */
+  previewDigest: z.string().optional(),
   signature: AuditSignature.optional(),
 });
 export type AuditDecision = z.infer<typeof AuditDecision>;
@@ -97,6 +99,10 @@ export const AuditEntry = z.strictObject({
       outcome: z.enum(['unchanged', 'loosened', 'readdressed', 'released', 'rejected']).optional(),
       note: z.string().optional(),
     })
+    .optional(),
+  /** The preview the approval showed (policy `preview`): its tool, whether it ran, when, and its digest. */
+  preview: z
+    .strictObject({ tool: z.string(), status: z.enum(['ok', 'failed']), at: z.string(), digest: Sha256Hex })
     .optional(),
   /** When the round recorded the close (the history event's time). */
   closedAt: z.string().optional(),

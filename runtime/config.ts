@@ -67,6 +67,19 @@ const Escalate = z.strictObject({
 });
 /** `escalate-and-extend`: an approval still undecided at its expiry is extended once (and escalated). */
 const OnTimeout = z.enum(['reject', 'escalate-and-extend']);
+/**
+ * A read-only tool of the same server run before the approval opens, its output shown to the approver
+ * (README "Previews"). `arguments` maps each preview argument to a dot path into the call's arguments
+ * (`{target: metadata.name}`); without it the preview gets the call's arguments as they are. The tool must be
+ * read-only: `readOnlyHint: true` from a `trusted` server, or `readOnly: true` here (the operator vouches for it).
+ */
+const Preview = z.strictObject({
+  tool: z.string().min(1).max(128),
+  arguments: z.record(z.string().min(1).max(64), z.string().min(1).max(256)).optional(),
+  readOnly: z.boolean().optional(),
+  /** Each attempt's deadline; the preview is tried up to 3 times (it only reads). */
+  timeout: Duration.default(15_000),
+});
 
 const ToolOverride = z.strictObject({
   approval: ApprovalMode.optional(),
@@ -86,6 +99,7 @@ const ToolOverride = z.strictObject({
   redact: z.array(z.string().min(1)).optional(),
   /** An approver may approve with edited arguments (edit on approve); default: the server's, else true. */
   editable: z.boolean().optional(),
+  preview: Preview.optional(),
 });
 
 const Retry = z.strictObject({
@@ -519,6 +533,7 @@ export const ConfigSchema = z
       if (server.transport === 'http' && server.userCredential) refuseAnyoneApproves(server, config, index, context);
       checkQuorums(server, config.approvals.groups, index, context);
       checkReminders(server, config, index, context);
+      checkPreviews(server, index, context);
     });
   });
 
@@ -680,4 +695,16 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError(`Configuration file ${path} is not valid YAML: ${(error as Error).message}`);
   }
   return parseConfig(raw, path, env);
+}
+
+/** A tool previewed by itself would run the very call awaiting approval, before anyone approved it. */
+function checkPreviews(server: z.infer<typeof ServerConfig>, index: number, context: z.RefinementCtx): void {
+  for (const [tool, override] of Object.entries(server.tools)) {
+    if (override.preview?.tool === tool)
+      context.addIssue({
+        code: 'custom',
+        path: ['servers', index, 'tools', tool, 'preview', 'tool'],
+        message: 'a tool cannot preview itself: the preview runs before the approval',
+      });
+  }
 }

@@ -12,6 +12,7 @@ import {
   MAX_REASON_CHARS,
   QueryRoundInput,
   Quorum,
+  ApprovalPreview,
   QuotaPeriod,
   ReminderStep,
   ROUND_ID_PATTERN,
@@ -71,6 +72,14 @@ export const DecisionBody = z
             : 'argsDigest is a hex SHA-256',
       })
       .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256'),
+    /**
+     * The `previewDigest` of the approval you reviewed, when it has a preview: a decision that sends it covers that
+     * preview (signed and audited), and is refused (422 `preview_mismatch`) when it is not the approval's.
+     */
+    previewDigest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'previewDigest is a hex SHA-256')
+      .optional(),
     /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
     channel: z.enum(['http', 'cli']).default('http'),
     /** Edit on approve: the complete arguments to run instead of the model's (not a patch); only with approve. */
@@ -127,6 +136,8 @@ export const ApprovalResponse = ApprovalSummary.extend({
   decision: DecisionRecord.optional(),
   /** A quorum approval: every decision it counted so far, with channel, reason and time. */
   decisions: z.array(DecisionRecord).optional(),
+  /** The preview with its full content (tool output: hostile text, escape it). Without content while no worker answers. */
+  preview: ApprovalPreview.partial({ content: true }).optional(),
   closedAt: z.string().optional(),
 });
 export type ApprovalResponse = z.infer<typeof ApprovalResponse>;

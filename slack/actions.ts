@@ -6,15 +6,23 @@ export const VIEW_ARGUMENTS_ACTION = 'toolgate_view_arguments';
 export const NEXT_PAGE_ACTION = 'toolgate_arguments_next_page';
 export const APPROVE_VIEWED_ACTION = 'toolgate_approve_viewed';
 export const REJECT_VIEWED_ACTION = 'toolgate_reject_viewed';
+/** On the card of an approval with a preview: the same full view, arguments and then the whole preview. */
+export const VIEW_PREVIEW_ACTION = 'toolgate_view_preview';
 
 export interface ButtonValue {
   approvalId: string;
   /** Decisions carry it, so a click can never approve other arguments than the card showed. */
   argsDigest: string;
+  /** The approval's preview digest, when it has a preview: an approval covers the preview the card showed. */
+  previewDigest?: string;
 }
 
 export function buttonValue(value: ButtonValue): string {
-  return JSON.stringify({ approvalId: value.approvalId, argsDigest: value.argsDigest });
+  return JSON.stringify({
+    approvalId: value.approvalId,
+    argsDigest: value.argsDigest,
+    previewDigest: value.previewDigest,
+  });
 }
 
 export function parseButtonValue(text: string | undefined): ButtonValue | undefined {
@@ -25,5 +33,6 @@ export function parseButtonValue(text: string | undefined): ButtonValue | undefi
     return undefined;
   }
   if (typeof value?.approvalId !== 'string' || typeof value.argsDigest !== 'string') return undefined;
-  return { approvalId: value.approvalId, argsDigest: value.argsDigest };
+  const previewDigest = typeof value.previewDigest === 'string' ? { previewDigest: value.previewDigest } : {};
+  return { approvalId: value.approvalId, argsDigest: value.argsDigest, ...previewDigest };
 }

@@ -18,10 +18,19 @@ export interface ApprovalDesk {
   review(
     approvalId: string,
     principal: string,
-  ): Promise<{ ok: true; approval: ApprovalSummary; argumentsText: string } | Refusal>;
+  ): Promise<
+    | {
+        ok: true;
+        approval: ApprovalSummary;
+        argumentsText: string;
+        /** The preview's full content, invisible characters escaped, when the approval has one. */
+        previewText?: string;
+      }
+    | Refusal
+  >;
   decide(
     approvalId: string,
     approver: Approver,
-    decision: { decision: 'approve' | 'reject'; reason?: string; argsDigest: string },
+    decision: { decision: 'approve' | 'reject'; reason?: string; argsDigest: string; previewDigest?: string },
   ): Promise<{ ok: true; approval: ApprovalSummary; queued: boolean } | Refusal>;
 }

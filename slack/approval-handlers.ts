@@ -1,7 +1,7 @@
 // The Slack listeners, the same for the HTTP receiver and Socket Mode. The Slack user must map to a principal;
 // the decision then takes the HTTP API's path through the desk (checked there once, and by the round), with
 // channel `slack` and the card's digest. Whatever refuses it is told to the clicker in an ephemeral reply.
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
 import {
   APPROVE_ACTION,
@@ -10,6 +10,7 @@ import {
   REJECT_ACTION,
   REJECT_VIEWED_ACTION,
   VIEW_ARGUMENTS_ACTION,
+  VIEW_PREVIEW_ACTION,
   parseButtonValue,
   type ButtonValue,
 } from './actions.ts';
@@ -20,6 +21,7 @@ import type { ApprovalRecord } from '../workflows/contract.ts';
 import type { ApprovalDesk, Refusal } from './approval-desk.ts';
 import { replyTo, type Reply } from './ephemeral-reply.ts';
 import { REASON_BLOCK, REJECT_VIEW, parseRejectSubmission, rejectModal } from './reject-modal.ts';
+import { reviewedText } from './preview-blocks.ts';
 
 export interface ApprovalHandlerOptions {
   desk: ApprovalDesk;
@@ -87,7 +89,12 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     const click = cardClick(slackUserId, value);
     if ('text' in click) return reply(click.text);
     const { principal } = click;
-    const body = { decision, argsDigest: click.value.argsDigest, ...(reason === undefined ? {} : { reason }) };
+    const body = {
+      decision,
+      argsDigest: click.value.argsDigest,
+      ...(click.value.previewDigest === undefined ? {} : { previewDigest: click.value.previewDigest }),
+      ...(reason === undefined ? {} : { reason }),
+    };
     const outcome = await desk.decide(click.value.approvalId, { id: principal, channel: 'slack' }, body);
     if (!('ok' in outcome)) return reply(refusalText(outcome));
     if (outcome.queued)
@@ -129,10 +136,15 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
   async function argumentsView(principal: string, state: ArgumentsModalState) {
     const reviewed = await desk.review(state.approvalId, principal);
     if (!('ok' in reviewed)) return outcomeModal(refusalText(reviewed));
-    return argumentsModal(reviewed.approval, reviewed.argumentsText, state);
+    return argumentsModal(reviewed.approval, reviewedText(reviewed), state);
   }
 
-  app.action<BlockAction<ButtonAction>>(VIEW_ARGUMENTS_ACTION, async ({ ack, body, action, client }) => {
+  const viewAll = async ({
+    ack,
+    body,
+    action,
+    client,
+  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs) => {
     await ack();
     const reply = replyTo(body.response_url);
     await guarded(reply, async () => {
@@ -144,10 +156,12 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
       const state = { ...value, responseUrl: body.response_url, page: 0 };
       await client.views.open({
         trigger_id: body.trigger_id,
-        view: argumentsModal(reviewed.approval, reviewed.argumentsText, state),
+        view: argumentsModal(reviewed.approval, reviewedText(reviewed), state),
       });
     });
-  });
+  };
+  app.action<BlockAction<ButtonAction>>(VIEW_ARGUMENTS_ACTION, viewAll);
+  app.action<BlockAction<ButtonAction>>(VIEW_PREVIEW_ACTION, viewAll);
 
   /** A button inside the arguments modal: its state, the clicker's principal, and where to answer. */
   function modalClick(body: BlockAction<ButtonAction>) {
@@ -169,7 +183,11 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     const click = modalClick(body);
     if (!click) return;
     const { state, principal, viewId } = click;
-    const decision = { decision: 'approve' as const, argsDigest: state.argsDigest };
+    const decision = {
+      decision: 'approve' as const,
+      argsDigest: state.argsDigest,
+      ...(state.previewDigest === undefined ? {} : { previewDigest: state.previewDigest }),
+    };
     const outcome = await desk.decide(state.approvalId, { id: principal, channel: 'slack' }, decision);
     const text = !('ok' in outcome)
       ? refusalText(outcome)

@@ -105,6 +105,6 @@ export function parseModalState(
     carried.page < 0
   )
     return undefined;
-  const { approvalId, argsDigest, responseUrl, page } = carried;
-  return { approvalId, argsDigest, responseUrl, page };
+  const { approvalId, argsDigest, responseUrl, page, previewDigest } = carried;
+  return { approvalId, argsDigest, responseUrl, page, ...(typeof previewDigest === 'string' ? { previewDigest } : {}) };
 }

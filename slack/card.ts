@@ -2,13 +2,14 @@
 // instead of Approve when the card cannot show every argument as it runs), or closed with its outcome.
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus, ApprovalSummary } from '../workflows/contract.ts';
-import { APPROVE_ACTION, REJECT_ACTION, VIEW_ARGUMENTS_ACTION, buttonValue } from './actions.ts';
+import { APPROVE_ACTION, REJECT_ACTION, VIEW_ARGUMENTS_ACTION, VIEW_PREVIEW_ACTION, buttonValue } from './actions.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { quorumDecided, quorumNeeded, quorumRule } from '../workflows/shared/quorum-text.ts';
 import { reminderLines } from '../workflows/shared/reminder-text.ts';
 import { policyTrailText } from '../workflows/shared/policy-trail-text.ts';
+import { previewBlocks } from './preview-blocks.ts';
 
 /** What the card shows of the arguments; more, and its Approve button gives way to View all arguments. */
 export const CARD_ARGUMENT_CHARS = 500;
@@ -76,6 +77,16 @@ function statusBlock(approval: ApprovalRecord): KnownBlock {
         text: { type: 'plain_text', text: 'Reject' },
         value,
       },
+      ...(approval.preview
+        ? [
+            {
+              type: 'button' as const,
+              action_id: VIEW_PREVIEW_ACTION,
+              text: { type: 'plain_text' as const, text: 'View preview' },
+              value,
+            },
+          ]
+        : []),
     ],
   };
 }
@@ -136,6 +147,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     ...quorumBlocks(approval),
     ...reminderBlocks(approval),
     ...policyBlocks(approval),
+    ...previewBlocks(approval),
     statusBlock(approval),
     {
       type: 'context',

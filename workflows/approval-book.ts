@@ -108,6 +108,12 @@ export class ApprovalBook {
         message: `Approval ${record.approvalId} is for other arguments (digest ${record.argsDigest})`,
       };
     }
+    if (valid.previewDigest !== undefined && valid.previewDigest !== record.previewDigest) {
+      return {
+        type: FailureType.PreviewMismatch,
+        message: `Approval ${record.approvalId} was previewed otherwise (${record.previewDigest ? `preview digest ${record.previewDigest}` : 'it has no preview'})`,
+      };
+    }
     const permission = mayDecide(record, valid.approver.id);
     if (!permission.allowed) return { type: FailureType.NotAnApprover, message: permission.why };
     const uncounted = record.quorum && quorumRefusal(record.quorum, valid.approver.id);
@@ -164,6 +170,7 @@ export class ApprovalBook {
       approver: { id: valid.approver.id, channel: valid.approver.channel },
       reason: valid.reason,
       argsDigest: record.argsDigest,
+      ...(valid.previewDigest === undefined ? {} : { previewDigest: valid.previewDigest }),
       decidedAt: decidedAt(valid, record),
       ...edited,
     };

@@ -64,6 +64,11 @@ export function editRefusal(
         : 'it needs several approvers, and each must approve the same arguments';
     return refused(FailureType.EditNotAllowed, approvalId, [`a quorum approval cannot be edited: ${said}`]);
   }
+  // The approver saw what the model's call would change, not what the edited one would: nothing unpreviewed runs.
+  if (record.preview)
+    return refused(FailureType.EditNotAllowed, approvalId, [
+      `its preview (${record.preview.tool}) shows what the model's arguments would change, and an edited call was never previewed`,
+    ]);
   if (tool.policy.editable === false)
     return refused(FailureType.EditNotAllowed, approvalId, [
       `the policy of ${tool.server}/${tool.name} says editable: false`,

@@ -10,6 +10,7 @@ import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import { inSpan } from './round-spans.ts';
 import { quorumState } from './shared/quorum.ts';
 import { REMINDERS_PATCH, initialReminders, waitWithReminders } from './approval-schedule.ts';
+import { PREVIEWS_PATCH, runPreview } from './approval-preview.ts';
 
 /**
  * Since this patch, a tool whose policy carries a quorum opens an approval that several people decide. Asked only
@@ -27,6 +28,9 @@ export type GateVerdict =
 
 export async function passGate(site: CallSite): Promise<GateVerdict> {
   const { round, tool, args, call, callIndex } = site;
+  // Before the approval opens, so its timer gives the approvers their whole time to read it.
+  const preview =
+    tool.policy.preview && patched(PREVIEWS_PATCH) ? await runPreview(site, tool.policy.preview) : undefined;
   const openedAt = new Date();
   const facts = argumentsFacts(tool, args);
   const shown = patched(FULL_ARGUMENTS_PATCH) ? facts : { arguments: args, argsPreview: facts.argsPreview };
@@ -51,6 +55,7 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     ...counted,
     ...planned,
     ...(round.configFingerprint ? { policy: { startedOn: round.configFingerprint } } : {}),
+    ...(preview ? { preview, previewDigest: preview.digest } : {}),
     openedAt: openedAt.toISOString(),
     expiresAt,
   });

@@ -10,6 +10,7 @@ export * from './contract/signatures.ts';
 export * from './contract/decisions.ts';
 export * from './contract/quorum.ts';
 export * from './contract/reminders.ts';
+export * from './contract/previews.ts';
 export * from './contract/approvals.ts';
 export * from './contract/policy-follow.ts';
 export * from './contract/credentials.ts';

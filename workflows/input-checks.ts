@@ -135,6 +135,8 @@ export function decisionProblems(request: unknown): string[] {
   if (!isObject(approver) || !['http', 'slack', 'cli', 'web'].includes(approver.channel as string))
     problems.push('approver.channel must be http, slack, cli or web');
   if (request.argsDigest !== undefined && !isString(request.argsDigest)) problems.push('argsDigest must be a string');
+  if (request.previewDigest !== undefined && !isString(request.previewDigest))
+    problems.push('previewDigest must be a string');
   if (request.receivedAt !== undefined && !isIsoTime(request.receivedAt))
     problems.push('receivedAt must be an ISO time');
   if (request.signature !== undefined && !isSignature(request.signature))

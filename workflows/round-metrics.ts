@@ -50,3 +50,13 @@ export function approvalClosed(record: ApprovalRecord): void {
     decisionSeconds.record(Math.max(0, seconds), { channel: record.decision.approver.channel, outcome: record.status });
   }
 }
+
+const previews = metricMeter.createCounter(
+  'toolgate_approval_previews',
+  '1',
+  'Previews run before an approval opened, by server, gated tool and status (ok, failed)',
+);
+
+export function approvalPreviewed(server: string, tool: string, status: 'ok' | 'failed'): void {
+  previews.add(1, { server, tool, status });
+}

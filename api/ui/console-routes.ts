@@ -51,6 +51,10 @@ const DecisionForm = z.object({
   ...Csrf,
   decision: z.enum(['approve', 'reject']),
   argsDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  previewDigest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   reason: z
     .string()
     .max(2000)
@@ -210,7 +214,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
       async (request, reply) => {
         checkCsrf(request, request.body._csrf);
         const { approvalId } = request.params;
-        const { decision, argsDigest, reason, confirm } = request.body;
+        const { decision, argsDigest, previewDigest, reason, confirm } = request.body;
         const edited = request.body.arguments;
         const principal = request.principal;
         try {
@@ -226,6 +230,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
             {
               decision,
               argsDigest,
+              ...(previewDigest === undefined ? {} : { previewDigest }),
               ...(reason === undefined ? {} : { reason }),
               ...(edited === undefined ? {} : { arguments: editedArguments(edited) }),
             },

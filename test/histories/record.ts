@@ -324,6 +324,27 @@ export const KINDS: Record<string, Kind> = {
       });
     },
   },
+  previewed: {
+    about:
+      'an approval previewed by a read-only tool first (slow previewed by slow_read): a decision for another preview ignored, the one with its digest applied',
+    script: scriptedSteps({ toolCalls: [{ name: 'k8s__slow', arguments: { ms: 5 } }] }, { content: 'slept' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      const { previewDigest } = (await round.query(stateQuery)).approvals[0]!;
+      await round.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approvalId!,
+          decision: 'approve',
+          approver: alice,
+          previewDigest: '0'.repeat(64),
+        }),
+      );
+      await round.executeUpdate(decideUpdate, {
+        args: [signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice, previewDigest })],
+      });
+    },
+  },
   rechecked: {
     about:
       'a pending approval re-addressed by a policy recheck (its approvers changed in the config), decided by the new approver',
@@ -385,6 +406,7 @@ function configFor(
           tools: {
             scale_deployment: { approvalTimeout: '2s' },
             fetch_url: { approvalTimeout: '3s', remind: { at: '30%' }, escalate: { at: '60%', to: 'dba' } },
+            slow: { preview: { tool: 'slow_read' } },
             write_file: {
               quorum: [
                 { group: 'oncall', count: 1 },

@@ -106,6 +106,7 @@ const decision = fc.oneof(
         anyValue,
       ),
       argsDigest: anyValue,
+      previewDigest: anyValue,
       receivedAt: anyValue,
       arguments: fc.oneof(fc.constant({ path: '/tmp/x' }), anyValue),
       editedArgsDigest: fc.oneof(fc.string({ maxLength: 4 }), anyValue),

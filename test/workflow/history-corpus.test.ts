@@ -146,6 +146,7 @@ describe('stored history corpus', () => {
       'forged-decision',
       'odd-key',
       'outcome-unknown',
+      'previewed',
       'quorum',
       'rechecked',
       'rejected',

@@ -4,6 +4,7 @@ import { DecisionRecord } from './decisions.ts';
 import { Quorum } from './quorum.ts';
 import { Reminders } from './reminders.ts';
 import { ApprovalPolicyTrail } from './policy-follow.ts';
+import { ApprovalPreview, PreviewSummary } from './previews.ts';
 
 /** A decision the round received and did not apply (late, duplicate, stale, unauthorized), kept for the audit. */
 export const IgnoredDecision = z.object({
@@ -45,6 +46,10 @@ export const ApprovalSummary = z.object({
   reminders: Reminders.optional(),
   /** The configuration the round started on and the last it was re-checked under (policy changes, patch policy-follow). */
   policy: ApprovalPolicyTrail.optional(),
+  /** The tool's preview (policy `preview`), run before the approval opened; the full content is on GET approval. */
+  preview: PreviewSummary.optional(),
+  /** The preview's digest (= preview.digest): a decision that sends `previewDigest` must match it. */
+  previewDigest: z.string().optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });
@@ -62,6 +67,8 @@ const OpenedApproval = ApprovalSummary.extend({
   notification: NotificationRef.optional(),
   /** A quorum approval's counted decisions in the order they counted; `decision` is the one that closed it. */
   decisions: z.array(DecisionRecord).optional(),
+  /** The preview with its full content (summaries carry only its facts). */
+  preview: ApprovalPreview.optional(),
 });
 
 /** An approval as the round keeps it: pending, decided (with its decision), or closed without one. */

@@ -30,6 +30,8 @@ export const DecisionRequest = z
     approver: Approver,
     /** When given, must equal the approval's digest (stale-decision protection). */
     argsDigest: z.string().optional(),
+    /** When given, must equal the approval's `previewDigest`: the decision covers the preview the approver saw. */
+    previewDigest: z.string().optional(),
     /**
      * When the decision was made (ISO time), stamped by the API when it receives it. A decision made before the
      * approval expired wins even when it reaches the round after the timer fired (queued while no worker ran);
@@ -68,6 +70,8 @@ export const DecisionRecord = z.object({
   approver: z.object({ id: z.string(), channel: RecordedChannel }),
   reason: z.string().optional(),
   argsDigest: z.string(),
+  /** The preview digest the approver sent (equal to the approval's): what they approved was previewed so. */
+  previewDigest: z.string().optional(),
   /** When the decision was made. */
   decidedAt: z.string(),
   /** Approved with changes: the arguments that ran instead of the approval's `arguments`, and their digest. */

@@ -26,6 +26,8 @@ export const FailureType = {
   InvalidEdit: 'InvalidEdit',
   /** An edit this approval does not allow: the tool is not editable, a quorum, secrets, or policy under the edit. */
   EditNotAllowed: 'EditNotAllowed',
+  /** The decision names a preview digest other than the approval's: the approver saw another preview. */
+  PreviewMismatch: 'PreviewMismatch',
   /** A decision without a valid signature of a key the round loaded (docs/operations.md, "Signed decisions"). */
   UnsignedDecision: 'UnsignedDecision',
   /** A round whose input the API did not sign for this execution: it fails before any LLM or tool call. */

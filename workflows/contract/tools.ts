@@ -59,6 +59,12 @@ export interface ToolPolicy {
   quorum?: { requirements: QuorumRequirement[]; rejectWith: RejectWith };
   /** Reminders, escalation and the on-timeout action (config `remind`, `escalate`, `onTimeout`). Absent: none. */
   reminders?: ReminderPlan;
+  /**
+   * A read-only tool of the same server run before the approval opens; its output is shown to the approver.
+   * `arguments`: preview argument name → dot path into the call's arguments (absent: the call's own arguments).
+   * `unavailable`: why the worker will not run it (no such tool, not read-only); the approval shows it as failed.
+   */
+  preview?: { tool: string; arguments?: Record<string, string>; timeoutMs: number; unavailable?: string };
   callTimeoutMs: number;
   /** `false`: an approver may not approve with edited arguments (config `editable`); absent: they may. */
   editable?: boolean;

@@ -1,4 +1,5 @@
 import type { ApprovalRecord, ApprovalSummary } from '../contract.ts';
+import { previewReasons, previewSummary } from './preview-text.ts';
 
 /** What lists, memos and events show of an approval: no full arguments, only the redacted preview. */
 export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
@@ -20,6 +21,8 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     quorum,
     reminders,
     policy,
+    preview,
+    previewDigest,
     openedAt,
     expiresAt,
   } = record;
@@ -38,6 +41,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     ...(quorum === undefined ? {} : { quorum }),
     ...(reminders === undefined ? {} : { reminders }),
     ...(policy === undefined ? {} : { policy }),
+    ...(preview === undefined ? {} : { preview: previewSummary(preview), previewDigest }),
     openedAt,
     expiresAt,
   };
@@ -54,5 +58,6 @@ export function reviewReasons(summary: ApprovalSummary, shownChars: number): str
     ...(summary.redacted?.length ? [`redacted: ${summary.redacted.join(', ')}`] : []),
     ...(summary.escaped ? ['control, bidi or zero-width characters are shown escaped'] : []),
     ...(summary.unknownKeys?.length ? [`keys the tool does not declare: ${summary.unknownKeys.join(', ')}`] : []),
+    ...previewReasons(summary, shownChars),
   ];
 }

@@ -17,6 +17,8 @@ export function decisionSigningText(request: DecisionRequest): string {
     reason: request.reason,
     // Absent without an edit, so the text (and every signature made before edits existed) stays the same.
     editedArgsDigest: request.editedArgsDigest,
+    // canonicalJson leaves out undefined keys: a decision without a preview digest signs the same text as before.
+    previewDigest: request.previewDigest,
   });
 }
 

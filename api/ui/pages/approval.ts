@@ -40,6 +40,7 @@ function decisionForms(reader: Reader, view: ApprovalResponse): Html {
           ${csrfField(reader)}
           <input type="hidden" name="decision" value="approve" />
           <input type="hidden" name="argsDigest" value="${view.argsDigest}" />
+          ${previewDigestField(view)}
           ${
             reasons.length > 0
               ? html`<label class="confirm"
@@ -59,11 +60,34 @@ function decisionForms(reader: Reader, view: ApprovalResponse): Html {
       ${csrfField(reader)}
       <input type="hidden" name="decision" value="reject" />
       <input type="hidden" name="argsDigest" value="${view.argsDigest}" />
+      ${previewDigestField(view)}
       <label for="reject-reason">Reason for rejecting (the model is told)</label>
       <textarea id="reject-reason" name="reason" required maxlength="2000" rows="2"></textarea>
       <button type="submit" class="reject">Reject</button>
     </form>
   </section>`;
+}
+
+/** The decision covers the preview shown on this page. */
+function previewDigestField(view: ApprovalResponse): Html {
+  return view.previewDigest ? html`<input type="hidden" name="previewDigest" value="${view.previewDigest}" />` : html``;
+}
+
+/** The preview in full: an MCP server wrote it, and html() shows its markup and invisible characters escaped. */
+function previewSection(view: ApprovalResponse): Html {
+  const { preview } = view;
+  if (!preview) return html``;
+  return html`<h2>Preview</h2>
+    <p class="preview-facts">
+      <code>${preview.tool}</code> <strong>${preview.status}</strong> at ${preview.at}, ${preview.chars}
+      characters${preview.truncated ? ' (cut to the output budget)' : ''} · digest
+      <code class="digest">${preview.digest}</code>
+    </p>
+    ${
+      preview.content === undefined
+        ? html`<p class="warning" role="status">No worker answered in time to show the preview.</p>`
+        : html`<pre class="preview" tabindex="0" aria-label="Preview">${preview.content}</pre>`
+    }`;
 }
 
 /** A quorum approval: what it requires, who has decided and what is still needed. */
@@ -149,6 +173,7 @@ export function approvalPage(reader: Reader, { view, query, webUiUrl, error }: A
           ? html`<pre class="arguments" aria-label="Argument preview">${view.argsPreview}</pre>`
           : html`<pre class="arguments" tabindex="0" aria-label="Every argument">${view.argumentsText}</pre>`
       }
+      ${previewSection(view)}
       ${
         view.status !== 'pending'
           ? ''

@@ -5,9 +5,10 @@ import { html, type Html } from '../html.ts';
 import { csrfField, type Reader } from '../layout.ts';
 
 export function editForm(reader: Reader, view: ApprovalResponse, action: string): Html {
-  // A quorum approval or one with redacted values takes no edits (the round would refuse them), and text with
-  // escaped invisible characters would be posted back changed.
-  if (view.arguments === undefined || view.quorum || view.redacted?.length || view.escaped) return html``;
+  // A quorum approval, a previewed one or one with redacted values takes no edits (the round would refuse them),
+  // and text with escaped invisible characters would be posted back changed.
+  if (view.arguments === undefined || view.quorum || view.preview || view.redacted?.length || view.escaped)
+    return html``;
   return html`<details class="edit">
     <summary>Edit and approve</summary>
     <form method="post" action="${action}" class="stack">

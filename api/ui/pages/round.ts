@@ -85,7 +85,11 @@ export function eventFragment(event: RoundEvent | ApproverRoundEvent): Html {
         event.type,
         event.at,
         html`Waits for approval ${approvalLink(event.approval.approvalId)} of
-          <strong>${event.approval.server}/${event.approval.tool}</strong>`,
+          <strong>${event.approval.server}/${event.approval.tool}</strong>${
+            event.approval.preview
+              ? html`, previewed by ${event.approval.preview.tool}: ${event.approval.preview.status}`
+              : ''
+          }`,
       );
     case 'approval_decided':
       return item(
