@@ -139,7 +139,11 @@ export async function decide(
       return EXIT.declined;
     }
   }
-  return send(session, approvalId, { ...body, argsDigest: body.argsDigest ?? approval.argsDigest, ...previewOf(approval) });
+  return send(session, approvalId, {
+    ...body,
+    argsDigest: body.argsDigest ?? approval.argsDigest,
+    ...previewOf(approval),
+  });
 }
 
 /**
