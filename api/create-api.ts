@@ -85,7 +85,17 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     ...(credentials ? { credentials } : {}),
   };
   const slack: SlackIntegration | undefined = config.slack
-    ? createSlackIntegration({ slack: config.slack, desk: createSlackDesk(context), logger })
+    ? createSlackIntegration({
+        slack: config.slack,
+        desk: createSlackDesk(context),
+        logger,
+        ...(config.api.ui.enabled
+          ? {
+              approvalPage: (approvalId: string) =>
+                `${context.links.apiUrl}/ui/approvals/${encodeURIComponent(approvalId)}`,
+            }
+          : {}),
+      })
     : undefined;
   const app = await buildApiServer({
     context,

@@ -57,9 +57,19 @@ export function createSlackDesk(context: ApiContext): ApprovalDesk {
       if ('why' in found) return found;
       try {
         const result = await submitDecision(context, found.roundId, found.approval, approver, decision);
-        return { ok: true, approval: found.approval, queued: result.queued };
+        const { queued, applied } = result;
+        const edited = applied && result.decision?.editedArguments !== undefined;
+        return { ok: true, approval: found.approval, queued, applied, ...(edited ? { edited } : {}) };
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
+        const { reasons } = error.details;
+        if (error.code === 'invalid_edit' || error.code === 'edit_not_allowed')
+          return {
+            why: 'edit_refused',
+            approval: found.approval,
+            message: error.message,
+            reasons: Array.isArray(reasons) ? reasons.map(String) : [],
+          };
         if (error.status === 403) return forbidden(found.approval, approver.id);
         return { why: 'refused', message: error.message };
       }

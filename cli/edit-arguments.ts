@@ -4,95 +4,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgumentsJson } from '../runtime/arguments-json.ts';
 import { canonicalJson } from '../workflows/shared/digest.ts';
 import { escapeControls } from './terminal-text.ts';
 
 export class EditError extends Error {}
 
-/**
- * Where JSON text first goes wrong, as a character offset: V8's messages do not always say. A small scanner of
- * the JSON grammar, iterative over nesting; run only on text JSON.parse already refused.
- */
-function errorOffset(text: string): number {
-  let at = 0;
-  const space = () => {
-    while (at < text.length && ' \t\n\r'.includes(text[at]!)) at++;
-  };
-  const closers: string[] = [];
-  const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/;
-  // eslint-disable-next-line no-control-regex -- a JSON string may not hold raw control characters
-  const string = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/;
-  for (;;) {
-    space();
-    // A value.
-    const char = text[at];
-    if (char === '{' || char === '[') {
-      at++;
-      space();
-      if (text[at] === (char === '{' ? '}' : ']')) at++;
-      else {
-        closers.push(char === '{' ? '}' : ']');
-        if (char === '{') {
-          const key = string.exec(text.slice(at));
-          if (!key) return at;
-          at += key[0].length;
-          space();
-          if (text[at] !== ':') return at;
-          at++;
-        }
-        continue;
-      }
-    } else {
-      const token = (char === '"' ? string : literal).exec(text.slice(at));
-      if (!token) return at;
-      at += token[0].length;
-    }
-    // After a value: a comma (then the next member), a closer, or the end.
-    for (;;) {
-      space();
-      const closer = closers.at(-1);
-      if (closer === undefined) return at;
-      if (text[at] === closer) {
-        closers.pop();
-        at++;
-        continue;
-      }
-      if (text[at] !== ',') return at;
-      at++;
-      if (closer === '}') {
-        space();
-        const key = string.exec(text.slice(at));
-        if (!key) return at;
-        at += key[0].length;
-        space();
-        if (text[at] !== ':') return at;
-        at++;
-      }
-      break;
-    }
-  }
-}
-
-/** Where the JSON went wrong, as line and column (editors count from 1). */
-function place(text: string): string {
-  const offset = errorOffset(text);
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
-}
-
 /** The edited arguments from JSON text: an object, or an error that names where the text is wrong. */
 export function parseEditedArguments(text: string, source: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const what = (error as Error).message.split('\n')[0]!.slice(0, 120);
-    throw new EditError(`${source} is not valid JSON at ${place(text)}: ${what}`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new EditError(`${source} must hold a JSON object: the tool call's complete arguments`);
-  return value as Record<string, unknown>;
+  const parsed = parseArgumentsJson(text);
+  if (parsed.ok) return parsed.arguments;
+  if (parsed.problem === 'syntax')
+    throw new EditError(
+      `${source} is not valid JSON at line ${parsed.line}, column ${parsed.column}: ${parsed.message}`,
+    );
+  throw new EditError(`${source} must hold a JSON object: the tool call's complete arguments`);
 }
 
 /** `--arguments`: `@path` reads a file, anything else is the JSON itself. */

@@ -8,6 +8,8 @@ export const APPROVE_VIEWED_ACTION = 'toolgate_approve_viewed';
 export const REJECT_VIEWED_ACTION = 'toolgate_reject_viewed';
 /** On the card of an approval with a preview: the same full view, arguments and then the whole preview. */
 export const VIEW_PREVIEW_ACTION = 'toolgate_view_preview';
+/** On the card: opens the arguments as editable JSON (edit on approve). */
+export const EDIT_ACTION = 'toolgate_edit_approve';
 
 export interface ButtonValue {
   approvalId: string;

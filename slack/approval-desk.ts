@@ -6,7 +6,9 @@ export type Refusal =
   /** Decided, expired or cancelled; no record when no worker could say which. */
   | { why: 'closed'; approvalId: string; record: ApprovalRecord | undefined }
   | { why: 'not_an_approver' | 'own_request'; approval: ApprovalSummary }
-  | { why: 'refused'; message: string };
+  | { why: 'refused'; message: string }
+  /** Edit on approve: the round (or the API for it) refused the edited arguments, each reason for the approver. */
+  | { why: 'edit_refused'; approval: ApprovalSummary; message: string; reasons: string[] };
 
 /**
  * What the Slack listeners need from the rest of toolgate, provided by the API process: an approval its
@@ -31,6 +33,24 @@ export interface ApprovalDesk {
   decide(
     approvalId: string,
     approver: Approver,
-    decision: { decision: 'approve' | 'reject'; reason?: string; argsDigest: string; previewDigest?: string },
-  ): Promise<{ ok: true; approval: ApprovalSummary; queued: boolean } | Refusal>;
+    decision: {
+      decision: 'approve' | 'reject';
+      reason?: string;
+      argsDigest: string;
+      previewDigest?: string;
+      /** Edit on approve: the complete arguments to run instead. */
+      arguments?: Record<string, unknown>;
+    },
+  ): Promise<
+    | {
+        ok: true;
+        approval: ApprovalSummary;
+        queued: boolean;
+        /** False when an earlier decision had already closed the approval (or, queued, not yet applied). */
+        applied: boolean;
+        /** The round ran the edited arguments: they differed from the model's. */
+        edited?: boolean;
+      }
+    | Refusal
+  >;
 }

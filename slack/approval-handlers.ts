@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import {
   APPROVE_ACTION,
   APPROVE_VIEWED_ACTION,
+  EDIT_ACTION,
   NEXT_PAGE_ACTION,
   REJECT_ACTION,
   REJECT_VIEWED_ACTION,
@@ -17,17 +18,23 @@ import {
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
 import { argumentsModal, outcomeModal, parseModalState, type ArgumentsModalState } from './arguments-modal.ts';
 import { CARD_ARGUMENT_CHARS } from './card.ts';
-import type { ApprovalRecord } from '../workflows/contract.ts';
+import type { ApprovalRecord, ApprovalSummary } from '../workflows/contract.ts';
 import type { ApprovalDesk, Refusal } from './approval-desk.ts';
 import { replyTo, type Reply } from './ephemeral-reply.ts';
 import { REASON_BLOCK, REJECT_VIEW, parseRejectSubmission, rejectModal } from './reject-modal.ts';
 import { reviewedText } from './preview-blocks.ts';
+import { EDIT_BLOCK, EDIT_VIEW, editModal, editNoteModal, parseEditSubmission } from './edit-modal.ts';
+import { editElsewhereText, slackEditOffer } from './edit-offer.ts';
+import { parseArgumentsJson } from '../runtime/arguments-json.ts';
+import { escapeText } from './text.ts';
 
 export interface ApprovalHandlerOptions {
   desk: ApprovalDesk;
   /** Slack user id -> principal id. */
   users: Record<string, string>;
   logger: Logger;
+  /** The approval's page in the console, where an edit too long for Slack can be made; absent without a console. */
+  approvalPage?: ((approvalId: string) => string) | undefined;
 }
 
 /** The principal a Slack user maps to: own entries only, so an id like `constructor` maps to nothing. */
@@ -50,8 +57,26 @@ function refusalText(refusal: Refusal): string {
     case 'own_request':
       return `You requested this call of ${refusal.approval.tool} and may not decide it yourself.`;
     case 'refused':
+    case 'edit_refused':
       return refusal.message;
   }
+}
+
+/** What the editor reads once the desk took the edited approval. */
+function editedText(outcome: {
+  approval: ApprovalSummary;
+  queued: boolean;
+  applied: boolean;
+  edited?: boolean;
+}): string {
+  const target = `${outcome.approval.server}/${outcome.approval.tool}`;
+  if (outcome.queued)
+    return `No worker answered in time: your approval of ${target} with your arguments is queued and applies when a worker returns.`;
+  if (!outcome.applied)
+    return `Approval ${outcome.approval.approvalId} of ${target} was already decided: your edit did not apply.`;
+  return outcome.edited
+    ? `Approved ${target} with your arguments: they run instead of the model's.`
+    : `Approved ${target}: your arguments were the model's, unchanged.`;
 }
 
 function closedState(record: ApprovalRecord): string {
@@ -62,11 +87,12 @@ function closedState(record: ApprovalRecord): string {
       ? `${what} expired without a decision.`
       : `${what} was ${record.status} with its round.`;
   const reason = decision.reason ? `: ${decision.reason}` : '';
-  return `${what} was already ${record.status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
+  const status = decision.editedArguments ? `${record.status} with changes` : record.status;
+  return `${what} was already ${status} by ${decision.approver.id} via ${decision.approver.channel}${reason}.`;
 }
 
 export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptions): void {
-  const { desk, users, logger } = options;
+  const { desk, users, logger, approvalPage } = options;
 
   /** The card button's approval and the clicker's principal, or what to tell the clicker. */
   function cardClick(
@@ -237,6 +263,57 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     const reply = replyTo(submission.responseUrl);
     await guarded(reply, async () => {
       await decideAndReply(body.user.id, submission, 'reject', submission.reason, reply);
+    });
+  });
+
+  // Edit on approve: the same admission as Approve (a mapped principal who may decide), then the arguments whole.
+  app.action<BlockAction<ButtonAction>>(EDIT_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const reply = replyTo(body.response_url);
+    await guarded(reply, async () => {
+      const click = cardClick(body.user.id, parseButtonValue(action.value));
+      if ('text' in click) return reply(click.text);
+      const { value, principal } = click;
+      const reviewed = await desk.review(value.approvalId, principal);
+      if (!('ok' in reviewed)) return reply(refusalText(reviewed));
+      const { approval, argumentsText } = reviewed;
+      const offer = slackEditOffer(approval);
+      if (offer.offer === 'none') return reply(`This approval cannot be approved with edits: ${offer.why}.`);
+      const view =
+        offer.offer === 'elsewhere'
+          ? editNoteModal(editElsewhereText(approval.approvalId, offer.chars, approvalPage?.(approval.approvalId)))
+          : editModal(approval, argumentsText, { ...value, responseUrl: body.response_url });
+      await client.views.open({ trigger_id: body.trigger_id, view });
+    });
+  });
+
+  app.view(EDIT_VIEW, async ({ ack, body, view, client }) => {
+    const submission = parseEditSubmission(view);
+    const fieldError = (text: string) => ack({ response_action: 'errors', errors: { [EDIT_BLOCK]: text } });
+    if (!submission) return fieldError(NOT_A_BUTTON);
+    const principal = principalOf(users, body.user.id);
+    if (!principal) return fieldError(NOT_MAPPED);
+    const parsed = parseArgumentsJson(submission.text);
+    if (!parsed.ok)
+      return fieldError(
+        parsed.problem === 'syntax'
+          ? `Not valid JSON at line ${parsed.line}, column ${parsed.column}.`
+          : "Give a JSON object: the tool call's complete arguments.",
+      );
+    await ack({ response_action: 'update', view: editNoteModal('Approving with your arguments…') });
+    const { state, text } = submission;
+    const reply = replyTo(state.responseUrl);
+    await guarded(reply, async () => {
+      const decision = { decision: 'approve' as const, argsDigest: state.argsDigest, arguments: parsed.arguments };
+      const outcome = await desk.decide(state.approvalId, { id: principal, channel: 'slack' }, decision);
+      // A refused edit goes back into the form with the reasons, to be fixed; anything else ends here.
+      const next =
+        'ok' in outcome
+          ? editNoteModal(escapeText(editedText(outcome)))
+          : outcome.why === 'edit_refused'
+            ? editModal(outcome.approval, text, state, outcome.reasons.length > 0 ? outcome.reasons : [outcome.message])
+            : editNoteModal(escapeText(refusalText(outcome)));
+      await client.views.update({ view_id: view.id, view: next });
     });
   });
 }

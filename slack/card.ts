@@ -2,7 +2,15 @@
 // instead of Approve when the card cannot show every argument as it runs), or closed with its outcome.
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus, ApprovalSummary } from '../workflows/contract.ts';
-import { APPROVE_ACTION, REJECT_ACTION, VIEW_ARGUMENTS_ACTION, VIEW_PREVIEW_ACTION, buttonValue } from './actions.ts';
+import {
+  APPROVE_ACTION,
+  EDIT_ACTION,
+  REJECT_ACTION,
+  VIEW_ARGUMENTS_ACTION,
+  VIEW_PREVIEW_ACTION,
+  buttonValue,
+} from './actions.ts';
+import { editElsewhereText, slackEditOffer, type SlackEditOffer } from './edit-offer.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
@@ -35,7 +43,9 @@ function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pend
   const by = decision ? ` by *${escapeText(decision.approver.id)}* via ${decision.approver.channel}` : '';
   switch (status) {
     case 'approved':
-      return `:white_check_mark: *Approved*${by}, ${when}`;
+      return decision?.editedArguments
+        ? `:white_check_mark: *Approved with changes*${by}, ${when}`
+        : `:white_check_mark: *Approved*${by}, ${when}`;
     case 'rejected':
       return `:x: *Rejected*${by}, ${when}\n*Reason:* ${escapeText(clip(decision?.reason?.trim() || 'no reason given', REASON_CHARS))}`;
     case 'expired':
@@ -45,8 +55,8 @@ function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pend
   }
 }
 
-/** Buttons while the approval is pending; afterwards, what became of it. */
-function statusBlock(approval: ApprovalRecord): KnownBlock {
+/** Buttons while the approval is pending (Edit and approve where `edit`); afterwards, what became of it. */
+function statusBlock(approval: ApprovalRecord, edit: boolean): KnownBlock {
   if (approval.status !== 'pending')
     return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
   const value = buttonValue(approval);
@@ -70,6 +80,16 @@ function statusBlock(approval: ApprovalRecord): KnownBlock {
             text: { type: 'plain_text', text: 'View all arguments' },
             value,
           },
+      ...(edit
+        ? [
+            {
+              type: 'button' as const,
+              action_id: EDIT_ACTION,
+              text: { type: 'plain_text' as const, text: 'Edit and approve' },
+              value,
+            },
+          ]
+        : []),
       {
         type: 'button',
         action_id: REJECT_ACTION,
@@ -125,8 +145,38 @@ function policyBlocks(approval: ApprovalRecord): KnownBlock[] {
   return [{ type: 'section', text: { type: 'mrkdwn', text: `*Policy* ${escapeText(clip(text, 2000))}` } }];
 }
 
-export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
+/** Approved with changes: the arguments that ran instead of the model's, as far as the card shows arguments. */
+function editedBlocks(approval: ApprovalRecord): KnownBlock[] {
+  const edited = approval.decision?.editedArguments;
+  if (approval.status !== 'approved' || !edited) return [];
+  return [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*Ran with the approver's arguments*\n${argumentsBlock(edited, CARD_ARGUMENT_CHARS)}`,
+      },
+    },
+  ];
+}
+
+/** Edit on approve on a pending card: a button where Slack's field holds the arguments, else where to edit them. */
+export interface CardEditing {
+  /** The tool's `editable` as the worker's config says; absent: not known here (the round checks it). */
+  editable?: boolean;
+  /** The approval's page in the console, when the console runs at a known address. */
+  approvalPage?: string;
+}
+
+function editNoteBlocks(approval: ApprovalRecord, offer: SlackEditOffer, editing: CardEditing): KnownBlock[] {
+  if (approval.status !== 'pending' || offer.offer !== 'elsewhere') return [];
+  const text = editElsewhereText(approval.approvalId, offer.chars, editing.approvalPage);
+  return [{ type: 'context', elements: [{ type: 'mrkdwn', text }] }];
+}
+
+export function approvalCard(approval: ApprovalRecord, webUiLink: string, editing: CardEditing = {}): SlackMessage {
   const title = TITLES[approval.status];
+  const offer = slackEditOffer(approval, editing.editable);
   const target = `${approval.server}/${approval.tool}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: clip(`${title}: ${approval.tool}`, HEADER_CHARS) } },
@@ -148,7 +198,9 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     ...reminderBlocks(approval),
     ...policyBlocks(approval),
     ...previewBlocks(approval),
-    statusBlock(approval),
+    statusBlock(approval, offer.offer === 'field'),
+    ...editNoteBlocks(approval, offer, editing),
+    ...editedBlocks(approval),
     {
       type: 'context',
       elements: [

@@ -25,8 +25,10 @@ export function createSlackIntegration(options: {
   slack: SlackConfig;
   desk: ApprovalDesk;
   logger: Logger;
+  /** The approval's page in the console, for edits too long for Slack; absent without a console. */
+  approvalPage?: (approvalId: string) => string;
 }): SlackIntegration {
-  const { slack, desk, logger } = options;
+  const { slack, desk, logger, approvalPage } = options;
   const common = {
     // One workspace, one bot token: no auth.test round trip at start, so a Slack outage cannot fail the API.
     authorize: async () => ({ botToken: slack.botToken }),
@@ -44,7 +46,7 @@ export function createSlackIntegration(options: {
     logger.error({ err: error }, 'Slack listener failed');
   });
   requireOrigin(app, { teamId: slack.teamId, appId: slack.appId }, logger);
-  registerApprovalHandlers(app, { desk, users: slack.users, logger });
+  registerApprovalHandlers(app, { desk, users: slack.users, logger, approvalPage });
   if (receiver) return { routes: receiver.routes, start: async () => {}, stop: async () => {} };
 
   // Slack unreachable at start must not take the HTTP API down with it: connect in the background until it

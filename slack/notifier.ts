@@ -17,12 +17,23 @@ export function channelFor(
   return slack.channels[`${server}/${tool}`] ?? slack.channels[server] ?? slack.channel;
 }
 
+/** What the worker knows for a card's Edit and approve: the tool's `editable`, and the console's approval page. */
+export interface NotifierEditing {
+  editable?: (server: string, tool: string) => boolean;
+  approvalPage?: (approvalId: string) => string;
+}
+
 export function createSlackNotifier(
   slack: SlackConfig,
   bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>,
+  editing: NotifierEditing = {},
 ): ApprovalNotifier {
   const client = new WebClient(slack.botToken, slackClientOptions(slack));
-  const card = (approval: ApprovalRecord) => approvalCard(approval, webUiLink(bases, approval.roundId));
+  const card = (approval: ApprovalRecord) =>
+    approvalCard(approval, webUiLink(bases, approval.roundId), {
+      ...(editing.editable ? { editable: editing.editable(approval.server, approval.tool) } : {}),
+      ...(editing.approvalPage ? { approvalPage: editing.approvalPage(approval.approvalId) } : {}),
+    });
   return {
     async opened(approval): Promise<NotificationRef | null> {
       const channel = channelFor(slack, approval.server, approval.tool);

@@ -22,6 +22,7 @@ import { activityTracing } from './tracing-interceptors.ts';
 import { Client } from '@temporalio/client';
 import { configFingerprint } from '../runtime/config-fingerprint.ts';
 import { startPolicyRecheck, type PolicyRecheck } from './policy-recheck.ts';
+import { slackEditing } from './slack-editing.ts';
 
 /** Worker tuning knobs (cache size, slots, pollers); what is omitted keeps toolgate's defaults. */
 export type WorkerTuning = Partial<
@@ -123,7 +124,11 @@ export async function createToolgateWorker(options: {
       llm,
       live: hub,
       notifier: config.slack
-        ? createSlackNotifier(config.slack, { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace })
+        ? createSlackNotifier(
+            config.slack,
+            { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace },
+            slackEditing(config),
+          )
         : undefined,
     }),
     sinks: workflowSpanSinks(options.tracing),

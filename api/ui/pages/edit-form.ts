@@ -1,14 +1,12 @@
 // Edit on approve in the console: the full arguments as JSON in a textarea (escaped like every value the page
 // shows), posted as an approval with those arguments. Shown only where the round could accept an edit.
 import type { ApprovalResponse } from '../../../runtime/http-api.ts';
+import { editBlocker } from '../../../workflows/shared/edit-offer.ts';
 import { html, type Html } from '../html.ts';
 import { csrfField, type Reader } from '../layout.ts';
 
 export function editForm(reader: Reader, view: ApprovalResponse, action: string): Html {
-  // A quorum approval, a previewed one or one with redacted values takes no edits (the round would refuse them),
-  // and text with escaped invisible characters would be posted back changed.
-  if (view.arguments === undefined || view.quorum || view.preview || view.redacted?.length || view.escaped)
-    return html``;
+  if (view.arguments === undefined || editBlocker(view)) return html``;
   return html`<details class="edit">
     <summary>Edit and approve</summary>
     <form method="post" action="${action}" class="stack">
