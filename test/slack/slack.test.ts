@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APPROVE_ACTION,
   APPROVE_VIEWED_ACTION,
+  EDIT_ACTION,
   NEXT_PAGE_ACTION,
   REJECT_ACTION,
   REJECT_VIEWED_ACTION,
@@ -218,6 +219,7 @@ describe('Slack approvals', () => {
       actions.elements.map((button: any) => [button.action_id, button.text.text, JSON.parse(button.value)]),
     ).toEqual([
       [APPROVE_ACTION, 'Approve', value],
+      [EDIT_ACTION, 'Edit and approve', value],
       [REJECT_ACTION, 'Reject', value],
     ]);
     // The round records the card once the posting activity's completion reaches it, a moment after Slack saw it.
