@@ -194,7 +194,7 @@ describe('Slack approvals', () => {
     await slack?.close();
   });
 
-  it('posts a card with tool, arguments, requester, step, expiry, Web UI link and two buttons; a cancelled round closes it', async () => {
+  it('posts a card with tool, arguments, requester, step, expiry, Web UI link and its buttons (Edit and approve too); a cancelled round closes it', async () => {
     const { handle, approval } = await startGated('s-card');
     const card = await cardOf(approval.approvalId);
     expect(card.call.token).toBe(BOT_TOKEN);
