@@ -8,7 +8,7 @@ import { slackEditOffer } from '../../slack/edit-offer.ts';
 import { editBlocker } from '../../workflows/shared/edit-offer.ts';
 import { parseArgumentsJson } from '../../runtime/arguments-json.ts';
 import { quorumState } from '../../workflows/shared/quorum.ts';
-import type { PendingApproval } from '../../workflows/contract.ts';
+import type { PendingApproval, PreviewSummary } from '../../workflows/contract.ts';
 
 const approval: PendingApproval = {
   approvalId: 'r1.1.0',
@@ -47,6 +47,18 @@ describe('edit on approve in Slack', () => {
     expect(editBlocker(approval)).toBeUndefined();
     expect(editBlocker(approval, false)).toMatch(/editable: false/);
     expect(editBlocker({ ...approval, quorum })).toMatch(/quorum/);
+    const preview: PreviewSummary = {
+      tool: 'get_deployment',
+      status: 'ok',
+      at: approval.openedAt,
+      digest: 'b'.repeat(64),
+      chars: 9,
+      truncated: false,
+      escaped: false,
+    };
+    expect(editBlocker({ ...approval, preview })).toMatch(/preview/);
+    const previewed = { ...approval, preview: { ...preview, content: 'replicas: 30' } };
+    expect(buttons(approvalCard(previewed, 'http://ui.test'))).not.toContain(EDIT_ACTION);
     expect(editBlocker({ ...approval, redacted: ['password'] })).toMatch(/redacted values \(password\)/);
     expect(editBlocker({ ...approval, escaped: true })).toMatch(/escaped/);
     expect(editBlocker({ ...approval, argsChars: undefined })).toMatch(/predates/);
