@@ -5,6 +5,7 @@ import { whileHeartbeating } from './heartbeat.ts';
 import { isConnectionLevel } from '../mcp/call-errors.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { resolveToolPolicy } from './tool-policy.ts';
+import { toolFingerprint } from './tool-fingerprint.ts';
 
 async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {
   const client = await connections.client(name);
@@ -68,13 +69,16 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
       }
       const { server, tools } = listing.value;
       for (const tool of tools) {
+        const annotations = tool.annotations ?? {};
+        const policy = resolveToolPolicy(config, server, tool.name);
         const descriptor: ToolDescriptor = {
           server: server.name,
           name: tool.name,
           description: tool.description,
           inputSchema: tool.inputSchema,
-          annotations: tool.annotations ?? {},
-          policy: resolveToolPolicy(config, server, tool.name),
+          annotations,
+          policy,
+          fingerprint: toolFingerprint(server, { inputSchema: tool.inputSchema, annotations }, policy),
         };
         catalog.tools.push(descriptor);
       }

@@ -59,6 +59,8 @@ const ToolOverride = z.strictObject({
   idempotent: z.boolean().optional(),
   /** Added to the server's `redact` paths for this tool. */
   redact: z.array(z.string().min(1)).optional(),
+  /** false: no approval of this tool may be remembered as a grant. */
+  grants: z.boolean().optional(),
 });
 
 const Retry = z.strictObject({
@@ -85,6 +87,8 @@ const ServerCommon = {
   redact: z.array(z.string().min(1)).default([]),
   retry: Retry.default({ maxAttempts: 3, initialDelay: 500, maxDelay: 10_000 }),
   tools: z.record(z.string(), ToolOverride).default({}),
+  /** false: no approval of this server's tools may be remembered as a grant (a tool entry may say otherwise). */
+  grants: z.boolean().optional(),
 };
 
 const StdioServer = z.strictObject({
@@ -394,6 +398,17 @@ export const ConfigSchema = z
         )
         .default({}),
       rejectWith: RejectWith.default('first'),
+      /** Remembered grants ("approve and remember"): how long one may live and how many a requester may hold. */
+      grants: z
+        .strictObject({
+          /** The longest a grant lives, whatever a decision asks. */
+          maxTtl: Duration.default(24 * 3_600_000),
+          /** What "Approve and remember" (Slack, console) asks for; capped by maxTtl. */
+          defaultTtl: Duration.default(8 * 3_600_000),
+          /** Live grants per requester; adding one more is refused (429 grant_limit). */
+          perRequester: z.number().int().min(1).max(1000).default(50),
+        })
+        .prefault({}),
     }),
     api: ApiSettings.prefault({}),
     limits: LimitsSettings.prefault({}),

@@ -2,6 +2,7 @@
 // process and by tests, which hand in a prebuilt workflow bundle.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createLlmClient } from '../activities/llm-client.ts';
@@ -99,6 +100,11 @@ export async function createToolgateWorker(options: {
       notifier: config.slack
         ? createSlackNotifier(config.slack, { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace })
         : undefined,
+      client: new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        ...(dataConverter ? { dataConverter } : {}),
+      }),
     }),
     sinks: workflowSpanSinks(options.tracing),
     ...(options.tracing ? { interceptors: { activity: [activityTracing] } } : {}),

@@ -11,6 +11,7 @@ import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './shared/decide-rights.ts';
 import { quorumOutcome, quorumRefusal, quorumState } from './shared/quorum.ts';
 import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
+import { rememberRefusal } from './grants/remember-terms.ts';
 import { displayTool } from './shared/display-name.ts';
 import { approvalClosed } from './round-metrics.ts';
 
@@ -104,7 +105,7 @@ export class ApprovalBook {
       const type = uncounted.reason === 'already_decided' ? FailureType.AlreadyDecided : FailureType.DecisionNotNeeded;
       return { type, message: `Approval ${record.approvalId}: ${uncounted.why}` };
     }
-    return undefined;
+    return rememberRefusal(record, valid);
   }
 
   /** Update validator: refuses before the update enters history. */
@@ -139,6 +140,7 @@ export class ApprovalBook {
       reason: valid.reason,
       argsDigest: record.argsDigest,
       decidedAt: decidedAt(valid, record),
+      ...(valid.remember ? { remember: valid.remember } : {}),
     };
     let base: PendingApproval = record;
     let outcome: 'approved' | 'rejected' = valid.decision === 'approve' ? 'approved' : 'rejected';
@@ -182,6 +184,24 @@ export class ApprovalBook {
     const quorum = quorumState(record.quorum!, votes);
     const outcome = quorumOutcome(quorum, (principal) => mayDecide(record, principal).allowed);
     return { record: { ...record, quorum, decisions }, outcome };
+  }
+
+  /** An approval no person is asked: a remembered grant approved it (recorded as such, closed at once). */
+  approveByGrant(
+    fields: Omit<PendingApproval, 'status' | 'ignored' | 'notification' | 'decision' | 'closedAt'>,
+    decision: DecisionRecord,
+  ): ApprovalRecord {
+    const approved: ApprovalRecord = {
+      ...fields,
+      status: 'approved',
+      ignored: [],
+      decision,
+      closedAt: decision.decidedAt,
+    };
+    this.records.set(approved.approvalId, approved);
+    approvalClosed(approved);
+    this.onChange();
+    return approved;
   }
 
   /** Races the decision against the durable approval timer; the timer fires even while no worker runs. */

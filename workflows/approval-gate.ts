@@ -9,6 +9,7 @@ import { expiredMessage, rejectedMessage } from './model-messages.ts';
 import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import { inSpan } from './round-spans.ts';
 import { quorumState } from './shared/quorum.ts';
+import { rememberTerms } from './grants/grant-gate.ts';
 
 /**
  * Since this patch, a tool whose policy carries a quorum opens an approval that several people decide. Asked only
@@ -40,6 +41,7 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     approvers: tool.policy.approvers,
     allowSelfApproval: tool.policy.allowSelfApproval,
     ...counted,
+    ...rememberTerms(tool),
     openedAt: openedAt.toISOString(),
     expiresAt: new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString(),
   });

@@ -2,6 +2,7 @@
 // with the contract's zod schemas: zod schemas would be built anew in every cached round (about 1.2 MB each,
 // measured). A property test (test/unit/input-checks.test.ts) holds the guards to the schemas, so that the
 // schemas stay the one definition and the two cannot drift apart.
+import { rememberProblems } from './grants/remember-terms.ts';
 import {
   MAX_MESSAGE_CHARS,
   MAX_REASON_CHARS,
@@ -139,5 +140,6 @@ export function decisionProblems(request: unknown): string[] {
     problems.push('receivedAt must be an ISO time');
   if (request.signature !== undefined && !isSignature(request.signature))
     problems.push('signature must be {keyId, sig} with sig 128 hex characters');
+  if (request.remember !== undefined) problems.push(...rememberProblems(request.remember, request.decision));
   return problems;
 }

@@ -4,6 +4,7 @@ import type { ChatMessage, LlmToolCall, Usage } from './conversation.ts';
 import type { SealedCredential } from './credentials.ts';
 import type { SigningPublicKey } from './signatures.ts';
 import type { ToolCatalog } from './tools.ts';
+import type { Grant, GrantLookup, GrantOrder } from './grants.ts';
 
 export interface LlmToolDefinition {
   name: string;
@@ -61,4 +62,8 @@ export interface ToolgateActivities {
   notifyApprovalOpened: (input: { approval: ApprovalRecord }) => Promise<NotificationRef | null>;
   /** Updates the posted request to show the outcome, who decided and when. */
   notifyApprovalClosed: (input: { approval: ApprovalRecord; notification: NotificationRef }) => Promise<void>;
+  /** The requester's live grant covering this call, from their grants workflow; null when none does. */
+  findGrant: (input: GrantLookup) => Promise<Grant | null>;
+  /** Stores the grant a decision asked for (update-with-start of the requester's grants workflow). */
+  createGrant: (input: GrantOrder) => Promise<Grant>;
 }

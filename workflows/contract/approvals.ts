@@ -36,6 +36,8 @@ export const ApprovalSummary = z.object({
   allowSelfApproval: z.boolean(),
   /** Present when the tool's policy asks several people (approvals.groups): who decided, what is still needed. */
   quorum: Quorum.optional(),
+  /** A decision may approve and remember (a grant): the tool allows grants (patch `remembered-grants`). */
+  rememberable: z.boolean().optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MAX_REASON_CHARS } from './names.ts';
 import { Signature } from './signatures.ts';
 import { Quorum } from './quorum.ts';
+import { GrantUse, RememberRequest } from './grants.ts';
 
 export const DecisionChannel = z.enum(['http', 'slack', 'cli', 'web']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
@@ -39,16 +40,26 @@ export const DecisionRequest = z.object({
    * decisions (patch `signed-decisions`) apply only decisions signed by a key they loaded at their start.
    */
   signature: Signature.optional(),
+  /** Approve and remember: a grant approves the requester's later matching calls (patch `remembered-grants`). */
+  remember: RememberRequest.optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
+/** Who decided as recorded: a person through a channel, or a remembered grant (channel `grant`, id `grant:<id>`). */
+export const RecordedApprover = z.object({ id: z.string(), channel: z.union([DecisionChannel, z.literal('grant')]) });
+export type RecordedApprover = z.infer<typeof RecordedApprover>;
+
 export const DecisionRecord = z.object({
   decision: Decision,
-  approver: Approver,
+  approver: RecordedApprover,
   reason: z.string().optional(),
   argsDigest: z.string(),
   /** When the decision was made. */
   decidedAt: z.string(),
+  /** The decision asked to remember it: the grant it created is in the round's `grant_created` event. */
+  remember: RememberRequest.optional(),
+  /** Approved by a remembered grant, not by a person. */
+  grant: GrantUse.optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ApprovalSummary } from './approvals.ts';
 import { Quorum } from './quorum.ts';
+import { Grant } from './grants.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { AvailableQuotas } from './quota.ts';
@@ -44,6 +45,10 @@ const EventBodies = [
     decision: DecisionRecord,
     quorum: Quorum,
   }),
+  /** An approval's decision asked to remember: the grant now approves the requester's matching calls. */
+  z.object({ type: z.literal('grant_created'), approvalId: z.string(), grant: Grant }),
+  /** The grant could not be made (the requester holds as many as allowed); the approved call runs regardless. */
+  z.object({ type: z.literal('grant_failed'), approvalId: z.string(), reason: z.string() }),
   z.object({
     type: z.literal('tool_result'),
     step: z.number(),

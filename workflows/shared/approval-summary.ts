@@ -18,6 +18,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     approvers,
     allowSelfApproval,
     quorum,
+    rememberable,
     openedAt,
     expiresAt,
   } = record;
@@ -34,6 +35,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     approvers,
     allowSelfApproval,
     ...(quorum === undefined ? {} : { quorum }),
+    ...(rememberable === undefined ? {} : { rememberable }),
     openedAt,
     expiresAt,
   };

@@ -15,6 +15,8 @@ export function decisionSigningText(request: DecisionRequest): string {
     approver: { id: request.approver.id, channel: request.approver.channel },
     receivedAt: request.receivedAt,
     reason: request.reason,
+    // Only when present: a decision without it signs exactly as before, so older histories still verify.
+    ...(request.remember === undefined ? {} : { remember: request.remember }),
   });
 }
 
