@@ -31,6 +31,7 @@ import {
 } from '../runtime/audit.ts';
 import { CodecError, openPayload } from '../runtime/payload-codec.ts';
 import type { ApiContext } from './api-context.ts';
+import { GrantTrail } from './grant-audit.ts';
 import { decodePageToken, invalidPageToken, quoted } from './pending-approvals.ts';
 import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
 
@@ -98,7 +99,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
 function receivedDecision(request: unknown): AuditDecision | undefined {
   const parsed = DecisionRequest.safeParse(request);
   if (!parsed.success) return undefined;
-  const { decision, approver, receivedAt, reason, argsDigest } = parsed.data;
+  const { decision, approver, receivedAt, reason, argsDigest, remember } = parsed.data;
   const signature = AuditSignature.safeParse((request as { signature?: unknown }).signature).data;
   return {
     decision,
@@ -107,6 +108,7 @@ function receivedDecision(request: unknown): AuditDecision | undefined {
     ...(reason === undefined ? {} : { reason }),
     ...(argsDigest === undefined ? {} : { argsDigest }),
     ...(signature ? { signature } : {}),
+    ...(remember === undefined ? {} : { remember }),
   };
 }
 
@@ -158,9 +160,11 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
   let pendingIds: string[] = [];
   let cancelRequested = false;
   let keys: SigningPublicKey[] | undefined;
+  const grants = new GrantTrail(roundId);
   try {
     for (const event of await historyOf(context, roundId, runId)) {
       const eventId = Number(event.eventId);
+      if (await grants.take(event, eventId, eventTime(event), (payload) => decoded(context, payload))) continue;
       const marker = event.markerRecordedEventAttributes;
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[Memo.pendingApprovals];
       const signal = event.workflowExecutionSignaledEventAttributes;
@@ -217,7 +221,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
         arrival.eventId < before &&
         (arrival.request as { approvalId?: unknown } | null)?.approvalId === approvalId,
     );
-  const closed = closings.map((closing): UnchainedEntry => {
+  const decided = closings.map((closing): UnchainedEntry => {
     const { summary, eventId: openEventId } = opened.get(closing.approvalId)!;
     const candidates = candidatesFor(closing.approvalId, openEventId, closing.eventId);
     const base = { ...entry(closing.approvalId), closedAt: closing.at };
@@ -244,6 +248,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       };
     return { ...base, outcome: closing.cancelRequested ? 'cancelled' : 'expired', eventId: closing.eventId };
   });
+  const closed = withGrants(decided, closings, grants);
   const pending = pendingIds.map((approvalId): UnchainedEntry => {
     const { summary, eventId } = opened.get(approvalId)!;
     // A quorum approval still open shows the decisions it counted so far.
@@ -258,6 +263,20 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
     return { ...entry(approvalId), ...quorumFields(summary, counted), outcome: 'pending', eventId };
   });
   return chainEntries([...closed, ...pending]);
+}
+
+/**
+ * The entries of approvals a grant approved, in the order they closed among the others, and on each approval
+ * whose decision created a grant, which one. A round without grants keeps its entries as they were.
+ */
+function withGrants(decided: UnchainedEntry[], closings: Closing[], grants: GrantTrail): UnchainedEntry[] {
+  const marked = decided.map((entry) => {
+    const grantCreated = grants.created.get(entry.approvalId);
+    return grantCreated ? { ...entry, grantCreated } : entry;
+  });
+  if (grants.granted.length === 0) return marked;
+  const ordered = [...marked.map((entry, index) => ({ entry, eventId: closings[index]!.eventId })), ...grants.granted];
+  return ordered.sort((a, b) => a.eventId - b.eventId).map(({ entry }) => entry);
 }
 
 /** The rounds that may hold entries for this caller and these filters. */

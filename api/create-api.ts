@@ -77,6 +77,8 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     limits: config.limits,
     limitMetrics: metrics,
     tokenLedger: new TokenLedger(),
+    grants: config.approvals.grants,
+    grantMetrics: metrics,
     liveWorkers: new LiveWorkers({
       client,
       namespace: config.temporal.namespace,

@@ -21,11 +21,14 @@ const Duration = z
     z.number().int().positive(),
     z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m or 2h'),
   ])
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
-    return Number(amount) * DURATION_UNITS[unit!]!;
-  });
+  .transform(durationMs);
+
+/** A duration as the config and the API write it (`8h`, or milliseconds), in milliseconds. */
+export function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
+  return Number(amount) * DURATION_UNITS[unit!]!;
+}
 
 const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use letters, digits, _ and - only');
 const ApprovalMode = z.enum(['never', 'always', 'annotations']);

@@ -8,6 +8,8 @@ import {
   Decision,
   DecisionRecord,
   DecisionResult,
+  Grant,
+  GrantPattern,
   MAX_REASON_CHARS,
   QueryRoundInput,
   Quorum,
@@ -49,22 +51,57 @@ export function startRoundBody(maxQueryChars: number) {
 }
 export type StartRoundBody = z.infer<ReturnType<typeof startRoundBody>>;
 
-export const DecisionBody = z.strictObject({
-  decision: Decision,
-  reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
-  /** The digest of the arguments the approver reviewed (GET /v1/approvals/{id}): no decision without it. */
-  argsDigest: z
-    .string({
-      error: (issue) =>
-        issue.input === undefined
-          ? 'argsDigest is required: send the argsDigest of the approval you reviewed (GET /v1/approvals/{approvalId})'
-          : 'argsDigest is a hex SHA-256',
-    })
-    .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256'),
-  /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
-  channel: z.enum(['http', 'cli']).default('http'),
-});
+export const DecisionBody = z
+  .strictObject({
+    decision: Decision,
+    reason: z.string().max(MAX_REASON_CHARS, `reason is longer than ${MAX_REASON_CHARS} characters`).optional(),
+    /** The digest of the arguments the approver reviewed (GET /v1/approvals/{id}): no decision without it. */
+    argsDigest: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'argsDigest is required: send the argsDigest of the approval you reviewed (GET /v1/approvals/{approvalId})'
+            : 'argsDigest is a hex SHA-256',
+      })
+      .regex(/^[0-9a-f]{64}$/, 'argsDigest is a hex SHA-256'),
+    /** The client the approver used, recorded in the audit: `cli` for the toolgate CLI, else `http`. */
+    channel: z.enum(['http', 'cli']).default('http'),
+    /** Approve and remember: a grant approves the requester's later calls this covers (README, "Remembered grants"). */
+    remember: z
+      .strictObject({
+        /** `8h`, `30m`, `1d` or milliseconds; capped by approvals.grants.maxTtl. */
+        ttl: z.union([
+          z.number().int().positive(),
+          z.string().regex(/^\d+(ms|s|m|h|d)$/, 'ttl is a duration such as 30m, 8h or 1d, or milliseconds'),
+        ]),
+        /** Argument dot paths to globs (`*`, `?`); without it the grant covers exactly these arguments. */
+        pattern: GrantPattern.optional(),
+      })
+      .optional(),
+  })
+  .refine((body) => body.remember === undefined || body.decision === 'approve', {
+    message: 'remember goes only with decision approve',
+    path: ['remember'],
+  });
 export type DecisionBody = z.infer<typeof DecisionBody>;
+
+export const GrantIdParams = z.strictObject({
+  grantId: z
+    .string()
+    .max(256)
+    .regex(/^grant-[A-Za-z0-9_-]+$/, 'not a grant id'),
+});
+
+export const GrantListQuery = z.strictObject({
+  /** Whose grants: the caller's own by default; auditors and admins may name anyone. */
+  requester: z.string().min(1).max(200).optional(),
+});
+
+export const GrantListResponse = z.object({ requester: z.string(), grants: z.array(Grant) });
+export type GrantListResponse = z.infer<typeof GrantListResponse>;
+
+export const RevokeGrantResponse = z.object({ grant: Grant, revoked: z.literal(true) });
+export type RevokeGrantResponse = z.infer<typeof RevokeGrantResponse>;
 
 export const ApprovalListQuery = z.strictObject({
   status: z.literal('pending').default('pending'),

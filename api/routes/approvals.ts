@@ -53,7 +53,10 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
             'argsDigest is required: the digest of the approval the approver reviewed. ' +
             'Checked against what the round published (approver, digest, expiry) before anything reaches it, then answered by ' +
             'the round itself (a workflow update). When no worker answers within a few seconds the decision is signalled ' +
-            'instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns.',
+            'instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns. ' +
+            'remember (approve only) asks the round to remember the approval as a grant once it closes approved ' +
+            '(403 grant_not_allowed where policy forbids it or a quorum decides; 429 grant_limit when the requester ' +
+            'holds approvals.grants.perRequester live grants).',
           tags: ['approvals'],
           params: ApprovalIdParams,
           body: DecisionBody,

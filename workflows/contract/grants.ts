@@ -71,6 +71,8 @@ export type GrantUse = z.infer<typeof GrantUse>;
 
 /** A gated call the round asks the requester's grants about (activity `findGrant`). */
 export const GrantLookup = z.object({
+  /** The approval a grant would stand in for (the audit records it under this id). */
+  approvalId: z.string(),
   requester: z.string(),
   server: z.string(),
   tool: z.string(),

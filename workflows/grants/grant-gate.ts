@@ -78,12 +78,14 @@ async function lookUpGrant(
 ): Promise<GateVerdict | undefined> {
   const { round, args, call, callIndex } = site;
   const digest = argsDigest(args);
+  const approvalId = approvalIdFor(round.roundId, round.step, callIndex);
   let grant: Grant | null;
   try {
     grant = await findGrant.executeWithOptions(
       { ...lookupOptions, summary: `grants of ${round.requester} for ${tool.server}/${tool.name}` },
       [
         {
+          approvalId,
           requester: round.requester,
           server: tool.server,
           tool: tool.name,
@@ -110,7 +112,7 @@ async function lookUpGrant(
   };
   const approval = round.book.approveByGrant(
     {
-      approvalId: approvalIdFor(round.roundId, round.step, callIndex),
+      approvalId,
       roundId: round.roundId,
       step: round.step,
       callIndex,
