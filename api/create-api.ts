@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { metricsArePublic, type ToolgateConfig } from '../runtime/config.ts';
+import { metricsArePublic, rememberTtl, type ToolgateConfig } from '../runtime/config.ts';
 import { EncryptionCodec, loadCodecKeys } from '../runtime/payload-codec.ts';
 import { loadSigner, type Signer } from '../runtime/signing.ts';
 import { createSlackIntegration, type SlackIntegration } from '../slack/interactivity.ts';
@@ -87,7 +87,12 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     ...(credentials ? { credentials } : {}),
   };
   const slack: SlackIntegration | undefined = config.slack
-    ? createSlackIntegration({ slack: config.slack, desk: createSlackDesk(context), logger })
+    ? createSlackIntegration({
+        slack: config.slack,
+        desk: createSlackDesk(context),
+        logger,
+        rememberTtlMs: rememberTtl(config),
+      })
     : undefined;
   const app = await buildApiServer({
     context,

@@ -23,6 +23,11 @@ const Duration = z
   ])
   .transform(durationMs);
 
+/** What Approve and remember asks for (Slack, console): the default TTL, within the longest allowed. */
+export function rememberTtl(config: { approvals: { grants: { defaultTtl: number; maxTtl: number } } }): number {
+  return Math.min(config.approvals.grants.defaultTtl, config.approvals.grants.maxTtl);
+}
+
 /** A duration as the config and the API write it (`8h`, or milliseconds), in milliseconds. */
 export function durationMs(value: number | string): number {
   if (typeof value === 'number') return value;

@@ -22,6 +22,6 @@ export interface ApprovalDesk {
   decide(
     approvalId: string,
     approver: Approver,
-    decision: { decision: 'approve' | 'reject'; reason?: string; argsDigest: string },
+    decision: { decision: 'approve' | 'reject'; reason?: string; argsDigest: string; remember?: { ttl: number } },
   ): Promise<{ ok: true; approval: ApprovalSummary; queued: boolean } | Refusal>;
 }

@@ -2,7 +2,14 @@
 // instead of Approve when the card cannot show every argument as it runs), or closed with its outcome.
 import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus, ApprovalSummary } from '../workflows/contract.ts';
-import { APPROVE_ACTION, REJECT_ACTION, VIEW_ARGUMENTS_ACTION, buttonValue } from './actions.ts';
+import {
+  APPROVE_ACTION,
+  APPROVE_REMEMBER_ACTION,
+  REJECT_ACTION,
+  VIEW_ARGUMENTS_ACTION,
+  buttonValue,
+} from './actions.ts';
+import { durationText } from '../workflows/shared/duration-text.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
@@ -42,8 +49,36 @@ function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pend
   }
 }
 
+/**
+ * Approve and remember, where the tool allows grants and one click may approve: the confirmation says what the
+ * grant will let run without asking.
+ */
+function rememberButtons(approval: ApprovalRecord, value: string, rememberTtlMs: number | undefined) {
+  if (!approval.rememberable || rememberTtlMs === undefined) return [];
+  const ttl = durationText(rememberTtlMs);
+  return [
+    {
+      type: 'button' as const,
+      action_id: APPROVE_REMEMBER_ACTION,
+      text: { type: 'plain_text' as const, text: `Approve and remember (${ttl})` },
+      value,
+      confirm: {
+        title: { type: 'plain_text' as const, text: 'Approve and remember?' },
+        text: {
+          type: 'mrkdwn' as const,
+          text: escapeText(
+            `For ${ttl}, ${approval.requester}'s calls of ${approval.server}/${approval.tool} with exactly these arguments run without asking anyone. Revoke it with toolgate grants revoke.`,
+          ),
+        },
+        confirm: { type: 'plain_text' as const, text: 'Approve and remember' },
+        deny: { type: 'plain_text' as const, text: 'Cancel' },
+      },
+    },
+  ];
+}
+
 /** Buttons while the approval is pending; afterwards, what became of it. */
-function statusBlock(approval: ApprovalRecord): KnownBlock {
+function statusBlock(approval: ApprovalRecord, rememberTtlMs?: number): KnownBlock {
   if (approval.status !== 'pending')
     return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
   const value = buttonValue(approval);
@@ -67,6 +102,7 @@ function statusBlock(approval: ApprovalRecord): KnownBlock {
             text: { type: 'plain_text', text: 'View all arguments' },
             value,
           },
+      ...(oneClick ? rememberButtons(approval, value, rememberTtlMs) : []),
       {
         type: 'button',
         action_id: REJECT_ACTION,
@@ -98,7 +134,8 @@ function quorumBlocks(approval: ApprovalRecord): KnownBlock[] {
   return [{ type: 'section', text: { type: 'mrkdwn', text: escapeText(clip(text, 3000)) } }];
 }
 
-export function approvalCard(approval: ApprovalRecord, webUiLink: string): SlackMessage {
+/** `rememberTtlMs`: the TTL of Approve and remember (approvals.grants.defaultTtl); without it, no such button. */
+export function approvalCard(approval: ApprovalRecord, webUiLink: string, rememberTtlMs?: number): SlackMessage {
   const title = TITLES[approval.status];
   const target = `${approval.server}/${approval.tool}`;
   const blocks: KnownBlock[] = [
@@ -118,7 +155,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string): Slack
     },
     ...warningBlocks(approval),
     ...quorumBlocks(approval),
-    statusBlock(approval),
+    statusBlock(approval, rememberTtlMs),
     {
       type: 'context',
       elements: [

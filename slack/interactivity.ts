@@ -25,6 +25,8 @@ export function createSlackIntegration(options: {
   slack: SlackConfig;
   desk: ApprovalDesk;
   logger: Logger;
+  /** The TTL of Approve and remember (approvals.grants); without it the button decides nothing. */
+  rememberTtlMs?: number;
 }): SlackIntegration {
   const { slack, desk, logger } = options;
   const common = {
@@ -44,7 +46,7 @@ export function createSlackIntegration(options: {
     logger.error({ err: error }, 'Slack listener failed');
   });
   requireOrigin(app, { teamId: slack.teamId, appId: slack.appId }, logger);
-  registerApprovalHandlers(app, { desk, users: slack.users, logger });
+  registerApprovalHandlers(app, { desk, users: slack.users, logger, rememberTtlMs: options.rememberTtlMs });
   if (receiver) return { routes: receiver.routes, start: async () => {}, stop: async () => {} };
 
   // Slack unreachable at start must not take the HTTP API down with it: connect in the background until it

@@ -19,9 +19,11 @@ export function channelFor(
 export function createSlackNotifier(
   slack: SlackConfig,
   bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>,
+  /** The TTL of the card's Approve and remember button (approvals.grants). */
+  rememberTtlMs?: number,
 ): ApprovalNotifier {
   const client = new WebClient(slack.botToken, slackClientOptions(slack));
-  const card = (approval: ApprovalRecord) => approvalCard(approval, webUiLink(bases, approval.roundId));
+  const card = (approval: ApprovalRecord) => approvalCard(approval, webUiLink(bases, approval.roundId), rememberTtlMs);
   return {
     async opened(approval): Promise<NotificationRef | null> {
       const channel = channelFor(slack, approval.server, approval.tool);

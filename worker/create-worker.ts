@@ -16,6 +16,7 @@ import { dataConverterFor } from '../runtime/payload-codec.ts';
 import { loadPublicKeys } from '../runtime/signing.ts';
 import type { Tracing } from '../runtime/tracing.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { rememberTtl } from '../runtime/config.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { McpClientPool } from '../mcp/client-pool.ts';
 import { startLiveServer, type LiveServer } from './live-server.ts';
@@ -98,7 +99,11 @@ export async function createToolgateWorker(options: {
       llm,
       live: hub,
       notifier: config.slack
-        ? createSlackNotifier(config.slack, { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace })
+        ? createSlackNotifier(
+            config.slack,
+            { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace },
+            rememberTtl(config),
+          )
         : undefined,
       client: new Client({
         connection,
