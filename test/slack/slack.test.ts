@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APPROVE_ACTION,
+  APPROVE_REMEMBER_ACTION,
   APPROVE_VIEWED_ACTION,
   NEXT_PAGE_ACTION,
   REJECT_ACTION,
@@ -16,7 +17,7 @@ import { createSlackIntegration } from '../../slack/interactivity.ts';
 import { ReplayGuard } from '../../slack/replay-guard.ts';
 import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
+import { eventsQuery, stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
 import type { ApiHarness } from '../support/api-harness.ts';
 import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../../testkit/fake-slack-api.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
@@ -60,6 +61,16 @@ describe('Slack approvals', () => {
     const handle = await harness.start({ query: marker, requester: options.requester ?? 'carol' });
     const [approval] = await waitForPendingApprovals(handle);
     return { handle, approval: approval! };
+  }
+
+  /** The same call as startGated's, in a round a grant approves: no approval opens, the round completes. */
+  async function startGrantedRound(marker: string) {
+    const query = `${marker} again`;
+    harness.routes[query] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: marker } }] },
+      { content: `done ${marker}` },
+    );
+    return (await harness.start({ query, requester: 'carol' })).result();
   }
 
   async function cardOf(approvalId: string, timeoutMs = 20_000): Promise<Card> {
@@ -193,7 +204,7 @@ describe('Slack approvals', () => {
     await slack?.close();
   });
 
-  it('posts a card with tool, arguments, requester, step, expiry, Web UI link and two buttons; a cancelled round closes it', async () => {
+  it('posts a card with tool, arguments, requester, step, expiry, Web UI link and its buttons; a cancelled round closes it', async () => {
     const { handle, approval } = await startGated('s-card');
     const card = await cardOf(approval.approvalId);
     expect(card.call.token).toBe(BOT_TOKEN);
@@ -218,6 +229,7 @@ describe('Slack approvals', () => {
       actions.elements.map((button: any) => [button.action_id, button.text.text, JSON.parse(button.value)]),
     ).toEqual([
       [APPROVE_ACTION, 'Approve', value],
+      [APPROVE_REMEMBER_ACTION, 'Approve and remember (8h)', value],
       [REJECT_ACTION, 'Reject', value],
     ]);
     // The round records the card once the posting activity's completion reaches it, a moment after Slack saw it.
@@ -246,6 +258,34 @@ describe('Slack approvals', () => {
     expect(closed[0].text.text).toBe('Approved: delete_pod');
     expect(cardText(closed)).toContain('*Approved* by *alice* via slack');
     expect(repliesTo(clicked.responseId)).toEqual([]);
+  });
+
+  it('approve and remember from Slack: a grant of exactly these arguments, and the same call later runs under it', async () => {
+    const { handle, approval } = await startGated('s-remember');
+    const card = await cardOf(approval.approvalId);
+    const button = card.blocks
+      .find((block) => block.type === 'actions')
+      .elements.find((element: any) => element.action_id === APPROVE_REMEMBER_ACTION);
+    // Slack asks the clicker to confirm, saying what the grant lets run.
+    expect(button.confirm.text.text).toBe(
+      "For 8h, carol's calls of k8s/delete_pod with exactly these arguments run without asking anyone. Revoke it with toolgate grants revoke.",
+    );
+    expect((await click('U_ALICE', card, APPROVE_REMEMBER_ACTION)).status).toBe(200);
+    const result = await handle.result();
+    expect(result.approvals[0]).toMatchObject({
+      status: 'approved',
+      decision: { approver: { id: 'alice', channel: 'slack' }, remember: { ttlMs: 8 * 3_600_000 } },
+    });
+    const created = (await handle.query(eventsQuery, 0)).events.find((event) => event.type === 'grant_created');
+    expect(created).toMatchObject({
+      grant: { requester: 'carol', argsDigest: approval.argsDigest, createdBy: { id: 'alice', channel: 'slack' } },
+    });
+
+    const again = await startGrantedRound('s-remember');
+    expect(again.approvals[0]!.decision).toMatchObject({ approver: { channel: 'grant' } });
+    expect(deletes('s-remember')).toHaveLength(2);
+    const grantId = (created as { grant: { grantId: string } }).grant.grantId;
+    expect(await api.request('alice', 'DELETE', `/v1/grants/${grantId}`)).toMatchObject({ status: 200 });
   });
 
   it('double click: the second click changes nothing and answers with the current state', async () => {
