@@ -39,7 +39,7 @@ import {
  * long as rounds of that code may still be running; start a new set (v2, ...) when a change of workflow code
  * adds a patched() branch, so the newest set shows every branch taken (the corpus test checks that).
  */
-export const NEWEST_SET = 'v4';
+export const NEWEST_SET = 'v5';
 
 type Round = WorkflowHandle<typeof queryRound>;
 const alice = { id: 'alice', channel: 'http' } as const;
@@ -278,6 +278,43 @@ export const KINDS: Record<string, Kind> = {
         decideSignal,
         signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
       );
+    },
+  },
+  remembered: {
+    about: 'an approval decided with remember: the round stores the grant (createGrant) once it closed approved',
+    script: scriptedSteps({ toolCalls: [deletePod('remembered')] }, { content: 'deleted and remembered' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.executeUpdate(decideUpdate, {
+        args: [
+          signedDecision({
+            approvalId: approvalId!,
+            decision: 'approve',
+            approver: alice,
+            remember: { ttlMs: 3_600_000, pattern: { name: 'remembered' } },
+          }),
+        ],
+      });
+    },
+  },
+  granted: {
+    about: "a call a grant covers (made by an earlier round's approve and remember) runs without an approval",
+    script: scriptedSteps({ toolCalls: [deletePod('granted')] }, { content: 'deleted under the grant' }),
+    drive: async (round, rounds) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.executeUpdate(decideUpdate, {
+        args: [
+          signedDecision({
+            approvalId: approvalId!,
+            decision: 'approve',
+            approver: alice,
+            remember: { ttlMs: 3_600_000 },
+          }),
+        ],
+      });
+      await round.result();
+      // The same call again: the grant of exactly these arguments approves it.
+      await (await rounds.start('granted')).result();
     },
   },
   'multi-turn': {

@@ -146,6 +146,7 @@ describe('stored history corpus', () => {
       'outcome-unknown',
       'quorum',
       'rejected',
+      'remembered',
       'siblings',
       'slack-card',
     ];
