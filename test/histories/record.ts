@@ -299,7 +299,11 @@ export const KINDS: Record<string, Kind> = {
   },
   granted: {
     about: "a call a grant covers (made by an earlier round's approve and remember) runs without an approval",
-    script: scriptedSteps({ toolCalls: [deletePod('granted')] }, { content: 'deleted under the grant' }),
+    // By the conversation, not by call count: both rounds of the kind ask for the same call first.
+    script: (request) =>
+      request.body.messages.at(-1)?.role === 'tool'
+        ? { content: 'deleted under the grant' }
+        : { toolCalls: [deletePod('granted')] },
     drive: async (round, rounds) => {
       const [approvalId] = await pendingApprovalIds(round);
       await round.executeUpdate(decideUpdate, {
