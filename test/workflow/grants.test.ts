@@ -2,11 +2,17 @@
 // grants workflow, a later round's matching call runs under it without an approval, a call it does not cover
 // still asks, and revocation, expiry, a changed tool and `grants: false` end or refuse it.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   FailureType,
+  addGrantUpdate,
+  decideSignal,
   decideUpdate,
   eventsQuery,
   grantsWorkflowId,
@@ -15,10 +21,13 @@ import {
   type Grant,
   type RememberRequest,
 } from '../../workflows/contract.ts';
+import type { queryRound } from '../../workflows/query-round.ts';
+import type { requesterGrants } from '../../workflows/grants/requester-grants.ts';
 import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
-import { signedDecision } from '../../testkit/signing.ts';
+import { scriptedSteps, startScriptedLlmServer, type ScriptedLlmServer } from '../../testkit/scripted-llm-server.ts';
+import { spawnWorker, writeConfig } from '../../testkit/services.ts';
+import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.ts';
 
 const HOUR = 3_600_000;
 
@@ -213,5 +222,112 @@ describe('remembered grants', () => {
     }
     // The grant itself still stands for the tool as it was.
     expect(await grantsOf(requester)).toHaveLength(1);
+  });
+
+  it('bounds the grants a requester holds and carries them across continue-as-new', async () => {
+    const requester = someone();
+    const grants = await harness.client.workflow.start<typeof requesterGrants>('requesterGrants', {
+      taskQueue: harness.config.temporal.taskQueue,
+      workflowId: grantsWorkflowId(requester),
+      args: [{ requester, continueAfterEvents: 50 }],
+    });
+    const firstRun = grants.firstExecutionRunId;
+    const now = Date.now();
+    const grantOf = (index: number): Grant => ({
+      grantId: `grant-test-${index}`,
+      requester,
+      server: 'k8s',
+      tool: 'delete_pod',
+      argsDigest: String(index).padStart(64, '0'),
+      createdBy: { id: 'alice', channel: 'http' },
+      fromApproval: `round-x.1.${index}`,
+      roundId: 'round-x',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + HOUR).toISOString(),
+      toolFingerprint: 'f'.repeat(64),
+    });
+    const add = (index: number, limit = 30) =>
+      harness.client.workflow
+        .getHandle(grantsWorkflowId(requester))
+        .executeUpdate(addGrantUpdate, { args: [{ grant: grantOf(index), limit }] });
+    for (let index = 0; index < 20; index++) await add(index);
+    // The same grant again (an activity's retry) is the one held, not another.
+    expect(await add(0)).toEqual(grantOf(0));
+    expect(await refusal(add(20, 20))).toBe(FailureType.GrantLimitReached);
+    const described = await harness.client.workflow.getHandle(grantsWorkflowId(requester)).describe();
+    expect(described.runId).not.toBe(firstRun);
+    expect(await grantsOf(requester)).toHaveLength(20);
+  });
+});
+
+describe('remembered grants across a SIGKILLed worker', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'toolgate-grants-'));
+  let mcp: HttpMcpServer;
+  let llm: ScriptedLlmServer;
+
+  beforeAll(async () => {
+    mcp = await startHttpMcpServer({ name: 'k8s' });
+    llm = await startScriptedLlmServer((request) =>
+      request.body.messages.at(-1)?.role === 'tool'
+        ? { content: 'deleted' }
+        : { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: 'g-kill' } }] },
+    );
+  });
+
+  afterAll(async () => {
+    await llm?.close();
+    await mcp?.close();
+  });
+
+  it('a remembering decision sent while no worker runs makes the grant once a worker returns; the next call runs under it', async () => {
+    const address = inject('temporalAddress');
+    const taskQueue = `toolgate-grants-${randomUUID()}`;
+    const requester = `req-${randomUUID().slice(0, 8)}`;
+    const configPath = writeConfig(join(folder, 'worker.yaml'), {
+      temporal: { address, taskQueue },
+      llm: { baseURL: llm.baseURL, model: 'scripted' },
+      approvals: { approvers: ['alice'], timeout: '10m' },
+      signing: TEST_SIGNING,
+      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+    });
+    const connection = await NativeConnection.connect({ address });
+    const client = new Client({ connection });
+    const start = async () => {
+      const workflowId = `round-${randomUUID()}`;
+      return client.workflow.start<typeof queryRound>('queryRound', {
+        taskQueue,
+        workflowId,
+        args: [testSigner.roundInput(workflowId, { query: 'g-kill', requester })],
+      });
+    };
+    let worker = await spawnWorker(configPath);
+    try {
+      const first = await start();
+      const [approval] = await waitForPendingApprovals(first);
+      await worker.stop('SIGKILL');
+      await first.signal(
+        decideSignal,
+        signedDecision({
+          approvalId: approval!.approvalId,
+          decision: 'approve',
+          approver: { id: 'alice', channel: 'cli' },
+          remember: { ttlMs: HOUR },
+        }),
+      );
+      worker = await spawnWorker(configPath);
+      await first.result();
+      const listed = await client.workflow.getHandle(grantsWorkflowId(requester)).query(listGrantsQuery);
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({
+        fromApproval: approval!.approvalId,
+        createdBy: { id: 'alice', channel: 'cli' },
+      });
+      const second = await (await start()).result();
+      expect(second.approvals[0]!.decision!.grant?.grantId).toBe(listed[0]!.grantId);
+      expect(mcp.calls.filter((call) => call.tool === 'delete_pod')).toHaveLength(2);
+    } finally {
+      await worker.stop('SIGTERM');
+      await connection.close();
+    }
   });
 });
