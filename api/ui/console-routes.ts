@@ -22,6 +22,7 @@ import type { ConsoleAuth } from './console-auth.ts';
 import { liveRoutes } from './live-routes.ts';
 import type { Reader } from './layout.ts';
 import { approvalPage, confirmationReasons } from './pages/approval.ts';
+import { durationText } from '../../workflows/shared/duration-text.ts';
 import { approvalsPage, LISTED_APPROVALS } from './pages/approvals.ts';
 import { roundPage } from './pages/round.ts';
 import { roundsPage } from './pages/rounds.ts';
@@ -44,6 +45,11 @@ const DecisionForm = z.object({
     .transform((text) => text.trim() || undefined)
     .optional(),
   confirm: z.literal('yes').optional(),
+  remember: z.literal('yes').optional(),
+  rememberTtl: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30m, 8h or 1d')
+    .optional(),
 });
 
 export interface ConsoleOptions {
@@ -116,6 +122,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
       query: await roundQuery(reader.principal, view.roundId),
       webUiUrl: webUiLink(context.links, view.roundId),
       error,
+      rememberTtl: durationText(Math.min(context.grants.defaultTtl, context.grants.maxTtl)),
     });
   }
 
@@ -195,7 +202,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
       async (request, reply) => {
         checkCsrf(request, request.body._csrf);
         const { approvalId } = request.params;
-        const { decision, argsDigest, reason, confirm } = request.body;
+        const { decision, argsDigest, reason, confirm, remember, rememberTtl } = request.body;
         const principal = request.principal;
         try {
           const { facts, pending } = await pendingApproval(context, approvalId, principal);
@@ -207,7 +214,14 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
             facts.roundId,
             pending,
             { id: principal, channel: 'web' },
-            { decision, argsDigest, ...(reason === undefined ? {} : { reason }) },
+            {
+              decision,
+              argsDigest,
+              ...(reason === undefined ? {} : { reason }),
+              ...(remember === 'yes' && decision === 'approve'
+                ? { remember: { ttl: rememberTtl ?? context.grants.defaultTtl } }
+                : {}),
+            },
           );
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
           return reply.redirect(`/ui/approvals/${encodeURIComponent(approvalId)}`, 303);
