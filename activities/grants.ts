@@ -38,9 +38,13 @@ export function createGrantActivities(config: ToolgateConfig, client: Client | u
       fromApproval: order.fromApproval,
       roundId: order.roundId,
       createdAt: createdAt.toISOString(),
-      // The API capped it already; a worker with a shorter maxTtl caps it again.
-      expiresAt: new Date(createdAt.getTime() + Math.min(order.remember.ttlMs, maxTtl)).toISOString(),
+      // From the decision, as its proof says (a round refuses a grant that outlives it); the API capped the TTL
+      // already, a worker with a shorter maxTtl caps it again.
+      expiresAt: new Date(
+        Date.parse(order.proof.receivedAt ?? createdAt.toISOString()) + Math.min(order.remember.ttlMs, maxTtl),
+      ).toISOString(),
       toolFingerprint: order.toolFingerprint,
+      proof: order.proof,
     };
     const workflowId = grantsWorkflowId(order.requester);
     try {

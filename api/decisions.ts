@@ -159,7 +159,7 @@ export async function submitDecision(
   const now = Date.now();
   precheck(pending, approver, body, now);
   if (body.remember) refuseUnrememberable(context, pending);
-  const remember = body.remember && (await rememberRequest(context, pending.requester, body.remember));
+  const remember = body.remember && (await rememberRequest(context, pending, body.remember));
   // Signed: the round learns who decided, when and for which arguments from the API, not from the message.
   const request: DecisionRequest = context.signer.decision({
     approvalId,

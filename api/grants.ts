@@ -9,6 +9,7 @@ import {
   listGrantsQuery,
   revokeGrantUpdate,
   type Grant,
+  type ApprovalSummary,
   type RememberRequest,
 } from '../workflows/contract.ts';
 import { ApiError } from '../runtime/api-error.ts';
@@ -91,9 +92,10 @@ export async function revokeGrant(
  */
 export async function rememberRequest(
   context: ApiContext,
-  requester: string,
+  pending: Pick<ApprovalSummary, 'requester' | 'server' | 'tool'>,
   remember: NonNullable<DecisionBody['remember']>,
 ): Promise<RememberRequest> {
+  const { requester, server, tool } = pending;
   const { maxTtl, perRequester } = context.grants;
   // Without a worker the decision is queued all the same: the grants workflow bounds the count itself.
   const held = await liveGrants(context, requester).catch((error: unknown) => {
@@ -113,5 +115,8 @@ export async function rememberRequest(
   return {
     ttlMs: Math.min(durationMs(remember.ttl), maxTtl),
     ...(remember.pattern ? { pattern: remember.pattern } : {}),
+    requester,
+    server,
+    tool,
   };
 }

@@ -39,6 +39,8 @@ export class ApprovalBook {
   private readonly onChange: () => void;
   /** A quorum approval counted a decision and still waits (the round emits `approval_counted`). */
   private readonly onCounted: (record: PendingApproval, decision: DecisionRecord) => void;
+  /** The signed decisions that asked to remember, as applied: a grant carries its own as proof. */
+  private readonly remembered = new Map<string, DecisionRequest>();
   /** Set once the round loaded its keys (patch `signed-decisions`): from then on only signed decisions count. */
   private keys: readonly SigningPublicKey[] | undefined;
 
@@ -142,6 +144,7 @@ export class ApprovalBook {
       decidedAt: decidedAt(valid, record),
       ...(valid.remember ? { remember: valid.remember } : {}),
     };
+    if (valid.remember) this.remembered.set(approvalId, valid);
     let base: PendingApproval = record;
     let outcome: 'approved' | 'rejected' = valid.decision === 'approve' ? 'approved' : 'rejected';
     if (record.quorum) {
@@ -184,6 +187,19 @@ export class ApprovalBook {
     const quorum = quorumState(record.quorum!, votes);
     const outcome = quorumOutcome(quorum, (principal) => mayDecide(record, principal).allowed);
     return { record: { ...record, quorum, decisions }, outcome };
+  }
+
+  /** The signed decision that asked to remember this approval, as the round applied it. */
+  rememberedBy(approvalId: string): DecisionRequest | undefined {
+    return this.remembered.get(approvalId);
+  }
+
+  /** Whether a decision (a grant's proof) carries a valid signature of a key this round loaded. */
+  signedByKnownKey(request: DecisionRequest): boolean {
+    return (
+      this.keys !== undefined &&
+      signatureProblem(decisionSigningText(request), request.signature, this.keys) === undefined
+    );
   }
 
   /** An approval no person is asked: a remembered grant approved it (recorded as such, closed at once). */

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { MAX_REASON_CHARS } from './names.ts';
 import { Signature } from './signatures.ts';
 import { Quorum } from './quorum.ts';
-import { GrantUse, RememberRequest } from './grants.ts';
 
 export const DecisionChannel = z.enum(['http', 'slack', 'cli', 'web']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
@@ -17,6 +16,39 @@ export type Approver = z.infer<typeof Approver>;
 
 export const Decision = z.enum(['approve', 'reject']);
 export type Decision = z.infer<typeof Decision>;
+
+/** Argument dot paths (`namespace`, `metadata.labels.app`) to globs (`*`, `?`), matched as argument rules are. */
+export const GrantPattern = z
+  .record(
+    z.string().min(1, 'a pattern path must not be empty').max(200),
+    z.string().min(1, 'a pattern glob must not be empty').max(200),
+  )
+  .refine((pattern) => Object.keys(pattern).length >= 1 && Object.keys(pattern).length <= 20, {
+    message: 'a pattern names 1 to 20 argument paths',
+  });
+export type GrantPattern = z.infer<typeof GrantPattern>;
+
+/**
+ * What a decision asks to remember, as the API signed it: the grant lives `ttlMs` (already capped by
+ * `approvals.grants.maxTtl`) and covers calls whose arguments match `pattern`, or exactly these arguments.
+ */
+export const RememberRequest = z.strictObject({
+  ttlMs: z.number().int().positive(),
+  pattern: GrantPattern.optional(),
+  /** Whose calls of which tool, as the API read them off the approval: the signature binds the grant to them. */
+  requester: z.string(),
+  server: z.string(),
+  tool: z.string(),
+});
+export type RememberRequest = z.infer<typeof RememberRequest>;
+
+/** Who created a grant: the approver whose decision it remembers, and the channel they used. */
+export const GrantCreator = z.object({ id: z.string(), channel: z.string() });
+export type GrantCreator = z.infer<typeof GrantCreator>;
+
+/** On a decision record approved by a grant: which grant, whose decision it remembers and of which approval. */
+export const GrantUse = z.object({ grantId: z.string(), grantedBy: GrantCreator, fromApproval: z.string() });
+export type GrantUse = z.infer<typeof GrantUse>;
 
 /** The `decide` signal's and update's argument. */
 export const DecisionRequest = z.object({

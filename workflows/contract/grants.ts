@@ -2,31 +2,7 @@
 // matching calls without a human, until it expires, is revoked or the tool changes. Kept apart from decisions.ts
 // so the grants workflow, the round and the API share one definition.
 import { z } from 'zod';
-
-/** Argument dot paths (`namespace`, `metadata.labels.app`) to globs (`*`, `?`), matched as argument rules are. */
-export const GrantPattern = z
-  .record(
-    z.string().min(1, 'a pattern path must not be empty').max(200),
-    z.string().min(1, 'a pattern glob must not be empty').max(200),
-  )
-  .refine((pattern) => Object.keys(pattern).length >= 1 && Object.keys(pattern).length <= 20, {
-    message: 'a pattern names 1 to 20 argument paths',
-  });
-export type GrantPattern = z.infer<typeof GrantPattern>;
-
-/**
- * What a decision asks to remember, as the API signed it: the grant lives `ttlMs` (already capped by
- * `approvals.grants.maxTtl`) and covers calls whose arguments match `pattern`, or exactly these arguments.
- */
-export const RememberRequest = z.strictObject({
-  ttlMs: z.number().int().positive(),
-  pattern: GrantPattern.optional(),
-});
-export type RememberRequest = z.infer<typeof RememberRequest>;
-
-/** Who created a grant: the approver whose decision it remembers, and the channel they used. */
-export const GrantCreator = z.object({ id: z.string(), channel: z.string() });
-export type GrantCreator = z.infer<typeof GrantCreator>;
+import { DecisionRequest, GrantCreator, GrantPattern, RememberRequest } from './decisions.ts';
 
 /** One grant: the requester's calls of `server`/`tool` it approves, and whence it came. */
 export const Grant = z.object({
@@ -45,6 +21,12 @@ export const Grant = z.object({
   expiresAt: z.string(),
   /** SHA-256 of the tool's input schema, annotations, resolved policy and server config: any change lapses it. */
   toolFingerprint: z.string(),
+  /**
+   * The API-signed decision that asked for it: a round uses a grant only when this verifies with its keys and
+   * says what the grant says (requester, server, tool, what it covers, no later expiry), so nobody with write
+   * access to the namespace makes a grant by an update of their own.
+   */
+  proof: DecisionRequest,
 });
 export type Grant = z.infer<typeof Grant>;
 
@@ -65,10 +47,6 @@ export const RequesterGrantsInput = z.object({
 });
 export type RequesterGrantsInput = z.infer<typeof RequesterGrantsInput>;
 
-/** On a decision record approved by a grant: which grant, whose decision it remembers and of which approval. */
-export const GrantUse = z.object({ grantId: z.string(), grantedBy: GrantCreator, fromApproval: z.string() });
-export type GrantUse = z.infer<typeof GrantUse>;
-
 /** A gated call the round asks the requester's grants about (activity `findGrant`). */
 export const GrantLookup = z.object({
   /** The approval a grant would stand in for (the audit records it under this id). */
@@ -84,6 +62,8 @@ export type GrantLookup = z.infer<typeof GrantLookup>;
 
 /** What the round asks the worker to remember once an approval closed approved (activity `createGrant`). */
 export const GrantOrder = z.object({
+  /** The signed decision as the round applied it. */
+  proof: DecisionRequest,
   requester: z.string(),
   server: z.string(),
   tool: z.string(),

@@ -16,7 +16,8 @@ import type { CallSite } from '../call-site.ts';
 import { argsDigest } from '../canonical-json.ts';
 import { argumentsFacts } from '../argument-facts.ts';
 import type { ApprovalRecord, ToolDescriptor, ToolgateActivities } from '../contract.ts';
-import type { DecisionRecord } from '../contract/decisions.ts';
+import type { DecisionRecord, DecisionRequest } from '../contract/decisions.ts';
+import { grantProven } from './grant-proof.ts';
 import { grantApproverId } from '../contract/grant-ids.ts';
 import type { Grant } from '../contract/grants.ts';
 import { FailureType } from '../contract/failures.ts';
@@ -101,6 +102,19 @@ async function lookUpGrant(
     return undefined;
   }
   if (!grant) return undefined;
+  const lookup = {
+    approvalId,
+    requester: round.requester,
+    server: tool.server,
+    tool: tool.name,
+    arguments: args,
+    argsDigest: digest,
+    toolFingerprint: tool.fingerprint,
+  };
+  if (!grantProven(grant, lookup, (proof) => round.book.signedByKnownKey(proof))) {
+    log.warn('a grant without a valid signed decision was ignored', { grantId: grant.grantId });
+    return undefined;
+  }
   const now = new Date().toISOString();
   const decision: DecisionRecord = {
     decision: 'approve',
@@ -144,15 +158,17 @@ async function lookUpGrant(
 export function rememberApproval(site: CallSite): Promise<void> | undefined {
   const { round, tool } = site;
   const approval = site.record.approvalId ? round.book.get(site.record.approvalId) : undefined;
-  if (approval?.status !== 'approved' || !approval.decision.remember || !mayHaveGrants(tool)) return undefined;
+  const proof = approval && round.book.rememberedBy(approval.approvalId);
+  if (approval?.status !== 'approved' || !proof || !mayHaveGrants(tool)) return undefined;
   if (!patched(GRANTS_PATCH)) return undefined;
-  return storeGrant(site, approval, tool);
+  return storeGrant(site, approval, tool, proof);
 }
 
 async function storeGrant(
   site: CallSite,
   approval: Extract<ApprovalRecord, { status: 'approved' }>,
   tool: ToolDescriptor & { fingerprint: string },
+  proof: DecisionRequest,
 ): Promise<void> {
   const { round } = site;
   const { decision } = approval;
@@ -161,6 +177,7 @@ async function storeGrant(
       { ...createOptions, summary: `remember ${approval.approvalId}` },
       [
         {
+          proof,
           requester: round.requester,
           server: tool.server,
           tool: tool.name,

@@ -15,8 +15,9 @@ function isText(value: unknown): value is string {
 /** The guard of contract/grants.ts's RememberRequest (no zod in the round: see input-checks.ts). */
 function isRememberRequest(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const { ttlMs, pattern, ...rest } = value as Record<string, unknown>;
+  const { ttlMs, pattern, requester, server, tool, ...rest } = value as Record<string, unknown>;
   if (Object.keys(rest).length > 0 || !(Number.isInteger(ttlMs) && (ttlMs as number) > 0)) return false;
+  if (![requester, server, tool].every((name) => typeof name === 'string')) return false;
   if (pattern === undefined) return true;
   if (pattern === null || typeof pattern !== 'object' || Array.isArray(pattern)) return false;
   const entries = Object.entries(pattern);
@@ -32,7 +33,9 @@ export function rememberProblems(remember: unknown, decision: unknown): string[]
   return [
     ...(isRememberRequest(remember)
       ? []
-      : ['remember must be {ttlMs, pattern?} with pattern mapping 1 to 20 argument paths to globs']),
+      : [
+          'remember must be {ttlMs, pattern?, requester, server, tool} with pattern mapping 1 to 20 argument paths to globs',
+        ]),
     ...(decision === 'approve' ? [] : ['remember goes only with decision approve']),
   ];
 }
@@ -53,7 +56,12 @@ export function rememberRefusal(
       type: FailureType.GrantNotAllowed,
       message: `Approval ${record.approvalId}: ${record.server}/${record.tool} does not allow remembered grants`,
     };
-  const { pattern } = request.remember;
+  const { pattern, requester, server, tool } = request.remember;
+  if (requester !== record.requester || server !== record.server || tool !== record.tool)
+    return {
+      type: FailureType.InvalidDecision,
+      message: `Approval ${record.approvalId}: remember names another requester or tool than the approval's`,
+    };
   if (pattern && !patternMatches(pattern, record.arguments))
     return {
       type: FailureType.InvalidDecision,
