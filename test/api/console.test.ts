@@ -163,12 +163,12 @@ describe('console', () => {
     await alice.getByLabel('How long to remember').fill('2h');
     await alice.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => alice.locator('.decided').innerText()).toContain('approved by alice via web');
-    let grants: Array<{ grantId: string; createdAt: string; expiresAt: string; createdBy: object }> = [];
+    let grants: Array<{ grantId: string; expiresAt: string; createdBy: object; proof: { receivedAt: string } }> = [];
     await expect
       .poll(async () => (grants = (await api.request('carol', 'GET', '/v1/grants')).body.grants), { timeout: 20_000 })
       .toHaveLength(1);
     expect(grants[0]!.createdBy).toEqual({ id: 'alice', channel: 'web' });
-    expect(Date.parse(grants[0]!.expiresAt) - Date.parse(grants[0]!.createdAt)).toBe(2 * 3_600_000);
+    expect(Date.parse(grants[0]!.expiresAt) - Date.parse(grants[0]!.proof.receivedAt)).toBe(2 * 3_600_000);
     expect((await api.request('alice', 'DELETE', `/v1/grants/${grants[0]!.grantId}`)).status).toBe(200);
   });
 

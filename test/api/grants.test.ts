@@ -103,7 +103,7 @@ describe('remembered grants through the API', () => {
       fromApproval: approval.approvalId,
     });
     // Capped by approvals.grants.maxTtl (2h), not the 8h asked for.
-    expect(Date.parse(grant.expiresAt) - Date.parse(grant.createdAt)).toBe(2 * 3_600_000);
+    expect(Date.parse(grant.expiresAt) - Date.parse(grant.proof.receivedAt!)).toBe(2 * 3_600_000);
     expect((await api.request('alice', 'GET', '/v1/grants')).body).toEqual({ requester: 'alice', grants: [] });
     expect(await api.request('mallory', 'GET', '/v1/grants?requester=carol')).toMatchObject({
       status: 403,

@@ -69,6 +69,9 @@ async function pendingApprovalIds(round: Round, count = 1): Promise<string[]> {
   throw new Error(`round ${round.workflowId} never opened ${count} approval(s)`);
 }
 
+/** A decision's `remember` names what the approval is for, as the API signs it. */
+const carolsDeletes = { requester: 'carol', server: 'k8s', tool: 'delete_pod' };
+
 const deletePod = (name: string) => ({ name: 'k8s__delete_pod', arguments: { namespace: 'dev', name } });
 
 export const KINDS: Record<string, Kind> = {
@@ -291,7 +294,8 @@ export const KINDS: Record<string, Kind> = {
             approvalId: approvalId!,
             decision: 'approve',
             approver: alice,
-            remember: { ttlMs: 3_600_000, pattern: { name: 'remembered' } },
+            receivedAt: new Date().toISOString(),
+            remember: { ttlMs: 3_600_000, pattern: { name: 'remembered' }, ...carolsDeletes },
           }),
         ],
       });
@@ -312,7 +316,9 @@ export const KINDS: Record<string, Kind> = {
             approvalId: approvalId!,
             decision: 'approve',
             approver: alice,
-            remember: { ttlMs: 3_600_000 },
+            argsDigest: (await round.query(stateQuery)).approvals[0]!.argsDigest,
+            receivedAt: new Date().toISOString(),
+            remember: { ttlMs: 3_600_000, ...carolsDeletes },
           }),
         ],
       });

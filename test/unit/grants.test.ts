@@ -23,6 +23,7 @@ const grant: Grant = {
   createdAt: '2030-01-01T00:00:00.000Z',
   expiresAt: '2030-01-01T08:00:00.000Z',
   toolFingerprint: 'f'.repeat(64),
+  proof: { approvalId: 'round-1.1.0', decision: 'approve', approver: { id: 'alice', channel: 'http' } },
 };
 const call: GrantLookup = {
   approvalId: 'round-2.1.0',
@@ -61,35 +62,40 @@ describe('grant matching', () => {
   });
 });
 
+const names = { requester: 'carol', server: 'k8s', tool: 'delete_pod' };
+
 describe('when a decision may remember', () => {
   const pending = {
     approvalId: 'round-1.1.0',
     server: 'k8s',
     tool: 'delete_pod',
     arguments: { namespace: 'dev-eu' },
+    requester: 'carol',
     rememberable: true,
   } as unknown as PendingApproval;
   const request = (remember: object) =>
     ({ approvalId: 'round-1.1.0', decision: 'approve', approver: { id: 'alice', channel: 'http' }, remember }) as never;
 
   it('only with approve, a positive ttl and a pattern of paths to globs', () => {
-    expect(rememberProblems({ ttlMs: 1000 }, 'approve')).toEqual([]);
-    expect(rememberProblems({ ttlMs: 1000 }, 'reject')).toEqual(['remember goes only with decision approve']);
-    expect(rememberProblems({ ttlMs: 0 }, 'approve')).toHaveLength(1);
-    expect(rememberProblems({ ttlMs: 1000, pattern: {} }, 'approve')).toHaveLength(1);
-    expect(rememberProblems({ ttlMs: 1000, pattern: { a: 1 } }, 'approve')).toHaveLength(1);
-    expect(rememberProblems({ ttlMs: 1000, extra: true }, 'approve')).toHaveLength(1);
+    expect(rememberProblems({ ttlMs: 1000, ...names }, 'approve')).toEqual([]);
+    expect(rememberProblems({ ttlMs: 1000, ...names }, 'reject')).toEqual(['remember goes only with decision approve']);
+    expect(rememberProblems({ ttlMs: 0, ...names }, 'approve')).toHaveLength(1);
+    expect(rememberProblems({ ttlMs: 1000, ...names, pattern: {} }, 'approve')).toHaveLength(1);
+    expect(rememberProblems({ ttlMs: 1000, ...names, pattern: { a: 1 } }, 'approve')).toHaveLength(1);
+    expect(rememberProblems({ ttlMs: 1000, ...names, extra: true }, 'approve')).toHaveLength(1);
   });
 
   it('not on a tool without grants, not for a quorum, not with a pattern that misses the call', () => {
-    expect(rememberRefusal(pending, request({ ttlMs: 1000, pattern: { namespace: 'dev-*' } }))).toBeUndefined();
-    expect(rememberRefusal({ ...pending, rememberable: undefined }, request({ ttlMs: 1000 }))?.type).toBe(
+    expect(
+      rememberRefusal(pending, request({ ttlMs: 1000, ...names, pattern: { namespace: 'dev-*' } })),
+    ).toBeUndefined();
+    expect(rememberRefusal({ ...pending, rememberable: undefined }, request({ ttlMs: 1000, ...names }))?.type).toBe(
       FailureType.GrantNotAllowed,
     );
-    expect(rememberRefusal({ ...pending, quorum: {} } as never, request({ ttlMs: 1000 }))?.type).toBe(
+    expect(rememberRefusal({ ...pending, quorum: {} } as never, request({ ttlMs: 1000, ...names }))?.type).toBe(
       FailureType.GrantNotAllowed,
     );
-    expect(rememberRefusal(pending, request({ ttlMs: 1000, pattern: { namespace: 'prod-*' } }))?.type).toBe(
+    expect(rememberRefusal(pending, request({ ttlMs: 1000, ...names, pattern: { namespace: 'prod-*' } }))?.type).toBe(
       FailureType.InvalidDecision,
     );
   });
@@ -97,7 +103,9 @@ describe('when a decision may remember', () => {
   it('signs remember only when present: a decision without it signs exactly as before', () => {
     const base = { approvalId: 'a.1.0', decision: 'approve', approver: { id: 'alice', channel: 'http' } } as const;
     expect(decisionSigningText(base)).not.toContain('remember');
-    expect(decisionSigningText({ ...base, remember: { ttlMs: 1000 } })).toContain('"remember":{"ttlMs":1000}');
+    expect(decisionSigningText({ ...base, remember: { ttlMs: 1000, ...names } })).toContain(
+      '"remember":{"requester":"carol"',
+    );
   });
 });
 

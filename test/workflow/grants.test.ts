@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
   addGrantUpdate,
   decideSignal,
   decideUpdate,
+  stateQuery,
   eventsQuery,
   grantsWorkflowId,
   listGrantsQuery,
@@ -66,21 +67,28 @@ describe('remembered grants', () => {
     return h.start({ query: marker, requester });
   }
 
-  async function approve(handle: RoundHandle, approvalId: string, remember?: RememberRequest) {
+  /** What a decision remembers: as the API signs it, naming the approval's requester, server and tool. */
+  type Remember = Pick<RememberRequest, 'ttlMs' | 'pattern'>;
+
+  async function approve(handle: RoundHandle, approvalId: string, remember?: Remember) {
+    const approval = (await handle.query(stateQuery)).approvals.find((record) => record.approvalId === approvalId)!;
+    const { requester, server, tool } = approval;
     return handle.executeUpdate(decideUpdate, {
       args: [
         signedDecision({
           approvalId,
           decision: 'approve',
           approver: { id: 'alice', channel: 'http' },
-          ...(remember ? { remember } : {}),
+          argsDigest: approval.argsDigest,
+          receivedAt: new Date().toISOString(),
+          ...(remember ? { remember: { ...remember, requester, server, tool } } : {}),
         }),
       ],
     });
   }
 
   /** A round whose delete is approved by alice, remembering it; returns the grant it created. */
-  async function remembered(requester: string, name: string, remember: RememberRequest): Promise<Grant> {
+  async function remembered(requester: string, name: string, remember: Remember): Promise<Grant> {
     const handle = await startDelete(harness, requester, 'dev', name);
     const [approval] = await waitForPendingApprovals(handle);
     expect(approval!.rememberable).toBe(true);
@@ -116,7 +124,8 @@ describe('remembered grants', () => {
       createdBy: { id: 'alice', channel: 'http' },
     });
     expect(grant.argsDigest).toBeUndefined();
-    expect(Date.parse(grant.expiresAt) - Date.parse(grant.createdAt)).toBe(HOUR);
+    // From when the decision was made, as its signed proof says.
+    expect(Date.parse(grant.expiresAt) - Date.parse(grant.proof.receivedAt!)).toBe(HOUR);
     expect(await grantsOf(requester)).toEqual([grant]);
 
     const covered = await startDelete(harness, requester, 'dev', 'second');
@@ -224,6 +233,31 @@ describe('remembered grants', () => {
     expect(await grantsOf(requester)).toHaveLength(1);
   });
 
+  it('ignores a grant whose signed decision does not ask for it: an update from outside approves nothing', async () => {
+    const owner = someone();
+    const real = await remembered(owner, 'forged', { ttlMs: HOUR, pattern: { namespace: 'dev' } });
+    const victim = someone();
+    const forge = (grant: Grant) =>
+      harness.client.workflow.executeUpdateWithStart(addGrantUpdate, {
+        args: [{ grant, limit: 50 }],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof requesterGrants>('requesterGrants', {
+          workflowId: grantsWorkflowId(victim),
+          taskQueue: harness.config.temporal.taskQueue,
+          args: [{ requester: victim }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+    // A real signed decision, but for another requester; and one altered to name the victim (signature broken).
+    await forge({ ...real, grantId: 'grant-forged-1', requester: victim });
+    const altered = { ...real.proof, remember: { ...real.proof.remember!, requester: victim } };
+    await forge({ ...real, grantId: 'grant-forged-2', requester: victim, proof: altered });
+    expect(await grantsOf(victim)).toHaveLength(2);
+    const handle = await startDelete(harness, victim, 'dev', 'forged-2');
+    const [asked] = await waitForPendingApprovals(handle);
+    await approve(handle, asked!.approvalId);
+    expect((await handle.result()).approvals[0]!.decision!.approver.id).toBe('alice');
+  });
+
   it('bounds the grants a requester holds and carries them across continue-as-new', async () => {
     const requester = someone();
     const grants = await harness.client.workflow.start<typeof requesterGrants>('requesterGrants', {
@@ -245,6 +279,7 @@ describe('remembered grants', () => {
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + HOUR).toISOString(),
       toolFingerprint: 'f'.repeat(64),
+      proof: { approvalId: `round-x.1.${index}`, decision: 'approve', approver: { id: 'alice', channel: 'http' } },
     });
     const add = (index: number, limit = 30) =>
       harness.client.workflow
@@ -311,7 +346,9 @@ describe('remembered grants across a SIGKILLed worker', () => {
           approvalId: approval!.approvalId,
           decision: 'approve',
           approver: { id: 'alice', channel: 'cli' },
-          remember: { ttlMs: HOUR },
+          argsDigest: approval!.argsDigest,
+          receivedAt: new Date().toISOString(),
+          remember: { ttlMs: HOUR, requester, server: 'k8s', tool: 'delete_pod' },
         }),
       );
       worker = await spawnWorker(configPath);
