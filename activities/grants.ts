@@ -21,6 +21,12 @@ import type { requesterGrants } from '../workflows/grants/requester-grants.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { grantIdFor } from '../runtime/grant-ids.ts';
 
+/**
+ * How long a lookup waits for the grants workflow's answer: a worker that cannot answer (none polling, the
+ * workflow busy) costs the requester a human approval after this, never a stalled gated call.
+ */
+const LOOKUP_DEADLINE_MS = 3000;
+
 export function createGrantActivities(config: ToolgateConfig, client: Client | undefined) {
   const { maxTtl, perRequester } = config.approvals.grants;
   const taskQueue = config.temporal.taskQueue;
@@ -70,7 +76,8 @@ export function createGrantActivities(config: ToolgateConfig, client: Client | u
     if (!client) return null;
     let grants: Grant[];
     try {
-      grants = await client.workflow.getHandle(grantsWorkflowId(call.requester)).query(listGrantsQuery);
+      const handle = client.workflow.getHandle(grantsWorkflowId(call.requester));
+      grants = await client.withDeadline(Date.now() + LOOKUP_DEADLINE_MS, () => handle.query(listGrantsQuery));
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return null;
       throw error;

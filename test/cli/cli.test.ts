@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/ports.ts';
-import type { ApprovalSummary, LiveEvent, RoundEvent } from '../../workflows/contract.ts';
+import { grantsWorkflowId, type ApprovalSummary, type LiveEvent, type RoundEvent } from '../../workflows/contract.ts';
 import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
@@ -392,6 +392,9 @@ describe('toolgate CLI', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toMatch(new RegExp(`^revoked grant ${grantId} `));
     expect((await cli(['grants', ...as('carol')]).exited).stdout.trim()).toBe('no live grants of carol');
+    // carol's grants workflow runs on this file's task queue, which no worker polls once the file ends: other
+    // files' rounds of carol's on the shared server must not ask it.
+    await harness.client.workflow.getHandle(grantsWorkflowId('carol')).terminate('the test file ends');
   });
 
   it('approvals lists the pending approval of another round, as a table and as JSON', async () => {

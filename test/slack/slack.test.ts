@@ -17,7 +17,7 @@ import { createSlackIntegration } from '../../slack/interactivity.ts';
 import { ReplayGuard } from '../../slack/replay-guard.ts';
 import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { eventsQuery, stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
+import { eventsQuery, grantsWorkflowId, stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
 import type { ApiHarness } from '../support/api-harness.ts';
 import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../../testkit/fake-slack-api.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
@@ -286,6 +286,9 @@ describe('Slack approvals', () => {
     expect(deletes('s-remember')).toHaveLength(2);
     const grantId = (created as { grant: { grantId: string } }).grant.grantId;
     expect(await api.request('alice', 'DELETE', `/v1/grants/${grantId}`)).toMatchObject({ status: 200 });
+    // carol's grants workflow runs on this file's task queue, which no worker polls once the file ends: other
+    // files' rounds of carol's on the shared server must not ask it.
+    await harness.client.workflow.getHandle(grantsWorkflowId('carol')).terminate('the test file ends');
   });
 
   it('double click: the second click changes nothing and answers with the current state', async () => {

@@ -34,8 +34,8 @@ export const GRANTS_PATCH = 'remembered-grants';
 
 const lookupOptions: ActivityOptions = {
   startToCloseTimeout: '20 seconds',
-  // A lookup that keeps failing costs the requester a human approval, never the round.
-  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3 },
+  // A lookup that fails costs the requester a human approval, never the round, and never waits long for it.
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 2 },
 };
 const createOptions: ActivityOptions = {
   startToCloseTimeout: '20 seconds',
