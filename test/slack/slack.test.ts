@@ -63,14 +63,14 @@ describe('Slack approvals', () => {
     return { handle, approval: approval! };
   }
 
-  /** The same call as startGated's, in a round a grant approves: no approval opens, the round completes. */
+  /** The same call as startGated's, dave's, in a round a grant approves: no approval opens, the round completes. */
   async function startGrantedRound(marker: string) {
     const query = `${marker} again`;
     harness.routes[query] = scriptedSteps(
       { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: marker } }] },
       { content: `done ${marker}` },
     );
-    return (await harness.start({ query, requester: 'carol' })).result();
+    return (await harness.start({ query, requester: 'dave' })).result();
   }
 
   async function cardOf(approvalId: string, timeoutMs = 20_000): Promise<Card> {
@@ -261,14 +261,15 @@ describe('Slack approvals', () => {
   });
 
   it('approve and remember from Slack: a grant of exactly these arguments, and the same call later runs under it', async () => {
-    const { handle, approval } = await startGated('s-remember');
+    // A requester of its own: carol's grants workflow may be another file's, on a task queue only it polls.
+    const { handle, approval } = await startGated('s-remember', { requester: 'dave' });
     const card = await cardOf(approval.approvalId);
     const button = card.blocks
       .find((block) => block.type === 'actions')
       .elements.find((element: any) => element.action_id === APPROVE_REMEMBER_ACTION);
     // Slack asks the clicker to confirm, saying what the grant lets run.
     expect(button.confirm.text.text).toBe(
-      "For 8h, carol's calls of k8s/delete_pod with exactly these arguments run without asking anyone. Revoke it with toolgate grants revoke.",
+      "For 8h, dave's calls of k8s/delete_pod with exactly these arguments run without asking anyone. Revoke it with toolgate grants revoke.",
     );
     expect((await click('U_ALICE', card, APPROVE_REMEMBER_ACTION)).status).toBe(200);
     const result = await handle.result();
@@ -278,7 +279,7 @@ describe('Slack approvals', () => {
     });
     const created = (await handle.query(eventsQuery, 0)).events.find((event) => event.type === 'grant_created');
     expect(created).toMatchObject({
-      grant: { requester: 'carol', argsDigest: approval.argsDigest, createdBy: { id: 'alice', channel: 'slack' } },
+      grant: { requester: 'dave', argsDigest: approval.argsDigest, createdBy: { id: 'alice', channel: 'slack' } },
     });
 
     const again = await startGrantedRound('s-remember');
@@ -286,9 +287,8 @@ describe('Slack approvals', () => {
     expect(deletes('s-remember')).toHaveLength(2);
     const grantId = (created as { grant: { grantId: string } }).grant.grantId;
     expect(await api.request('alice', 'DELETE', `/v1/grants/${grantId}`)).toMatchObject({ status: 200 });
-    // carol's grants workflow runs on this file's task queue, which no worker polls once the file ends: other
-    // files' rounds of carol's on the shared server must not ask it.
-    await harness.client.workflow.getHandle(grantsWorkflowId('carol')).terminate('the test file ends');
+    // dave's grants workflow runs on this file's task queue, which no worker polls once the file ends.
+    await harness.client.workflow.getHandle(grantsWorkflowId('dave')).terminate('the test file ends');
   });
 
   it('double click: the second click changes nothing and answers with the current state', async () => {
