@@ -1,4 +1,5 @@
 // The activity factory: the worker calls it with its resources (config, MCP pool, LLM client).
+import type { Client } from '@temporalio/client';
 import type OpenAI from 'openai';
 import type { ApprovalNotifier, ToolgateActivities } from '../workflows/contract.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
@@ -6,6 +7,7 @@ import { createCallLlm } from './call-llm.ts';
 import { createCallTool } from './call-tool.ts';
 import { createListTools } from './list-tools.ts';
 import { createCurrentPolicies } from './current-policies.ts';
+import { createGrantActivities } from './grants.ts';
 import { LiveHub } from './live-hub.ts';
 import type { McpConnections } from '../mcp/connections.ts';
 import { loadCodecKeys } from '../runtime/payload-codec.ts';
@@ -18,6 +20,8 @@ export interface ActivityResources {
   /** Where the LLM call publishes the model's text as it streams; one no server reads by default. */
   live?: LiveHub;
   notifier?: ApprovalNotifier;
+  /** Reaches the requesters' grants workflows; without it no grant is found or made. */
+  client?: Client;
 }
 
 /** Throws (ConfigError) when `signing.publicKeys` is missing: a worker without them would run no round. */
@@ -27,6 +31,7 @@ export function createActivities({
   llm,
   live = new LiveHub(),
   notifier,
+  client,
 }: ActivityResources): ToolgateActivities {
   const keys = loadPublicKeys(config.signing);
   return {
@@ -51,5 +56,6 @@ export function createActivities({
       config.round.toolOutputChars,
       config.codec ? loadCodecKeys(config.codec.keys) : [],
     ),
+    ...createGrantActivities(config, client),
   };
 }

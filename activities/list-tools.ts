@@ -8,6 +8,7 @@ import type { McpConnections } from '../mcp/connections.ts';
 import { resolveToolPolicy } from './tool-policy.ts';
 import { configFingerprint } from '../runtime/config-fingerprint.ts';
 import { previewProblem, withPreviewProblem } from './preview-tool.ts';
+import { toolFingerprint } from './tool-fingerprint.ts';
 
 export async function listAll(connections: McpConnections, name: string, timeoutMs: number): Promise<Tool[]> {
   const client = await connections.client(name);
@@ -75,13 +76,16 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
       for (const tool of tools) {
         const problem = previewProblem(server, tool.name, tools);
         if (problem) log.warn('tool preview unavailable', { server: server.name, tool: tool.name, problem });
+        const annotations = tool.annotations ?? {};
+        const policy = withPreviewProblem(resolveToolPolicy(config, server, tool.name), problem);
         const descriptor: ToolDescriptor = {
           server: server.name,
           name: tool.name,
           description: tool.description,
           inputSchema: tool.inputSchema,
-          annotations: tool.annotations ?? {},
-          policy: withPreviewProblem(resolveToolPolicy(config, server, tool.name), problem),
+          annotations,
+          policy,
+          fingerprint: toolFingerprint(server, { inputSchema: tool.inputSchema, annotations }, policy),
         };
         catalog.tools.push(descriptor);
       }

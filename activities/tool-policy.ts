@@ -32,6 +32,7 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
   // A tool's own approvers replace a server's quorum, as a tool's quorum replaces the server's approvers.
   const quorum = tool?.approvers ? undefined : resolveQuorum(config, server, tool);
   const { plan: reminders } = reminderPlan(config, server, tool);
+  const grants = tool?.grants ?? server.grants;
   return {
     approval: tool?.approval ?? server.approval,
     trusted: server.trusted,
@@ -64,5 +65,6 @@ export function resolveToolPolicy(config: ToolgateConfig, server: ServerConfig, 
       initialDelayMs: server.retry.initialDelay,
       maxDelayMs: server.retry.maxDelay,
     },
+    ...(grants === false ? { grants } : {}),
   };
 }

@@ -73,6 +73,16 @@ export class AccessPolicy {
     return principal === of || this.has(principal, 'admin', 'auditor');
   }
 
+  /** A requester lists their own grants; auditors and admins anyone's. */
+  mayListGrants(principal: string, of: string): boolean {
+    return principal === of || this.has(principal, 'admin', 'auditor');
+  }
+
+  /** The requester it approves for, the approver whose decision it remembers, or an admin. */
+  mayRevokeGrant(principal: string, grant: { requester: string; createdBy: { id: string } }): boolean {
+    return grant.requester === principal || grant.createdBy.id === principal || this.has(principal, 'admin');
+  }
+
   mayScrapeMetrics(principal: string): boolean {
     return this.has(principal, 'admin', 'auditor', 'metrics');
   }

@@ -5,7 +5,8 @@ import type { CredentialIntake } from './user-credentials.ts';
 import type { Signer } from '../runtime/signing.ts';
 import type { LimitsConfig } from '../runtime/config.ts';
 import type { LiveWorkers } from './live-workers.ts';
-import type { LimitMetrics } from './metrics.ts';
+import type { GrantMetrics, LimitMetrics } from './metrics.ts';
+import type { GrantSettings } from './grants.ts';
 import type { TokenLedger } from './token-ledger.ts';
 
 /** What the API's operations need: the Temporal client and where rounds live. */
@@ -29,6 +30,9 @@ export interface ApiContext {
   tokenLedger: TokenLedger;
   /** The workers that serve rounds' live events, from the task queue's pollers. */
   liveWorkers: LiveWorkers;
+  /** Remembered grants: how long one may live, how many a requester may hold (approvals.grants). */
+  grants: GrantSettings;
+  grantMetrics: GrantMetrics;
   /** Seals requesters' own credentials for servers that take them; absent when none does. */
   credentials?: CredentialIntake;
 }

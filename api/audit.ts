@@ -32,6 +32,7 @@ import {
 } from '../runtime/audit.ts';
 import { CodecError, openPayload } from '../runtime/payload-codec.ts';
 import type { ApiContext } from './api-context.ts';
+import { GrantTrail } from './grant-audit.ts';
 import { decodePageToken, invalidPageToken, quoted } from './pending-approvals.ts';
 import { isInvalidArgument, isUnknownServerError } from './temporal-errors.ts';
 
@@ -100,7 +101,7 @@ function admissible(arrival: Arrival, approval: ApprovalSummary, keys: SigningPu
 function receivedDecision(request: unknown): AuditDecision | undefined {
   const parsed = DecisionRequest.safeParse(request);
   if (!parsed.success) return undefined;
-  const { decision, approver, receivedAt, reason, argsDigest, editedArgsDigest, previewDigest } = parsed.data;
+  const { decision, approver, receivedAt, reason, argsDigest, editedArgsDigest, previewDigest, remember } = parsed.data;
   const signature = AuditSignature.safeParse((request as { signature?: unknown }).signature).data;
   return {
     decision,
@@ -111,6 +112,7 @@ function receivedDecision(request: unknown): AuditDecision | undefined {
     ...(parsed.data.arguments === undefined ? {} : { arguments: parsed.data.arguments, editedArgsDigest }),
     ...(previewDigest === undefined ? {} : { previewDigest }),
     ...(signature ? { signature } : {}),
+    ...(remember === undefined ? {} : { remember }),
   };
 }
 
@@ -172,9 +174,11 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
   let keys: SigningPublicKey[] | undefined;
   /** What policy re-checks did, as the round last published it (its memo lists closed approvals too). */
   let rechecks = new Map<string, RecheckedApproval>();
+  const grants = new GrantTrail(roundId);
   try {
     for (const event of await historyOf(context, roundId, runId)) {
       const eventId = Number(event.eventId);
+      if (await grants.take(event, eventId, eventTime(event), (payload) => decoded(context, payload))) continue;
       const marker = event.markerRecordedEventAttributes;
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[Memo.pendingApprovals];
       const signal = event.workflowExecutionSignaledEventAttributes;
@@ -252,7 +256,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
         arrival.eventId < before &&
         (arrival.request as { approvalId?: unknown } | null)?.approvalId === approvalId,
     );
-  const closed = closings.map((closing): UnchainedEntry => {
+  const decided = closings.map((closing): UnchainedEntry => {
     const { summary, eventId: openEventId } = opened.get(closing.approvalId)!;
     const candidates = candidatesFor(closing.approvalId, openEventId, closing.eventId);
     const base = { ...entry(closing.approvalId), closedAt: closing.at };
@@ -287,6 +291,7 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
       };
     return { ...base, outcome: closing.cancelRequested ? 'cancelled' : 'expired', eventId: closing.eventId };
   });
+  const closed = withGrants(decided, closings, grants);
   const pending = pendingIds.map((approvalId): UnchainedEntry => {
     const { summary, eventId } = opened.get(approvalId)!;
     // A quorum approval still open shows the decisions it counted so far.
@@ -301,6 +306,20 @@ export async function roundEntries(context: ApiContext, roundId: string, runId: 
     return { ...entry(approvalId), ...quorumFields(summary, counted), outcome: 'pending', eventId };
   });
   return chainEntries([...closed, ...pending]);
+}
+
+/**
+ * The entries of approvals a grant approved, in the order they closed among the others, and on each approval
+ * whose decision created a grant, which one. A round without grants keeps its entries as they were.
+ */
+function withGrants(decided: UnchainedEntry[], closings: Closing[], grants: GrantTrail): UnchainedEntry[] {
+  const marked = decided.map((entry) => {
+    const grantCreated = grants.created.get(entry.approvalId);
+    return grantCreated ? { ...entry, grantCreated } : entry;
+  });
+  if (grants.granted.length === 0) return marked;
+  const ordered = [...marked.map((entry, index) => ({ entry, eventId: closings[index]!.eventId })), ...grants.granted];
+  return ordered.sort((a, b) => a.eventId - b.eventId).map(({ entry }) => entry);
 }
 
 /** The rounds that may hold entries for this caller and these filters. */

@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { metricsArePublic, type ToolgateConfig } from '../runtime/config.ts';
+import { metricsArePublic, rememberTtl, type ToolgateConfig } from '../runtime/config.ts';
 import { EncryptionCodec, loadCodecKeys } from '../runtime/payload-codec.ts';
 import { loadSigner, type Signer } from '../runtime/signing.ts';
 import { createSlackIntegration, type SlackIntegration } from '../slack/interactivity.ts';
@@ -77,6 +77,8 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     limits: config.limits,
     limitMetrics: metrics,
     tokenLedger: new TokenLedger(),
+    grants: config.approvals.grants,
+    grantMetrics: metrics,
     liveWorkers: new LiveWorkers({
       client,
       namespace: config.temporal.namespace,
@@ -95,6 +97,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
                 `${context.links.apiUrl}/ui/approvals/${encodeURIComponent(approvalId)}`,
             }
           : {}),
+        rememberTtlMs: rememberTtl(config),
       })
     : undefined;
   const app = await buildApiServer({

@@ -27,6 +27,7 @@ import { closedApproval, findApproval } from './find-approval.ts';
 import type { RoundFacts } from './round-facts.ts';
 import type { ApprovalResponse, DecisionBody, DecisionResponse } from '../runtime/http-api.ts';
 import { isNotFound, isWorkerTimeout, toApiError } from './temporal-errors.ts';
+import { rememberRequest } from './grants.ts';
 
 /** The decision itself; who made it and through which channel travel as the approver. */
 export type DecisionInput = Omit<DecisionBody, 'channel'>;
@@ -74,6 +75,8 @@ function refusal(failure: unknown, approvalId: string): ApiError {
       return new ApiError(422, 'invalid_edit', failure.message, { reasons: detail.reasons ?? [] });
     case FailureType.EditNotAllowed:
       return new ApiError(403, 'edit_not_allowed', failure.message, { reasons: detail.reasons ?? [] });
+    case FailureType.GrantNotAllowed:
+      return new ApiError(403, 'grant_not_allowed', failure.message);
     default:
       return new ApiError(409, 'decision_refused', failure.message);
   }
@@ -137,6 +140,16 @@ function precheck(pending: ApprovalSummary, approver: Approver, body: DecisionIn
   }
 }
 
+/** 403 before anything reaches the round: a quorum, or a tool whose policy allows no grants. */
+function refuseUnrememberable(context: ApiContext, pending: ApprovalSummary): void {
+  if (!pending.quorum && pending.rememberable) return;
+  const why = pending.quorum
+    ? 'it needs a quorum: several people cannot be remembered as one grant'
+    : `${pending.server}/${pending.tool} does not allow remembered grants`;
+  context.grantMetrics.grantRequests.inc({ result: 'grant_not_allowed' });
+  throw new ApiError(403, 'grant_not_allowed', `Approval ${pending.approvalId} cannot be remembered: ${why}`);
+}
+
 /** The pending approval as the round published it; anything else is answered here (404, or 409 with what became of it). */
 export async function pendingApproval(
   context: ApiContext,
@@ -176,6 +189,8 @@ export async function submitDecision(
   const { approvalId } = pending;
   const now = Date.now();
   precheck(pending, approver, body, now);
+  if (body.remember) refuseUnrememberable(context, pending);
+  const remember = body.remember && (await rememberRequest(context, pending, body.remember));
   // Signed: the round learns who decided, when and for which arguments from the API, not from the message.
   const request: DecisionRequest = context.signer.decision({
     approvalId,
@@ -189,6 +204,7 @@ export async function submitDecision(
       ? {}
       : { arguments: body.arguments, editedArgsDigest: argsDigest(body.arguments) }),
     ...(body.previewDigest === undefined ? {} : { previewDigest: body.previewDigest }),
+    ...(remember ? { remember } : {}),
   });
   const handle = context.client.workflow.getHandle(roundId);
   try {

@@ -58,8 +58,17 @@ export function createMetrics() {
       labelNames: ['budget', 'principal'] as const,
       registers: [registry],
     }),
+    grantRequests: new Counter({
+      name: 'toolgate_api_grant_requests_total',
+      help: 'Remembered grants: decisions asking to remember, revocations, and refusals (grant_limit, grant_not_allowed)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
 }
+
+/** What the grant routes and decisions record. */
+export type GrantMetrics = Pick<ApiMetrics, 'grantRequests'>;
 
 /** What round admission records. */
 export type LimitMetrics = Pick<ApiMetrics, 'roundsRefused' | 'tokensRemaining'>;

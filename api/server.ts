@@ -29,6 +29,7 @@ import type { EncryptionCodec } from '../runtime/payload-codec.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { codecRoutes } from './routes/codec.ts';
+import { grantRoutes } from './routes/grants.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { RequestBudgets } from './request-budgets.ts';
@@ -211,6 +212,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(approvalRoutes(context, metrics));
   await app.register(auditRoutes(context));
   await app.register(quotaRoutes(context));
+  await app.register(grantRoutes(context));
   if (options.codec) {
     const { codec, allowedOrigins } = options.codec;
     const maxRounds = limits.enabled ? limits.codecRoundsPerRequest : undefined;

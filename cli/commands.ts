@@ -20,6 +20,7 @@ import {
   formatRound,
   oneLine,
 } from './format.ts';
+import { rememberQuestion } from './grants.ts';
 import { EXIT, type Session } from './session.ts';
 import { EditError, editInEditor, editSummary, readArgumentsOption } from './edit-arguments.ts';
 
@@ -99,6 +100,7 @@ async function declined(
   approval: ApprovalResponse,
   decision: 'approve' | 'reject',
   yes: boolean,
+  remembering = '',
 ): Promise<string | undefined> {
   if (approval.arguments === undefined || approval.argumentsText === undefined)
     return decision === 'approve'
@@ -115,7 +117,7 @@ async function declined(
       return `--yes refused (${reasons.join('; ')}): read the arguments above and confirm without --yes`;
     return undefined;
   }
-  const confirmed = await session.confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} this call?`);
+  const confirmed = await session.confirm(`${decision === 'approve' ? 'Approve' : 'Reject'} this call?${remembering}`);
   return confirmed ? undefined : 'not confirmed';
 }
 
@@ -126,14 +128,19 @@ async function declined(
 export async function decide(
   session: Session,
   approvalId: string,
-  body: { decision: 'approve' | 'reject'; reason?: string; argsDigest?: string },
+  body: {
+    decision: 'approve' | 'reject';
+    reason?: string;
+    argsDigest?: string;
+    remember?: { ttl: string; pattern?: Record<string, string> };
+  },
   yes: boolean,
   edit?: EditRequest,
 ): Promise<number> {
   const approval = await session.client.request<ApprovalResponse>('GET', `/v1/approvals/${id(approvalId)}`);
   if (edit && approval.status === 'pending') return decideEdited(session, approval, body, yes, edit);
   if (approval.status === 'pending') {
-    const why = await declined(session, approval, body.decision, yes);
+    const why = await declined(session, approval, body.decision, yes, rememberQuestion(body.remember));
     if (why) {
       session.err(`${PROGRAM}: ${approvalId} not ${body.decision === 'approve' ? 'approved' : 'rejected'}: ${why}`);
       return EXIT.declined;

@@ -1,5 +1,6 @@
 // Human-readable output: one line per event, summaries and tables. Machine output (--json) bypasses this.
 import type {
+  Grant,
   ApprovalRecord,
   ApprovalSummary,
   DecisionRecord,
@@ -142,7 +143,21 @@ export function formatEvent(event: RoundEvent, commandUrl: string | undefined, a
     }
     case 'round_failed':
       return `${head} ${event.error.type}: ${event.error.message}`;
+    case 'grant_created':
+      return `${head} ${event.approvalId}: ${grantLine(event.grant)}`;
+    case 'grant_failed':
+      return `${head} ${event.approvalId}: no grant: ${oneLine(event.reason, 200)}`;
   }
+}
+
+/** A grant as one line: what it covers, until when, and whose decision it remembers. */
+export function grantLine(grant: Grant): string {
+  const covers = grant.pattern
+    ? Object.entries(grant.pattern)
+        .map(([path, glob]) => `${oneLine(path, 60)}=${oneLine(glob, 60)}`)
+        .join(' ')
+    : `digest ${grant.argsDigest?.slice(0, 12)}…`;
+  return `grant ${grant.grantId}  ${grant.server}/${grant.tool}  ${covers}  until ${when(grant.expiresAt)}  by ${oneLine(grant.createdBy.id, 60)} (${grant.createdBy.channel}) on ${grant.fromApproval}`;
 }
 
 function toolCallLine(call: ToolCallRecord): string {

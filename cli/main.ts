@@ -11,6 +11,7 @@ import { auditTrail, verifyExport, type AuditFilter } from './audit.ts';
 import { signDecision, signRound, writeSigningKeys } from './signing.ts';
 import { cancelRound, decide, listApprovals, showQuota, showRound, type EditRequest } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
+import { listGrants, rememberOption, revokeGrant } from './grants.ts';
 import { EXIT, type Session } from './session.ts';
 import { forStream, stripControls } from './terminal-text.ts';
 import { DEFAULT_URL, helpText, UsageError, usageLine } from './usage.ts';
@@ -45,8 +46,9 @@ const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
     ndjson: { type: 'boolean' },
     'public-keys': { type: 'string' },
   },
-  approve: DECISION_OPTIONS,
+  approve: { ...DECISION_OPTIONS, remember: { type: 'string' }, pattern: { type: 'string', multiple: true } },
   reject: DECISION_OPTIONS,
+  grants: { requester: { type: 'string' } },
   help: {},
   'sign-decision': {
     key: { type: 'string' },
@@ -234,10 +236,30 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
       action = (session) => auditTrail(session, filter, values.ndjson === true);
       break;
     }
+    case 'grants': {
+      const [sub, ...ids] = positionals;
+      if (sub === 'revoke') {
+        const grantId = only(ids, 'grant id', 'grants');
+        action = (session) => revokeGrant(session, grantId);
+        break;
+      }
+      if ((sub !== undefined && sub !== 'list') || ids.length > 0)
+        throw new UsageError(`unexpected argument '${ids[0] ?? sub}'`, 'grants');
+      const requester = text(values, 'requester');
+      action = (session) => listGrants(session, requester);
+      break;
+    }
     default: {
       const decision = command === 'approve' ? 'approve' : 'reject';
       const approvalId = only(positionals, 'approval id', decision);
-      const body = decisionBody(decision, values);
+      const body = {
+        ...decisionBody(decision, values),
+        ...rememberOption(
+          text(values, 'remember'),
+          values.pattern as string[] | undefined,
+          (message) => new UsageError(message, decision),
+        ),
+      };
       const edit = editOption(decision, values);
       action = (session) => decide(session, approvalId, body, values.yes === true, edit);
     }

@@ -37,6 +37,7 @@ Commands:
   quota                       what you have left: LLM tokens this period, running rounds, pending approvals
   approve <approvalId>        approve a pending tool call
   reject <approvalId>         reject a pending tool call (a reason is required)
+  grants [list|revoke <id>]   your remembered grants (approve --remember), or revoke one
   audit [filters]             the audit trail of approvals; --ndjson for a verifiable export
   audit verify <file>         check an NDJSON export offline (hash chains, signatures)
   help [command]              this help, or a command's
@@ -154,6 +155,19 @@ Options:
   -y, --yes                 do not ask; refused when an argument is redacted, escaped or undeclared
   --arguments <json|@file>  approve with these arguments instead (the complete call, not a patch)
   --edit                    edit the arguments in $VISUAL or $EDITOR first; unchanged approves as is
+  --remember <ttl>          approve and remember (30m, 8h, 1d; capped by approvals.grants.maxTtl): the
+                            requester's later calls of this tool with these arguments run without asking
+  --pattern <path=glob>     with --remember: cover calls whose argument at <path> matches <glob> (* and ?)
+                            instead of exactly these arguments; repeat for more paths (all must match)
+
+${GLOBAL_OPTIONS}`,
+  grants: `Usage: ${PROGRAM} grants [list] [--requester <principal>]
+       ${PROGRAM} grants revoke <grantId>
+
+list     your live remembered grants (GET /v1/grants): tool, what they cover, until when, whose decision
+         made them; auditors and admins may name another requester
+revoke   ends a grant at once (DELETE /v1/grants/{grantId}): its requester, the approver who made it and
+         admins may; calls it covered ask a person again
 
 ${GLOBAL_OPTIONS}`,
   reject: `Usage: ${PROGRAM} reject <approvalId> --reason <text> [options]

@@ -5,7 +5,7 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { z } from 'zod';
 import { canonicalJson } from '../workflows/shared/digest.ts';
 import { decisionSigningText } from '../workflows/shared/signatures.ts';
-import { Approver, Decision } from '../workflows/contract.ts';
+import { Decision, GrantUse, RecordedApprover, RememberRequest, type Approver } from '../workflows/contract.ts';
 import { FilterText } from './filter-text.ts';
 
 /** What the first entry of a round's chain follows. */
@@ -22,7 +22,8 @@ export const AuditSignature = z.strictObject({ keyId: z.string(), sig: z.string(
 /** The decision the round applied, as it was sent: exactly the fields its signature covers, and the signature. */
 export const AuditDecision = z.strictObject({
   decision: Decision,
-  approver: Approver.strict(),
+  /** Channel `grant` (id `grant:<grantId>`): no person decided, a remembered grant did, and nothing was signed. */
+  approver: RecordedApprover.strict(),
   receivedAt: z.string().optional(),
   reason: z.string().optional(),
   /** The digest the approver sent (what they reviewed); the approval's own is the entry's argsDigest. */
@@ -33,6 +34,8 @@ export const AuditDecision = z.strictObject({
   /** The preview digest the approver sent, when the approval had a preview: covered by the signature. */
   previewDigest: z.string().optional(),
   signature: AuditSignature.optional(),
+  /** The decision asked to remember (covered by its signature). */
+  remember: RememberRequest.optional(),
 });
 export type AuditDecision = z.infer<typeof AuditDecision>;
 
@@ -104,6 +107,10 @@ export const AuditEntry = z.strictObject({
   preview: z
     .strictObject({ tool: z.string(), status: z.enum(['ok', 'failed']), at: z.string(), digest: Sha256Hex })
     .optional(),
+  /** Approved by this remembered grant: which, whose decision it remembers and of which approval. */
+  grant: GrantUse.strict().optional(),
+  /** The grant this approval's decision created (approve and remember). */
+  grantCreated: z.string().optional(),
   /** When the round recorded the close (the history event's time). */
   closedAt: z.string().optional(),
   /** The history event that carried the decision; for other outcomes, the one that recorded the close or open. */
@@ -157,7 +164,7 @@ export const AuditPublicKeys = z.array(z.object({ id: z.string().min(1), key: z.
 export type AuditPublicKeys = z.infer<typeof AuditPublicKeys>;
 
 /** The text a decision's signature covers, exactly as the API signs it and the round verifies it. */
-export function decisionSigningBytes(approvalId: string, decision: AuditDecision): Buffer {
+export function decisionSigningBytes(approvalId: string, decision: PersonsDecision): Buffer {
   const { signature: _signature, ...signed } = decision;
   return Buffer.from(decisionSigningText({ approvalId, ...signed }), 'utf8');
 }
@@ -187,13 +194,23 @@ export function signatureProblem(
   return valid ? undefined : `the decision's signature (key '${signature.keyId}') does not match its content`;
 }
 
-/** Every decision an entry names, each once: a quorum's closing decision is also the last of its decisions. */
-function signedDecisions(entry: Pick<AuditEntry, 'decision' | 'decisions'>): AuditDecision[] {
+/** A decision a person made through the API (signed), not one a remembered grant made. */
+type PersonsDecision = AuditDecision & { approver: Approver };
+
+function byPerson(decision: AuditDecision): decision is PersonsDecision {
+  return decision.approver.channel !== 'grant';
+}
+
+/**
+ * Every decision an entry names that a person signed, each once: a quorum's closing decision is also the last of
+ * its decisions. A grant's decision is vouched for by the signed decision that created the grant.
+ */
+function signedDecisions(entry: Pick<AuditEntry, 'decision' | 'decisions'>): PersonsDecision[] {
   const decisions = [...(entry.decisions ?? [])];
   const { decision } = entry;
   if (decision && !decisions.some((counted) => canonicalJson(counted) === canonicalJson(decision)))
     decisions.push(decision);
-  return decisions;
+  return decisions.filter(byPerson);
 }
 
 const sha256Hex = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');

@@ -22,11 +22,19 @@ const Duration = z
     z.number().int().positive(),
     z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 30s, 10m or 2h'),
   ])
-  .transform((value) => {
-    if (typeof value === 'number') return value;
-    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
-    return Number(amount) * DURATION_UNITS[unit!]!;
-  });
+  .transform(durationMs);
+
+/** What Approve and remember asks for (Slack, console): the default TTL, within the longest allowed. */
+export function rememberTtl(config: { approvals: { grants: { defaultTtl: number; maxTtl: number } } }): number {
+  return Math.min(config.approvals.grants.defaultTtl, config.approvals.grants.maxTtl);
+}
+
+/** A duration as the config and the API write it (`8h`, or milliseconds), in milliseconds. */
+export function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(value)!;
+  return Number(amount) * DURATION_UNITS[unit!]!;
+}
 
 const Name = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use letters, digits, _ and - only');
 const ApprovalMode = z.enum(['never', 'always', 'annotations']);
@@ -100,6 +108,8 @@ const ToolOverride = z.strictObject({
   /** An approver may approve with edited arguments (edit on approve); default: the server's, else true. */
   editable: z.boolean().optional(),
   preview: Preview.optional(),
+  /** false: no approval of this tool may be remembered as a grant. */
+  grants: z.boolean().optional(),
 });
 
 const Retry = z.strictObject({
@@ -131,6 +141,8 @@ const ServerCommon = {
   editable: z.boolean().optional(),
   retry: Retry.default({ maxAttempts: 3, initialDelay: 500, maxDelay: 10_000 }),
   tools: z.record(z.string(), ToolOverride).default({}),
+  /** false: no approval of this server's tools may be remembered as a grant (a tool entry may say otherwise). */
+  grants: z.boolean().optional(),
 };
 
 const StdioServer = z.strictObject({
@@ -450,6 +462,17 @@ export const ConfigSchema = z
           perSecond: z.number().positive().max(1000).default(5),
           /** An approval the new policy no longer requires closes approved (by `policy`); false: it keeps waiting. */
           releaseWhenLoosened: z.boolean().default(false),
+        })
+        .prefault({}),
+      /** Remembered grants ("approve and remember"): how long one may live and how many a requester may hold. */
+      grants: z
+        .strictObject({
+          /** The longest a grant lives, whatever a decision asks. */
+          maxTtl: Duration.default(24 * 3_600_000),
+          /** What "Approve and remember" (Slack, console) asks for; capped by maxTtl. */
+          defaultTtl: Duration.default(8 * 3_600_000),
+          /** Live grants per requester; adding one more is refused (429 grant_limit). */
+          perRequester: z.number().int().min(1).max(1000).default(50),
         })
         .prefault({}),
     }),

@@ -9,6 +9,8 @@ import {
   Decision,
   DecisionRecord,
   DecisionResult,
+  Grant,
+  GrantPattern,
   MAX_REASON_CHARS,
   QueryRoundInput,
   Quorum,
@@ -84,12 +86,50 @@ export const DecisionBody = z
     channel: z.enum(['http', 'cli']).default('http'),
     /** Edit on approve: the complete arguments to run instead of the model's (not a patch); only with approve. */
     arguments: EditedArguments.optional(),
+    /** Approve and remember: a grant approves the requester's later calls this covers (README, "Remembered grants"). */
+    remember: z
+      .strictObject({
+        /** `8h`, `30m`, `1d` or milliseconds; capped by approvals.grants.maxTtl. */
+        ttl: z.union([
+          z.number().int().positive(),
+          z.string().regex(/^\d+(ms|s|m|h|d)$/, 'ttl is a duration such as 30m, 8h or 1d, or milliseconds'),
+        ]),
+        /** Argument dot paths to globs (`*`, `?`); without it the grant covers exactly these arguments. */
+        pattern: GrantPattern.optional(),
+      })
+      .optional(),
   })
   .refine((body) => body.arguments === undefined || body.decision === 'approve', {
     message: 'arguments (an edited call) may only come with decision approve',
     path: ['arguments'],
+  })
+  .refine((body) => body.remember === undefined || body.decision === 'approve', {
+    message: 'remember goes only with decision approve',
+    path: ['remember'],
+  })
+  .refine((body) => body.remember === undefined || body.arguments === undefined, {
+    message: 'an approval with changes (arguments) cannot be remembered',
+    path: ['remember'],
   });
 export type DecisionBody = z.infer<typeof DecisionBody>;
+
+export const GrantIdParams = z.strictObject({
+  grantId: z
+    .string()
+    .max(256)
+    .regex(/^grant-[A-Za-z0-9_-]+$/, 'not a grant id'),
+});
+
+export const GrantListQuery = z.strictObject({
+  /** Whose grants: the caller's own by default; auditors and admins may name anyone. */
+  requester: FilterText.optional(),
+});
+
+export const GrantListResponse = z.object({ requester: z.string(), grants: z.array(Grant) });
+export type GrantListResponse = z.infer<typeof GrantListResponse>;
+
+export const RevokeGrantResponse = z.object({ grant: Grant, revoked: z.literal(true) });
+export type RevokeGrantResponse = z.infer<typeof RevokeGrantResponse>;
 
 export const ApprovalListQuery = z.strictObject({
   status: z.literal('pending').default('pending'),

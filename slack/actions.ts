@@ -1,6 +1,8 @@
 // What an approval card's buttons carry: the card (activities/) writes it, the API's Slack handlers read it.
 export const APPROVE_ACTION = 'toolgate_approve';
 export const REJECT_ACTION = 'toolgate_reject';
+/** Approve, and remember it as a grant for the default TTL (approvals.grants.defaultTtl). */
+export const APPROVE_REMEMBER_ACTION = 'toolgate_approve_remember';
 /** On the card: opens every argument in a modal. In the modal: the next page, and the decisions. */
 export const VIEW_ARGUMENTS_ACTION = 'toolgate_view_arguments';
 export const NEXT_PAGE_ACTION = 'toolgate_arguments_next_page';

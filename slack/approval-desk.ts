@@ -40,6 +40,8 @@ export interface ApprovalDesk {
       previewDigest?: string;
       /** Edit on approve: the complete arguments to run instead. */
       arguments?: Record<string, unknown>;
+      /** Approve and remember: the grant's TTL. */
+      remember?: { ttl: number };
     },
   ): Promise<
     | {

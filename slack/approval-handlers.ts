@@ -5,6 +5,7 @@ import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMidd
 import type { Logger } from 'pino';
 import {
   APPROVE_ACTION,
+  APPROVE_REMEMBER_ACTION,
   APPROVE_VIEWED_ACTION,
   EDIT_ACTION,
   NEXT_PAGE_ACTION,
@@ -35,6 +36,8 @@ export interface ApprovalHandlerOptions {
   logger: Logger;
   /** The approval's page in the console, where an edit too long for Slack can be made; absent without a console. */
   approvalPage?: ((approvalId: string) => string) | undefined;
+  /** The TTL of the card's Approve and remember (approvals.grants.defaultTtl, capped by maxTtl). */
+  rememberTtlMs?: number;
 }
 
 /** The principal a Slack user maps to: own entries only, so an id like `constructor` maps to nothing. */
@@ -92,7 +95,7 @@ function closedState(record: ApprovalRecord): string {
 }
 
 export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptions): void {
-  const { desk, users, logger, approvalPage } = options;
+  const { desk, users, logger, approvalPage, rememberTtlMs } = options;
 
   /** The card button's approval and the clicker's principal, or what to tell the clicker. */
   function cardClick(
@@ -111,6 +114,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     decision: 'approve' | 'reject',
     reason: string | undefined,
     reply: Reply,
+    remember?: { ttl: number },
   ): Promise<void> {
     const click = cardClick(slackUserId, value);
     if ('text' in click) return reply(click.text);
@@ -120,6 +124,7 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
       argsDigest: click.value.argsDigest,
       ...(click.value.previewDigest === undefined ? {} : { previewDigest: click.value.previewDigest }),
       ...(reason === undefined ? {} : { reason }),
+      ...(remember ? { remember } : {}),
     };
     const outcome = await desk.decide(click.value.approvalId, { id: principal, channel: 'slack' }, body);
     if (!('ok' in outcome)) return reply(refusalText(outcome));
@@ -141,22 +146,44 @@ export function registerApprovalHandlers(app: App, options: ApprovalHandlerOptio
     }
   }
 
-  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
-    await ack();
-    const reply = replyTo(body.response_url);
-    await guarded(reply, async () => {
-      const click = cardClick(body.user.id, parseButtonValue(action.value));
-      if ('text' in click) return reply(click.text);
-      const { value, principal } = click;
-      // A card posted before its approval needed a full view (or crafted) still cannot approve unseen arguments.
-      const admitted = await desk.admit(value.approvalId, principal);
-      if (!('ok' in admitted)) return reply(refusalText(admitted));
-      const reasons = reviewReasons(admitted.approval, CARD_ARGUMENT_CHARS);
-      if (reasons.length > 0)
-        return reply(`The card does not show every argument (${reasons.join('; ')}): use View all arguments.`);
-      await decideAndReply(body.user.id, value, 'approve', undefined, reply);
-    });
-  });
+  /** Approve from the card: only when the card showed every argument as it runs; remembered when asked. */
+  function approveFromCard(remember: { ttl: number } | undefined) {
+    return async ({
+      ack,
+      body,
+      action,
+    }: {
+      ack: () => Promise<void>;
+      body: BlockAction<ButtonAction>;
+      action: ButtonAction;
+    }) => {
+      await ack();
+      const reply = replyTo(body.response_url);
+      await guarded(reply, async () => {
+        const click = cardClick(body.user.id, parseButtonValue(action.value));
+        if ('text' in click) return reply(click.text);
+        const { value, principal } = click;
+        // A card posted before its approval needed a full view (or crafted) still cannot approve unseen arguments.
+        const admitted = await desk.admit(value.approvalId, principal);
+        if (!('ok' in admitted)) return reply(refusalText(admitted));
+        const reasons = reviewReasons(admitted.approval, CARD_ARGUMENT_CHARS);
+        if (reasons.length > 0)
+          return reply(`The card does not show every argument (${reasons.join('; ')}): use View all arguments.`);
+        await decideAndReply(body.user.id, value, 'approve', undefined, reply, remember);
+      });
+    };
+  }
+
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, approveFromCard(undefined));
+  app.action<BlockAction<ButtonAction>>(
+    APPROVE_REMEMBER_ACTION,
+    rememberTtlMs === undefined
+      ? async ({ ack, body }) => {
+          await ack();
+          await replyTo(body.response_url)('Approve and remember is not configured here: approve, then ask again.');
+        }
+      : approveFromCard({ ttl: rememberTtlMs }),
+  );
 
   /** Every argument of the approval in the modal, at `page`; refusals replace the modal's content. */
   async function argumentsView(principal: string, state: ArgumentsModalState) {

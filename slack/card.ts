@@ -4,6 +4,7 @@ import type { KnownBlock } from '@slack/types';
 import type { ApprovalRecord, ApprovalStatus, ApprovalSummary } from '../workflows/contract.ts';
 import {
   APPROVE_ACTION,
+  APPROVE_REMEMBER_ACTION,
   EDIT_ACTION,
   REJECT_ACTION,
   VIEW_ARGUMENTS_ACTION,
@@ -11,6 +12,7 @@ import {
   buttonValue,
 } from './actions.ts';
 import { editElsewhereText, slackEditOffer, type SlackEditOffer } from './edit-offer.ts';
+import { durationText } from '../workflows/shared/duration-text.ts';
 import { argumentsBlock, escapeText, slackDate } from './text.ts';
 import { clip } from '../workflows/shared/clip.ts';
 import { reviewReasons } from '../workflows/shared/approval-summary.ts';
@@ -55,8 +57,36 @@ function outcome(approval: ApprovalRecord, status: Exclude<ApprovalStatus, 'pend
   }
 }
 
+/**
+ * Approve and remember, where the tool allows grants and one click may approve: the confirmation says what the
+ * grant will let run without asking.
+ */
+function rememberButtons(approval: ApprovalRecord, value: string, rememberTtlMs: number | undefined) {
+  if (!approval.rememberable || rememberTtlMs === undefined) return [];
+  const ttl = durationText(rememberTtlMs);
+  return [
+    {
+      type: 'button' as const,
+      action_id: APPROVE_REMEMBER_ACTION,
+      text: { type: 'plain_text' as const, text: `Approve and remember (${ttl})` },
+      value,
+      confirm: {
+        title: { type: 'plain_text' as const, text: 'Approve and remember?' },
+        text: {
+          type: 'mrkdwn' as const,
+          text: escapeText(
+            `For ${ttl}, ${approval.requester}'s calls of ${approval.server}/${approval.tool} with exactly these arguments run without asking anyone. Revoke it with toolgate grants revoke.`,
+          ),
+        },
+        confirm: { type: 'plain_text' as const, text: 'Approve and remember' },
+        deny: { type: 'plain_text' as const, text: 'Cancel' },
+      },
+    },
+  ];
+}
+
 /** Buttons while the approval is pending (Edit and approve where `edit`); afterwards, what became of it. */
-function statusBlock(approval: ApprovalRecord, edit: boolean): KnownBlock {
+function statusBlock(approval: ApprovalRecord, edit: boolean, rememberTtlMs?: number): KnownBlock {
   if (approval.status !== 'pending')
     return { type: 'section', text: { type: 'mrkdwn', text: outcome(approval, approval.status) } };
   const value = buttonValue(approval);
@@ -80,6 +110,7 @@ function statusBlock(approval: ApprovalRecord, edit: boolean): KnownBlock {
             text: { type: 'plain_text', text: 'View all arguments' },
             value,
           },
+      ...(oneClick ? rememberButtons(approval, value, rememberTtlMs) : []),
       ...(edit
         ? [
             {
@@ -166,6 +197,8 @@ export interface CardEditing {
   editable?: boolean;
   /** The approval's page in the console, when the console runs at a known address. */
   approvalPage?: string;
+  /** The TTL of Approve and remember (approvals.grants.defaultTtl); without it, no such button. */
+  rememberTtlMs?: number;
 }
 
 function editNoteBlocks(approval: ApprovalRecord, offer: SlackEditOffer, editing: CardEditing): KnownBlock[] {
@@ -198,7 +231,7 @@ export function approvalCard(approval: ApprovalRecord, webUiLink: string, editin
     ...reminderBlocks(approval),
     ...policyBlocks(approval),
     ...previewBlocks(approval),
-    statusBlock(approval, offer.offer === 'field'),
+    statusBlock(approval, offer.offer === 'field', editing.rememberTtlMs),
     ...editNoteBlocks(approval, offer, editing),
     ...editedBlocks(approval),
     {

@@ -27,6 +27,8 @@ export function createSlackIntegration(options: {
   logger: Logger;
   /** The approval's page in the console, for edits too long for Slack; absent without a console. */
   approvalPage?: (approvalId: string) => string;
+  /** The TTL of Approve and remember (approvals.grants); without it the button decides nothing. */
+  rememberTtlMs?: number;
 }): SlackIntegration {
   const { slack, desk, logger, approvalPage } = options;
   const common = {
@@ -46,7 +48,13 @@ export function createSlackIntegration(options: {
     logger.error({ err: error }, 'Slack listener failed');
   });
   requireOrigin(app, { teamId: slack.teamId, appId: slack.appId }, logger);
-  registerApprovalHandlers(app, { desk, users: slack.users, logger, approvalPage });
+  registerApprovalHandlers(app, {
+    desk,
+    users: slack.users,
+    logger,
+    approvalPage,
+    rememberTtlMs: options.rememberTtlMs,
+  });
   if (receiver) return { routes: receiver.routes, start: async () => {}, stop: async () => {} };
 
   // Slack unreachable at start must not take the HTTP API down with it: connect in the background until it

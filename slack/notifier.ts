@@ -27,12 +27,15 @@ export function createSlackNotifier(
   slack: SlackConfig,
   bases: Pick<LinkBases, 'webUiUrl' | 'namespace'>,
   editing: NotifierEditing = {},
+  /** The TTL of the card's Approve and remember button (approvals.grants). */
+  rememberTtlMs?: number,
 ): ApprovalNotifier {
   const client = new WebClient(slack.botToken, slackClientOptions(slack));
   const card = (approval: ApprovalRecord) =>
     approvalCard(approval, webUiLink(bases, approval.roundId), {
       ...(editing.editable ? { editable: editing.editable(approval.server, approval.tool) } : {}),
       ...(editing.approvalPage ? { approvalPage: editing.approvalPage(approval.approvalId) } : {}),
+      ...(rememberTtlMs === undefined ? {} : { rememberTtlMs }),
     });
   return {
     async opened(approval): Promise<NotificationRef | null> {

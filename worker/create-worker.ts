@@ -2,6 +2,7 @@
 // process and by tests, which hand in a prebuilt workflow bundle.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createLlmClient } from '../activities/llm-client.ts';
@@ -15,11 +16,11 @@ import { dataConverterFor } from '../runtime/payload-codec.ts';
 import { loadPublicKeys } from '../runtime/signing.ts';
 import type { Tracing } from '../runtime/tracing.ts';
 import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { rememberTtl } from '../runtime/config.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { McpClientPool } from '../mcp/client-pool.ts';
 import { startLiveServer, type LiveServer } from './live-server.ts';
 import { activityTracing } from './tracing-interceptors.ts';
-import { Client } from '@temporalio/client';
 import { configFingerprint } from '../runtime/config-fingerprint.ts';
 import { startPolicyRecheck, type PolicyRecheck } from './policy-recheck.ts';
 import { slackEditing } from './slack-editing.ts';
@@ -128,8 +129,14 @@ export async function createToolgateWorker(options: {
             config.slack,
             { webUiUrl: config.api.webUiUrl, namespace: config.temporal.namespace },
             slackEditing(config),
+            rememberTtl(config),
           )
         : undefined,
+      client: new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        ...(dataConverter ? { dataConverter } : {}),
+      }),
     }),
     sinks: workflowSpanSinks(options.tracing),
     ...(options.tracing ? { interceptors: { activity: [activityTracing] } } : {}),

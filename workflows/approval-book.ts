@@ -12,6 +12,7 @@ import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './shared/decide-rights.ts';
 import { quorumOutcome, quorumRefusal, quorumState } from './shared/quorum.ts';
 import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
+import { rememberRefusal } from './grants/remember-terms.ts';
 import { displayTool } from './shared/display-name.ts';
 import { approvalClosed } from './round-metrics.ts';
 import { EDIT_PATCH, editRefusal } from './approval-edit.ts';
@@ -42,6 +43,8 @@ export class ApprovalBook {
   private readonly onChange: () => void;
   /** A quorum approval counted a decision and still waits (the round emits `approval_counted`). */
   private readonly onCounted: (record: PendingApproval, decision: DecisionRecord) => void;
+  /** The signed decisions that asked to remember, as applied: a grant carries its own as proof. */
+  private readonly remembered = new Map<string, DecisionRequest>();
   /** Set once the round loaded its keys (patch `signed-decisions`): from then on only signed decisions count. */
   private keys: readonly SigningPublicKey[] | undefined;
   /** The tool of each approval opened in this run, against which an edit is checked (not part of the record). */
@@ -121,9 +124,11 @@ export class ApprovalBook {
       const type = uncounted.reason === 'already_decided' ? FailureType.AlreadyDecided : FailureType.DecisionNotNeeded;
       return { type, message: `Approval ${record.approvalId}: ${uncounted.why}` };
     }
-    if (valid.arguments !== undefined)
-      return editRefusal(record, this.tools.get(record.approvalId), { ...valid, arguments: valid.arguments });
-    return undefined;
+    const edit =
+      valid.arguments !== undefined
+        ? editRefusal(record, this.tools.get(record.approvalId), { ...valid, arguments: valid.arguments })
+        : undefined;
+    return edit ?? rememberRefusal(record, valid);
   }
 
   /** Update validator: refuses before the update enters history. */
@@ -173,7 +178,9 @@ export class ApprovalBook {
       ...(valid.previewDigest === undefined ? {} : { previewDigest: valid.previewDigest }),
       decidedAt: decidedAt(valid, record),
       ...edited,
+      ...(valid.remember ? { remember: valid.remember } : {}),
     };
+    if (valid.remember) this.remembered.set(approvalId, valid);
     let base: PendingApproval = record;
     let outcome: 'approved' | 'rejected' = valid.decision === 'approve' ? 'approved' : 'rejected';
     if (record.quorum) {
@@ -217,6 +224,37 @@ export class ApprovalBook {
     const quorum = quorumState(record.quorum!, votes);
     const outcome = quorumOutcome(quorum, (principal) => mayDecide(record, principal).allowed);
     return { record: { ...record, quorum, decisions }, outcome };
+  }
+
+  /** The signed decision that asked to remember this approval, as the round applied it. */
+  rememberedBy(approvalId: string): DecisionRequest | undefined {
+    return this.remembered.get(approvalId);
+  }
+
+  /** Whether a decision (a grant's proof) carries a valid signature of a key this round loaded. */
+  signedByKnownKey(request: DecisionRequest): boolean {
+    return (
+      this.keys !== undefined &&
+      signatureProblem(decisionSigningText(request), request.signature, this.keys) === undefined
+    );
+  }
+
+  /** An approval no person is asked: a remembered grant approved it (recorded as such, closed at once). */
+  approveByGrant(
+    fields: Omit<PendingApproval, 'status' | 'ignored' | 'notification' | 'decision' | 'closedAt'>,
+    decision: DecisionRecord,
+  ): ApprovalRecord {
+    const approved: ApprovalRecord = {
+      ...fields,
+      status: 'approved',
+      ignored: [],
+      decision,
+      closedAt: decision.decidedAt,
+    };
+    this.records.set(approved.approvalId, approved);
+    approvalClosed(approved);
+    this.onChange();
+    return approved;
   }
 
   /** Races the decision against the durable approval timer; the timer fires even while no worker runs. */

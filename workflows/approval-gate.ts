@@ -11,6 +11,7 @@ import { inSpan } from './round-spans.ts';
 import { quorumState } from './shared/quorum.ts';
 import { REMINDERS_PATCH, initialReminders, waitWithReminders } from './approval-schedule.ts';
 import { PREVIEWS_PATCH, runPreview } from './approval-preview.ts';
+import { rememberTerms } from './grants/grant-gate.ts';
 
 /**
  * Since this patch, a tool whose policy carries a quorum opens an approval that several people decide. Asked only
@@ -56,6 +57,7 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
     ...planned,
     ...(round.configFingerprint ? { policy: { startedOn: round.configFingerprint } } : {}),
     ...(preview ? { preview, previewDigest: preview.digest } : {}),
+    ...rememberTerms(tool),
     openedAt: openedAt.toISOString(),
     expiresAt,
   });

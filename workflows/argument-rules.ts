@@ -86,3 +86,18 @@ export function evaluateRule(rule: ArgumentRule, args: Record<string, unknown>, 
 export function rulesRequireApproval(rules: ArgumentRule[], args: Record<string, unknown>, closed = true): boolean {
   return rules.some((rule) => evaluateRule(rule, args, closed) !== 'no_match');
 }
+
+/**
+ * A grant's pattern entry holds only when the path has a value and every value there (arrays fanned out) is a
+ * scalar matching the glob: where a rule asks for approval on any match, a grant waives it only on all of them.
+ */
+export function everyValueMatches(path: string, glob: string, args: Record<string, unknown>): boolean {
+  const found: Found = { values: [], absent: false };
+  if (!valuesAt(args, path.split('.'), foldKey, found) || found.absent || found.values.length === 0) return false;
+  const pattern = globToRegExp(glob, false);
+  return found.values.every(
+    (value) =>
+      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') &&
+      pattern.test(String(value)),
+  );
+}

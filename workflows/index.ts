@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle: every exported function is a workflow type.
 export { queryRound } from './query-round.ts';
+export { requesterGrants } from './grants/requester-grants.ts';

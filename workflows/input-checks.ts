@@ -2,6 +2,7 @@
 // with the contract's zod schemas: zod schemas would be built anew in every cached round (about 1.2 MB each,
 // measured). A property test (test/unit/input-checks.test.ts) holds the guards to the schemas, so that the
 // schemas stay the one definition and the two cannot drift apart.
+import { rememberProblems } from './grants/remember-terms.ts';
 import {
   MAX_MESSAGE_CHARS,
   MAX_REASON_CHARS,
@@ -149,5 +150,6 @@ export function decisionProblems(request: unknown): string[] {
     problems.push('arguments may only come with decision approve');
   if ((request.arguments === undefined) !== (request.editedArgsDigest === undefined))
     problems.push('arguments and editedArgsDigest come together');
+  if (request.remember !== undefined) problems.push(...rememberProblems(request.remember, request.decision));
   return problems;
 }

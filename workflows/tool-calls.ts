@@ -2,6 +2,7 @@
 // where policy says so, run the rest. An approved call starts the moment it is cleared, whatever its siblings do.
 import { isCancellation, log, patched } from '@temporalio/workflow';
 import { passGate } from './approval-gate.ts';
+import { passUnderGrant, rememberApproval } from './grants/grant-gate.ts';
 import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
 import type { CallSite } from './call-site.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -145,9 +146,12 @@ async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
   if (!before.ok) return notRun(before.content);
   let edit: { arguments: Record<string, unknown>; approver: string } | undefined;
   if (requiresApproval(tool, args, patched(CLOSED_POLICY_PATCH))) {
-    const verdict = await passGate(site);
+    const underGrant = passUnderGrant(site);
+    const verdict = (underGrant && (await underGrant)) || (await passGate(site));
     if (!verdict.cleared) return verdict.result;
     edit = verdict.edit;
+    const remembering = rememberApproval(site);
+    if (remembering) await remembering;
   }
   const after = credentialFor(round.input.credentials, tool, Date.now());
   if (!after.ok) return notRun(after.content);

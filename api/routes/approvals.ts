@@ -55,7 +55,10 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
             'the round itself (a workflow update). When no worker answers within a few seconds the decision is signalled ' +
             'instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns. ' +
             "Edit on approve: `decision: approve` with `arguments` runs that call instead of the model's; a refused edit is " +
-            '422 invalid_edit (schema, depth, size) or 403 edit_not_allowed (editable: false, quorum, secrets, policy), with `reasons`.',
+            '422 invalid_edit (schema, depth, size) or 403 edit_not_allowed (editable: false, quorum, secrets, policy), with `reasons`. ' +
+            'remember (approve only) asks the round to remember the approval as a grant once it closes approved ' +
+            '(403 grant_not_allowed where policy forbids it or a quorum decides; 429 grant_limit when the requester ' +
+            'holds approvals.grants.perRequester live grants).',
           tags: ['approvals'],
           params: ApprovalIdParams,
           body: DecisionBody,

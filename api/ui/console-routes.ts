@@ -22,6 +22,7 @@ import type { ConsoleAuth } from './console-auth.ts';
 import { liveRoutes } from './live-routes.ts';
 import type { Reader } from './layout.ts';
 import { approvalPage, confirmationReasons } from './pages/approval.ts';
+import { durationText } from '../../workflows/shared/duration-text.ts';
 import { approvalsPage, LISTED_APPROVALS } from './pages/approvals.ts';
 import { roundPage } from './pages/round.ts';
 import { roundsPage } from './pages/rounds.ts';
@@ -63,6 +64,11 @@ const DecisionForm = z.object({
   confirm: z.literal('yes').optional(),
   /** Edit and approve: the complete arguments as JSON text. */
   arguments: z.string().max(200_000).optional(),
+  remember: z.literal('yes').optional(),
+  rememberTtl: z
+    .string()
+    .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30m, 8h or 1d')
+    .optional(),
 });
 
 export interface ConsoleOptions {
@@ -135,6 +141,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
       query: await roundQuery(reader.principal, view.roundId),
       webUiUrl: webUiLink(context.links, view.roundId),
       error,
+      rememberTtl: durationText(Math.min(context.grants.defaultTtl, context.grants.maxTtl)),
     });
   }
 
@@ -214,7 +221,7 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
       async (request, reply) => {
         checkCsrf(request, request.body._csrf);
         const { approvalId } = request.params;
-        const { decision, argsDigest, previewDigest, reason, confirm } = request.body;
+        const { decision, argsDigest, previewDigest, reason, confirm, remember, rememberTtl } = request.body;
         const edited = request.body.arguments;
         const principal = request.principal;
         try {
@@ -233,6 +240,9 @@ export function consoleRoutes(options: ConsoleOptions): FastifyPluginAsyncZod {
               ...(previewDigest === undefined ? {} : { previewDigest }),
               ...(reason === undefined ? {} : { reason }),
               ...(edited === undefined ? {} : { arguments: editedArguments(edited) }),
+              ...(remember === 'yes' && decision === 'approve'
+                ? { remember: { ttl: rememberTtl ?? context.grants.defaultTtl } }
+                : {}),
             },
           );
           metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });

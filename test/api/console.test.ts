@@ -147,6 +147,31 @@ describe('console', () => {
     await screenshot(carol, 'round');
   });
 
+  it('approves and remembers from the approval page: a grant of exactly these arguments for the TTL given', async () => {
+    const alice = await signIn('alice');
+    const marker = `console-grant-${randomUUID().slice(0, 8)}`;
+    const roundId = (await startRound(marker, { namespace: 'dev', name: marker })).body.roundId as string;
+    let approvalId: string | undefined;
+    await expect
+      .poll(
+        async () =>
+          (approvalId = (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.approvals?.[0]?.approvalId),
+      )
+      .toBeDefined();
+    await alice.goto(`${api.url}/ui/approvals/${approvalId}`);
+    await alice.getByRole('checkbox', { name: /Remember: carol's later calls of k8s\/delete_pod/ }).check();
+    await alice.getByLabel('How long to remember').fill('2h');
+    await alice.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => alice.locator('.decided').innerText()).toContain('approved by alice via web');
+    let grants: Array<{ grantId: string; expiresAt: string; createdBy: object; proof: { receivedAt: string } }> = [];
+    await expect
+      .poll(async () => (grants = (await api.request('carol', 'GET', '/v1/grants')).body.grants), { timeout: 20_000 })
+      .toHaveLength(1);
+    expect(grants[0]!.createdBy).toEqual({ id: 'alice', channel: 'web' });
+    expect(Date.parse(grants[0]!.expiresAt) - Date.parse(grants[0]!.proof.receivedAt)).toBe(2 * 3_600_000);
+    expect((await api.request('alice', 'DELETE', `/v1/grants/${grants[0]!.grantId}`)).status).toBe(200);
+  });
+
   it('spends the principal budget of a session like a bearer token', async () => {
     const limited = await startApi(stack.harness, {
       limits: { requests: { start: { perMinute: 30, burst: 10 }, read: { perMinute: 1, burst: 2 } } },

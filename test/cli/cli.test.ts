@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/ports.ts';
-import type { ApprovalSummary, LiveEvent, RoundEvent } from '../../workflows/contract.ts';
+import { grantsWorkflowId, type ApprovalSummary, type LiveEvent, type RoundEvent } from '../../workflows/contract.ts';
 import { TOKENS, type ApiHarness, type Person } from '../support/api-harness.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { startK8sApi, type K8sApi } from '../support/k8s-api.ts';
@@ -345,6 +345,56 @@ describe('toolgate CLI', () => {
       /k8s\/delete_pod \{"namespace":"dev","name":"c-twice"\} {2}rejected {2}\[approval \S+\]/,
     );
     expect(shown.stdout).toMatch(/answer:\ndone c-twice\n$/);
+  });
+
+  it('approve --remember --pattern makes a grant; grants lists it, a covered call runs under it, grants revoke ends it', async () => {
+    const usage = await cli(['approve', 'round-x.1.0', '--pattern', 'name=x', ...as('alice')]).exited;
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--pattern goes with --remember <ttl>');
+
+    harness.routes['c-grant-1'] = gatedStep('c-grant-1');
+    const first = await askNoFollow('carol', 'c-grant-1');
+    const { approvalId } = await pendingFor(first);
+    // Only calls named c-grant-*: the file's other rounds of carol's still ask.
+    const asked = await cli(
+      ['approve', approvalId, '--remember', '8h', '--pattern', 'name=c-grant-*', ...as('alice')],
+      {
+        input: 'y\n',
+      },
+    ).exited;
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stderr).toContain(
+      "Approve this call? And remember it for 8h: the requester's later calls whose name matches c-grant-* run without asking.",
+    );
+    expect(asked.stdout.trim().split('\n').at(-1)).toBe(`${approvalId}: approved by alice (cli)`);
+    await harness.client.workflow.getHandle(first).result();
+
+    let listed = '';
+    await expect
+      .poll(async () => (listed = (await cli(['grants', ...as('carol')]).exited).stdout), { timeout: 10_000 })
+      .toContain('k8s/delete_pod');
+    const grantId = /^grant (grant-\S+)/.exec(listed)?.[1];
+    expect(listed, listed).toMatch(
+      new RegExp(
+        `^grant ${grantId}  k8s/delete_pod  name=c-grant-\\*  until .+  by alice \\(cli\\) on ${approvalId.replace(/\./g, '\\.')}$`,
+        'm',
+      ),
+    );
+
+    harness.routes['c-grant-2'] = gatedStep('c-grant-2');
+    const second = await askNoFollow('carol', 'c-grant-2');
+    await harness.client.workflow.getHandle(second).result();
+    const shown = await cli(['rounds', 'show', second, ...as('carol')]).exited;
+    expect(shown.stdout).toContain(`k8s/delete_pod  approved by grant:${grantId} (grant)`);
+
+    expect((await cli(['grants', 'revoke', grantId!, ...as('mallory')]).exited).code).toBe(3);
+    const revoked = await cli(['grants', 'revoke', grantId!, ...as('carol')]).exited;
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(new RegExp(`^revoked grant ${grantId} `));
+    expect((await cli(['grants', ...as('carol')]).exited).stdout.trim()).toBe('no live grants of carol');
+    // carol's grants workflow runs on this file's task queue, which no worker polls once the file ends: other
+    // files' rounds of carol's on the shared server must not ask it.
+    await harness.client.workflow.getHandle(grantsWorkflowId('carol')).terminate('the test file ends');
   });
 
   it('approvals lists the pending approval of another round, as a table and as JSON', async () => {

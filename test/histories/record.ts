@@ -74,6 +74,9 @@ async function pendingApprovalIds(round: Round, count = 1): Promise<string[]> {
   throw new Error(`round ${round.workflowId} never opened ${count} approval(s)`);
 }
 
+/** A decision's `remember` names what the approval is for, as the API signs it. */
+const carolsDeletes = { requester: 'carol', server: 'k8s', tool: 'delete_pod' };
+
 const deletePod = (name: string) => ({ name: 'k8s__delete_pod', arguments: { namespace: 'dev', name } });
 
 export const KINDS: Record<string, Kind> = {
@@ -369,6 +372,50 @@ export const KINDS: Record<string, Kind> = {
           signedDecision({ approvalId: approvalId!, decision: 'approve', approver: { id: 'dave', channel: 'cli' } }),
         ],
       });
+    },
+  },
+  remembered: {
+    about: 'an approval decided with remember: the round stores the grant (createGrant) once it closed approved',
+    script: scriptedSteps({ toolCalls: [deletePod('remembered')] }, { content: 'deleted and remembered' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.executeUpdate(decideUpdate, {
+        args: [
+          signedDecision({
+            approvalId: approvalId!,
+            decision: 'approve',
+            approver: alice,
+            receivedAt: new Date().toISOString(),
+            remember: { ttlMs: 3_600_000, pattern: { name: 'remembered' }, ...carolsDeletes },
+          }),
+        ],
+      });
+    },
+  },
+  granted: {
+    about: "a call a grant covers (made by an earlier round's approve and remember) runs without an approval",
+    // By the conversation, not by call count: both rounds of the kind ask for the same call first.
+    script: (request) =>
+      request.body.messages.at(-1)?.role === 'tool'
+        ? { content: 'deleted under the grant' }
+        : { toolCalls: [deletePod('granted')] },
+    drive: async (round, rounds) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.executeUpdate(decideUpdate, {
+        args: [
+          signedDecision({
+            approvalId: approvalId!,
+            decision: 'approve',
+            approver: alice,
+            argsDigest: (await round.query(stateQuery)).approvals[0]!.argsDigest,
+            receivedAt: new Date().toISOString(),
+            remember: { ttlMs: 3_600_000, ...carolsDeletes },
+          }),
+        ],
+      });
+      await round.result();
+      // The same call again: the grant of exactly these arguments approves it.
+      await (await rounds.start('granted')).result();
     },
   },
   'multi-turn': {

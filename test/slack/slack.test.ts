@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APPROVE_ACTION,
+  APPROVE_REMEMBER_ACTION,
   APPROVE_VIEWED_ACTION,
   EDIT_ACTION,
   NEXT_PAGE_ACTION,
@@ -17,7 +18,7 @@ import { createSlackIntegration } from '../../slack/interactivity.ts';
 import { ReplayGuard } from '../../slack/replay-guard.ts';
 import { parseConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
+import { eventsQuery, grantsWorkflowId, stateQuery, type ApprovalRecord } from '../../workflows/contract.ts';
 import type { ApiHarness } from '../support/api-harness.ts';
 import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../../testkit/fake-slack-api.ts';
 import type { HttpMcpServer } from '../../testkit/mcp-test-server.ts';
@@ -61,6 +62,16 @@ describe('Slack approvals', () => {
     const handle = await harness.start({ query: marker, requester: options.requester ?? 'carol' });
     const [approval] = await waitForPendingApprovals(handle);
     return { handle, approval: approval! };
+  }
+
+  /** The same call as startGated's, dave's, in a round a grant approves: no approval opens, the round completes. */
+  async function startGrantedRound(marker: string) {
+    const query = `${marker} again`;
+    harness.routes[query] = scriptedSteps(
+      { toolCalls: [{ name: 'delete_pod', arguments: { namespace: 'dev', name: marker } }] },
+      { content: `done ${marker}` },
+    );
+    return (await harness.start({ query, requester: 'dave' })).result();
   }
 
   async function cardOf(approvalId: string, timeoutMs = 20_000): Promise<Card> {
@@ -220,6 +231,7 @@ describe('Slack approvals', () => {
     ).toEqual([
       [APPROVE_ACTION, 'Approve', value],
       [EDIT_ACTION, 'Edit and approve', value],
+      [APPROVE_REMEMBER_ACTION, 'Approve and remember (8h)', value],
       [REJECT_ACTION, 'Reject', value],
     ]);
     // The round records the card once the posting activity's completion reaches it, a moment after Slack saw it.
@@ -248,6 +260,37 @@ describe('Slack approvals', () => {
     expect(closed[0].text.text).toBe('Approved: delete_pod');
     expect(cardText(closed)).toContain('*Approved* by *alice* via slack');
     expect(repliesTo(clicked.responseId)).toEqual([]);
+  });
+
+  it('approve and remember from Slack: a grant of exactly these arguments, and the same call later runs under it', async () => {
+    // A requester of its own: carol's grants workflow may be another file's, on a task queue only it polls.
+    const { handle, approval } = await startGated('s-remember', { requester: 'dave' });
+    const card = await cardOf(approval.approvalId);
+    const button = card.blocks
+      .find((block) => block.type === 'actions')
+      .elements.find((element: any) => element.action_id === APPROVE_REMEMBER_ACTION);
+    // Slack asks the clicker to confirm, saying what the grant lets run.
+    expect(button.confirm.text.text).toBe(
+      "For 8h, dave's calls of k8s/delete_pod with exactly these arguments run without asking anyone. Revoke it with toolgate grants revoke.",
+    );
+    expect((await click('U_ALICE', card, APPROVE_REMEMBER_ACTION)).status).toBe(200);
+    const result = await handle.result();
+    expect(result.approvals[0]).toMatchObject({
+      status: 'approved',
+      decision: { approver: { id: 'alice', channel: 'slack' }, remember: { ttlMs: 8 * 3_600_000 } },
+    });
+    const created = (await handle.query(eventsQuery, 0)).events.find((event) => event.type === 'grant_created');
+    expect(created).toMatchObject({
+      grant: { requester: 'dave', argsDigest: approval.argsDigest, createdBy: { id: 'alice', channel: 'slack' } },
+    });
+
+    const again = await startGrantedRound('s-remember');
+    expect(again.approvals[0]!.decision).toMatchObject({ approver: { channel: 'grant' } });
+    expect(deletes('s-remember')).toHaveLength(2);
+    const grantId = (created as { grant: { grantId: string } }).grant.grantId;
+    expect(await api.request('alice', 'DELETE', `/v1/grants/${grantId}`)).toMatchObject({ status: 200 });
+    // dave's grants workflow runs on this file's task queue, which no worker polls once the file ends.
+    await harness.client.workflow.getHandle(grantsWorkflowId('dave')).terminate('the test file ends');
   });
 
   it('double click: the second click changes nothing and answers with the current state', async () => {

@@ -150,6 +150,7 @@ describe('stored history corpus', () => {
       'quorum',
       'rechecked',
       'rejected',
+      'remembered',
       'siblings',
       'slack-card',
     ];

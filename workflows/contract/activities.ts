@@ -6,6 +6,7 @@ import type { SealedCredential } from './credentials.ts';
 import type { SigningPublicKey } from './signatures.ts';
 import type { ToolCatalog } from './tools.ts';
 import type { CurrentPolicies } from './policy-follow.ts';
+import type { Grant, GrantLookup, GrantOrder } from './grants.ts';
 
 export interface LlmToolDefinition {
   name: string;
@@ -77,4 +78,8 @@ export interface ToolgateActivities {
   notifyApprovalClosed: (input: { approval: ApprovalRecord; notification: NotificationRef }) => Promise<void>;
   /** Tells the approvers of a reminder step: a threaded reminder, an escalation post, the card redrawn. */
   notifyApprovalStep: (input: ApprovalStepNotice) => Promise<void>;
+  /** The requester's live grant covering this call, from their grants workflow; null when none does. */
+  findGrant: (input: GrantLookup) => Promise<Grant | null>;
+  /** Stores the grant a decision asked for (update-with-start of the requester's grants workflow). */
+  createGrant: (input: GrantOrder) => Promise<Grant>;
 }

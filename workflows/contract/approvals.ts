@@ -50,6 +50,8 @@ export const ApprovalSummary = z.object({
   preview: PreviewSummary.optional(),
   /** The preview's digest (= preview.digest): a decision that sends `previewDigest` must match it. */
   previewDigest: z.string().optional(),
+  /** A decision may approve and remember (a grant): the tool allows grants (patch `remembered-grants`). */
+  rememberable: z.boolean().optional(),
   openedAt: z.string(),
   expiresAt: z.string(),
 });

@@ -14,12 +14,48 @@ export const Approver = z.object({
 });
 export type Approver = z.infer<typeof Approver>;
 
-/** Channels a recorded decision may name: a person's, or `policy` when a configuration change closed the approval. */
-export const RecordedChannel = z.enum([...DecisionChannel.options, 'policy']);
+/**
+ * Channels a recorded decision may name: a person's, `policy` when a configuration change closed the approval, or
+ * `grant` when a remembered grant approved it (id `grant:<id>`). No request can name the last two.
+ */
+export const RecordedChannel = z.enum([...DecisionChannel.options, 'policy', 'grant']);
 export type RecordedChannel = z.infer<typeof RecordedChannel>;
 
 export const Decision = z.enum(['approve', 'reject']);
 export type Decision = z.infer<typeof Decision>;
+
+/** Argument dot paths (`namespace`, `metadata.labels.app`) to globs (`*`, `?`), matched as argument rules are. */
+export const GrantPattern = z
+  .record(
+    z.string().min(1, 'a pattern path must not be empty').max(200),
+    z.string().min(1, 'a pattern glob must not be empty').max(200),
+  )
+  .refine((pattern) => Object.keys(pattern).length >= 1 && Object.keys(pattern).length <= 20, {
+    message: 'a pattern names 1 to 20 argument paths',
+  });
+export type GrantPattern = z.infer<typeof GrantPattern>;
+
+/**
+ * What a decision asks to remember, as the API signed it: the grant lives `ttlMs` (already capped by
+ * `approvals.grants.maxTtl`) and covers calls whose arguments match `pattern`, or exactly these arguments.
+ */
+export const RememberRequest = z.strictObject({
+  ttlMs: z.number().int().positive(),
+  pattern: GrantPattern.optional(),
+  /** Whose calls of which tool, as the API read them off the approval: the signature binds the grant to them. */
+  requester: z.string(),
+  server: z.string(),
+  tool: z.string(),
+});
+export type RememberRequest = z.infer<typeof RememberRequest>;
+
+/** Who created a grant: the approver whose decision it remembers, and the channel they used. */
+export const GrantCreator = z.object({ id: z.string(), channel: z.string() });
+export type GrantCreator = z.infer<typeof GrantCreator>;
+
+/** On a decision record approved by a grant: which grant, whose decision it remembers and of which approval. */
+export const GrantUse = z.object({ grantId: z.string(), grantedBy: GrantCreator, fromApproval: z.string() });
+export type GrantUse = z.infer<typeof GrantUse>;
 
 /** The `decide` signal's and update's argument. */
 export const DecisionRequest = z
@@ -53,6 +89,8 @@ export const DecisionRequest = z
     arguments: z.record(z.string(), z.unknown()).optional(),
     /** SHA-256 (hex) of the canonical JSON of `arguments`: signed in their place, recomputed by the round. */
     editedArgsDigest: z.string().optional(),
+    /** Approve and remember: a grant approves the requester's later matching calls (patch `remembered-grants`). */
+    remember: RememberRequest.optional(),
   })
   .refine((request) => request.arguments === undefined || request.decision === 'approve', {
     message: 'arguments may only come with decision approve',
@@ -64,10 +102,13 @@ export const DecisionRequest = z
   });
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
+/** Who decided as recorded: a person through a channel, `policy`, or a remembered grant. */
+export const RecordedApprover = z.object({ id: z.string(), channel: RecordedChannel });
+export type RecordedApprover = z.infer<typeof RecordedApprover>;
+
 export const DecisionRecord = z.object({
   decision: Decision,
-  /** A request's approver, or `{id: policy, channel: policy}`: no request can name that channel. */
-  approver: z.object({ id: z.string(), channel: RecordedChannel }),
+  approver: RecordedApprover,
   reason: z.string().optional(),
   argsDigest: z.string(),
   /** The preview digest the approver sent (equal to the approval's): what they approved was previewed so. */
@@ -77,6 +118,10 @@ export const DecisionRecord = z.object({
   /** Approved with changes: the arguments that ran instead of the approval's `arguments`, and their digest. */
   editedArguments: z.record(z.string(), z.unknown()).optional(),
   editedArgsDigest: z.string().optional(),
+  /** The decision asked to remember it: the grant it created is in the round's `grant_created` event. */
+  remember: RememberRequest.optional(),
+  /** Approved by a remembered grant, not by a person. */
+  grant: GrantUse.optional(),
 });
 export type DecisionRecord = z.infer<typeof DecisionRecord>;
 

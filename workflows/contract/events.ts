@@ -4,6 +4,7 @@ import { ApprovalSummary } from './approvals.ts';
 import { Quorum } from './quorum.ts';
 import { ReminderStep } from './reminders.ts';
 import { RecheckOutcome } from './policy-follow.ts';
+import { Grant } from './grants.ts';
 import { ApprovalStatus, DecisionRecord } from './decisions.ts';
 import { Usage } from './conversation.ts';
 import { AvailableQuotas } from './quota.ts';
@@ -74,6 +75,10 @@ const EventBodies = [
     quorum: Quorum.optional(),
     recheckedOn: z.string(),
   }),
+  /** An approval's decision asked to remember: the grant now approves the requester's matching calls. */
+  z.object({ type: z.literal('grant_created'), approvalId: z.string(), grant: Grant }),
+  /** The grant could not be made (the requester holds as many as allowed); the approved call runs regardless. */
+  z.object({ type: z.literal('grant_failed'), approvalId: z.string(), reason: z.string() }),
   z.object({
     type: z.literal('tool_result'),
     step: z.number(),

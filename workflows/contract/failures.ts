@@ -34,5 +34,10 @@ export const FailureType = {
   UnsignedRoundInput: 'UnsignedRoundInput',
   /** The requester's LLM token quota is used up: the round ends without asking the model again. */
   TokenQuotaExhausted: 'TokenQuotaExhausted',
+  /** A decision asked to remember where no grant may be made (tool `grants: false`, a quorum, a round without grants). */
+  GrantNotAllowed: 'GrantNotAllowed',
+  /** The requester holds `approvals.grants.perRequester` live grants: no more until one ends. */
+  GrantLimitReached: 'GrantLimitReached',
+  GrantNotFound: 'GrantNotFound',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

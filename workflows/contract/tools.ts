@@ -73,6 +73,8 @@ export interface ToolPolicy {
   /** The server takes the requester's own credential; `required`: no call without it. */
   userCredential?: { required: boolean };
   retry: RetrySettings;
+  /** false: no decision on this tool may be remembered as a grant (config `grants`; absent before it existed). */
+  grants?: boolean;
 }
 
 export interface ToolDescriptor {
@@ -82,6 +84,11 @@ export interface ToolDescriptor {
   inputSchema: Record<string, unknown>;
   annotations: ToolAnnotations;
   policy: ToolPolicy;
+  /**
+   * SHA-256 of input schema, annotations, resolved policy and server config: a grant made for one fingerprint
+   * lapses when it changes (absent in listings before remembered grants).
+   */
+  fingerprint?: string;
 }
 
 export interface ToolCatalog {

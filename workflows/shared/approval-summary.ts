@@ -23,6 +23,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     policy,
     preview,
     previewDigest,
+    rememberable,
     openedAt,
     expiresAt,
   } = record;
@@ -42,6 +43,7 @@ export function approvalSummary(record: ApprovalRecord): ApprovalSummary {
     ...(reminders === undefined ? {} : { reminders }),
     ...(policy === undefined ? {} : { policy }),
     ...(preview === undefined ? {} : { preview: previewSummary(preview), previewDigest }),
+    ...(rememberable === undefined ? {} : { rememberable }),
     openedAt,
     expiresAt,
   };

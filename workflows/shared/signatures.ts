@@ -19,6 +19,8 @@ export function decisionSigningText(request: DecisionRequest): string {
     editedArgsDigest: request.editedArgsDigest,
     // canonicalJson leaves out undefined keys: a decision without a preview digest signs the same text as before.
     previewDigest: request.previewDigest,
+    // Only when present: a decision without it signs exactly as before, so older histories still verify.
+    ...(request.remember === undefined ? {} : { remember: request.remember }),
   });
 }
 

@@ -21,6 +21,8 @@ export interface ApprovalPage {
   webUiUrl: string;
   /** Why the last decision was refused. */
   error?: string | undefined;
+  /** What Remember proposes (approvals.grants.defaultTtl, e.g. `8h`), when the tool allows grants. */
+  rememberTtl?: string;
 }
 
 /** Why approving needs an explicit confirmation; empty when every argument shows exactly as it runs. */
@@ -28,7 +30,24 @@ export function confirmationReasons(view: ApprovalSummary): string[] {
   return reviewReasons(view, Number.POSITIVE_INFINITY);
 }
 
-function decisionForms(reader: Reader, view: ApprovalResponse): Html {
+/** Approve and remember: a grant of exactly these arguments for the requester, for the TTL given. */
+function rememberFields(view: ApprovalResponse, ttl: string | undefined): Html | string {
+  if (!view.rememberable || ttl === undefined) return '';
+  return html`<label class="confirm"
+      ><input type="checkbox" name="remember" value="yes" /> Remember: ${view.requester}'s later calls of
+      ${view.server}/${view.tool} with exactly these arguments run without asking, for</label
+    >
+    <input
+      aria-label="How long to remember"
+      name="rememberTtl"
+      value="${ttl}"
+      pattern="[0-9]+(ms|s|m|h|d)"
+      maxlength="12"
+      size="5"
+    />`;
+}
+
+function decisionForms(reader: Reader, view: ApprovalResponse, rememberTtl: string | undefined): Html {
   const action = `/ui/approvals/${encodeURIComponent(view.approvalId)}/decision`;
   const reasons = confirmationReasons(view);
   const approve =
@@ -51,6 +70,7 @@ function decisionForms(reader: Reader, view: ApprovalResponse): Html {
           }
           <label for="approve-reason">Reason (optional)</label>
           <input id="approve-reason" name="reason" maxlength="2000" />
+          ${rememberFields(view, rememberTtl)}
           <button type="submit" class="approve">Approve</button>
         </form>`;
   return html`<section aria-labelledby="decide">
@@ -131,7 +151,7 @@ function decisionLine(view: ApprovalResponse): Html {
   </p>`;
 }
 
-export function approvalPage(reader: Reader, { view, query, webUiUrl, error }: ApprovalPage): string {
+export function approvalPage(reader: Reader, { view, query, webUiUrl, error, rememberTtl }: ApprovalPage): string {
   const right = mayDecide(view, reader.principal);
   const reasons = confirmationReasons(view);
   return page(
@@ -178,7 +198,7 @@ export function approvalPage(reader: Reader, { view, query, webUiUrl, error }: A
         view.status !== 'pending'
           ? ''
           : right.allowed
-            ? decisionForms(reader, view)
+            ? decisionForms(reader, view, rememberTtl)
             : html`<p class="note">You may not decide this approval: ${right.why}.</p>`
       }`,
     reader,

@@ -145,6 +145,19 @@ export function eventFragment(event: RoundEvent | ApproverRoundEvent): Html {
         event.at,
         html`Failed: ${event.error.type}${'message' in event.error ? html` — ${event.error.message}` : ''}`,
       );
+    case 'grant_created':
+      return item(
+        event.type,
+        event.at,
+        html`Approval ${approvalLink(event.approvalId)} remembered as grant <code>${event.grant.grantId}</code> until
+          ${event.grant.expiresAt}`,
+      );
+    case 'grant_failed':
+      return item(
+        event.type,
+        event.at,
+        html`Approval ${approvalLink(event.approvalId)} not remembered: ${event.reason}`,
+      );
   }
 }
 
