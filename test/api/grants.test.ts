@@ -85,6 +85,12 @@ describe('remembered grants through the API', () => {
       body: { error: { code: 'invalid_request' } },
     });
     expect(await decide('alice', approval, { remember: { ttl: 'forever' } })).toMatchObject({ status: 400 });
+    // A grant would cover the model's arguments as made, which an approval with changes did not approve.
+    const changed = { namespace: 'dev', name: 'other' };
+    expect(await decide('alice', approval, { arguments: changed, remember: { ttl: '1h' } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', message: expect.stringContaining('cannot be remembered') } },
+    });
     const decided = await decide('alice', approval, { remember: { ttl: '8h', pattern: { namespace: 'dev' } } });
     expect(decided).toMatchObject({ status: 202, body: { status: 'approved', applied: true } });
     await completed(first);

@@ -1,6 +1,7 @@
 // Remembered grants on a real dev server and worker: "approve and remember" creates a grant in the requester's
 // grants workflow, a later round's matching call runs under it without an approval, a call it does not cover
 // still asks, and revocation, expiry, a changed tool and `grants: false` end or refuse it.
+import { argsDigest } from '../../workflows/shared/digest.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,6 +210,22 @@ describe('remembered grants', () => {
     expect(await refusal(approve(other, pending!.approvalId, { ttlMs: HOUR, pattern: { namespace: 'prod-*' } }))).toBe(
       FailureType.InvalidDecision,
     );
+    // An approval with changes cannot be remembered: the grant would cover the model's arguments, not the edit.
+    const edited = { namespace: 'dev', name: 'edited' };
+    const { requester, server, tool } = pending!;
+    const editedAndRemembered = other.executeUpdate(decideUpdate, {
+      args: [
+        signedDecision({
+          approvalId: pending!.approvalId,
+          decision: 'approve',
+          approver: { id: 'alice', channel: 'http' },
+          arguments: edited,
+          editedArgsDigest: argsDigest(edited),
+          remember: { ttlMs: HOUR, requester, server, tool },
+        }),
+      ],
+    });
+    expect(await refusal(editedAndRemembered)).toBe(FailureType.GrantNotAllowed);
     await approve(other, pending!.approvalId);
     await other.result();
   });
