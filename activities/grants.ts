@@ -17,6 +17,7 @@ import {
   type GrantOrder,
 } from '../workflows/contract.ts';
 import { grantCovers } from '../workflows/shared/grant-match.ts';
+import { markdownName } from '../workflows/shared/markdown-text.ts';
 import type { requesterGrants } from '../workflows/grants/requester-grants.ts';
 import type { ToolgateConfig } from '../runtime/config.ts';
 import { grantIdFor } from '../runtime/grant-ids.ts';
@@ -61,7 +62,7 @@ export function createGrantActivities(config: ToolgateConfig, client: Client | u
           taskQueue,
           args: [{ requester: order.requester }],
           workflowIdConflictPolicy: 'USE_EXISTING',
-          staticSummary: `grants of ${order.requester}`,
+          staticSummary: `grants of ${markdownName(order.requester)}`,
         }),
       });
     } catch (error) {

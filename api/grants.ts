@@ -38,13 +38,17 @@ function grantNotFound(grantId: string): ApiError {
   return new ApiError(404, 'grant_not_found', `Grant ${grantId} not found (revoked, expired or never made)`);
 }
 
-/** The requester's live grants; none when their grants workflow is not running. */
+/**
+ * The requester's live grants; none when their grants workflow is not running (it ends only once it holds none, or
+ * when an operator terminates it): a closed one is not queried, since no worker may be left to answer for it.
+ */
 export async function liveGrants(context: ApiContext, requester: string): Promise<Grant[]> {
   const handle = context.client.workflow.getHandle(grantsWorkflowId(requester));
   try {
-    const grants = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
-      handle.query(listGrantsQuery),
-    );
+    const grants = await context.client.withDeadline(Date.now() + context.workerWaitMs, async () => {
+      const { status } = await handle.describe();
+      return status.name === 'RUNNING' ? handle.query(listGrantsQuery) : [];
+    });
     const now = Date.now();
     return grants.filter((grant) => Date.parse(grant.expiresAt) > now);
   } catch (error) {

@@ -1,6 +1,7 @@
 // Remembered grants through the API: a decision with `remember` (signed with it), GET /v1/grants for the
 // requester, auditors and admins only, DELETE /v1/grants/{id} for the requester, the approver who made it and
 // admins (404 to anyone else), the per-requester bound (429) and tools whose policy forbids grants (403).
+import { grantsWorkflowId } from '../../workflows/contract/grant-ids.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { startApi, type ApiHarness, type Person } from '../support/api-harness.ts';
@@ -207,5 +208,13 @@ describe('remembered grants through the API', () => {
     const metrics = (await api.request(undefined, 'GET', '/metrics')).body as string;
     expect(metrics).toMatch(/toolgate_api_grant_requests_total\{result="grant_limit"\} 1/);
     expect(metrics).toMatch(/toolgate_api_grant_requests_total\{result="revoked"\} 2/);
+
+    // A grants workflow an operator terminated holds nothing live, and is not asked (no worker may be left for it).
+    await harness.client.workflow.getHandle(grantsWorkflowId('carol')).terminate('the test ends');
+    await harness.stopWorker();
+    expect(await api.request('carol', 'GET', '/v1/grants')).toMatchObject({
+      status: 200,
+      body: { requester: 'carol', grants: [] },
+    });
   });
 });

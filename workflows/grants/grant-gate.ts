@@ -24,6 +24,8 @@ import { FailureType } from '../contract/failures.ts';
 import { approvalIdFor } from '../contract/ids.ts';
 import { approvalSummary } from '../shared/approval-summary.ts';
 import type { GateVerdict } from '../approval-gate.ts';
+import { displayTool } from '../shared/display-name.ts';
+import { markdownName } from '../shared/markdown-text.ts';
 
 /**
  * Since this patch, a gated call first asks the requester's grants, and a decision may remember. Asked only for
@@ -83,7 +85,10 @@ async function lookUpGrant(
   let grant: Grant | null;
   try {
     grant = await findGrant.executeWithOptions(
-      { ...lookupOptions, summary: `grants of ${round.requester} for ${tool.server}/${tool.name}` },
+      {
+        ...lookupOptions,
+        summary: `grants of ${markdownName(round.requester)} for ${displayTool(tool.server, tool.name)}`,
+      },
       [
         {
           approvalId,
