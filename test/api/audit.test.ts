@@ -70,7 +70,8 @@ describe('audit trail', () => {
       async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.approvals ?? [],
       (found: Array<{ approvalId: string; argsDigest: string }>) => found.length === calls,
     );
-    return { roundId, approvals };
+    // By id (step.call): approvals of one reply open in the order their grant lookups finish.
+    return { roundId, approvals: approvals.sort((a, b) => a.approvalId.localeCompare(b.approvalId)) };
   }
 
   async function completed(roundId: string): Promise<void> {

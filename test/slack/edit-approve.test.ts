@@ -2,7 +2,7 @@
 // behind the real API takes signed clicks and modal submissions, and the round runs (or refuses) the edited call.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION } from '../../slack/actions.ts';
+import { APPROVE_ACTION, APPROVE_REMEMBER_ACTION, EDIT_ACTION, REJECT_ACTION } from '../../slack/actions.ts';
 import { stateQuery } from '../../workflows/contract.ts';
 import type { ApiHarness } from '../support/api-harness.ts';
 import { startFakeSlackApi, type FakeSlackApi, type SlackCall } from '../../testkit/fake-slack-api.ts';
@@ -176,7 +176,7 @@ describe('Edit and approve in Slack', () => {
     const name = 'web<!channel>&<@U_BOB>';
     const args = { namespace: 'dev', name, replicas: 30 };
     const { handle, approval, card } = await startGated('se-edit', 'scale_deployment', args);
-    expect(buttonsOf(card.blocks)).toEqual([APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION]);
+    expect(buttonsOf(card.blocks)).toEqual([APPROVE_ACTION, APPROVE_REMEMBER_ACTION, EDIT_ACTION, REJECT_ACTION]);
     expect(blocksText(card.blocks)).not.toContain('<!channel>');
 
     const view = await openedModal('U_ALICE', card);
@@ -316,7 +316,7 @@ describe('Edit and approve in Slack', () => {
 
   it('offers no edit for a tool with editable: false, and the round refuses a crafted one with its reason', async () => {
     const { handle, card } = await startGated('se-locked', 'delete_pod', { namespace: 'dev', name: 'se-locked' });
-    expect(buttonsOf(card.blocks)).toEqual([APPROVE_ACTION, REJECT_ACTION]);
+    expect(buttonsOf(card.blocks)).toEqual([APPROVE_ACTION, APPROVE_REMEMBER_ACTION, REJECT_ACTION]);
     expect(blocksText(card.blocks)).not.toContain('--edit');
 
     const view = await openedModal('U_BOB', card);

@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  APPROVE_REMEMBER_ACTION,
   APPROVE_ACTION,
   APPROVE_VIEWED_ACTION,
   REJECT_ACTION,
@@ -127,7 +128,7 @@ describe('Slack previews', () => {
       name: 'delete_pod',
       arguments: { namespace: 'dev', name: 's-preview' },
     });
-    expect(buttons(card.blocks)).toEqual([APPROVE_ACTION, REJECT_ACTION, VIEW_PREVIEW_ACTION]);
+    expect(buttons(card.blocks)).toEqual([APPROVE_ACTION, APPROVE_REMEMBER_ACTION, REJECT_ACTION, VIEW_PREVIEW_ACTION]);
     const text = cardText(card.blocks);
     expect(text).toContain('*Preview* `read_record`');
     expect(text).toContain('```read_record s-preview```');

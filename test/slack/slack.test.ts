@@ -230,8 +230,8 @@ describe('Slack approvals', () => {
       actions.elements.map((button: any) => [button.action_id, button.text.text, JSON.parse(button.value)]),
     ).toEqual([
       [APPROVE_ACTION, 'Approve', value],
-      [EDIT_ACTION, 'Edit and approve', value],
       [APPROVE_REMEMBER_ACTION, 'Approve and remember (8h)', value],
+      [EDIT_ACTION, 'Edit and approve', value],
       [REJECT_ACTION, 'Reject', value],
     ]);
     // The round records the card once the posting activity's completion reaches it, a moment after Slack saw it.
