@@ -32,6 +32,8 @@ import { codecRoutes } from './routes/codec.ts';
 import { grantRoutes } from './routes/grants.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { mcpRoutes } from './routes/mcp.ts';
+import { GatewayCatalog } from './gateway-catalog.ts';
 import { RequestBudgets } from './request-budgets.ts';
 import { observeRequests } from './request-context.ts';
 import { roundRoutes } from './routes/rounds.ts';
@@ -213,6 +215,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(auditRoutes(context));
   await app.register(quotaRoutes(context));
   await app.register(grantRoutes(context));
+  await app.register(mcpRoutes(new GatewayCatalog(context)));
   if (options.codec) {
     const { codec, allowedOrigins } = options.codec;
     const maxRounds = limits.enabled ? limits.codecRoundsPerRequest : undefined;

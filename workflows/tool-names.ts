@@ -1,11 +1,7 @@
 // The names the model sees, and the way a model-supplied name is resolved back to one server's tool.
 import type { LlmToolCall, LlmToolDefinition, ToolDescriptor } from './contract.ts';
 import { MAX_ARGUMENT_DEPTH, nestsDeeperThan } from './shared/nesting.ts';
-
-const MAX_NAME_LENGTH = 64;
-function sanitize(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, MAX_NAME_LENGTH);
-}
+import { qualifiedToolName, sanitizeToolName as sanitize } from './shared/tool-name.ts';
 
 export interface ToolDirectory {
   definitions: LlmToolDefinition[];
@@ -23,7 +19,7 @@ export function buildToolDirectory(tools: ToolDescriptor[]): ToolDirectory {
   const definitions: LlmToolDefinition[] = [];
   for (const tool of tools) {
     const bare = sanitize(tool.name);
-    const qualified = sanitize(`${tool.server}__${tool.name}`);
+    const qualified = qualifiedToolName(tool.server, tool.name);
     const exposed = counts.get(bare) === 1 ? bare : qualified;
     if (byName.has(exposed)) continue;
     byName.set(exposed, tool);

@@ -22,6 +22,8 @@ const SIGNING_SECRET = 'slack-signing-secret-for-the-sweep';
 const PUBLIC = new Set(['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'OPTIONS /codec/decode']);
 /** Routes kept out of the OpenAPI document, each swept here by hand. */
 const UNDOCUMENTED = new Set(['GET /openapi.json', 'OPTIONS /codec/decode', 'POST /slack/events']);
+/** The MCP gateway (docs/gateway.md): JSON-RPC, kept out of the document, authenticated by the bearer token. */
+const GATEWAY = new Set(['POST /mcp', 'GET /mcp', 'DELETE /mcp']);
 /** The console (/ui, docs/clients.md "Console"): HTML, kept out of the document, authenticated by its session. */
 const CONSOLE = new Set([
   'GET /ui',
@@ -258,7 +260,7 @@ describe('route sweep', () => {
     }
     const documented = operations.map((operation) => operation.key);
     expect(documented).toEqual(expect.arrayContaining(['POST /codec/decode', DECIDE, 'GET /v1/rounds/{id}/events']));
-    expect([...served].sort()).toEqual([...new Set([...documented, ...UNDOCUMENTED, ...CONSOLE])].sort());
+    expect([...served].sort()).toEqual([...new Set([...documented, ...UNDOCUMENTED, ...CONSOLE, ...GATEWAY])].sort());
   });
 
   it('sends every console route but sign-in and its assets to sign in without a session, bearer token or not', async () => {
@@ -304,6 +306,16 @@ describe('route sweep', () => {
           }
           for (const secret of [round.roundId, queryText, argMarker]) expect(answer.text, where).not.toContain(secret);
         }
+      }
+    }
+    for (const key of GATEWAY) {
+      const [method, path] = key.split(' ') as [string, string];
+      const body = method === 'POST' ? { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} } : undefined;
+      for (const credential of credentials) {
+        const where = `${key} as ${JSON.stringify(credential)}`;
+        const answer = await call(credential, method, path, body);
+        expect(answer.status, where).toBe(401);
+        expect(JSON.parse(answer.text), where).toMatchObject({ error: { code: 'unauthorized' } });
       }
     }
     // The undocumented public routes need no token, and say nothing of any round.

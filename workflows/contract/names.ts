@@ -4,6 +4,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 
 export const TASK_QUEUE = 'toolgate';
 export const WORKFLOW_TYPE = 'queryRound';
+/** The MCP gateway's tools/list: the worker lists the configured servers' tools (docs/gateway.md). */
+export const GATEWAY_CATALOG_WORKFLOW_TYPE = 'gatewayCatalog';
 
 /** Custom search attributes: registered on the namespace (the dev-server bootstrap does it). */
 export const StatusAttribute = defineSearchAttributeKey('ToolgateStatus', SearchAttributeType.KEYWORD);
