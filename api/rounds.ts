@@ -46,11 +46,17 @@ async function transcriptOf(context: ApiContext, roundId: string, principal: str
   return (await handle.result()).messages;
 }
 
+/** A round the MCP gateway starts for one tools/call (docs/gateway.md): no LLM, this call its only step. */
+export interface GatewayStart {
+  toolCall: NonNullable<QueryRoundInput['toolCall']>;
+}
+
 export async function startRound(
   context: ApiContext,
   principal: string,
   body: StartRoundBody,
   headers: IncomingHttpHeaders = {},
+  gateway?: GatewayStart,
 ): Promise<{ roundId: string; created: boolean }> {
   if (body.maxSteps !== undefined && body.maxSteps > context.maxSteps) {
     throw new ApiError(
@@ -59,7 +65,9 @@ export async function startRound(
       `maxSteps may lower the configured limit of ${context.maxSteps} steps, not raise it (asked for ${body.maxSteps})`,
     );
   }
-  const roundId = body.idempotencyKey ? idempotentRoundId(principal, body.idempotencyKey) : `round-${randomUUID()}`;
+  const roundId = body.idempotencyKey
+    ? idempotentRoundId(principal, body.idempotencyKey)
+    : `${gateway ? 'mcp' : 'round'}-${randomUUID()}`;
   const admission = await admitRound(context, principal);
   if (admission.refusal) {
     // A retry of a start that already happened answers as before (200), whatever is open now.
@@ -77,6 +85,7 @@ export async function startRound(
     ...(body.maxSteps ? { maxSteps: body.maxSteps } : {}),
     ...(credentials ? { credentials } : {}),
     ...(admission.quota ? { quota: admission.quota } : {}),
+    ...(gateway ? { toolCall: gateway.toolCall } : {}),
   });
   try {
     await context.client.workflow.start<typeof queryRound>(WORKFLOW_TYPE, {
@@ -85,7 +94,7 @@ export async function startRound(
       args: [input],
       // Web UI renders both as Markdown: the query and the names show as text, never as links or HTML.
       staticSummary: markdownText(body.query, SUMMARY_CHARS),
-      staticDetails: `Requested by ${markdownName(principal)} through the HTTP API${body.previousRoundId ? `, continuing ${markdownName(body.previousRoundId)}` : ''}`,
+      staticDetails: `Requested by ${markdownName(principal)} through the ${gateway ? 'MCP gateway' : 'HTTP API'}${body.previousRoundId ? `, continuing ${markdownName(body.previousRoundId)}` : ''}`,
       typedSearchAttributes: [
         { key: RequesterAttribute, value: principal },
         { key: StatusAttribute, value: 'running' },

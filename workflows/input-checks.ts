@@ -99,6 +99,18 @@ export function roundInputProblems(input: unknown): string[] {
     problems.push('servers must be an array of server names');
   }
   if (
+    input.toolCall !== undefined &&
+    !(
+      isObject(input.toolCall) &&
+      onlyKeys(input.toolCall, ['name', 'arguments']) &&
+      isString(input.toolCall.name) &&
+      input.toolCall.name !== '' &&
+      isObject(input.toolCall.arguments)
+    )
+  ) {
+    problems.push('toolCall must be {name, arguments} with a non-empty name and an arguments object');
+  }
+  if (
     input.credentials !== undefined &&
     !(isObject(input.credentials) && Object.values(input.credentials).every(isSealedCredential))
   ) {

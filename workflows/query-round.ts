@@ -29,6 +29,8 @@ import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
 
 const NOTIFICATION_GRACE: Duration = '1 minute';
 
+type GivenCall = NonNullable<QueryRoundInput['toolCall']>;
+
 // Activities heartbeat: a worker lost mid-call is noticed within the heartbeat timeout, not at the deadline.
 const HEARTBEAT_TIMEOUT = '15 seconds';
 
@@ -171,6 +173,20 @@ async function runStep(
   return undefined;
 }
 
+/**
+ * A round without an LLM (input `toolCall`, the MCP gateway): one step whose reply is the given call, so it is
+ * resolved, gated and run exactly as a model's call is; the answer is its content. No LLM call, no tokens.
+ */
+async function runGivenCall(round: RoundContext, directory: ToolDirectory, given: GivenCall): Promise<string> {
+  round.step = 1;
+  const call = { id: 'mcp-call', name: given.name, arguments: JSON.stringify(given.arguments) };
+  round.messages.push({ role: 'assistant', content: null, toolCalls: [call] });
+  const settled = await inSpan('step 1', { 'toolgate.round.step': 1 }, () => runToolCalls(round, directory, [call]));
+  const { content } = settled[0]!;
+  round.messages.push({ role: 'tool', toolCallId: call.id, content });
+  return content;
+}
+
 /** Steps until the model answers (it must on the last one), each in its own span. */
 async function runSteps(round: RoundContext, directory: ToolDirectory, access: ModelAccess): Promise<string> {
   for (round.step = 1; ; round.step++) {
@@ -199,7 +215,11 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
       catalog,
       directory.definitions.map((definition) => definition.name),
     );
-    const answer = await runSteps(round, directory, { locally, quota });
+    // Branching on the input alone: no earlier history carries `toolCall`, so no patch marker is needed.
+    const given = round.input.toolCall;
+    const answer = given
+      ? await runGivenCall(round, directory, given)
+      : await runSteps(round, directory, { locally, quota });
     const result = round.complete(answer, catalog);
     await round.notices.settle(NOTIFICATION_GRACE);
     await condition(allHandlersFinished);

@@ -1,20 +1,30 @@
 // The MCP gateway on Streamable HTTP (/mcp, docs/gateway.md). Stateless: a Server and transport per request, so
 // any replica answers any request. The API's onRequest hook has already authenticated the bearer token and spent
-// the principal's request budget; the principal reaches MCP handlers as `extra.authInfo.clientId`.
+// the principal's request budget; each request's Server sees its principal and headers (credentials).
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyPluginAsync } from 'fastify';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ApiContext } from '../api-context.ts';
+import { callThroughRound } from '../gateway-calls.ts';
 import type { GatewayCatalog } from '../gateway-catalog.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
 
-function gatewayServer(catalog: GatewayCatalog): Server {
+function gatewayServer(context: ApiContext, catalog: GatewayCatalog, request: FastifyRequest): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     instructions: 'Tools of the servers behind toolgate, named server__tool. Calls may wait for a human approval.',
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await catalog.tools() }));
+  server.setRequestHandler(CallToolRequestSchema, async ({ params }) =>
+    callThroughRound(context, {
+      principal: request.principal,
+      headers: request.headers,
+      name: params.name,
+      arguments: params.arguments ?? {},
+    }),
+  );
   return server;
 }
 
@@ -24,10 +34,10 @@ const METHOD_NOT_ALLOWED = {
   id: null,
 };
 
-export function mcpRoutes(catalog: GatewayCatalog): FastifyPluginAsync {
+export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): FastifyPluginAsync {
   return async (app) => {
     app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
-      const server = gatewayServer(catalog);
+      const server = gatewayServer(context, catalog, request);
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       reply.hijack();
       reply.raw.on('close', () => {
@@ -35,10 +45,7 @@ export function mcpRoutes(catalog: GatewayCatalog): FastifyPluginAsync {
         void server.close();
       });
       await server.connect(transport);
-      const raw = Object.assign(request.raw, {
-        auth: { token: '', clientId: request.principal, scopes: [] },
-      });
-      await transport.handleRequest(raw, reply.raw, request.body);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
     });
     // No standalone SSE stream and no sessions to delete in stateless mode.
     for (const method of ['GET', 'DELETE'] as const) {

@@ -3,7 +3,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 
@@ -68,6 +68,111 @@ describe('MCP gateway on Streamable HTTP', () => {
       });
       // A second listing within the cache window is the same answer (no second workflow is needed).
       expect((await client.listTools()).tools).toEqual(tools);
+    } finally {
+      await client.close();
+    }
+  });
+
+  /** A connected gateway client as `token`'s principal; closed by the caller. */
+  async function connected(token: string): Promise<Client> {
+    const { client, transport } = mcpClient(api.url, token);
+    await client.connect(transport);
+    return client;
+  }
+
+  it('runs a read-only tools/call as a round without an LLM: once, its result returned, the round readable', async () => {
+    const client = await connected(TOKENS.carol);
+    try {
+      const before = mcp.calls.length;
+      const llmRequests = harness.llm.requests.length;
+      const result = await client.callTool({ name: 'k8s__echo', arguments: { message: 'through the gateway' } });
+      expect(result.isError).toBeUndefined();
+      expect(result.content).toEqual([{ type: 'text', text: 'echo: through the gateway' }]);
+      const roundId = result._meta?.['toolgate/roundId'] as string;
+      expect(roundId).toMatch(/^mcp-/);
+      expect(result._meta?.['toolgate/outcome']).toBe('succeeded');
+      // The tool ran once, and no model was asked.
+      expect(mcp.calls.slice(before).map((call) => [call.tool, call.arguments])).toEqual([
+        ['echo', { message: 'through the gateway' }],
+      ]);
+      expect(harness.llm.requests.length).toBe(llmRequests);
+      // A round like any other: its requester reads it through the HTTP API.
+      const state = await api.request('carol', 'GET', `/v1/rounds/${roundId}`);
+      expect(state.status).toBe(200);
+      expect(state.body).toMatchObject({
+        status: 'completed',
+        requester: 'carol',
+        answer: 'echo: through the gateway',
+        toolCalls: [{ server: 'k8s', tool: 'echo', outcome: 'succeeded' }],
+      });
+      expect((await api.request('mallory', 'GET', `/v1/rounds/${roundId}`)).status).toBe(404);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('holds a gated tools/call until an approver decides over HTTP, then runs it once', async () => {
+    const client = await connected(TOKENS.carol);
+    try {
+      const before = mcp.calls.length;
+      const pending = client.callTool({ name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'web-1' } });
+      let approvalId: string | undefined;
+      await expect
+        .poll(
+          async () => {
+            const listed = await api.request('alice', 'GET', '/v1/approvals?status=pending&tool=delete_pod');
+            const approvals = listed.body.approvals as Array<{ approvalId: string; roundId: string }>;
+            return (approvalId = approvals.find((approval) => approval.roundId.startsWith('mcp-'))?.approvalId);
+          },
+          { timeout: 20_000 },
+        )
+        .toBeDefined();
+      expect(mcp.calls.length).toBe(before);
+      expect((await approveShown(api.request, 'alice', approvalId!)).status).toBe(202);
+      const result = await pending;
+      expect(result.isError).toBeUndefined();
+      expect(result.content).toEqual([{ type: 'text', text: 'deleted pod default/web-1' }]);
+      expect(result._meta).toMatchObject({ 'toolgate/approvalId': approvalId, 'toolgate/outcome': 'succeeded' });
+      expect(mcp.calls.slice(before).map((call) => call.tool)).toEqual(['delete_pod']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('answers a rejected or unknown tool as an MCP tool error, never running it', async () => {
+    const client = await connected(TOKENS.carol);
+    try {
+      const before = mcp.calls.length;
+      const unknown = await client.callTool({ name: 'k8s__no_such_tool', arguments: {} });
+      expect(unknown).toMatchObject({ isError: true, _meta: { 'toolgate/outcome': 'invalid' } });
+      expect(JSON.stringify(unknown.content)).toContain('not available');
+
+      const pending = client.callTool({ name: 'k8s__delete_pod', arguments: { namespace: 'prod', name: 'db-0' } });
+      let approval: { approvalId: string; argsDigest: string } | undefined;
+      await expect
+        .poll(
+          async () => {
+            const listed = await api.request('bob', 'GET', '/v1/approvals?status=pending&tool=delete_pod');
+            const approvals = listed.body.approvals as Array<{
+              approvalId: string;
+              roundId: string;
+              argsDigest: string;
+            }>;
+            return (approval = approvals.find((item) => item.roundId.startsWith('mcp-')));
+          },
+          { timeout: 20_000 },
+        )
+        .toBeDefined();
+      const decided = await api.request('bob', 'POST', `/v1/approvals/${approval!.approvalId}`, {
+        decision: 'reject',
+        reason: 'not in prod',
+        argsDigest: approval!.argsDigest,
+      });
+      expect(decided.status).toBe(202);
+      const result = await pending;
+      expect(result).toMatchObject({ isError: true, _meta: { 'toolgate/outcome': 'rejected' } });
+      expect(JSON.stringify(result.content)).toContain('not in prod');
+      expect(mcp.calls.length).toBe(before);
     } finally {
       await client.close();
     }

@@ -18,6 +18,17 @@ export const QueryRoundInput = z.object({
   credentials: z.record(z.string(), SealedCredential).optional(),
   /** Restrict the round to these configured MCP servers. */
   servers: z.array(z.string().min(1)).optional(),
+  /**
+   * A round without an LLM (the MCP gateway's tools/call, docs/gateway.md): this one call, named as the gateway
+   * lists it (`server__tool`), runs as the round's only step through the same policy, gate and execution as a
+   * model's call; the round's answer is what the call returned.
+   */
+  toolCall: z
+    .strictObject({
+      name: z.string().min(1, 'toolCall.name must be a non-empty string'),
+      arguments: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
   maxSteps: z
     .number(`maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`)
     .int(`maxSteps must be an integer from 1 to ${MAX_STEPS_LIMIT}`)
