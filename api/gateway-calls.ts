@@ -3,8 +3,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowFailedError } from '@temporalio/client';
+import { stateQuery } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
 import type { ApiContext } from './api-context.ts';
+import { HistoryWatcher } from './history-watcher.ts';
 import { startRound } from './rounds.ts';
 
 const QUERY_CHARS = 200;
@@ -14,6 +16,68 @@ export interface GatewayCall {
   headers: IncomingHttpHeaders;
   name: string;
   arguments: Record<string, unknown>;
+  /** Told each approval the call comes to wait on: its id, who must decide, where (MCP progress notifications). */
+  progress?: (notice: WaitNotice) => Promise<void>;
+  /** Aborted when the client leaves: the wait ends, the round goes on. */
+  signal?: AbortSignal;
+}
+
+export interface WaitNotice {
+  roundId: string;
+  approvalId: string;
+  approvers: string[];
+  expiresAt: string;
+  message: string;
+  links: { approval: string; round: string };
+}
+
+/**
+ * Wakes on each change of the round's history (the event streams' long poll, no fixed interval) and reports
+ * every approval it opens, once. Ends when the round closes or `signal` aborts; a failed read ends it quietly
+ * (progress is a courtesy: the call's result does not depend on it).
+ */
+async function reportWaits(
+  context: ApiContext,
+  roundId: string,
+  progress: NonNullable<GatewayCall['progress']>,
+  signal: AbortSignal,
+): Promise<void> {
+  const watcher = new HistoryWatcher(context, roundId);
+  const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
+  const reported = new Set<string>();
+  try {
+    while ((await watcher.next(signal)) === 'grown') {
+      const state = await handle.query(stateQuery);
+      for (const approval of state.approvals) {
+        if (approval.status !== 'pending' || reported.has(approval.approvalId)) continue;
+        reported.add(approval.approvalId);
+        const approvalLink = `${context.links.apiUrl}/v1/approvals/${encodeURIComponent(approval.approvalId)}`;
+        await progress({
+          roundId,
+          approvalId: approval.approvalId,
+          approvers: approval.approvers,
+          expiresAt: approval.expiresAt,
+          message:
+            `Waiting for approval ${approval.approvalId} of ${approval.server}/${approval.tool} by one of ` +
+            `${approval.approvers.join(', ') || 'the configured approvers'} (until ${approval.expiresAt}): ${approvalLink}`,
+          links: { approval: approvalLink, round: `${context.links.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}` },
+        });
+      }
+    }
+  } catch {
+    // Aborted (the call settled or the client left), or the round could not be read: no more notices.
+  }
+}
+
+/** The call's result, or a rejection as soon as its client leaves (the result is not waited for: nobody reads it). */
+function untilLeft<T>(result: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return result;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const leave = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', leave, { once: true });
+    void result.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+  });
 }
 
 function errorResult(text: string, roundId: string): CallToolResult {
@@ -35,8 +99,12 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
     { toolCall: { name: call.name, arguments: call.arguments } },
   );
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
+  const watching = new AbortController();
+  const stopWatching = () => watching.abort();
+  call.signal?.addEventListener('abort', stopWatching, { once: true });
+  const waits = call.progress ? reportWaits(context, roundId, call.progress, watching.signal) : Promise.resolve();
   try {
-    const result = await handle.result();
+    const result = await untilLeft(handle.result(), call.signal);
     const record = result.toolCalls[0];
     const meta = {
       'toolgate/roundId': roundId,
@@ -52,5 +120,9 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
     if (error instanceof WorkflowFailedError)
       return errorResult(`toolgate could not run the call: ${error.cause?.message ?? error.message}`, roundId);
     throw error;
+  } finally {
+    watching.abort();
+    call.signal?.removeEventListener('abort', stopWatching);
+    await waits;
   }
 }

@@ -11,20 +11,49 @@ import type { GatewayCatalog } from '../gateway-catalog.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
 
-function gatewayServer(context: ApiContext, catalog: GatewayCatalog, request: FastifyRequest): Server {
+function gatewayServer(
+  context: ApiContext,
+  catalog: GatewayCatalog,
+  request: FastifyRequest,
+  signal: AbortSignal,
+): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
     instructions: 'Tools of the servers behind toolgate, named server__tool. Calls may wait for a human approval.',
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await catalog.tools() }));
-  server.setRequestHandler(CallToolRequestSchema, async ({ params }) =>
-    callThroughRound(context, {
+  server.setRequestHandler(CallToolRequestSchema, async ({ params }, extra) => {
+    const progressToken = params._meta?.progressToken;
+    let progress = 0;
+    return callThroughRound(context, {
       principal: request.principal,
       headers: request.headers,
       name: params.name,
       arguments: params.arguments ?? {},
-    }),
-  );
+      signal,
+      // Only to a client that asked for progress (and whose request timeout it may reset while a human decides).
+      ...(progressToken === undefined
+        ? {}
+        : {
+            progress: (notice) =>
+              extra.sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken,
+                  progress: ++progress,
+                  message: notice.message,
+                  _meta: {
+                    'toolgate/roundId': notice.roundId,
+                    'toolgate/approvalId': notice.approvalId,
+                    'toolgate/approvers': notice.approvers,
+                    'toolgate/expiresAt': notice.expiresAt,
+                    'toolgate/links': notice.links,
+                  },
+                },
+              }),
+          }),
+    });
+  });
   return server;
 }
 
@@ -37,10 +66,14 @@ const METHOD_NOT_ALLOWED = {
 export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): FastifyPluginAsync {
   return async (app) => {
     app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
-      const server = gatewayServer(context, catalog, request);
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      // The client leaving ends the wait for its call, never the call's round.
+      const left = new AbortController();
+      const server = gatewayServer(context, catalog, request, left.signal);
+      // Responses as SSE, so progress notifications reach the client before the result.
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       reply.hijack();
       reply.raw.on('close', () => {
+        left.abort();
         void transport.close();
         void server.close();
       });

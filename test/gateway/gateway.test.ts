@@ -111,29 +111,39 @@ describe('MCP gateway on Streamable HTTP', () => {
     }
   });
 
-  it('holds a gated tools/call until an approver decides over HTTP, then runs it once', async () => {
+  it('holds a gated tools/call until an approver decides over HTTP, telling the client who must decide', async () => {
     const client = await connected(TOKENS.carol);
     try {
       const before = mcp.calls.length;
-      const pending = client.callTool({ name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'web-1' } });
-      let approvalId: string | undefined;
-      await expect
-        .poll(
-          async () => {
-            const listed = await api.request('alice', 'GET', '/v1/approvals?status=pending&tool=delete_pod');
-            const approvals = listed.body.approvals as Array<{ approvalId: string; roundId: string }>;
-            return (approvalId = approvals.find((approval) => approval.roundId.startsWith('mcp-'))?.approvalId);
-          },
-          { timeout: 20_000 },
-        )
-        .toBeDefined();
+      const notices: Array<{ message?: string; _meta?: Record<string, unknown> }> = [];
+      const pending = client.callTool(
+        { name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'web-1' } },
+        undefined,
+        { onprogress: (progress) => notices.push(progress), resetTimeoutOnProgress: true },
+      );
+      await expect.poll(() => notices.length, { timeout: 20_000 }).toBe(1);
+      const approvalId = notices[0]!._meta?.['toolgate/approvalId'] as string;
+      expect(approvalId).toMatch(/^mcp-[0-9a-f-]+\.1\.0$/);
+      expect(notices[0]!._meta).toMatchObject({
+        'toolgate/approvers': ['alice', 'bob'],
+        'toolgate/links': { approval: `http://api.test/v1/approvals/${approvalId}` },
+      });
+      expect(notices[0]!.message).toContain(
+        `Waiting for approval ${approvalId} of k8s/delete_pod by one of alice, bob`,
+      );
+      // Listed for approvers like any round's approval.
+      const listed = await api.request('alice', 'GET', '/v1/approvals?status=pending&tool=delete_pod');
+      expect(listed.body.approvals.map((approval: { approvalId: string }) => approval.approvalId)).toContain(
+        approvalId,
+      );
       expect(mcp.calls.length).toBe(before);
-      expect((await approveShown(api.request, 'alice', approvalId!)).status).toBe(202);
+      expect((await approveShown(api.request, 'alice', approvalId)).status).toBe(202);
       const result = await pending;
       expect(result.isError).toBeUndefined();
       expect(result.content).toEqual([{ type: 'text', text: 'deleted pod default/web-1' }]);
       expect(result._meta).toMatchObject({ 'toolgate/approvalId': approvalId, 'toolgate/outcome': 'succeeded' });
       expect(mcp.calls.slice(before).map((call) => call.tool)).toEqual(['delete_pod']);
+      expect(notices).toHaveLength(1);
     } finally {
       await client.close();
     }
