@@ -7,6 +7,9 @@ import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 
+/** A progress notification as the client's `onprogress` gets it (the SDK's type leaves out `_meta`). */
+type Notice = { progress: number; message?: string; _meta?: Record<string, unknown> };
+
 function mcpClient(
   url: string,
   token: string | undefined,
@@ -115,7 +118,7 @@ describe('MCP gateway on Streamable HTTP', () => {
     const client = await connected(TOKENS.carol);
     try {
       const before = mcp.calls.length;
-      const notices: Array<{ message?: string; _meta?: Record<string, unknown> }> = [];
+      const notices: Notice[] = [];
       const pending = client.callTool(
         { name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'web-1' } },
         undefined,
@@ -147,6 +150,34 @@ describe('MCP gateway on Streamable HTTP', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('keeps the call when its client leaves while it waits: approved later, it runs once, its round readable', async () => {
+    const client = await connected(TOKENS.carol);
+    const before = mcp.calls.length;
+    const notices: Notice[] = [];
+    const leaving = new AbortController();
+    const pending = client.callTool(
+      { name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'left-1' } },
+      undefined,
+      { onprogress: (progress) => notices.push(progress), signal: leaving.signal },
+    );
+    await expect.poll(() => notices.length, { timeout: 20_000 }).toBe(1);
+    const roundId = notices[0]!._meta?.['toolgate/roundId'] as string;
+    const approvalId = notices[0]!._meta?.['toolgate/approvalId'] as string;
+    leaving.abort();
+    await expect(pending).rejects.toThrow();
+    await client.close();
+    expect((await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status).toBe('waiting_approval');
+    expect((await approveShown(api.request, 'bob', approvalId)).status).toBe(202);
+    await expect
+      .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, { timeout: 20_000 })
+      .toBe('completed');
+    const state = await api.request('carol', 'GET', `/v1/rounds/${roundId}`);
+    expect(state.body).toMatchObject({ answer: 'deleted pod default/left-1', toolCalls: [{ outcome: 'succeeded' }] });
+    expect(mcp.calls.slice(before).map((call) => [call.tool, call.arguments])).toEqual([
+      ['delete_pod', { namespace: 'default', name: 'left-1' }],
+    ]);
   });
 
   it('answers a rejected or unknown tool as an MCP tool error, never running it', async () => {
