@@ -16,6 +16,8 @@ export interface GatewayCall {
   headers: IncomingHttpHeaders;
   name: string;
   arguments: Record<string, unknown>;
+  /** The server offering the tool, when known: the round lists only it. Unknown: it lists all, and says so. */
+  server?: string;
   /** Told each approval the call comes to wait on: its id, who must decide, where (MCP progress notifications). */
   progress?: (notice: WaitNotice) => Promise<void>;
   /** Aborted when the client leaves: the wait ends, the round goes on. */
@@ -94,7 +96,7 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
   const { roundId } = await startRound(
     context,
     call.principal,
-    { query: `MCP tools/call ${call.name}`.slice(0, QUERY_CHARS) },
+    { query: `MCP tools/call ${call.name}`.slice(0, QUERY_CHARS), ...(call.server ? { servers: [call.server] } : {}) },
     call.headers,
     { toolCall: { name: call.name, arguments: call.arguments } },
   );

@@ -31,6 +31,12 @@ export class GatewayCatalog {
     }));
   }
 
+  /** The server offering the tool named `name` (`server__tool`), or undefined when none does. */
+  async serverOf(name: string): Promise<string | undefined> {
+    const catalog = await this.catalog();
+    return catalog.tools.find((tool) => qualifiedToolName(tool.server, tool.name) === name)?.server;
+  }
+
   private catalog(): Promise<ToolCatalog> {
     const now = Date.now();
     if (this.cached && now - this.cached.at < this.cacheMs) return this.cached.catalog;

@@ -25,10 +25,13 @@ function gatewayServer(
   server.setRequestHandler(CallToolRequestSchema, async ({ params }, extra) => {
     const progressToken = params._meta?.progressToken;
     let progress = 0;
+    // A listing that fails here is not the call's failure: the round lists every server instead.
+    const server = await catalog.serverOf(params.name).catch(() => undefined);
     return callThroughRound(context, {
       principal: request.principal,
       headers: request.headers,
       name: params.name,
+      ...(server ? { server } : {}),
       arguments: params.arguments ?? {},
       signal,
       // Only to a client that asked for progress (and whose request timeout it may reset while a human decides).
