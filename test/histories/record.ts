@@ -219,6 +219,23 @@ export const KINDS: Record<string, Kind> = {
       );
     },
   },
+  'gateway-read': {
+    about: 'an MCP gateway tools/call of a read-only tool: a round without an LLM whose only step is the call',
+    input: { toolCall: { name: 'k8s__echo', arguments: { message: 'through the gateway' } } },
+    script: scriptedSteps({ content: 'never asked' }),
+  },
+  'gateway-approved': {
+    about: 'an MCP gateway tools/call of a gated tool: the approval opens, is approved, the call runs once',
+    input: { toolCall: deletePod('gateway-1') },
+    script: scriptedSteps({ content: 'never asked' }),
+    drive: async (round) => {
+      const [approvalId] = await pendingApprovalIds(round);
+      await round.signal(
+        decideSignal,
+        signedDecision({ approvalId: approvalId!, decision: 'approve', approver: alice }),
+      );
+    },
+  },
   'slack-card': {
     about: 'an approval with a Slack card posted and updated when it closes',
     slack: true,

@@ -144,6 +144,7 @@ describe('stored history corpus', () => {
       'escalated',
       'expired',
       'forged-decision',
+      'gateway-approved',
       'odd-key',
       'outcome-unknown',
       'previewed',
