@@ -86,27 +86,11 @@ function errorResult(text: string, roundId: string): CallToolResult {
   return { content: [{ type: 'text', text }], isError: true, _meta: { 'toolgate/roundId': roundId } };
 }
 
-/**
- * Starts the call's round and waits for its result (the request stays open while an approval is pending; the
- * round does not depend on it: a dropped client leaves the round running). What the tool returned comes back
- * as text; anything but a success (the tool's own error, a rejection, an expiry, an unknown outcome, an
- * unknown tool) is `isError` with the text the model would get.
- */
-export async function callThroughRound(context: ApiContext, call: GatewayCall): Promise<CallToolResult> {
-  const { roundId } = await startRound(
-    context,
-    call.principal,
-    { query: `MCP tools/call ${call.name}`.slice(0, QUERY_CHARS), ...(call.server ? { servers: [call.server] } : {}) },
-    call.headers,
-    { toolCall: { name: call.name, arguments: call.arguments } },
-  );
+/** A gateway round's MCP result, once it has one (waits for the round to close). */
+export async function callResult(context: ApiContext, roundId: string): Promise<CallToolResult> {
   const handle = context.client.workflow.getHandle<typeof queryRound>(roundId);
-  const watching = new AbortController();
-  const stopWatching = () => watching.abort();
-  call.signal?.addEventListener('abort', stopWatching, { once: true });
-  const waits = call.progress ? reportWaits(context, roundId, call.progress, watching.signal) : Promise.resolve();
   try {
-    const result = await untilLeft(handle.result(), call.signal);
+    const result = await handle.result();
     const record = result.toolCalls[0];
     const meta = {
       'toolgate/roundId': roundId,
@@ -122,6 +106,38 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
     if (error instanceof WorkflowFailedError)
       return errorResult(`toolgate could not run the call: ${error.cause?.message ?? error.message}`, roundId);
     throw error;
+  }
+}
+
+/** Starts the round of a gateway call; its id is the call's MCP task id. */
+export async function startCallRound(
+  context: ApiContext,
+  call: Pick<GatewayCall, 'principal' | 'headers' | 'name' | 'arguments' | 'server'>,
+): Promise<string> {
+  const { roundId } = await startRound(
+    context,
+    call.principal,
+    { query: `MCP tools/call ${call.name}`.slice(0, QUERY_CHARS), ...(call.server ? { servers: [call.server] } : {}) },
+    call.headers,
+    { toolCall: { name: call.name, arguments: call.arguments } },
+  );
+  return roundId;
+}
+
+/**
+ * Starts the call's round and waits for its result (the request stays open while an approval is pending; the
+ * round does not depend on it: a dropped client leaves the round running). What the tool returned comes back
+ * as text; anything but a success (the tool's own error, a rejection, an expiry, an unknown outcome, an
+ * unknown tool) is `isError` with the text the model would get.
+ */
+export async function callThroughRound(context: ApiContext, call: GatewayCall): Promise<CallToolResult> {
+  const roundId = await startCallRound(context, call);
+  const watching = new AbortController();
+  const stopWatching = () => watching.abort();
+  call.signal?.addEventListener('abort', stopWatching, { once: true });
+  const waits = call.progress ? reportWaits(context, roundId, call.progress, watching.signal) : Promise.resolve();
+  try {
+    return await untilLeft(callResult(context, roundId), call.signal);
   } finally {
     watching.abort();
     call.signal?.removeEventListener('abort', stopWatching);
