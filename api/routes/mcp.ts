@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
 import { callThroughRound } from '../gateway-calls.ts';
 import type { GatewayCatalog } from '../gateway-catalog.ts';
+import { TemporalTaskStore } from '../gateway-tasks.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
 
@@ -17,12 +18,24 @@ function gatewayServer(
   request: FastifyRequest,
   signal: AbortSignal,
 ): Server {
+  const caller = { principal: request.principal, headers: request.headers };
+  const tasks = new TemporalTaskStore(context, caller, catalog);
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: false } },
+    capabilities: {
+      tools: { listChanged: false },
+      tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+    },
     instructions: 'Tools of the servers behind toolgate, named server__tool. Calls may wait for a human approval.',
+    // tasks/get, tasks/result, tasks/list and tasks/cancel, answered from Temporal by any replica.
+    taskStore: tasks,
   });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await catalog.tools() }));
-  server.setRequestHandler(CallToolRequestSchema, async ({ params }, extra) => {
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: (await catalog.tools()).map((tool) => ({ ...tool, execution: { taskSupport: 'optional' as const } })),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
+    const { params } = call;
+    // A task-aware client gets the task (its round) at once and follows it with tasks/*.
+    if (params.task) return { task: await tasks.createTask(params.task, extra.requestId, call) };
     const progressToken = params._meta?.progressToken;
     let progress = 0;
     // A listing that fails here is not the call's failure: the round lists every server instead.
