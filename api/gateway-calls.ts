@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowFailedError } from '@temporalio/client';
-import { stateQuery } from '../workflows/contract.ts';
+import { stateQuery, type PendingApproval } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
 import type { ApiContext } from './api-context.ts';
 import { HistoryWatcher } from './history-watcher.ts';
@@ -22,6 +22,11 @@ export interface GatewayCall {
   progress?: (notice: WaitNotice) => Promise<void>;
   /** Aborted when the client leaves: the wait ends, the round goes on. */
   signal?: AbortSignal;
+  /**
+   * Told each approval the call comes to wait on, before its progress notice (MCP elicitation asks the caller);
+   * what it answers is added to the notice (how the approval gets decided).
+   */
+  onWait?: (approval: PendingApproval, links: WaitNotice['links']) => Promise<string | undefined>;
 }
 
 export interface WaitNotice {
@@ -41,7 +46,7 @@ export interface WaitNotice {
 async function reportWaits(
   context: ApiContext,
   roundId: string,
-  progress: NonNullable<GatewayCall['progress']>,
+  call: Pick<GatewayCall, 'progress' | 'onWait'>,
   signal: AbortSignal,
 ): Promise<void> {
   const watcher = new HistoryWatcher(context, roundId);
@@ -54,15 +59,21 @@ async function reportWaits(
         if (approval.status !== 'pending' || reported.has(approval.approvalId)) continue;
         reported.add(approval.approvalId);
         const approvalLink = `${context.links.apiUrl}/v1/approvals/${encodeURIComponent(approval.approvalId)}`;
-        await progress({
+        const links = {
+          approval: approvalLink,
+          round: `${context.links.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}`,
+        };
+        const how = await call.onWait?.(approval, links);
+        await call.progress?.({
           roundId,
           approvalId: approval.approvalId,
           approvers: approval.approvers,
           expiresAt: approval.expiresAt,
           message:
             `Waiting for approval ${approval.approvalId} of ${approval.server}/${approval.tool} by one of ` +
-            `${approval.approvers.join(', ') || 'the configured approvers'} (until ${approval.expiresAt}): ${approvalLink}`,
-          links: { approval: approvalLink, round: `${context.links.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}` },
+            `${approval.approvers.join(', ') || 'the configured approvers'} (until ${approval.expiresAt}): ${approvalLink}` +
+            (how ? `. ${how}` : ''),
+          links,
         });
       }
     }
@@ -135,7 +146,7 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
   const watching = new AbortController();
   const stopWatching = () => watching.abort();
   call.signal?.addEventListener('abort', stopWatching, { once: true });
-  const waits = call.progress ? reportWaits(context, roundId, call.progress, watching.signal) : Promise.resolve();
+  const waits = call.progress || call.onWait ? reportWaits(context, roundId, call, watching.signal) : Promise.resolve();
   try {
     return await untilLeft(callResult(context, roundId), call.signal);
   } finally {

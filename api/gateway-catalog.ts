@@ -6,6 +6,7 @@ import { GATEWAY_CATALOG_WORKFLOW_TYPE } from '../workflows/contract/names.ts';
 import type { ToolCatalog } from '../workflows/contract.ts';
 import { qualifiedToolName } from '../workflows/shared/tool-name.ts';
 import type { ApiContext } from './api-context.ts';
+import { mayEverRun } from './gateway-visibility.ts';
 
 const CACHE_MS = 5000;
 const LISTING_TIMEOUT = '2 minutes';
@@ -20,10 +21,14 @@ export class GatewayCatalog {
     this.cacheMs = cacheMs;
   }
 
-  /** The upstream tools, named `server__tool`, with their description, input schema and annotations. */
-  async tools(): Promise<Tool[]> {
+  /**
+   * The upstream tools, named `server__tool`, with their description, input schema and annotations; with a
+   * caller, only those the caller can ever get run.
+   */
+  async tools(caller?: string): Promise<Tool[]> {
     const catalog = await this.catalog();
-    return catalog.tools.map((tool) => ({
+    const offered = caller === undefined ? catalog.tools : catalog.tools.filter((tool) => mayEverRun(tool, caller));
+    return offered.map((tool) => ({
       name: qualifiedToolName(tool.server, tool.name),
       ...(tool.description === undefined ? {} : { description: tool.description }),
       inputSchema: tool.inputSchema as Tool['inputSchema'],
@@ -35,6 +40,13 @@ export class GatewayCatalog {
   async serverOf(name: string): Promise<string | undefined> {
     const catalog = await this.catalog();
     return catalog.tools.find((tool) => qualifiedToolName(tool.server, tool.name) === name)?.server;
+  }
+
+  /** The tool named `name` is listed, but not for `caller`: a call of it answers as for an unknown tool. */
+  async hiddenFrom(name: string, caller: string): Promise<boolean> {
+    const catalog = await this.catalog();
+    const tool = catalog.tools.find((candidate) => qualifiedToolName(candidate.server, candidate.name) === name);
+    return tool !== undefined && !mayEverRun(tool, caller);
   }
 
   private catalog(): Promise<ToolCatalog> {

@@ -83,13 +83,19 @@ async function tokenAdmission(context: ApiContext, principal: string, now: Date)
 
 /**
  * The quota a new round of `principal` runs under, or why it may not start. With `limits.enabled: false`
- * nothing is counted: the round starts with no quota of its own.
+ * nothing is counted: the round starts with no quota of its own. `spendsTokens: false` (an MCP gateway call, no
+ * LLM): the token quota is not checked and the round carries none; the other limits hold.
  */
-export async function admitRound(context: ApiContext, principal: string, now = new Date()): Promise<Admission> {
+export async function admitRound(
+  context: ApiContext,
+  principal: string,
+  now = new Date(),
+  options: { spendsTokens?: boolean } = {},
+): Promise<Admission> {
   if (!context.limits.enabled) return {};
   const [refusal, tokens] = await Promise.all([
     openLimitRefusal(context, principal),
-    tokenAdmission(context, principal, now),
+    options.spendsTokens === false ? {} : tokenAdmission(context, principal, now),
   ]);
   return refusal ? { refusal } : tokens;
 }

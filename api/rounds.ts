@@ -68,7 +68,7 @@ export async function startRound(
   const roundId = body.idempotencyKey
     ? idempotentRoundId(principal, body.idempotencyKey)
     : `${gateway ? 'mcp' : 'round'}-${randomUUID()}`;
-  const admission = await admitRound(context, principal);
+  const admission = await admitRound(context, principal, new Date(), { spendsTokens: !gateway });
   if (admission.refusal) {
     // A retry of a start that already happened answers as before (200), whatever is open now.
     if (body.idempotencyKey && (await describeRound(context, roundId))) return { roundId, created: false };

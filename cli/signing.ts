@@ -40,7 +40,7 @@ export function signDecision(values: Values): string {
   const decision = Decision.safeParse(required(values, 'decision', topic));
   if (!decision.success) throw new UsageError('--decision takes approve or reject', topic);
   const channel = DecisionChannel.safeParse(typeof values.channel === 'string' ? values.channel : 'cli');
-  if (!channel.success) throw new UsageError('--channel takes http, slack, cli or web', topic);
+  if (!channel.success) throw new UsageError(`--channel takes ${DecisionChannel.options.join(', ')}`, topic);
   const reason = typeof values.reason === 'string' ? values.reason : undefined;
   if (decision.data === 'reject' && !reason?.trim()) throw new UsageError('a rejection needs --reason <text>', topic);
   const digest = typeof values.digest === 'string' ? values.digest.toLowerCase() : undefined;

@@ -65,7 +65,7 @@ Prints the \`decide\` signal's input, stamped now and signed, for
 Options:
   --reason <text>           why (required to reject; the model is told)
   --digest <sha256>         bind the decision to these arguments (64 hex characters; the round refuses others)
-  --channel <channel>       http, slack, cli or web (default cli)
+  --channel <channel>       http, slack, cli, web or mcp (default cli)
 
 ${SIGNING}`,
   'sign-round': `Usage: ${PROGRAM} sign-round --key <file> --key-id <id> --round <roundId> --requester <principal>

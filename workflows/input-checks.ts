@@ -145,8 +145,8 @@ export function decisionProblems(request: unknown): string[] {
   }
   const approver = request.approver;
   if (!isObject(approver) || !isString(approver.id) || approver.id === '') problems.push('approver.id is missing');
-  if (!isObject(approver) || !['http', 'slack', 'cli', 'web'].includes(approver.channel as string))
-    problems.push('approver.channel must be http, slack, cli or web');
+  if (!isObject(approver) || !['http', 'slack', 'cli', 'web', 'mcp'].includes(approver.channel as string))
+    problems.push('approver.channel must be http, slack, cli, web or mcp');
   if (request.argsDigest !== undefined && !isString(request.argsDigest)) problems.push('argsDigest must be a string');
   if (request.previewDigest !== undefined && !isString(request.previewDigest))
     problems.push('previewDigest must be a string');

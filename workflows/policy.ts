@@ -2,6 +2,7 @@
 import { keysRequireApproval } from './argument-keys.ts';
 import { rulesRequireApproval } from './argument-rules.ts';
 import type { ToolDescriptor } from './contract.ts';
+import { trustedHint, waivedAsReadOnly } from './shared/read-only-waiver.ts';
 
 /**
  * Since this patch, argument keys compare after Unicode folding, a key outside the schema or ASCII needs approval,
@@ -9,21 +10,6 @@ import type { ToolDescriptor } from './contract.ts';
  * tool. Rounds started before it keep the old evaluation (replay).
  */
 export const CLOSED_POLICY_PATCH = 'closed-policy';
-
-/** Annotations count only when the server is trusted; an untrusted server's hints are treated as absent. */
-function trustedHint(tool: ToolDescriptor, hint: 'readOnlyHint' | 'idempotentHint'): boolean {
-  return tool.policy.trusted && tool.annotations[hint] === true;
-}
-
-/**
- * A read-only tool that may reach the open world (MCP's default when `openWorldHint` is absent) can carry data the
- * round read elsewhere out in its arguments (a fetch, a search), so only the operator's `openWorld: trust` or the
- * server's explicit `openWorldHint: false` lets read-only waive approval.
- */
-function waivedAsReadOnly(tool: ToolDescriptor, closed: boolean): boolean {
-  if (!trustedHint(tool, 'readOnlyHint')) return false;
-  return !closed || tool.policy.openWorld === 'trust' || tool.annotations.openWorldHint === false;
-}
 
 /** `closed`: the evaluation of CLOSED_POLICY_PATCH; false only to replay rounds started before it. */
 export function requiresApproval(tool: ToolDescriptor, args: Record<string, unknown>, closed = true): boolean {

@@ -3,14 +3,32 @@
 // the principal's request budget; each request's Server sees its principal and headers (credentials).
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
 import { callThroughRound } from '../gateway-calls.ts';
 import type { GatewayCatalog } from '../gateway-catalog.ts';
+import { capabilityNote, noteOf } from '../gateway-client-capabilities.ts';
+import { answerElicitation, askCaller, isElicitationAnswer } from '../gateway-elicitation.ts';
 import { TemporalTaskStore } from '../gateway-tasks.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
+
+/** A tool the caller can never get run answers as the round answers a tool it does not know (no round starts). */
+function notAvailable(name: string): CallToolResult {
+  return {
+    content: [{ type: 'text', text: `Tool '${name}' is not available.` }],
+    isError: true,
+    _meta: { 'toolgate/outcome': 'invalid' },
+  };
+}
 
 function gatewayServer(
   context: ApiContext,
@@ -29,11 +47,23 @@ function gatewayServer(
     // tasks/get, tasks/result, tasks/list and tasks/cancel, answered from Temporal by any replica.
     taskStore: tasks,
   });
+  // Sent on the tools/call's own SSE stream with an id of the gateway's: the answer comes as a new POST (any replica).
+  const ask = (relatedRequestId: RequestId) =>
+    askCaller(context, request.principal, noteOf(request.headers), (message) =>
+      server.transport ? server.transport.send(message, { relatedRequestId }) : Promise.reject(new Error('closed')),
+    );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: (await catalog.tools()).map((tool) => ({ ...tool, execution: { taskSupport: 'optional' as const } })),
+    tools: (await catalog.tools(request.principal)).map((tool) => ({
+      ...tool,
+      execution: { taskSupport: 'optional' as const },
+    })),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (call, extra) => {
     const { params } = call;
+    if (await catalog.hiddenFrom(params.name, request.principal).catch(() => false)) {
+      if (params.task) throw new McpError(ErrorCode.InvalidParams, `Tool '${params.name}' is not available.`);
+      return notAvailable(params.name);
+    }
     // A task-aware client gets the task (its round) at once and follows it with tasks/*.
     if (params.task) return { task: await tasks.createTask(params.task, extra.requestId, call) };
     const progressToken = params._meta?.progressToken;
@@ -47,6 +77,7 @@ function gatewayServer(
       ...(server ? { server } : {}),
       arguments: params.arguments ?? {},
       signal,
+      onWait: ask(extra.requestId),
       // Only to a client that asked for progress (and whose request timeout it may reset while a human decides).
       ...(progressToken === undefined
         ? {}
@@ -82,12 +113,17 @@ const METHOD_NOT_ALLOWED = {
 export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): FastifyPluginAsync {
   return async (app) => {
     app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
+      // The answer to an elicitation: decided here, whichever replica sent the form.
+      if (isElicitationAnswer(request.body))
+        return reply.code(202).send(await answerElicitation(context, request.principal, request.body));
       // The client leaving ends the wait for its call, never the call's round.
       const left = new AbortController();
       const server = gatewayServer(context, catalog, request, left.signal);
       // Responses as SSE, so progress notifications reach the client before the result.
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       reply.hijack();
+      const note = capabilityNote(request.body);
+      if (note) reply.raw.setHeader('mcp-session-id', note);
       reply.raw.on('close', () => {
         left.abort();
         void transport.close();

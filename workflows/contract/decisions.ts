@@ -5,7 +5,8 @@ import { MAX_REASON_CHARS } from './names.ts';
 import { Signature } from './signatures.ts';
 import { Quorum } from './quorum.ts';
 
-export const DecisionChannel = z.enum(['http', 'slack', 'cli', 'web']);
+/** `mcp`: the requester answered the MCP gateway's elicitation form (docs/gateway.md). */
+export const DecisionChannel = z.enum(['http', 'slack', 'cli', 'web', 'mcp']);
 export type DecisionChannel = z.infer<typeof DecisionChannel>;
 
 export const Approver = z.object({
