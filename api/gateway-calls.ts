@@ -6,6 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { stateQuery } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
 import type { ApiContext } from './api-context.ts';
+import { keepAlive, waitNotice, type ProgressNotice } from './gateway-keepalive.ts';
 import { HistoryWatcher } from './history-watcher.ts';
 import { startRound } from './rounds.ts';
 
@@ -19,18 +20,13 @@ export interface GatewayCall {
   /** The server offering the tool, when known: the round lists only it. Unknown: it lists all, and says so. */
   server?: string;
   /** Told each approval the call comes to wait on: its id, who must decide, where (MCP progress notifications). */
-  progress?: (notice: WaitNotice) => Promise<void>;
+  progress?: (notice: ProgressNotice) => Promise<void>;
+  /** With `progress`: also told every this many ms what the call waits for now (api.gateway.keepAlive). */
+  keepAliveMs?: number;
+  /** The round's id, when the caller named it before the start (a resumable stream's event ids carry it). */
+  roundId?: string;
   /** Aborted when the client leaves: the wait ends, the round goes on. */
   signal?: AbortSignal;
-}
-
-export interface WaitNotice {
-  roundId: string;
-  approvalId: string;
-  approvers: string[];
-  expiresAt: string;
-  message: string;
-  links: { approval: string; round: string };
 }
 
 /**
@@ -38,7 +34,7 @@ export interface WaitNotice {
  * every approval it opens, once. Ends when the round closes or `signal` aborts; a failed read ends it quietly
  * (progress is a courtesy: the call's result does not depend on it).
  */
-async function reportWaits(
+export async function reportWaits(
   context: ApiContext,
   roundId: string,
   progress: NonNullable<GatewayCall['progress']>,
@@ -53,17 +49,7 @@ async function reportWaits(
       for (const approval of state.approvals) {
         if (approval.status !== 'pending' || reported.has(approval.approvalId)) continue;
         reported.add(approval.approvalId);
-        const approvalLink = `${context.links.apiUrl}/v1/approvals/${encodeURIComponent(approval.approvalId)}`;
-        await progress({
-          roundId,
-          approvalId: approval.approvalId,
-          approvers: approval.approvers,
-          expiresAt: approval.expiresAt,
-          message:
-            `Waiting for approval ${approval.approvalId} of ${approval.server}/${approval.tool} by one of ` +
-            `${approval.approvers.join(', ') || 'the configured approvers'} (until ${approval.expiresAt}): ${approvalLink}`,
-          links: { approval: approvalLink, round: `${context.links.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}` },
-        });
+        await progress(waitNotice(context, roundId, approval));
       }
     }
   } catch {
@@ -72,7 +58,7 @@ async function reportWaits(
 }
 
 /** The call's result, or a rejection as soon as its client leaves (the result is not waited for: nobody reads it). */
-function untilLeft<T>(result: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilLeft<T>(result: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return result;
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
@@ -112,14 +98,14 @@ export async function callResult(context: ApiContext, roundId: string): Promise<
 /** Starts the round of a gateway call; its id is the call's MCP task id. */
 export async function startCallRound(
   context: ApiContext,
-  call: Pick<GatewayCall, 'principal' | 'headers' | 'name' | 'arguments' | 'server'>,
+  call: Pick<GatewayCall, 'principal' | 'headers' | 'name' | 'arguments' | 'server' | 'roundId'>,
 ): Promise<string> {
   const { roundId } = await startRound(
     context,
     call.principal,
     { query: `MCP tools/call ${call.name}`.slice(0, QUERY_CHARS), ...(call.server ? { servers: [call.server] } : {}) },
     call.headers,
-    { toolCall: { name: call.name, arguments: call.arguments } },
+    { toolCall: { name: call.name, arguments: call.arguments }, ...(call.roundId ? { roundId: call.roundId } : {}) },
   );
   return roundId;
 }
@@ -136,11 +122,16 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
   const stopWatching = () => watching.abort();
   call.signal?.addEventListener('abort', stopWatching, { once: true });
   const waits = call.progress ? reportWaits(context, roundId, call.progress, watching.signal) : Promise.resolve();
+  const reminders =
+    call.progress && call.keepAliveMs
+      ? keepAlive(context, roundId, call.progress, call.keepAliveMs, watching.signal)
+      : Promise.resolve();
   try {
     return await untilLeft(callResult(context, roundId), call.signal);
   } finally {
     watching.abort();
     call.signal?.removeEventListener('abort', stopWatching);
     await waits;
+    await reminders;
   }
 }

@@ -9,6 +9,10 @@ import type { ApiContext } from '../api-context.ts';
 import { callThroughRound } from '../gateway-calls.ts';
 import type { GatewayCatalog } from '../gateway-catalog.ts';
 import { TemporalTaskStore } from '../gateway-tasks.ts';
+import { CallProgress } from '../gateway-keepalive.ts';
+import { resumableCall, resumeCall } from '../gateway-resume.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import type { StreamSlots } from '../stream-slots.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
 
@@ -17,6 +21,7 @@ function gatewayServer(
   catalog: GatewayCatalog,
   request: FastifyRequest,
   signal: AbortSignal,
+  roundId?: string,
 ): Server {
   const caller = { principal: request.principal, headers: request.headers };
   const tasks = new TemporalTaskStore(context, caller, catalog);
@@ -37,7 +42,6 @@ function gatewayServer(
     // A task-aware client gets the task (its round) at once and follows it with tasks/*.
     if (params.task) return { task: await tasks.createTask(params.task, extra.requestId, call) };
     const progressToken = params._meta?.progressToken;
-    let progress = 0;
     // A listing that fails here is not the call's failure: the round lists every server instead.
     const server = await catalog.serverOf(params.name).catch(() => undefined);
     return callThroughRound(context, {
@@ -47,26 +51,13 @@ function gatewayServer(
       ...(server ? { server } : {}),
       arguments: params.arguments ?? {},
       signal,
+      ...(roundId ? { roundId } : {}),
       // Only to a client that asked for progress (and whose request timeout it may reset while a human decides).
       ...(progressToken === undefined
         ? {}
         : {
-            progress: (notice) =>
-              extra.sendNotification({
-                method: 'notifications/progress',
-                params: {
-                  progressToken,
-                  progress: ++progress,
-                  message: notice.message,
-                  _meta: {
-                    'toolgate/roundId': notice.roundId,
-                    'toolgate/approvalId': notice.approvalId,
-                    'toolgate/approvers': notice.approvers,
-                    'toolgate/expiresAt': notice.expiresAt,
-                    'toolgate/links': notice.links,
-                  },
-                },
-              }),
+            progress: new CallProgress(progressToken, (notification) => extra.sendNotification(notification)).notify,
+            keepAliveMs: context.gateway.keepAlive,
           }),
     });
   });
@@ -79,14 +70,23 @@ const METHOD_NOT_ALLOWED = {
   id: null,
 };
 
-export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): FastifyPluginAsync {
+export function mcpRoutes(
+  context: ApiContext,
+  catalog: GatewayCatalog,
+  streams: { metrics: ApiMetrics; slots?: StreamSlots | undefined },
+): FastifyPluginAsync {
   return async (app) => {
     app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
       // The client leaving ends the wait for its call, never the call's round.
       const left = new AbortController();
-      const server = gatewayServer(context, catalog, request, left.signal);
+      // A task-less call's stream has event ids, so its client can resume it on any replica (GET below).
+      const resumable = resumableCall(request.body);
+      const server = gatewayServer(context, catalog, request, left.signal, resumable?.roundId);
       // Responses as SSE, so progress notifications reach the client before the result.
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        ...(resumable ? { eventStore: resumable.eventStore } : {}),
+      });
       reply.hijack();
       reply.raw.on('close', () => {
         left.abort();
@@ -96,13 +96,21 @@ export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): Fastify
       await server.connect(transport);
       await transport.handleRequest(request.raw, reply.raw, request.body);
     });
-    // No standalone SSE stream and no sessions to delete in stateless mode.
+    // No standalone SSE stream and no sessions to delete in stateless mode; a GET with Last-Event-ID resumes a call.
     for (const method of ['GET', 'DELETE'] as const) {
       app.route({
         method,
         url: '/mcp',
         schema: { hide: true },
-        handler: async (_request, reply) => reply.code(405).header('allow', 'POST').send(METHOD_NOT_ALLOWED),
+        handler: async (request, reply) => {
+          const lastEventId = request.headers['last-event-id'];
+          if (method === 'GET' && typeof lastEventId === 'string')
+            return resumeCall(context, request, reply, lastEventId, {
+              keepAliveMs: context.gateway.keepAlive,
+              ...streams,
+            });
+          return reply.code(405).header('allow', 'POST').send(METHOD_NOT_ALLOWED);
+        },
       });
     }
   };
