@@ -272,6 +272,8 @@ const ApiSettings = z.strictObject({
        * (the SDK's is 60 s).
        */
       keepAlive: Duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'between 100ms and 1h').default(25_000),
+      /** Tasks per tasks/list page; the next page comes with the cursor. */
+      tasksPerPage: z.number().int().min(1).max(1000).default(100),
     })
     .prefault({}),
 });

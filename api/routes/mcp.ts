@@ -3,12 +3,17 @@
 // the principal's request budget; each request's Server sees its principal and headers (credentials).
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  GetTaskPayloadRequestSchema,
+  ListToolsRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../api-context.ts';
 import { callThroughRound } from '../gateway-calls.ts';
 import type { GatewayCatalog } from '../gateway-catalog.ts';
 import { TemporalTaskStore } from '../gateway-tasks.ts';
+import { awaitedTaskResult } from '../gateway-task-result.ts';
 import { CallProgress } from '../gateway-keepalive.ts';
 import { resumableCall, resumeCall } from '../gateway-resume.ts';
 import type { ApiMetrics } from '../metrics.ts';
@@ -34,6 +39,7 @@ function gatewayServer(
     // tasks/get, tasks/result, tasks/list and tasks/cancel, answered from Temporal by any replica.
     taskStore: tasks,
   });
+  server.setRequestHandler(GetTaskPayloadRequestSchema, awaitedTaskResult(tasks));
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: (await catalog.tools()).map((tool) => ({ ...tool, execution: { taskSupport: 'optional' as const } })),
   }));
