@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/ports.ts';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
@@ -204,6 +205,36 @@ describe('MCP gateway: keep-alive and resumable streams', () => {
       await client.close();
       balancer.close();
       await doomed.stop('SIGKILL');
+    }
+  });
+
+  it('lets a restarted client take up its call from a saved resumption token, without calling the tool again', async () => {
+    const before = mcp.calls.length;
+    const tokens: string[] = [];
+    const first = await connected(survivor.url, TOKENS.carol);
+    const abandoned = first.callTool(
+      { name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'restart-1' } },
+      undefined,
+      { onresumptiontoken: (token) => tokens.push(token) },
+    );
+    const approvalId = await pendingApproval(survivor, 'restart-1');
+    await first.close();
+    await expect(abandoned).rejects.toThrow();
+
+    const second = await connected(survivor.url, TOKENS.carol);
+    try {
+      // The SDK resumes with GET and Last-Event-ID instead of posting the request again, and answers it under
+      // the new request's id.
+      const resumed = second.request(
+        { method: 'tools/call', params: { name: 'k8s__delete_pod', arguments: {} } },
+        CallToolResultSchema,
+        { resumptionToken: tokens.at(-1)! },
+      );
+      expect((await approveShown(survivor.request, 'bob', approvalId)).status).toBe(202);
+      expect(await resumed).toMatchObject({ content: [{ type: 'text', text: 'deleted pod default/restart-1' }] });
+      expect(mcp.calls.slice(before).map((call) => call.arguments.name)).toEqual(['restart-1']);
+    } finally {
+      await second.close();
     }
   });
 
