@@ -53,6 +53,11 @@ export class AccessPolicy {
     return round.requester === principal || this.has(principal, 'admin');
   }
 
+  /** A gateway call's response stream, resumed with Last-Event-ID: its requester's alone, like the call itself. */
+  followsCall(principal: string, round: RoundOwnership): boolean {
+    return round.requester === principal;
+  }
+
   mayCancel(principal: string, round: RoundOwnership): boolean {
     return round.requester === principal || this.has(principal, 'admin');
   }

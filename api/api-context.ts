@@ -3,7 +3,7 @@ import type { AccessPolicy } from './access.ts';
 import type { LinkBases } from '../runtime/links.ts';
 import type { CredentialIntake } from './user-credentials.ts';
 import type { Signer } from '../runtime/signing.ts';
-import type { LimitsConfig } from '../runtime/config.ts';
+import type { LimitsConfig, ToolgateConfig } from '../runtime/config.ts';
 import type { LiveWorkers } from './live-workers.ts';
 import type { GrantMetrics, LimitMetrics } from './metrics.ts';
 import type { GrantSettings } from './grants.ts';
@@ -33,6 +33,8 @@ export interface ApiContext {
   /** Remembered grants: how long one may live, how many a requester may hold (approvals.grants). */
   grants: GrantSettings;
   grantMetrics: GrantMetrics;
+  /** The MCP gateway's settings (api.gateway). */
+  gateway: ToolgateConfig['api']['gateway'];
   /** Seals requesters' own credentials for servers that take them; absent when none does. */
   credentials?: CredentialIntake;
 }

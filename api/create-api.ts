@@ -79,6 +79,7 @@ export async function createApi(options: ApiOptions): Promise<Api> {
     tokenLedger: new TokenLedger(),
     grants: config.approvals.grants,
     grantMetrics: metrics,
+    gateway: config.api.gateway,
     liveWorkers: new LiveWorkers({
       client,
       namespace: config.temporal.namespace,

@@ -6,6 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { stateQuery, type PendingApproval } from '../workflows/contract.ts';
 import type { queryRound } from '../workflows/query-round.ts';
 import type { ApiContext } from './api-context.ts';
+import { keepAlive, waitNotice, type ApprovalLinks, type ProgressNotice } from './gateway-keepalive.ts';
 import { HistoryWatcher } from './history-watcher.ts';
 import { startRound } from './rounds.ts';
 
@@ -19,23 +20,18 @@ export interface GatewayCall {
   /** The server offering the tool, when known: the round lists only it. Unknown: it lists all, and says so. */
   server?: string;
   /** Told each approval the call comes to wait on: its id, who must decide, where (MCP progress notifications). */
-  progress?: (notice: WaitNotice) => Promise<void>;
+  progress?: (notice: ProgressNotice) => Promise<void>;
+  /** With `progress`: also told every this many ms what the call waits for now (api.gateway.keepAlive). */
+  keepAliveMs?: number;
+  /** The round's id, when the caller named it before the start (a resumable stream's event ids carry it). */
+  roundId?: string;
   /** Aborted when the client leaves: the wait ends, the round goes on. */
   signal?: AbortSignal;
   /**
    * Told each approval the call comes to wait on, before its progress notice (MCP elicitation asks the caller);
    * what it answers is added to the notice (how the approval gets decided).
    */
-  onWait?: (approval: PendingApproval, links: WaitNotice['links']) => Promise<string | undefined>;
-}
-
-export interface WaitNotice {
-  roundId: string;
-  approvalId: string;
-  approvers: string[];
-  expiresAt: string;
-  message: string;
-  links: { approval: string; round: string };
+  onWait?: (approval: PendingApproval, links: ApprovalLinks) => Promise<string | undefined>;
 }
 
 /**
@@ -43,7 +39,7 @@ export interface WaitNotice {
  * every approval it opens, once. Ends when the round closes or `signal` aborts; a failed read ends it quietly
  * (progress is a courtesy: the call's result does not depend on it).
  */
-async function reportWaits(
+export async function reportWaits(
   context: ApiContext,
   roundId: string,
   call: Pick<GatewayCall, 'progress' | 'onWait'>,
@@ -58,23 +54,9 @@ async function reportWaits(
       for (const approval of state.approvals) {
         if (approval.status !== 'pending' || reported.has(approval.approvalId)) continue;
         reported.add(approval.approvalId);
-        const approvalLink = `${context.links.apiUrl}/v1/approvals/${encodeURIComponent(approval.approvalId)}`;
-        const links = {
-          approval: approvalLink,
-          round: `${context.links.apiUrl}/v1/rounds/${encodeURIComponent(roundId)}`,
-        };
-        const how = await call.onWait?.(approval, links);
-        await call.progress?.({
-          roundId,
-          approvalId: approval.approvalId,
-          approvers: approval.approvers,
-          expiresAt: approval.expiresAt,
-          message:
-            `Waiting for approval ${approval.approvalId} of ${approval.server}/${approval.tool} by one of ` +
-            `${approval.approvers.join(', ') || 'the configured approvers'} (until ${approval.expiresAt}): ${approvalLink}` +
-            (how ? `. ${how}` : ''),
-          links,
-        });
+        const notice = waitNotice(context, roundId, approval);
+        const how = await call.onWait?.(approval, notice.links);
+        await call.progress?.(how ? { ...notice, message: `${notice.message}. ${how}` } : notice);
       }
     }
   } catch {
@@ -83,7 +65,7 @@ async function reportWaits(
 }
 
 /** The call's result, or a rejection as soon as its client leaves (the result is not waited for: nobody reads it). */
-function untilLeft<T>(result: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+export function untilLeft<T>(result: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return result;
   signal.throwIfAborted();
   return new Promise<T>((resolve, reject) => {
@@ -123,14 +105,14 @@ export async function callResult(context: ApiContext, roundId: string): Promise<
 /** Starts the round of a gateway call; its id is the call's MCP task id. */
 export async function startCallRound(
   context: ApiContext,
-  call: Pick<GatewayCall, 'principal' | 'headers' | 'name' | 'arguments' | 'server'>,
+  call: Pick<GatewayCall, 'principal' | 'headers' | 'name' | 'arguments' | 'server' | 'roundId'>,
 ): Promise<string> {
   const { roundId } = await startRound(
     context,
     call.principal,
     { query: `MCP tools/call ${call.name}`.slice(0, QUERY_CHARS), ...(call.server ? { servers: [call.server] } : {}) },
     call.headers,
-    { toolCall: { name: call.name, arguments: call.arguments } },
+    { toolCall: { name: call.name, arguments: call.arguments }, ...(call.roundId ? { roundId: call.roundId } : {}) },
   );
   return roundId;
 }
@@ -147,11 +129,16 @@ export async function callThroughRound(context: ApiContext, call: GatewayCall): 
   const stopWatching = () => watching.abort();
   call.signal?.addEventListener('abort', stopWatching, { once: true });
   const waits = call.progress || call.onWait ? reportWaits(context, roundId, call, watching.signal) : Promise.resolve();
+  const reminders =
+    call.progress && call.keepAliveMs
+      ? keepAlive(context, roundId, call.progress, call.keepAliveMs, watching.signal)
+      : Promise.resolve();
   try {
     return await untilLeft(callResult(context, roundId), call.signal);
   } finally {
     watching.abort();
     call.signal?.removeEventListener('abort', stopWatching);
     await waits;
+    await reminders;
   }
 }

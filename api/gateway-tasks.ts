@@ -4,17 +4,23 @@
 // it only (the SDK's session id is absent in stateless mode; the principal takes its place).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
-import type { CallToolRequest, Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolRequest,
+  CallToolResult,
+  Request,
+  RequestId,
+  Result,
+  Task,
+} from '@modelcontextprotocol/sdk/types.js';
 import { callResult, startCallRound } from './gateway-calls.ts';
 import type { GatewayCatalog } from './gateway-catalog.ts';
 import type { ApiContext } from './api-context.ts';
 import { describeRound, type RoundFacts } from './round-facts.ts';
-import { listRounds, requesterRounds } from './requester-rounds.ts';
+import { GATEWAY_ROUND_PREFIX, gatewayRoundPage } from './gateway-task-pages.ts';
+import { taskTtl } from './gateway-task-ttl.ts';
 
-const GATEWAY_ROUND_PREFIX = 'mcp-';
 /** How often a client polls tasks/get: approvals take minutes, not milliseconds. */
 const POLL_INTERVAL_MS = 2000;
-const LIST_PAGE = 100;
 
 /** A cancelled round fails its workflow with the reason (Temporal says failed); the round's own status says cancelled. */
 function taskStatus(facts: RoundFacts): Task['status'] {
@@ -48,7 +54,7 @@ export class TemporalTaskStore implements TaskStore {
   }
 
   /** Starts the call's round: the task is the round. */
-  async createTask(taskParams: CreateTaskOptions, _requestId: RequestId, request: Request): Promise<Task> {
+  async createTask(_taskParams: CreateTaskOptions, _requestId: RequestId, request: Request): Promise<Task> {
     const params = (request as CallToolRequest).params;
     const server = await this.catalog.serverOf(params.name).catch(() => undefined);
     const roundId = await startCallRound(this.context, {
@@ -62,7 +68,8 @@ export class TemporalTaskStore implements TaskStore {
     return {
       taskId: roundId,
       status: 'working',
-      ttl: taskParams.ttl ?? null,
+      // Not the ttl asked for: the task lives while its round runs, then as long as Temporal keeps it (taskTtl).
+      ttl: null,
       createdAt: now,
       lastUpdatedAt: now,
       pollInterval: POLL_INTERVAL_MS,
@@ -84,7 +91,7 @@ export class TemporalTaskStore implements TaskStore {
     return {
       taskId,
       status: taskStatus(facts),
-      ttl: null,
+      ttl: await taskTtl(this.context, description.startTime, description.closeTime),
       createdAt: description.startTime.toISOString(),
       lastUpdatedAt: (description.closeTime ?? new Date()).toISOString(),
       pollInterval: POLL_INTERVAL_MS,
@@ -97,6 +104,11 @@ export class TemporalTaskStore implements TaskStore {
     return callResult(this.context, taskId);
   }
 
+  /** The call's result once its round closes (awaited, not polled); undefined: no task of the caller's. */
+  async awaitResult(taskId: string): Promise<CallToolResult | undefined> {
+    return (await this.facts(taskId)) ? callResult(this.context, taskId) : undefined;
+  }
+
   /** The workflow is the only writer of its state: nothing to store. */
   async storeTaskResult(): Promise<void> {}
 
@@ -107,15 +119,14 @@ export class TemporalTaskStore implements TaskStore {
     await this.context.client.workflow.getHandle(taskId).cancel();
   }
 
-  /** The caller's gateway rounds, newest first, from one visibility list (the first 100; no cursor yet). */
-  async listTasks(): Promise<{ tasks: Task[]; nextCursor?: string }> {
+  /** The caller's gateway rounds in visibility's order (running first), api.gateway.tasksPerPage a page. */
+  async listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+    const page = await gatewayRoundPage(this.context, this.principal, cursor, this.context.gateway.tasksPerPage);
     const tasks: Task[] = [];
-    for await (const round of listRounds(this.context, requesterRounds(this.context, this.principal), LIST_PAGE)) {
-      if (!round.roundId.startsWith(GATEWAY_ROUND_PREFIX)) continue;
-      const task = await this.getTask(round.roundId);
+    for (const roundId of page.roundIds) {
+      const task = await this.getTask(roundId);
       if (task) tasks.push(task);
-      if (tasks.length >= LIST_PAGE) break;
     }
-    return { tasks };
+    return { tasks, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 }

@@ -49,6 +49,8 @@ async function transcriptOf(context: ApiContext, roundId: string, principal: str
 /** A round the MCP gateway starts for one tools/call (docs/gateway.md): no LLM, this call its only step. */
 export interface GatewayStart {
   toolCall: NonNullable<QueryRoundInput['toolCall']>;
+  /** Named by the caller before the start (`mcp-<uuid>`): a resumable MCP stream's event ids carry it. */
+  roundId?: string;
 }
 
 export async function startRound(
@@ -67,7 +69,7 @@ export async function startRound(
   }
   const roundId = body.idempotencyKey
     ? idempotentRoundId(principal, body.idempotencyKey)
-    : `${gateway ? 'mcp' : 'round'}-${randomUUID()}`;
+    : (gateway?.roundId ?? `${gateway ? 'mcp' : 'round'}-${randomUUID()}`);
   const admission = await admitRound(context, principal, new Date(), { spendsTokens: !gateway });
   if (admission.refusal) {
     // A retry of a start that already happened answers as before (200), whatever is open now.

@@ -215,7 +215,7 @@ export async function buildApiServer(options: ApiServerOptions): Promise<Fastify
   await app.register(auditRoutes(context));
   await app.register(quotaRoutes(context));
   await app.register(grantRoutes(context));
-  await app.register(mcpRoutes(context, new GatewayCatalog(context)));
+  await app.register(mcpRoutes(context, new GatewayCatalog(context), { metrics, slots }));
   if (options.codec) {
     const { codec, allowedOrigins } = options.codec;
     const maxRounds = limits.enabled ? limits.codecRoundsPerRequest : undefined;

@@ -263,6 +263,19 @@ const ApiSettings = z.strictObject({
       trustedProxies: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
+  /** The MCP gateway at /mcp (docs/gateway.md). */
+  gateway: z
+    .strictObject({
+      /**
+       * How often a task-less tools/call that waits (for an approval, a slow tool) repeats what it waits for as a
+       * progress notification, so a client with resetTimeoutOnProgress keeps waiting past its request timeout
+       * (the SDK's is 60 s).
+       */
+      keepAlive: Duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'between 100ms and 1h').default(25_000),
+      /** Tasks per tasks/list page; the next page comes with the cursor. */
+      tasksPerPage: z.number().int().min(1).max(1000).default(100),
+    })
+    .prefault({}),
 });
 
 /** Whether /metrics answers without a token: as configured, else only when the API listens on loopback. */

@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import {
   CallToolRequestSchema,
   ErrorCode,
+  GetTaskPayloadRequestSchema,
   ListToolsRequestSchema,
   McpError,
   type CallToolResult,
@@ -18,6 +19,11 @@ import type { GatewayCatalog } from '../gateway-catalog.ts';
 import { capabilityNote, noteOf } from '../gateway-client-capabilities.ts';
 import { answerElicitation, askCaller, isElicitationAnswer } from '../gateway-elicitation.ts';
 import { TemporalTaskStore } from '../gateway-tasks.ts';
+import { awaitedTaskResult } from '../gateway-task-result.ts';
+import { CallProgress } from '../gateway-keepalive.ts';
+import { resumableCall, resumeCall } from '../gateway-resume.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import type { StreamSlots } from '../stream-slots.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
 
@@ -35,6 +41,7 @@ function gatewayServer(
   catalog: GatewayCatalog,
   request: FastifyRequest,
   signal: AbortSignal,
+  roundId?: string,
 ): Server {
   const caller = { principal: request.principal, headers: request.headers };
   const tasks = new TemporalTaskStore(context, caller, catalog);
@@ -52,6 +59,7 @@ function gatewayServer(
     askCaller(context, request.principal, noteOf(request.headers), (message) =>
       server.transport ? server.transport.send(message, { relatedRequestId }) : Promise.reject(new Error('closed')),
     );
+  server.setRequestHandler(GetTaskPayloadRequestSchema, awaitedTaskResult(tasks));
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: (await catalog.tools(request.principal)).map((tool) => ({
       ...tool,
@@ -67,7 +75,6 @@ function gatewayServer(
     // A task-aware client gets the task (its round) at once and follows it with tasks/*.
     if (params.task) return { task: await tasks.createTask(params.task, extra.requestId, call) };
     const progressToken = params._meta?.progressToken;
-    let progress = 0;
     // A listing that fails here is not the call's failure: the round lists every server instead.
     const server = await catalog.serverOf(params.name).catch(() => undefined);
     return callThroughRound(context, {
@@ -78,26 +85,13 @@ function gatewayServer(
       arguments: params.arguments ?? {},
       signal,
       onWait: ask(extra.requestId),
+      ...(roundId ? { roundId } : {}),
       // Only to a client that asked for progress (and whose request timeout it may reset while a human decides).
       ...(progressToken === undefined
         ? {}
         : {
-            progress: (notice) =>
-              extra.sendNotification({
-                method: 'notifications/progress',
-                params: {
-                  progressToken,
-                  progress: ++progress,
-                  message: notice.message,
-                  _meta: {
-                    'toolgate/roundId': notice.roundId,
-                    'toolgate/approvalId': notice.approvalId,
-                    'toolgate/approvers': notice.approvers,
-                    'toolgate/expiresAt': notice.expiresAt,
-                    'toolgate/links': notice.links,
-                  },
-                },
-              }),
+            progress: new CallProgress(progressToken, (notification) => extra.sendNotification(notification)).notify,
+            keepAliveMs: context.gateway.keepAlive,
           }),
     });
   });
@@ -110,7 +104,11 @@ const METHOD_NOT_ALLOWED = {
   id: null,
 };
 
-export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): FastifyPluginAsync {
+export function mcpRoutes(
+  context: ApiContext,
+  catalog: GatewayCatalog,
+  streams: { metrics: ApiMetrics; slots?: StreamSlots | undefined },
+): FastifyPluginAsync {
   return async (app) => {
     app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
       // The answer to an elicitation: decided here, whichever replica sent the form.
@@ -118,9 +116,14 @@ export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): Fastify
         return reply.code(202).send(await answerElicitation(context, request.principal, request.body));
       // The client leaving ends the wait for its call, never the call's round.
       const left = new AbortController();
-      const server = gatewayServer(context, catalog, request, left.signal);
+      // A task-less call's stream has event ids, so its client can resume it on any replica (GET below).
+      const resumable = resumableCall(request.body);
+      const server = gatewayServer(context, catalog, request, left.signal, resumable?.roundId);
       // Responses as SSE, so progress notifications reach the client before the result.
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      const transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        ...(resumable ? { eventStore: resumable.eventStore } : {}),
+      });
       reply.hijack();
       const note = capabilityNote(request.body);
       if (note) reply.raw.setHeader('mcp-session-id', note);
@@ -132,13 +135,21 @@ export function mcpRoutes(context: ApiContext, catalog: GatewayCatalog): Fastify
       await server.connect(transport);
       await transport.handleRequest(request.raw, reply.raw, request.body);
     });
-    // No standalone SSE stream and no sessions to delete in stateless mode.
+    // No standalone SSE stream and no sessions to delete in stateless mode; a GET with Last-Event-ID resumes a call.
     for (const method of ['GET', 'DELETE'] as const) {
       app.route({
         method,
         url: '/mcp',
         schema: { hide: true },
-        handler: async (_request, reply) => reply.code(405).header('allow', 'POST').send(METHOD_NOT_ALLOWED),
+        handler: async (request, reply) => {
+          const lastEventId = request.headers['last-event-id'];
+          if (method === 'GET' && typeof lastEventId === 'string')
+            return resumeCall(context, request, reply, lastEventId, {
+              keepAliveMs: context.gateway.keepAlive,
+              ...streams,
+            });
+          return reply.code(405).header('allow', 'POST').send(METHOD_NOT_ALLOWED);
+        },
       });
     }
   };

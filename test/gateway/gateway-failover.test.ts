@@ -80,8 +80,8 @@ describe('MCP gateway failover', () => {
     const plainApproval = notices[0]!._meta?.['toolgate/approvalId'] as string;
 
     await doomed.stop('SIGKILL');
-    // The SDK client does not notice that the response stream of its pending call died (no event ids to resume
-    // from: docs/gateway.md, "While a call waits"); it would wait for its request timeout. Closing it ends the wait.
+    // The client's stream resumes with Last-Event-ID only where it connected, and no replica serves that address
+    // any more (gateway-resume.test.ts puts both behind one): closing the client ends the wait.
     await client.close().catch(() => undefined);
     expect(await plainOutcome).toBe('broken');
     expect(mcp.calls.length).toBe(before);

@@ -23,7 +23,8 @@ async function createTask(client: Client, name: string, args: Record<string, unk
     { method: 'tools/call', params: { name, arguments: args, task: { ttl: 60_000 } } },
     CreateTaskResultSchema,
   );
-  expect(created.task).toMatchObject({ status: 'working', ttl: 60_000 });
+  // The ttl asked for is not kept: the task lives while its round runs (null), then as long as Temporal keeps it.
+  expect(created.task).toMatchObject({ status: 'working', ttl: null });
   return created.task.taskId;
 }
 
@@ -80,7 +81,11 @@ describe('MCP tasks kept in Temporal', () => {
       expect((await approveShown(second.request, 'alice', approvalId!)).status).toBe(202);
       expect(await result).toMatchObject({
         content: [{ type: 'text', text: 'deleted pod default/task-1' }],
-        _meta: { 'toolgate/roundId': taskId, 'toolgate/outcome': 'succeeded' },
+        _meta: {
+          'toolgate/roundId': taskId,
+          'toolgate/outcome': 'succeeded',
+          'io.modelcontextprotocol/related-task': { taskId },
+        },
       });
       expect((await carol.experimental.tasks.getTask(taskId)).status).toBe('completed');
       expect(mcp.calls.slice(before).map((call) => [call.tool, call.arguments])).toEqual([
@@ -89,6 +94,48 @@ describe('MCP tasks kept in Temporal', () => {
     } finally {
       await carol.close();
       await mallory.close();
+    }
+  });
+
+  it("lists tasks a page at a time with an opaque cursor, and answers a closed task's ttl from the retention", async () => {
+    const paged = await startApi(harness, { gateway: { tasksPerPage: 1 } });
+    const carol = await connected(paged.url, TOKENS.carol);
+    const mallory = await connected(paged.url, TOKENS.mallory);
+    try {
+      const created = [
+        await createTask(carol, 'k8s__echo', { message: 'page one' }),
+        await createTask(carol, 'k8s__echo', { message: 'page two' }),
+      ];
+      for (const taskId of created) {
+        await expect
+          .poll(async () => (await carol.experimental.tasks.getTask(taskId)).status, { timeout: 20_000, interval: 250 })
+          .toBe('completed');
+      }
+      const listed: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await carol.experimental.tasks.listTasks(cursor);
+        expect(page.tasks.length).toBeLessThanOrEqual(1);
+        listed.push(...page.tasks.map((task) => task.taskId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(new Set(listed).size).toBe(listed.length);
+      expect(listed).toEqual(expect.arrayContaining(created));
+      await expect(carol.experimental.tasks.listTasks('not-a-cursor')).rejects.toThrow(/cursor/i);
+      expect((await mallory.experimental.tasks.listTasks()).tasks).toEqual([]);
+
+      const namespace = await harness.client.workflowService.describeNamespace({
+        namespace: harness.config.temporal.namespace,
+      });
+      const retentionMs = Number(namespace.config!.workflowExecutionRetentionTtl!.seconds) * 1000;
+      expect(retentionMs).toBeGreaterThan(0);
+      const closed = await carol.experimental.tasks.getTask(created[0]!);
+      expect(closed.ttl).toBeGreaterThanOrEqual(retentionMs);
+      expect(closed.ttl).toBeLessThan(retentionMs + 60_000);
+    } finally {
+      await carol.close();
+      await mallory.close();
+      await paged.close();
     }
   });
 

@@ -46,6 +46,8 @@ export async function startApi(
     limits?: Partial<LimitsConfig>;
     /** Over the config's console settings (`api.ui`). */
     ui?: Partial<ToolgateConfig['api']['ui']>;
+    /** Over the config's MCP gateway settings (`api.gateway`). */
+    gateway?: Partial<ToolgateConfig['api']['gateway']>;
   } = {},
 ): Promise<ApiHarness> {
   const logger = createLogger('test-api');
@@ -64,6 +66,7 @@ export async function startApi(
       publicMetrics: options.publicMetrics ?? true,
       roles: { admin: [], auditor: [], metrics: [], ...options.roles },
       ui: { ...harness.config.api.ui, ...options.ui },
+      gateway: { ...harness.config.api.gateway, ...options.gateway },
     },
   };
   const api = await createApi({ config, client: harness.client, logger, workerWaitMs: options.workerWaitMs ?? 5000 });
