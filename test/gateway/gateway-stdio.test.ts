@@ -235,6 +235,9 @@ describe('toolgate gateway --stdio', () => {
     expect(unreachable.stdout).toBe('');
     expect(unreachable.stderr).toContain('cannot reach the API at http://127.0.0.1:9/mcp');
 
+    const help = await runCli(['gateway', '--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: toolgate gateway --stdio [--header 'Name: value']");
     const usage = await runCli(['gateway', '--url', api.url], { TOOLGATE_TOKEN: TOKENS.carol });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('gateway needs --stdio');
