@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ElicitRequestSchema, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
@@ -29,7 +30,14 @@ describe('toolgate gateway --stdio', () => {
     mcp = await startHttpMcpServer({ name: 'k8s' });
     harness = await startHarness({
       servers: [
-        { name: 'k8s', transport: 'http', url: mcp.url, trusted: true },
+        {
+          name: 'k8s',
+          transport: 'http',
+          url: mcp.url,
+          trusted: true,
+          // carol may approve her own calls of it: the gateway asks her by elicitation.
+          tools: { delete_pod: { approvers: ['carol', 'alice'], allowSelfApproval: true } },
+        },
         {
           name: 'everything',
           transport: 'stdio',
@@ -159,6 +167,39 @@ describe('toolgate gateway --stdio', () => {
     expect(result).toMatchObject({ isError: true, _meta: { 'toolgate/outcome': 'rejected' } });
     expect(JSON.stringify(result.content)).toContain('not that file');
     expect(existsSync(target)).toBe(false);
+  });
+
+  it("passes the gateway's elicitation to the client and its answer back: approved by the caller, channel mcp", async () => {
+    const forms: ElicitRequestFormParams[] = [];
+    const before = mcp.calls.length;
+    const bridge = await bridgeProcess({
+      url: api.url,
+      token: TOKENS.carol,
+      capabilities: { capabilities: { elicitation: { form: {} } } },
+      prepare: (client) =>
+        client.setRequestHandler(ElicitRequestSchema, (request) => {
+          forms.push(request.params as ElicitRequestFormParams);
+          return { action: 'accept', content: { decision: 'approve' } };
+        }),
+    });
+    bridges.push(bridge);
+    const result = await bridge.client.callTool({
+      name: 'k8s__delete_pod',
+      arguments: { namespace: 'default', name: 'elicited-1' },
+    });
+    expect(result.isError).toBeUndefined();
+    expect(result.content).toEqual([{ type: 'text', text: 'deleted pod default/elicited-1' }]);
+    expect(forms).toHaveLength(1);
+    const approvalId = result._meta?.['toolgate/approvalId'] as string;
+    expect(forms[0]!.message).toContain(approvalId);
+    expect(forms[0]!.message).toContain('elicited-1');
+    expect((await api.request('carol', 'GET', `/v1/approvals/${approvalId}`)).body).toMatchObject({
+      status: 'approved',
+      decision: { approver: { id: 'carol', channel: 'mcp' } },
+    });
+    expect(mcp.calls.slice(before).map((call) => [call.tool, call.arguments])).toEqual([
+      ['delete_pod', { namespace: 'default', name: 'elicited-1' }],
+    ]);
   });
 
   it('answers a call whose stream to the API breaks with an error at once; the round goes on and runs once', async () => {

@@ -25,6 +25,8 @@ export async function bridgeProcess(options: {
   args?: string[];
   env?: Record<string, string>;
   capabilities?: ConstructorParameters<typeof Client>[1];
+  /** Called before connecting: request handlers for what the gateway asks the client (elicitation). */
+  prepare?: (client: Client) => void;
 }): Promise<BridgeProcess> {
   const transport = new StdioClientTransport({
     command: NODE,
@@ -37,6 +39,7 @@ export async function bridgeProcess(options: {
   const client = new Client({ name: 'gateway-stdio-test', version: '1.0.0' }, options.capabilities);
   const protocolErrors: Error[] = [];
   client.onerror = (error) => protocolErrors.push(error);
+  options.prepare?.(client);
   await client.connect(transport);
   // The transport keeps its child private; the exit code is what a desktop client would log.
   const child = (transport as unknown as { _process: ChildProcess })._process;
