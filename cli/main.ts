@@ -11,6 +11,7 @@ import { auditTrail, verifyExport, type AuditFilter } from './audit.ts';
 import { signDecision, signRound, writeSigningKeys } from './signing.ts';
 import { cancelRound, decide, listApprovals, showQuota, showRound, type EditRequest } from './commands.ts';
 import { formatHttpError, PROGRAM } from './format.ts';
+import { runStdioBridge } from './gateway-stdio.ts';
 import { listGrants, rememberOption, revokeGrant } from './grants.ts';
 import { EXIT, type Session } from './session.ts';
 import { forStream, stripControls } from './terminal-text.ts';
@@ -49,6 +50,11 @@ const COMMAND_OPTIONS: Record<string, ParseArgsOptionsConfig> = {
   approve: { ...DECISION_OPTIONS, remember: { type: 'string' }, pattern: { type: 'string', multiple: true } },
   reject: DECISION_OPTIONS,
   grants: { requester: { type: 'string' } },
+  gateway: {
+    stdio: { type: 'boolean' },
+    header: { type: 'string', multiple: true },
+    'header-env': { type: 'string', multiple: true },
+  },
   help: {},
   'sign-decision': {
     key: { type: 'string' },
@@ -124,7 +130,8 @@ function only(positionals: string[], what: string, topic: string): string {
   return value;
 }
 
-function connect(values: Values, env: NodeJS.ProcessEnv): { client: ApiClient; commandUrl: string | undefined } {
+/** The API's URL and the bearer token, from the options, the environment or the defaults. */
+function apiTarget(values: Values, env: NodeJS.ProcessEnv): { url: string; token: string } {
   const url = (text(values, 'url') ?? env.TOOLGATE_URL ?? DEFAULT_URL).replace(/\/+$/, '');
   let parsed: URL;
   try {
@@ -136,6 +143,11 @@ function connect(values: Values, env: NodeJS.ProcessEnv): { client: ApiClient; c
     throw new UsageError(`--url ${url} is not an http(s) URL`);
   const token = text(values, 'token') ?? env.TOOLGATE_TOKEN;
   if (!token) throw new UsageError('no API token: set TOOLGATE_TOKEN or pass --token');
+  return { url, token };
+}
+
+function connect(values: Values, env: NodeJS.ProcessEnv): { client: ApiClient; commandUrl: string | undefined } {
+  const { url, token } = apiTarget(values, env);
   const usual = [DEFAULT_URL, env.TOOLGATE_URL?.replace(/\/+$/, '')];
   return { client: new ApiClient(url, token), commandUrl: usual.includes(url) ? undefined : url };
 }
@@ -169,6 +181,34 @@ function pageSize(values: Values): number | undefined {
   return size;
 }
 
+/** `--header 'Name: value'` and `--header-env Name=VARIABLE` (the value kept out of the command line). */
+function gatewayHeaders(values: Values, env: NodeJS.ProcessEnv): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const add = (name: string, value: string, option: string) => {
+    if (!/^[A-Za-z0-9-]+$/.test(name))
+      throw new UsageError(`${option}: '${name}' is not an HTTP header name`, 'gateway');
+    if (name.toLowerCase() === 'authorization')
+      throw new UsageError(`${option}: the token goes in --token or TOOLGATE_TOKEN`, 'gateway');
+    headers[name] = value;
+  };
+  for (const header of (values.header as string[] | undefined) ?? []) {
+    const colon = header.indexOf(':');
+    if (colon < 1)
+      // The value is not echoed: it is usually a credential.
+      throw new UsageError(`--header takes 'Name: value' (no colon after a name)`, 'gateway');
+    add(header.slice(0, colon).trim(), header.slice(colon + 1).trim(), '--header');
+  }
+  for (const pair of (values['header-env'] as string[] | undefined) ?? []) {
+    const [name, variable, extra] = pair.split('=');
+    if (!name || !variable || extra !== undefined)
+      throw new UsageError(`--header-env takes 'Name=VARIABLE', not '${pair}'`, 'gateway');
+    const value = env[variable]?.trim();
+    if (!value) throw new UsageError(`--header-env ${pair}: the variable ${variable} is not set`, 'gateway');
+    add(name, value, '--header-env');
+  }
+  return headers;
+}
+
 type Io = Pick<Session, 'out' | 'write' | 'err' | 'page' | 'confirm'>;
 
 async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
@@ -190,6 +230,14 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<numb
 
   if (command === 'audit' && positionals[0] === 'verify') {
     return verifyExport(io, only(positionals.slice(1), 'export file', 'audit'), text(values, 'public-keys'));
+  }
+
+  if (command === 'gateway') {
+    if (values.stdio !== true)
+      throw new UsageError('gateway needs --stdio (MCP clients on HTTP use the API at <url>/mcp directly)', 'gateway');
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, 'gateway');
+    const headers = gatewayHeaders(values, env);
+    return runStdioBridge({ ...apiTarget(values, env), headers, log: io.err });
   }
 
   // Checked before connecting, so a usage error never waits on the network.

@@ -40,6 +40,7 @@ Commands:
   grants [list|revoke <id>]   your remembered grants (approve --remember), or revoke one
   audit [filters]             the audit trail of approvals; --ndjson for a verifiable export
   audit verify <file>         check an NDJSON export offline (hash chains, signatures)
+  gateway --stdio             the MCP gateway on stdin/stdout for local MCP clients (forwards to <url>/mcp)
   help [command]              this help, or a command's
 
 Operators without the API (Temporal CLI), offline:
@@ -168,6 +169,24 @@ list     your live remembered grants (GET /v1/grants): tool, what they cover, un
          made them; auditors and admins may name another requester
 revoke   ends a grant at once (DELETE /v1/grants/{grantId}): its requester, the approver who made it and
          admins may; calls it covered ask a person again
+
+${GLOBAL_OPTIONS}`,
+  gateway: `Usage: ${PROGRAM} gateway --stdio [--header 'Name: value'] [--header-env Name=VARIABLE]
+
+Speaks MCP on stdin/stdout for a local MCP client (a desktop assistant, an IDE agent) and forwards every
+message unchanged to the API's Streamable HTTP gateway at <url>/mcp with the bearer token: tools/list shows
+the upstream servers' tools as server__tool, and each tools/call runs as a round, waiting for an approval
+when policy asks for one (progress notifications name it; decide with '${PROGRAM} approve'). The bridge holds
+no Temporal connection or key: every rule is the API's. stdout carries MCP only; messages go to stderr.
+
+Before reading stdin it pings the gateway: a wrong --url exits 4, a refused token exits 3. It ends with exit
+0 when the client closes stdin (calls still waiting go on as rounds) and exits 3 if the API later refuses the
+token. A request whose answer stream breaks (the API restarted) gets a JSON-RPC error, not a silent wait.
+
+Options:
+  --stdio                       required: MCP over stdin/stdout
+  --header 'Name: value'        send this header to /mcp too (repeatable): a server's userCredential header
+  --header-env Name=VARIABLE    the same, the value read from the environment variable (kept out of argv)
 
 ${GLOBAL_OPTIONS}`,
   reject: `Usage: ${PROGRAM} reject <approvalId> --reason <text> [options]
