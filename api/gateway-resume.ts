@@ -12,6 +12,8 @@ import { z } from 'zod';
 import { openSseResponse, type SseResponse } from '../runtime/sse.ts';
 import type { ApiContext } from './api-context.ts';
 import { callResult, reportWaits, untilLeft } from './gateway-calls.ts';
+import { noteOf } from './gateway-client-capabilities.ts';
+import { askCaller } from './gateway-elicitation.ts';
 import { CallProgress, keepAlive } from './gateway-keepalive.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { describeRound } from './round-facts.ts';
@@ -161,10 +163,17 @@ export async function resumeCall(
           async (notification) => writeEvent(stream, ids, { jsonrpc: '2.0', ...notification }),
           cursor.progress,
         );
-  // The approval it waits for now is told again (the client may have missed it), then each new one.
-  const waits = progress
-    ? reportWaits(context, cursor.round, { progress: progress.notify }, left.signal)
-    : Promise.resolve();
+  // The approval it waits for now is told again (the client may have missed it), then each new one; a caller who
+  // may decide it is asked again with a form, which the broken stream may have lost.
+  const onWait = askCaller(context, request.principal, noteOf(request.headers), async (message) =>
+    writeEvent(stream, ids, message),
+  );
+  const waits = reportWaits(
+    context,
+    cursor.round,
+    { onWait, ...(progress ? { progress: progress.notify } : {}) },
+    left.signal,
+  );
   const reminders = progress
     ? keepAlive(context, cursor.round, progress.notify, options.keepAliveMs, left.signal)
     : Promise.resolve();

@@ -5,6 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  CallToolResultSchema,
   ElicitRequestSchema,
   type ElicitResult,
   type ElicitRequestFormParams,
@@ -188,6 +189,37 @@ describe('MCP gateway elicitation', () => {
     expect((await api.request('carol', 'GET', `/v1/approvals/${approvalId}`)).body.decision.approver).toEqual({
       id: 'alice',
       channel: 'http',
+    });
+  });
+
+  it('asks again on a resumed stream: a client that lost the form answers it after resuming, the call runs once', async () => {
+    const first = await connected('carol', () => ({ action: 'decline' }));
+    const before = mcp.calls.length;
+    const tokens: string[] = [];
+    const abandoned = first.client.callTool(
+      { name: 'k8s__delete_pod', arguments: { namespace: 'default', name: 'resumed-form-1' } },
+      undefined,
+      { onresumptiontoken: (token) => tokens.push(token) },
+    );
+    await expect.poll(() => first.forms.length, { timeout: 20_000 }).toBe(1);
+    await first.client.close();
+    await expect(abandoned).rejects.toThrow();
+
+    const second = await connected('carol', () => ({ action: 'accept', content: { decision: 'approve' } }));
+    const resumed = second.client.request(
+      { method: 'tools/call', params: { name: 'k8s__delete_pod', arguments: {} } },
+      CallToolResultSchema,
+      { resumptionToken: tokens.at(-1)! },
+    );
+    const result = await resumed;
+    expect(second.forms).toHaveLength(1);
+    expect(second.forms[0]!.params.message).toContain('resumed-form-1');
+    expect(result.isError).toBeUndefined();
+    expect(callsOf('delete_pod', before)).toHaveLength(1);
+    const approvalId = result._meta?.['toolgate/approvalId'] as string;
+    expect((await api.request('carol', 'GET', `/v1/approvals/${approvalId}`)).body.decision.approver).toEqual({
+      id: 'carol',
+      channel: 'mcp',
     });
   });
 
