@@ -17,7 +17,7 @@ export function createMetrics() {
     }),
     decisions: new Counter({
       name: 'toolgate_api_decisions_total',
-      help: 'Approval decisions received over HTTP, by result',
+      help: 'Approval decisions received over HTTP (the decision routes and MCP elicitation answers), by result',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
@@ -65,6 +65,11 @@ export function createMetrics() {
       registers: [registry],
     }),
   };
+}
+
+/** A decision's `result` label: whether it reached the round's history (or waits for a worker) or was refused. */
+export function decisionResult(outcome: { queued?: boolean | undefined; applied?: boolean | undefined }): string {
+  return outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied';
 }
 
 /** What the grant routes and decisions record. */

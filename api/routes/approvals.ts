@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiContext } from '../api-context.ts';
 import { ApiError } from '../../runtime/api-error.ts';
 import { approvalView, decide } from '../decisions.ts';
-import type { ApiMetrics } from '../metrics.ts';
+import { decisionResult, type ApiMetrics } from '../metrics.ts';
 import { listPendingApprovals } from '../pending-approvals.ts';
 import {
   ApprovalIdParams,
@@ -81,7 +81,7 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
             { id: request.principal, channel },
             decision,
           );
-          metrics.decisions.inc({ result: outcome.queued ? 'queued' : outcome.applied ? 'applied' : 'not_applied' });
+          metrics.decisions.inc({ result: decisionResult(outcome) });
           return reply.code(202).send(outcome);
         } catch (error) {
           metrics.decisions.inc({ result: error instanceof ApiError ? error.code : 'error' });

@@ -13,6 +13,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { ApiError } from '../../runtime/api-error.ts';
 import type { ApiContext } from '../api-context.ts';
 import { callThroughRound } from '../gateway-calls.ts';
 import type { GatewayCatalog } from '../gateway-catalog.ts';
@@ -22,7 +23,7 @@ import { TemporalTaskStore } from '../gateway-tasks.ts';
 import { awaitedTaskResult } from '../gateway-task-result.ts';
 import { CallProgress } from '../gateway-keepalive.ts';
 import { resumableCall, resumeCall } from '../gateway-resume.ts';
-import type { ApiMetrics } from '../metrics.ts';
+import { decisionResult, type ApiMetrics } from '../metrics.ts';
 import type { StreamSlots } from '../stream-slots.ts';
 
 const SERVER_INFO = { name: 'toolgate-gateway', version: '0.1.0' };
@@ -112,8 +113,16 @@ export function mcpRoutes(
   return async (app) => {
     app.post('/mcp', { schema: { hide: true } }, async (request, reply) => {
       // The answer to an elicitation: decided here, whichever replica sent the form.
-      if (isElicitationAnswer(request.body))
-        return reply.code(202).send(await answerElicitation(context, request.principal, request.body));
+      if (isElicitationAnswer(request.body)) {
+        try {
+          const outcome = await answerElicitation(context, request.principal, request.body);
+          if (outcome.decided) streams.metrics.decisions.inc({ result: decisionResult(outcome.decision) });
+          return reply.code(202).send(outcome);
+        } catch (error) {
+          streams.metrics.decisions.inc({ result: error instanceof ApiError ? error.code : 'error' });
+          throw error;
+        }
+      }
       // The client leaving ends the wait for its call, never the call's round.
       const left = new AbortController();
       // A task-less call's stream has event ids, so its client can resume it on any replica (GET below).

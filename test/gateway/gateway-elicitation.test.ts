@@ -91,6 +91,11 @@ describe('MCP gateway elicitation', () => {
     return mcp.calls.slice(since).filter((call) => call.tool === tool);
   }
 
+  async function appliedDecisions(): Promise<number> {
+    const text = String((await api.request(undefined, 'GET', '/metrics')).body);
+    return Number(/^toolgate_api_decisions_total\{result="applied"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
+
   async function auditEntriesOf(roundId: string): Promise<AuditEntry[]> {
     const audit = await api.request('carol', 'GET', '/v1/audit?requester=carol');
     return (audit.body.entries as AuditEntry[]).filter((entry) => entry.roundId === roundId);
@@ -99,6 +104,7 @@ describe('MCP gateway elicitation', () => {
   it('asks a self-approving caller with every argument; accept and approve runs the call once, signed, channel mcp', async () => {
     const { client, forms } = await connected('carol', () => ({ action: 'accept', content: { decision: 'approve' } }));
     const before = mcp.calls.length;
+    const appliedBefore = await appliedDecisions();
     // Long, and with a right-to-left override the form must show escaped.
     const name = `web-${'x'.repeat(3000)}\u202e1`;
     const result = await client.callTool({ name: 'k8s__delete_pod', arguments: { namespace: 'default', name } });
@@ -142,6 +148,7 @@ describe('MCP gateway elicitation', () => {
     });
     const document = JSON.stringify((await api.request(undefined, 'GET', '/openapi.json')).body);
     expect(document, 'OpenAPI names the channel').toContain('"mcp"');
+    expect(await appliedDecisions(), 'counted with the HTTP decisions').toBe(appliedBefore + 1);
   });
 
   it('turns accept and reject into a rejection with its reason: the tool never runs', async () => {
