@@ -9,13 +9,20 @@ import {
   isJSONRPCErrorResponse,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
+  CancelledNotificationSchema,
+  type CancelledNotification,
   type JSONRPCMessage,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { ApiUnreachableError, errorFrom, reasonOf } from './api-client.ts';
+import { EventIdWatch, RECONNECTION, Resumptions, type ResumeFailure } from './gateway-resumption.ts';
 import { EXIT } from './session.ts';
 
 const PREFLIGHT_TIMEOUT_MS = 15_000;
+
+function isCancellation(message: JSONRPCMessage): message is JSONRPCMessage & CancelledNotification {
+  return CancelledNotificationSchema.safeParse(message).success;
+}
 
 export interface BridgeOptions {
   /** The API's base URL (the gateway is at `${url}/mcp`). */
@@ -80,23 +87,31 @@ function upstreamFailure(error: unknown, url: string): { code: number; message: 
 }
 
 /**
- * The answer the client gets when the API's response stream for `id` ends or breaks (the API restarted, say):
- * appended to that stream itself, so it arrives after anything the stream held and the bridge drops it when the
- * real answer came first. Without it the client would wait for its own timeout (the SDK does not notice).
+ * The answer the client gets when the API's response stream for `id` ends or breaks (the API restarted, say) and
+ * cannot be resumed: appended to that stream itself, so it arrives after anything the stream held and the bridge
+ * drops it when the real answer came first. Without it the client would wait for its own timeout (the SDK does
+ * not notice).
  */
 function endOfStreamAnswer(id: RequestId, url: string, reason: string): string {
-  const error = {
-    code: ErrorCode.ConnectionClosed,
-    message:
-      `toolgate gateway: the connection to ${url} ended before the answer (${reason}); a tools/call goes on ` +
-      'as its round (see the progress notice or GET /v1/rounds), approved or not as before',
-  };
+  const error = { code: ErrorCode.ConnectionClosed, message: endOfStreamMessage(url, reason) };
   return `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id, error })}\n\n`;
 }
 
-/** `fetch` for the SDK transport: each request's SSE answer ends with the end-of-stream answer above. */
-function fetchClosingStreams(url: string): typeof fetch {
-  return async (input, init) => {
+function endOfStreamMessage(url: string, reason: string): string {
+  return (
+    `toolgate gateway: the connection to ${url} ended before the answer (${reason}); a tools/call goes on ` +
+    'as its round (see the progress notice or GET /v1/rounds), approved or not as before'
+  );
+}
+
+/**
+ * `fetch` for the SDK transport. A request's SSE answer without event ids ends with the end-of-stream answer
+ * above; one with event ids (a gateway call) is left to break or end as it does, so the SDK resumes it, and its
+ * reconnections go through `resumptions`.
+ */
+function bridgeFetch(url: string, resumptions: Resumptions, unsupported: (failure: ResumeFailure) => void) {
+  return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (init?.method === 'GET') return resumptions.reconnect(input, init, unsupported);
     const response = await fetch(input, init);
     const sent = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
     const body = response.body;
@@ -104,16 +119,21 @@ function fetchClosingStreams(url: string): typeof fetch {
       return response;
     const reader: ReadableStreamDefaultReader<Uint8Array> = body.getReader();
     const encoder = new TextEncoder();
+    const ids = new EventIdWatch();
     const closing = new ReadableStream<Uint8Array>({
       async pull(controller) {
         let reason = 'the stream ended';
         try {
           const { value, done } = await reader.read();
-          if (!done) return controller.enqueue(value);
+          if (!done) {
+            ids.read(value);
+            return controller.enqueue(value);
+          }
         } catch (error) {
+          if (ids.seen) return controller.error(error);
           reason = reasonOf(error);
         }
-        controller.enqueue(encoder.encode(endOfStreamAnswer(sent.id, url, reason)));
+        if (!ids.seen) controller.enqueue(encoder.encode(endOfStreamAnswer(sent.id, url, reason)));
         controller.close();
       },
       cancel: (reason) => reader.cancel(reason),
@@ -133,26 +153,47 @@ function fetchClosingStreams(url: string): typeof fetch {
 export async function runStdioBridge(options: BridgeOptions): Promise<number> {
   const url = `${options.url}/mcp`;
   await preflight(options);
-  const upstream = new StreamableHTTPClientTransport(new URL(url), {
-    requestInit: { headers: requestHeaders(options) },
-    fetch: fetchClosingStreams(url),
-  });
   const local = new StdioServerTransport();
   /** Client requests not answered yet; an answer for any other id is an end-of-stream answer that came late. */
   const pending = new Set<RequestId>();
   const initializing = new Set<RequestId>();
+  const resumptions = new Resumptions();
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
 
   const answer = (id: RequestId, code: number, message: string) =>
     local.send({ jsonrpc: '2.0', id, error: { code, message } });
+  /** A resumable stream that could not be resumed: its request is answered as a broken one is. */
+  const unresumed = ({ id, reason }: ResumeFailure) => {
+    resumptions.settle(id);
+    if (!pending.delete(id)) return;
+    const message = endOfStreamMessage(url, reason);
+    options.log(`toolgate gateway: request ${id} failed: ${message}`);
+    void answer(id, ErrorCode.ConnectionClosed, message);
+  };
+  const upstream = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: { headers: requestHeaders(options) },
+    fetch: bridgeFetch(url, resumptions, unresumed),
+    reconnectionOptions: RECONNECTION,
+  });
 
   local.onmessage = (message: JSONRPCMessage) => {
     if (isJSONRPCRequest(message)) {
       pending.add(message.id);
       if (message.method === 'initialize') initializing.add(message.id);
     }
-    upstream.send(message).catch(async (error: unknown) => {
+    const cancelled = isCancellation(message) ? message.params.requestId : undefined;
+    if (cancelled !== undefined) {
+      // The client gave up on it: a stream still being resumed for it stops at its next reconnection.
+      pending.delete(cancelled);
+      resumptions.settle(cancelled);
+    }
+    const id = isJSONRPCRequest(message) ? message.id : undefined;
+    const tracking =
+      id === undefined
+        ? undefined
+        : { onresumptiontoken: (eventId: string) => void (pending.has(id) && resumptions.track(id, eventId)) };
+    upstream.send(message, tracking).catch(async (error: unknown) => {
       const failure = upstreamFailure(error, url);
       options.log(failure.message);
       if (isJSONRPCRequest(message) && pending.delete(message.id))
@@ -165,7 +206,9 @@ export async function runStdioBridge(options: BridgeOptions): Promise<number> {
   };
   upstream.onmessage = (message: JSONRPCMessage) => {
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
-      if (message.id === undefined || !pending.delete(message.id)) return;
+      if (message.id === undefined) return;
+      resumptions.settle(message.id);
+      if (!pending.delete(message.id)) return;
       // Desktop clients keep a server's stderr as its log: refusals and broken streams are worth a line there.
       if (isJSONRPCErrorResponse(message))
         options.log(`toolgate gateway: request ${message.id} failed: ${message.error.message}`);
@@ -177,7 +220,11 @@ export async function runStdioBridge(options: BridgeOptions): Promise<number> {
     }
     void local.send(message);
   };
-  upstream.onerror = (error) => options.log(`toolgate gateway: ${error.message}`);
+  upstream.onerror = (error) => {
+    options.log(`toolgate gateway: ${error.message}`);
+    // The SDK reports a failed reconnection here, without its request: the ones that ran out of tries are answered.
+    for (const failure of resumptions.exhausted()) unresumed(failure);
+  };
   local.onerror = (error) => options.log(`toolgate gateway: unreadable message from the client: ${error.message}`);
   local.onclose = () => finish(EXIT.ok);
   process.stdin.once('end', () => finish(EXIT.ok));

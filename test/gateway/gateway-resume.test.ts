@@ -3,7 +3,6 @@
 // API replica is SIGKILLed is resumed by the SDK client with Last-Event-ID on another replica, which follows the
 // round in Temporal and answers the ORIGINAL request.
 import { mkdtempSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,38 +15,10 @@ import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { spawnApi, writeConfig } from '../../testkit/services.ts';
 import { TEST_SIGNING } from '../../testkit/signing.ts';
+import { forwarder } from '../support/tcp-forwarder.ts';
 
 /** A progress notification as the client's `onprogress` gets it (the SDK's type leaves out `_meta`). */
 type Notice = { progress: number; message?: string; _meta?: Record<string, unknown> };
-
-/** One address for two API replicas: a TCP forwarder whose backend the test switches, as a load balancer would. */
-async function forwarder(initialPort: number): Promise<{ url: string; switchTo(port: number): void; close(): void }> {
-  let target = initialPort;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    switchTo: (next) => void (target = next),
-    close() {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
-}
 
 async function connected(url: string, token: string): Promise<Client> {
   const client = new Client({ name: 'gateway-resume-test', version: '1.0.0' });

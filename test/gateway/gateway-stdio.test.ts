@@ -2,15 +2,19 @@
 // over StdioClientTransport spawning the CLI, in front of a real API and worker whose upstream servers are npm's
 // server-everything and server-filesystem (stdio) and the test server (HTTP).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ElicitRequestSchema, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { bridgeProcess, runCli, type BridgeProcess } from '../support/stdio-bridge.ts';
+import { forwarder } from '../support/tcp-forwarder.ts';
+import { freePort } from '../../scripts/ports.ts';
+import { spawnApi, writeConfig } from '../../testkit/services.ts';
+import { TEST_SIGNING } from '../../testkit/signing.ts';
+import { RECONNECTION, RESUME_WINDOW_MS } from '../../cli/gateway-resumption.ts';
 
 const modules = join(process.cwd(), 'node_modules/@modelcontextprotocol');
 const everythingServer = join(modules, 'server-everything/dist/index.js');
@@ -202,56 +206,102 @@ describe('toolgate gateway --stdio', () => {
     ]);
   });
 
-  it('answers a call whose stream to the API breaks with an error at once; the round goes on and runs once', async () => {
-    // A TCP relay in front of the API: destroying its sockets is the API vanishing, from the bridge's side.
-    const sockets = new Set<Socket>();
-    const apiPort = Number(new URL(api.url).port);
-    const relay = createServer((inbound) => {
-      const outbound = createConnection(apiPort, '127.0.0.1');
-      for (const socket of [inbound, outbound]) {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        socket.on('error', () => {});
-      }
-      inbound.pipe(outbound).pipe(inbound);
+  it('resumes a waiting call on another replica when its API is SIGKILLed: the original call resolves, runs once', async () => {
+    // Two replicas behind one address: a spawned API the test kills, and the harness's API that survives.
+    const port = await freePort();
+    const configPath = writeConfig(join(mkdtempSync(join(tmpdir(), 'toolgate-gateway-stdio-resume-')), 'api.yaml'), {
+      temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
+      llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
+      approvals: { approvers: ['alice', 'bob'] },
+      signing: TEST_SIGNING,
+      api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
     });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const doomed = await spawnApi(configPath);
+    const balancer = await forwarder(port);
     try {
-      const { port } = relay.address() as { port: number };
-      const bridge = await bridgeProcess({ url: `http://127.0.0.1:${port}`, token: TOKENS.carol });
+      const bridge = await bridgeProcess({ url: balancer.url, token: TOKENS.carol });
       bridges.push(bridge);
-      const target = join(folder, 'after-break.txt');
+      const target = join(folder, 'resumed.txt');
       const notices: Notice[] = [];
       const pending = bridge.client.callTool(
-        { name: 'files__write_file', arguments: { path: target, content: 'after the break\n' } },
+        { name: 'files__write_file', arguments: { path: target, content: 'resumed once\n' } },
         undefined,
-        { onprogress: (notice) => notices.push(notice) },
+        { onprogress: (notice) => notices.push(notice), resetTimeoutOnProgress: true },
       );
       await expect.poll(() => notices.length, { timeout: 20_000 }).toBe(1);
       const approvalId = notices[0]!._meta?.['toolgate/approvalId'] as string;
-      const roundId = notices[0]!._meta?.['toolgate/roundId'] as string;
-      const broken = Date.now();
-      for (const socket of sockets) socket.destroy();
-      await expect(pending).rejects.toThrow(/ended before the answer/);
-      expect(Date.now() - broken).toBeLessThan(5_000);
-      expect(bridge.stderr()).toContain('ended before the answer');
 
-      // The bridge stays usable, and the call, approved later, runs once.
-      expect((await bridge.client.listTools()).tools.length).toBeGreaterThan(0);
-      expect((await approveShown(api.request, 'bob', approvalId)).status).toBe(202);
-      await expect
-        .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, {
-          timeout: 20_000,
-        })
-        .toBe('completed');
-      expect(readFileSync(target, 'utf8')).toBe('after the break\n');
+      balancer.switchTo(Number(new URL(api.url).port));
+      await doomed.stop('SIGKILL');
+      // The bridge's transport reconnects with Last-Event-ID through the same address, now the survivor, which
+      // tells the call again what it waits for, counting on from the first notice.
+      await expect.poll(() => notices.length, { timeout: 20_000 }).toBeGreaterThan(1);
+      expect(notices[1]).toMatchObject({ progress: 2, _meta: { 'toolgate/approvalId': approvalId } });
+      expect(bridge.stderr()).toContain('SSE stream disconnected');
+      expect(existsSync(target)).toBe(false);
+
+      expect((await approveShown(api.request, 'alice', approvalId)).status).toBe(202);
+      const result = await pending;
+      expect(result.isError).toBeUndefined();
+      expect(result._meta).toMatchObject({ 'toolgate/approvalId': approvalId, 'toolgate/outcome': 'succeeded' });
+      expect(readFileSync(target, 'utf8')).toBe('resumed once\n');
+      const roundId = result._meta?.['toolgate/roundId'] as string;
       const round = (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body;
       expect(round.toolCalls).toEqual([expect.objectContaining({ tool: 'write_file', outcome: 'succeeded' })]);
+      expect(bridge.stderr()).not.toContain('ended before the answer');
     } finally {
-      for (const socket of sockets) socket.destroy();
-      relay.close();
+      balancer.close();
+      await doomed.stop('SIGKILL');
     }
   });
+
+  it(
+    'answers a call whose stream breaks with an error once no replica came back to resume it; the round runs once',
+    async () => {
+      const balancer = await forwarder(Number(new URL(api.url).port));
+      try {
+        const bridge = await bridgeProcess({ url: balancer.url, token: TOKENS.carol });
+        bridges.push(bridge);
+        const target = join(folder, 'after-break.txt');
+        const notices: Notice[] = [];
+        const pending = bridge.client.callTool(
+          { name: 'files__write_file', arguments: { path: target, content: 'after the break\n' } },
+          undefined,
+          { onprogress: (notice) => notices.push(notice) },
+        );
+        await expect.poll(() => notices.length, { timeout: 20_000 }).toBe(1);
+        const approvalId = notices[0]!._meta?.['toolgate/approvalId'] as string;
+        const roundId = notices[0]!._meta?.['toolgate/roundId'] as string;
+        // Nothing listens behind the address any more: every reconnection is refused.
+        balancer.switchTo(await freePort());
+        const broken = Date.now();
+        balancer.cut();
+        await expect(pending).rejects.toThrow(/ended before the answer/);
+        // The bridge tried for its whole window, and answered well before the client's own 60 s timeout.
+        const waited = Date.now() - broken;
+        expect(waited).toBeGreaterThanOrEqual(RESUME_WINDOW_MS - 100);
+        expect(waited).toBeLessThan(RESUME_WINDOW_MS + 10_000);
+        expect(bridge.stderr()).toContain(`Maximum reconnection attempts (${RECONNECTION.maxRetries}) exceeded`);
+        expect(bridge.stderr()).toContain('ended before the answer');
+
+        // The API is back: the bridge stays usable, and the call, approved later, runs once.
+        balancer.switchTo(Number(new URL(api.url).port));
+        expect((await bridge.client.listTools()).tools.length).toBeGreaterThan(0);
+        expect((await approveShown(api.request, 'bob', approvalId)).status).toBe(202);
+        await expect
+          .poll(async () => (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body.status, {
+            timeout: 20_000,
+          })
+          .toBe('completed');
+        expect(readFileSync(target, 'utf8')).toBe('after the break\n');
+        const round = (await api.request('carol', 'GET', `/v1/rounds/${roundId}`)).body;
+        expect(round.toolCalls).toEqual([expect.objectContaining({ tool: 'write_file', outcome: 'succeeded' })]);
+      } finally {
+        balancer.close();
+      }
+    },
+    RESUME_WINDOW_MS + 60_000,
+  );
 
   it('writes MCP only on stdout and says what it does on stderr', async () => {
     const bridge = await connected();
