@@ -204,13 +204,17 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
   try {
     // Every patch of the first task is asked before its first local activity: a patch marker first recorded
     // after a local activity's marker in the same task does not replay.
-    settleGatewayPatches(round.input.toolCall !== undefined);
+    const fast = settleGatewayPatches(round.input.toolCall !== undefined);
     const signed = isPatched(SIGNED_PATCH);
     round.publish();
     const locally = isPatched(LOCAL_LLM_PATCH);
     const quota = round.input.quota && isPatched(TOKEN_QUOTA_PATCH) ? round.input.quota : undefined;
-    if (signed) await requireSignatures(round);
-    const catalog = await (locally ? local.listTools : listTools)({ servers: round.input.servers });
+    const listing = { servers: round.input.servers };
+    // A fast-path gateway round lists while it loads the keys (listing is read-only; nothing listed is used
+    // before the input's signature is checked): its first task waits for one activity, not two in a row.
+    const [, catalog] = fast
+      ? await Promise.all([requireSignatures(round), local.listTools(listing)])
+      : [signed ? await requireSignatures(round) : undefined, await (locally ? local.listTools : listTools)(listing)];
     const directory = buildToolDirectory(catalog.tools);
     round.begin(
       catalog,

@@ -11,8 +11,9 @@ export const GATEWAY_FAST_PATH_PATCH = 'gateway-fast-path';
 let takenWithoutAsking = false;
 
 /** Settles it for the round: first thing of its first task, before any other patch or local activity. */
-export function settleGatewayPatches(givenCall: boolean): void {
+export function settleGatewayPatches(givenCall: boolean): boolean {
   takenWithoutAsking = givenCall && patched(GATEWAY_FAST_PATH_PATCH);
+  return takenWithoutAsking;
 }
 
 /** `patched(id)` for a patch older than GATEWAY_FAST_PATH_PATCH: true without a marker in a fast-path round. */
