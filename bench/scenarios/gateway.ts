@@ -61,9 +61,11 @@ async function gatedCall(env: BenchEnv, client: Client, index: number): Promise<
   let resultAt = 0;
   const result = client
     .callTool({ name: 'k8s__delete_pod', arguments: { namespace: 'bench', name: `pod-${index}` } }, undefined, {
+      // The notice naming the approval (keep-alive notices name none).
       onprogress: (notice) => {
         const meta = (notice as { _meta?: Record<string, unknown> })._meta ?? {};
-        opened({ roundId: String(meta['toolgate/roundId']), approvalId: String(meta['toolgate/approvalId']) });
+        const [roundId, approvalId] = [meta['toolgate/roundId'], meta['toolgate/approvalId']];
+        if (typeof roundId === 'string' && typeof approvalId === 'string') opened({ roundId, approvalId });
       },
       timeout: 60_000,
     })
