@@ -50,7 +50,9 @@ export async function reportWaits(
   const reported = new Set<string>();
   try {
     while ((await watcher.next(signal)) === 'grown') {
-      const state = await handle.query(stateQuery);
+      // Abandoned with the wait: on the round's closing growth this query replays the closed round on a worker,
+      // and the call's result must not wait for that.
+      const state = await untilLeft(handle.query(stateQuery), signal);
       for (const approval of state.approvals) {
         if (approval.status !== 'pending' || reported.has(approval.approvalId)) continue;
         reported.add(approval.approvalId);

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits,streaming] [--tuning JSON] [--fast-sqlite] [--out F]`
+// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits,streaming,gateway] [--tuning JSON] [--fast-sqlite] [--out F]`
 //
 // Runs every scenario on the in-process baseline and on toolgate (worker + API child processes, Temporal dev
 // server on a temp SQLite file) in the same invocation; prints markdown tables and writes the JSON document
@@ -11,6 +11,7 @@ import type { WorkerTuning } from '../worker/create-worker.ts';
 import { SHAPES, type RoundShape } from './llm-script.ts';
 import { targetsOf, toMarkdown, type BenchResult } from './report.ts';
 import { decisionLatency } from './scenarios/decision-latency.ts';
+import { gatewayOverhead } from './scenarios/gateway.ts';
 import { pendingApprovals } from './scenarios/pending-approvals.ts';
 import { busyRead } from './scenarios/busy-read.ts';
 import { limitChecks } from './scenarios/limit-checks.ts';
@@ -20,7 +21,7 @@ import { throughput } from './scenarios/throughput.ts';
 import { startBenchEnv } from './setup.ts';
 import { machineInfo } from './system.ts';
 
-const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits', 'streaming'] as const;
+const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits', 'streaming', 'gateway'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -43,7 +44,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits,streaming] [--tuning JSON] [--fast-sqlite]\n' +
+    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits,streaming,gateway] [--tuning JSON] [--fast-sqlite]\n' +
       '                      [--out FILE] [--pending N] [--decisions N] [--rounds N] [--throughput-seconds S] [--throughput-shape one-call|three-step]\n' +
       '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]',
   );
@@ -67,6 +68,9 @@ const settings = {
   pendingRounds: int(values.pending, values.quick ? 100 : 10_000),
   limitStarts: values.quick ? 30 : 200,
   streamRounds: int(values.rounds, values.quick ? 20 : 100),
+  gatewayCalls: int(values.rounds, values.quick ? 20 : 200),
+  gatewayWarmup: values.quick ? 3 : 10,
+  gatewayGated: int(values.decisions, values.quick ? 5 : 50),
 };
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -143,6 +147,16 @@ try {
   if (only.has('streaming')) {
     log(`== live tokens: ${settings.streamRounds} streamed rounds followed over SSE`);
     result.streaming = await streaming(env, { rounds: settings.streamRounds, warmup: values.quick ? 2 : 5 });
+  }
+  if (only.has('gateway')) {
+    log(
+      `== MCP gateway: ${settings.gatewayCalls} read-only calls direct and through /mcp, ${settings.gatewayGated} gated`,
+    );
+    result.gateway = await gatewayOverhead(env, {
+      calls: settings.gatewayCalls,
+      warmup: settings.gatewayWarmup,
+      gated: settings.gatewayGated,
+    });
   }
   result.durationSeconds = (performance.now() - clock) / 1000;
   const final: BenchResult = { ...result, targets: targetsOf(result) };

@@ -1,5 +1,6 @@
 // The bench's output: one JSON document (bench/results/) and the same numbers as markdown tables.
 import type { DecisionLatencyResult } from './scenarios/decision-latency.ts';
+import type { GatewayResult } from './scenarios/gateway.ts';
 import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
 import type { BusyReadResult } from './scenarios/busy-read.ts';
 import type { LimitChecksResult } from './scenarios/limit-checks.ts';
@@ -23,6 +24,7 @@ export interface BenchResult {
   pendingApprovals?: PendingApprovalsResult;
   limitChecks?: LimitChecksResult;
   streaming?: StreamingResult;
+  gateway?: GatewayResult;
   targets: Target[];
 }
 
@@ -320,6 +322,42 @@ export function toMarkdown(result: BenchResult): string {
           ms(entry.p99),
           ms(entry.max),
         ]),
+      ),
+    );
+  }
+
+  const gateway = result.gateway;
+  if (gateway) {
+    out.push(
+      '',
+      `**MCP gateway**: tools/call with the MCP SDK Client over Streamable HTTP, straight to the MCP server and ` +
+        `through the API's /mcp (a round without an LLM), ${gateway.calls} sequential calls each, alternating (ms)`,
+      '',
+    );
+    const rows = [
+      ['read-only `echo`, direct', gateway.direct],
+      ['read-only `k8s__echo`, through the gateway', gateway.gateway],
+      ...(gateway.gated
+        ? ([
+            ['gated `k8s__delete_pod`: approval POST -> MCP server receives the call', gateway.gated.decisionToCall],
+            ['gated `k8s__delete_pod`: approval POST -> result at the client', gateway.gated.decisionToResult],
+          ] as const)
+        : []),
+    ] as const;
+    out.push(
+      table(
+        ['', 'n', 'p50', 'p90', 'p99', 'max'],
+        [
+          ...rows.map(([label, entry]) => [
+            label,
+            String(entry.n),
+            ms(entry.p50),
+            ms(entry.p90),
+            ms(entry.p99),
+            ms(entry.max),
+          ]),
+          ['added by the gateway (read-only)', '', ms(gateway.addedMs.p50), '', ms(gateway.addedMs.p99), ''],
+        ],
       ),
     );
   }

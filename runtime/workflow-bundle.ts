@@ -13,6 +13,7 @@ const INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/trace-interceptors
  * OpenTelemetry API, which keeps the workflow's tracer provider and context manager, stays per workflow.
  */
 export const PRELOADED_MODULES = [
+  fileURLToPath(new URL('../workflows/shared-modules.ts', import.meta.url)),
   'zod',
   '@opentelemetry/core',
   '@opentelemetry/resources',

@@ -1,7 +1,8 @@
 // The approvals of one round: opened by the round loop, closed exactly once by the first valid decision (a
 // quorum approval: by the decision that completes or defeats its quorum), by the approval timer or by cancellation. Shared by the `decide` signal and the `decide` update. Records are
 // replaced, never mutated, so every status carries exactly the fields it may have.
-import { ApplicationFailure, condition, patched } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { isPatched } from './round-patches.ts';
 // Values from the contract's own modules, not its barrel: each cached round loads only what it needs.
 import type { ApprovalRecord, NotificationRef, PendingApproval, ToolDescriptor } from './contract.ts';
 import type { ApprovalPolicyTrail } from './contract/policy-follow.ts';
@@ -167,7 +168,7 @@ export class ApprovalBook {
     const valid = request as DecisionRequest;
     // An "edit" that changes nothing is a plain approval.
     const edited =
-      valid.arguments !== undefined && valid.editedArgsDigest !== record.argsDigest && patched(EDIT_PATCH)
+      valid.arguments !== undefined && valid.editedArgsDigest !== record.argsDigest && isPatched(EDIT_PATCH)
         ? { editedArguments: valid.arguments, editedArgsDigest: valid.editedArgsDigest }
         : {};
     const decision: DecisionRecord = {

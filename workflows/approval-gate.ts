@@ -1,5 +1,6 @@
 // The gate in front of one tool call: open an approval, tell the approvers, wait for a decision or the timer.
-import { log, patched } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
+import { isPatched } from './round-patches.ts';
 import type { CallSite } from './call-site.ts';
 import { argsDigest } from './canonical-json.ts';
 import { approvalSummary } from './shared/approval-summary.ts';
@@ -31,13 +32,13 @@ export async function passGate(site: CallSite): Promise<GateVerdict> {
   const { round, tool, args, call, callIndex } = site;
   // Before the approval opens, so its timer gives the approvers their whole time to read it.
   const preview =
-    tool.policy.preview && patched(PREVIEWS_PATCH) ? await runPreview(site, tool.policy.preview) : undefined;
+    tool.policy.preview && isPatched(PREVIEWS_PATCH) ? await runPreview(site, tool.policy.preview) : undefined;
   const openedAt = new Date();
   const facts = argumentsFacts(tool, args);
-  const shown = patched(FULL_ARGUMENTS_PATCH) ? facts : { arguments: args, argsPreview: facts.argsPreview };
+  const shown = isPatched(FULL_ARGUMENTS_PATCH) ? facts : { arguments: args, argsPreview: facts.argsPreview };
   const { quorum } = tool.policy;
-  const counted = quorum && patched(QUORUM_PATCH) ? { quorum: quorumState(quorum, []), decisions: [] } : {};
-  const plan = tool.policy.reminders && patched(REMINDERS_PATCH) ? tool.policy.reminders : undefined;
+  const counted = quorum && isPatched(QUORUM_PATCH) ? { quorum: quorumState(quorum, []), decisions: [] } : {};
+  const plan = tool.policy.reminders && isPatched(REMINDERS_PATCH) ? tool.policy.reminders : undefined;
   const expiresAt = new Date(openedAt.getTime() + tool.policy.approvalTimeoutMs).toISOString();
   const planned = plan ? { reminders: initialReminders(plan, { openedAt: openedAt.toISOString(), expiresAt }) } : {};
   const approval = round.book.open({

@@ -2,14 +2,8 @@
 // policies (the nudge itself carries nothing anyone could forge) and re-checks every pending approval against
 // them: released, re-addressed, rejected, or only recorded as re-checked. Nudges that arrive while a re-check
 // runs fold into one more; one that finds nothing new changes nothing, so duplicate nudges are harmless.
-import {
-  ActivityFailure,
-  isCancellation,
-  log,
-  patched,
-  proxyActivities,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { isPatched } from './round-patches.ts';
 import type {
   ApprovalPolicyTrail,
   CurrentPolicies,
@@ -123,7 +117,7 @@ export class PolicyFollow {
   /** The `policyChanged` signal: its payload, whatever it is, is never read. */
   nudge(): void {
     if (this.round.book.pending().length === 0) return;
-    if (!patched(POLICY_FOLLOW_PATCH)) return;
+    if (!isPatched(POLICY_FOLLOW_PATCH)) return;
     this.wanted++;
     if (!this.running) void this.run();
   }

@@ -6,7 +6,6 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -24,6 +23,7 @@ import { decideSignal, decideUpdate, eventsQuery, policyChangedSignal, stateQuer
 import { RoundContext } from './round-context.ts';
 import { describeSpan, inSpan } from './round-spans.ts';
 import { runToolCalls } from './tool-calls.ts';
+import { isPatched, settleGatewayPatches } from './round-patches.ts';
 import { TOKEN_QUOTA_PATCH, quotaExhausted } from './token-quota.ts';
 import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
 
@@ -204,12 +204,17 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
   try {
     // Every patch of the first task is asked before its first local activity: a patch marker first recorded
     // after a local activity's marker in the same task does not replay.
-    const signed = patched(SIGNED_PATCH);
+    const fast = settleGatewayPatches(round.input.toolCall !== undefined);
+    const signed = isPatched(SIGNED_PATCH);
     round.publish();
-    const locally = patched(LOCAL_LLM_PATCH);
-    const quota = round.input.quota && patched(TOKEN_QUOTA_PATCH) ? round.input.quota : undefined;
-    if (signed) await requireSignatures(round);
-    const catalog = await (locally ? local.listTools : listTools)({ servers: round.input.servers });
+    const locally = isPatched(LOCAL_LLM_PATCH);
+    const quota = round.input.quota && isPatched(TOKEN_QUOTA_PATCH) ? round.input.quota : undefined;
+    const listing = { servers: round.input.servers };
+    // A fast-path gateway round lists while it loads the keys (listing is read-only; nothing listed is used
+    // before the input's signature is checked): its first task waits for one activity, not two in a row.
+    const [, catalog] = fast
+      ? await Promise.all([requireSignatures(round), local.listTools(listing)])
+      : [signed ? await requireSignatures(round) : undefined, await (locally ? local.listTools : listTools)(listing)];
     const directory = buildToolDirectory(catalog.tools);
     round.begin(
       catalog,

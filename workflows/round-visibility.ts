@@ -1,6 +1,7 @@
 // Keeps a round readable in Temporal Web UI and listable through visibility: status, pending approval ids and
 // tokens used as search attributes, approval summaries in the memo, and a one-line current-details text.
-import { patched, setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { isPatched } from './round-patches.ts';
 import type { ApprovalRecord, RoundStatus } from './contract.ts';
 import {
   ApproversAttribute,
@@ -86,9 +87,9 @@ export class RoundVisibility {
     const pending = approvals.filter((record) => record.status === 'pending');
     const pendingIds = fitAttribute(pending.map((record) => record.approvalId));
     const approvers = fitAttribute(approversOf(approvals));
-    const tools = patched(TOOLS_ATTRIBUTE_PATCH) ? fitAttribute([...new Set(calledTools)].sort()) : [];
+    const tools = isPatched(TOOLS_ATTRIBUTE_PATCH) ? fitAttribute([...new Set(calledTools)].sort()) : [];
     // Asked at every publish, so its marker lands in the first workflow task, before any local activity.
-    const tokens = patched(TOKENS_ATTRIBUTE_PATCH) ? totalTokens : 0;
+    const tokens = isPatched(TOKENS_ATTRIBUTE_PATCH) ? totalTokens : 0;
     const attributes = attributeSnapshot(status, requester, pendingIds, approvers, tools, tokens);
     if (attributes !== this.attributes) {
       this.attributes = attributes;

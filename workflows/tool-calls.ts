@@ -1,6 +1,7 @@
 // The tool calls of one LLM reply, concurrently: resolve each, share identical read-only ones, pass the gate
 // where policy says so, run the rest. An approved call starts the moment it is cleared, whatever its siblings do.
-import { isCancellation, log, patched } from '@temporalio/workflow';
+import { isCancellation, log } from '@temporalio/workflow';
+import { isPatched } from './round-patches.ts';
 import { passGate } from './approval-gate.ts';
 import { passUnderGrant, rememberApproval } from './grants/grant-gate.ts';
 import { FULL_ARGUMENTS_PATCH, argumentsFacts } from './argument-facts.ts';
@@ -45,7 +46,7 @@ export function runToolCalls(
   const shared: SharedCalls = new Map();
   const limit = round.maxToolCallsPerReply;
   const beyond: OverLimit | undefined =
-    calls.length > limit && patched(CALLS_PER_REPLY_PATCH) ? { limit, calls: calls.length } : undefined;
+    calls.length > limit && isPatched(CALLS_PER_REPLY_PATCH) ? { limit, calls: calls.length } : undefined;
   return Promise.all(
     calls.map((call, index) => runCall(round, directory, shared, call, index, index >= limit ? beyond : undefined)),
   );
@@ -77,7 +78,7 @@ async function runCall(
   };
   round.toolCalls.push(record);
   const resolved = resolveToolCall(directory, call);
-  const viewed = patched(FULL_ARGUMENTS_PATCH);
+  const viewed = isPatched(FULL_ARGUMENTS_PATCH);
   // Unresolved, no schema or configured path names its secrets; such a call never runs.
   const shown = resolved.ok ? argumentsFacts(resolved.tool, resolved.args) : undefined;
   round.events.emit({
@@ -145,7 +146,7 @@ async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
   const before = credentialFor(round.input.credentials, tool, Date.now());
   if (!before.ok) return notRun(before.content);
   let edit: { arguments: Record<string, unknown>; approver: string } | undefined;
-  if (requiresApproval(tool, args, patched(CLOSED_POLICY_PATCH))) {
+  if (requiresApproval(tool, args, isPatched(CLOSED_POLICY_PATCH))) {
     const underGrant = passUnderGrant(site);
     const verdict = (underGrant && (await underGrant)) || (await passGate(site));
     if (!verdict.cleared) return verdict.result;

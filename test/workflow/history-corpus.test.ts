@@ -54,8 +54,24 @@ async function replayCorpus(bundle: { code: string }): Promise<string[]> {
   return failures;
 }
 
+/** Calls that ask a patch: the SDK's, and the round's wrapper that a gateway round answers without a marker. */
+const PATCH_CALLS = new Set(['patched', 'deprecatePatch', 'isPatched']);
+
+/** A wrapper's own call (`patched(id)` with its parameter `id`): its callers name the ids. */
+function forwardsParameter(call: ts.CallExpression): boolean {
+  const argument = call.arguments[0];
+  if (!argument || !ts.isIdentifier(argument)) return false;
+  for (let node: ts.Node | undefined = call.parent; node; node = node.parent) {
+    if (ts.isFunctionLike(node))
+      return node.parameters.some(
+        (parameter) => ts.isIdentifier(parameter.name) && parameter.name.text === argument.text,
+      );
+  }
+  return false;
+}
+
 /**
- * The id of every patched() / deprecatePatch() call in workflow code, read from the syntax tree: a literal, or a
+ * The id of every patched() / deprecatePatch() / isPatched() call in workflow code, read from the syntax tree: a literal, or a
  * constant declared with a literal anywhere in workflows/ (so the constants may move between modules).
  */
 function patchIdsInWorkflowCode(): string[] {
@@ -72,7 +88,7 @@ function patchIdsInWorkflowCode(): string[] {
     }
     if (ts.isCallExpression(node)) {
       const callee = ts.isPropertyAccessExpression(node.expression) ? node.expression.name : node.expression;
-      if (ts.isIdentifier(callee) && (callee.text === 'patched' || callee.text === 'deprecatePatch')) {
+      if (ts.isIdentifier(callee) && PATCH_CALLS.has(callee.text) && !forwardsParameter(node)) {
         const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
         calls.push({ argument: node.arguments[0], where: `workflows/${source.fileName}:${line}` });
       }

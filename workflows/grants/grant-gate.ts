@@ -8,10 +8,10 @@ import {
   isCancellation,
   log,
   metricMeter,
-  patched,
   proxyActivities,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { isPatched } from '../round-patches.ts';
 import type { CallSite } from '../call-site.ts';
 import { argsDigest } from '../canonical-json.ts';
 import { argumentsFacts } from '../argument-facts.ts';
@@ -63,7 +63,7 @@ function mayHaveGrants(tool: ToolDescriptor): tool is ToolDescriptor & { fingerp
 
 /** The approval's `rememberable` flag, for the gate to open it with. */
 export function rememberTerms(tool: ToolDescriptor): { rememberable?: true } {
-  return mayHaveGrants(tool) && patched(GRANTS_PATCH) ? { rememberable: true } : {};
+  return mayHaveGrants(tool) && isPatched(GRANTS_PATCH) ? { rememberable: true } : {};
 }
 
 /**
@@ -71,7 +71,7 @@ export function rememberTerms(tool: ToolDescriptor): { rememberable?: true } {
  * await, when the tool may have no grants: an extra await would reorder the commands of rounds before grants.
  */
 export function passUnderGrant(site: CallSite): Promise<GateVerdict | undefined> | undefined {
-  if (!mayHaveGrants(site.tool) || !patched(GRANTS_PATCH)) return undefined;
+  if (!mayHaveGrants(site.tool) || !isPatched(GRANTS_PATCH)) return undefined;
   return lookUpGrant(site, site.tool);
 }
 
@@ -165,7 +165,7 @@ export function rememberApproval(site: CallSite): Promise<void> | undefined {
   const approval = site.record.approvalId ? round.book.get(site.record.approvalId) : undefined;
   const proof = approval && round.book.rememberedBy(approval.approvalId);
   if (approval?.status !== 'approved' || !proof || !mayHaveGrants(tool)) return undefined;
-  if (!patched(GRANTS_PATCH)) return undefined;
+  if (!isPatched(GRANTS_PATCH)) return undefined;
   return storeGrant(site, approval, tool, proof);
 }
 
