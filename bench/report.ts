@@ -98,6 +98,22 @@ export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
       met: entry.aboveBareP50 <= 0.1,
     });
   }
+  const cost = result.roundLatency?.find((entry) => entry.llmDelayMs === 0)?.historyCosts?.toolgate;
+  if (cost) {
+    targets.push({
+      what: 'worker: workflow task STARTED -> COMPLETED, LLM 0 ms, p50',
+      target: '<= 15 ms',
+      measured: `${ms(cost.workflowTask.p50)} ms`,
+      met: cost.workflowTask.p50 <= 15,
+    });
+    if (cost.activity.n)
+      targets.push({
+        what: 'worker: `callTool` activity STARTED -> COMPLETED, p50',
+        target: '<= 8 ms',
+        measured: `${ms(cost.activity.p50)} ms`,
+        met: cost.activity.p50 <= 8,
+      });
+  }
   if (result.busyRead) {
     targets.push({
       what: `round state read during a ${result.busyRead.llmDelayMs} ms LLM call, p50 / p99`,
@@ -166,6 +182,44 @@ export function toMarkdown(result: BenchResult): string {
           `${(entry.aboveBareP50 * 100).toFixed(0)} %`,
           `${ms(entry.overheadPerToolCallMs.p50)}; ${ms(entry.overheadPerToolCallMs.mean)}`,
         ]),
+      ),
+    );
+  }
+
+  const costs = result.roundLatency?.filter((entry) => entry.historyCosts);
+  if (costs?.length) {
+    out.push(
+      '',
+      "**Worker's own cost per task and per activity**, from the measured rounds' histories (ms, p50 / p90; " +
+        'workflow task STARTED -> COMPLETED, holding its local LLM call; tool-call activity STARTED -> COMPLETED: ' +
+        'toolgate `callTool`, bare `noop`)',
+      '',
+    );
+    out.push(
+      table(
+        [
+          'LLM latency',
+          'system',
+          'rounds',
+          'workflow task p50 / p90',
+          'tool-call activity p50 / p90 (n)',
+          'events per round p50',
+          'workflow tasks per round p50',
+        ],
+        costs.flatMap((entry) =>
+          (['toolgate', 'bare'] as const).map((system) => {
+            const c = entry.historyCosts[system];
+            return [
+              `${entry.llmDelayMs} ms`,
+              system === 'bare' ? 'bare Temporal' : 'toolgate',
+              String(c.rounds),
+              `${ms(c.workflowTask.p50)} / ${ms(c.workflowTask.p90)}`,
+              c.activity.n ? `${ms(c.activity.p50)} / ${ms(c.activity.p90)} (${c.activity.n})` : 'none',
+              String(c.events.p50),
+              String(c.workflowTasks.p50),
+            ];
+          }),
+        ),
       ),
     );
   }

@@ -76,7 +76,7 @@ export interface BenchEnv {
   startRound(shape: RoundShape, traced?: boolean): Promise<WorkflowHandle<typeof queryRound>>;
   otlpSink: OtlpSink;
   /** Runs bare Temporal of the round's shape (bench/bare): the same activities, no toolgate code. */
-  runBareRound(toolSteps: number[], llmDelayMs: number): Promise<number>;
+  runBareRound(toolSteps: number[], llmDelayMs: number, workflowId?: string): Promise<number>;
   /** Restarts the worker child (e.g. to measure a fresh process). */
   restartWorker(): Promise<void>;
   close(): Promise<void>;
@@ -248,10 +248,10 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
         args: [testSigner.roundInput(roundId, { query: queryFor(shape, roundId), requester: REQUESTER })],
       });
     },
-    async runBareRound(toolSteps, llmDelayMs) {
+    async runBareRound(toolSteps, llmDelayMs, workflowId = `bare-${randomUUID()}`) {
       return client.workflow.execute<typeof bareRound>('bareRound', {
         taskQueue: bareTaskQueue,
-        workflowId: `bare-${randomUUID()}`,
+        workflowId,
         args: [{ toolSteps, llmDelayMs }],
       });
     },

@@ -1,5 +1,6 @@
 // Scenario 1: sequential rounds of the three-step shape (6 read-only tool calls), LLM latency 0 and 50 ms.
 import { randomUUID } from 'node:crypto';
+import { historyCosts, type HistoryCosts } from '../history-costs.ts';
 import { SHAPES, queryFor } from '../llm-script.ts';
 import { REQUESTER, trimLlmLog, type BenchEnv } from '../setup.ts';
 import { round2, summarize, type Summary } from '../stats.ts';
@@ -20,6 +21,8 @@ export interface RoundLatencyResult {
   aboveBareP50: number;
   /** (toolgate − baseline) / tool calls, from the medians and from the means. */
   overheadPerToolCallMs: { p50: number; mean: number };
+  /** The worker's own cost from the measured rounds' histories: toolgate (`callTool`) beside bare (`noop`). */
+  historyCosts: { toolgate: HistoryCosts; bare: HistoryCosts };
 }
 
 const GAP_MS = 5;
@@ -37,6 +40,8 @@ export async function roundLatency(
     const traced: number[] = [];
     const bare: number[] = [];
     const toolSteps = [2, 2, 2];
+    const toolgateIds: string[] = [];
+    const bareIds: string[] = [];
     // Alternate the systems round by round so that any drift of the machine hits both alike.
     for (let i = 0; i < settings.warmup + settings.rounds; i++) {
       const roundId = `baseline-${randomUUID()}`;
@@ -54,7 +59,10 @@ export async function roundLatency(
       const result = await handle.result();
       if (result.toolCalls.length !== toolCalls)
         throw new Error(`toolgate round made ${result.toolCalls.length} tool calls`);
-      if (i >= settings.warmup) toolgate.push(performance.now() - started);
+      if (i >= settings.warmup) {
+        toolgate.push(performance.now() - started);
+        toolgateIds.push(handle.workflowId);
+      }
       await sleep(GAP_MS);
 
       started = performance.now();
@@ -64,9 +72,14 @@ export async function roundLatency(
       if (i >= settings.warmup) traced.push(performance.now() - started);
       await sleep(GAP_MS);
 
+      const bareId = `bare-${randomUUID()}`;
       started = performance.now();
-      if ((await env.runBareRound(toolSteps, delay)) !== toolCalls) throw new Error('bare round made other calls');
-      if (i >= settings.warmup) bare.push(performance.now() - started);
+      if ((await env.runBareRound(toolSteps, delay, bareId)) !== toolCalls)
+        throw new Error('bare round made other calls');
+      if (i >= settings.warmup) {
+        bare.push(performance.now() - started);
+        bareIds.push(bareId);
+      }
       await sleep(GAP_MS);
       if (i % 20 === 19)
         process.stderr.write(`  round latency, LLM ${delay} ms: ${i + 1}/${settings.warmup + settings.rounds}\n`);
@@ -86,6 +99,10 @@ export async function roundLatency(
       bare: floor,
       aboveBareP50: round2(t.p50 / floor.p50 - 1),
       overheadPerToolCallMs: { p50: round2((t.p50 - b.p50) / toolCalls), mean: round2((t.mean - b.mean) / toolCalls) },
+      historyCosts: {
+        toolgate: await historyCosts(env.client, toolgateIds, 'callTool'),
+        bare: await historyCosts(env.client, bareIds, 'noop'),
+      },
     });
   }
   env.model.delayMs = 0;
