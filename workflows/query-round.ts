@@ -23,7 +23,7 @@ import { decideSignal, decideUpdate, eventsQuery, policyChangedSignal, stateQuer
 import { RoundContext } from './round-context.ts';
 import { describeSpan, inSpan } from './round-spans.ts';
 import { runToolCalls } from './tool-calls.ts';
-import { isPatched, settleGatewayPatches } from './round-patches.ts';
+import { isPatched, settleRoundPatches } from './round-patches.ts';
 import { TOKEN_QUOTA_PATCH, quotaExhausted } from './token-quota.ts';
 import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
 
@@ -204,14 +204,14 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
   try {
     // Every patch of the first task is asked before its first local activity: a patch marker first recorded
     // after a local activity's marker in the same task does not replay.
-    const fast = settleGatewayPatches(round.input.toolCall !== undefined);
+    const fast = settleRoundPatches(round.input.toolCall !== undefined);
     const signed = isPatched(SIGNED_PATCH);
     round.publish();
     const locally = isPatched(LOCAL_LLM_PATCH);
     const quota = round.input.quota && isPatched(TOKEN_QUOTA_PATCH) ? round.input.quota : undefined;
     const listing = { servers: round.input.servers };
-    // A fast-path gateway round lists while it loads the keys (listing is read-only; nothing listed is used
-    // before the input's signature is checked): its first task waits for one activity, not two in a row.
+    // A fast-path round lists while it loads the keys (listing is read-only; nothing listed is used before the
+    // input's signature is checked): its first task waits for one activity, not two in a row.
     const [, catalog] = fast
       ? await Promise.all([requireSignatures(round), local.listTools(listing)])
       : [signed ? await requireSignatures(round) : undefined, await (locally ? local.listTools : listTools)(listing)];

@@ -443,6 +443,19 @@ export const KINDS: Record<string, Kind> = {
       await (await rounds.start('multi-turn', { messages: first.messages })).result();
     },
   },
+  'three-step': {
+    about:
+      "the benchmark's round on the round fast path: three steps of two parallel read-only calls, one patch marker",
+    script: scriptedSteps(
+      ...[0, 1, 2].map((step) => ({
+        toolCalls: [
+          { name: 'k8s__echo', arguments: { message: `step ${step}` } },
+          { name: 'k8s__add', arguments: { a: step, b: 1 } },
+        ],
+      })),
+      { content: 'three steps done' },
+    ),
+  },
 };
 
 function configFor(
