@@ -435,6 +435,23 @@ export const KINDS: Record<string, Kind> = {
       await (await rounds.start('granted')).result();
     },
   },
+  'local-reads': {
+    about:
+      'reads needing no approval as local activities: 5 in one reply (one slower, one shared, a tool error, one retried after resets), then a second step',
+    script: scriptedSteps(
+      {
+        toolCalls: [
+          { name: 'k8s__slow_read', arguments: { ms: 40 } },
+          { name: 'k8s__echo', arguments: { message: 'local' } },
+          { name: 'k8s__read_record', arguments: { key: 'local-reads', fault: 'reset' } },
+          { name: 'k8s__fail', arguments: { reason: 'no such pod' } },
+          { name: 'k8s__echo', arguments: { message: 'local' } },
+        ],
+      },
+      { toolCalls: [{ name: 'k8s__add', arguments: { a: 2, b: 3 } }] },
+      { content: 'read locally' },
+    ),
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),
