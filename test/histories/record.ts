@@ -437,13 +437,13 @@ export const KINDS: Record<string, Kind> = {
   },
   'local-reads': {
     about:
-      'reads needing no approval as local activities: 5 in one reply (one slower, one shared, a tool error, one retried after a 503), then a second step',
+      'reads needing no approval as local activities: 5 in one reply (one slower, one shared, a tool error, one retried on 502s until it fails), then a second step',
     script: scriptedSteps(
       {
         toolCalls: [
           { name: 'k8s__slow_read', arguments: { ms: 40 } },
           { name: 'k8s__echo', arguments: { message: 'local' } },
-          { name: 'flaky__echo', arguments: { message: 'after 503' } },
+          { name: 'k8s__read_record', arguments: { key: 'local-reads', fault: '502' } },
           { name: 'k8s__fail', arguments: { reason: 'no such pod' } },
           { name: 'k8s__echo', arguments: { message: 'local' } },
         ],
@@ -550,7 +550,7 @@ async function record(kinds: string[]): Promise<void> {
       const kind = KINDS[name];
       if (!kind) throw new Error(`unknown kind '${name}'; kinds: ${Object.keys(KINDS).join(', ')}`);
       routes[name] = kind.script;
-      if (name === 'retries' || name === 'local-reads') flakyFailures = 1;
+      if (name === 'retries') flakyFailures = 1;
       const taskQueue = workers.find((entry) => entry.withSlack === (kind.slack === true))!.taskQueue;
       const started: Round[] = [];
       const entry = workers.find((candidate) => candidate.taskQueue === taskQueue)!;
