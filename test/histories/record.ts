@@ -437,18 +437,18 @@ export const KINDS: Record<string, Kind> = {
   },
   'local-reads': {
     about:
-      'reads needing no approval as local activities: 5 in one reply (one slower, one shared, a tool error, one retried on 502s until it fails), then a second step',
+      'reads needing no approval as local activities: 4 in one reply (one slower, one shared, a tool error), then one retried on 502s until it fails',
     script: scriptedSteps(
       {
         toolCalls: [
           { name: 'k8s__slow_read', arguments: { ms: 40 } },
           { name: 'k8s__echo', arguments: { message: 'local' } },
-          { name: 'k8s__read_record', arguments: { key: 'local-reads', fault: '502' } },
           { name: 'k8s__fail', arguments: { reason: 'no such pod' } },
           { name: 'k8s__echo', arguments: { message: 'local' } },
         ],
       },
-      { toolCalls: [{ name: 'k8s__add', arguments: { a: 2, b: 3 } }] },
+      // Alone: a 502 discards the worker's connection to the server, and calls in flight on it with it.
+      { toolCalls: [{ name: 'k8s__read_record', arguments: { key: 'local-reads', fault: '502' } }] },
       { content: 'read locally' },
     ),
   },
