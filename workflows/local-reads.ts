@@ -8,9 +8,9 @@ import type { ResolvedCall } from './tool-names.ts';
 
 /**
  * Since this patch, a reply whose every call that runs is a read needing no approval runs them as local activities
- * (a 3-step round of reads: one workflow task instead of four, 3 events per call instead of 6). Asked only of
- * such a reply; rounds before it ran every call as an activity. Gateway rounds ask it too: it is newer than
- * `gateway-fast-path`.
+ * (a 3-step round of reads: one workflow task instead of four; a call is one marker instead of three activity
+ * events). Asked only of such a reply; rounds before it ran every call as an activity. A gateway round asks it
+ * first thing instead of `gateway-fast-path`, which it implies (round-patches.ts): one marker either way.
  */
 export const LOCAL_READS_PATCH = 'local-reads';
 
