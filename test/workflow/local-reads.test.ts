@@ -78,11 +78,11 @@ describe('reads as local activities', () => {
       ]),
     );
     const shape = await shapeOf(handle);
+    console.log(`3-step round of reads: ${shape.events} events, ${shape.workflowTasks} workflow task(s)`);
     expect(shape.activities).toEqual([]);
     expect(shape.localActivities.filter((type) => type === 'callTool')).toHaveLength(6);
     expect(shape.workflowTasks).toBe(1);
     expect(shape.patches.filter((id) => id === LOCAL_READS_PATCH)).toHaveLength(1);
-    console.log(`3-step round of reads: ${shape.events} events, ${shape.workflowTasks} workflow task(s)`);
   });
 
   it('keeps a reply with a gated call, or with a write that needs no approval, on activities', async () => {
