@@ -16,7 +16,7 @@ import type { RoundContext } from './round-context.ts';
 import { credentialFor } from './user-credential.ts';
 import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
 import { resolveToolCall, type ResolvedCall, type ToolDirectory } from './tool-names.ts';
-import { readsLocally } from './local-reads.ts';
+import { makeRoomFor, readsLocally } from './local-reads.ts';
 import { toolCallSettled } from './round-metrics.ts';
 import { inSpan } from './round-spans.ts';
 
@@ -39,7 +39,7 @@ type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionRe
  */
 export const CALLS_PER_REPLY_PATCH = 'calls-per-reply';
 
-export function runToolCalls(
+export async function runToolCalls(
   round: RoundContext,
   directory: ToolDirectory,
   calls: LlmToolCall[],
@@ -49,7 +49,9 @@ export function runToolCalls(
   const beyond: OverLimit | undefined =
     calls.length > limit && isPatched(CALLS_PER_REPLY_PATCH) ? { limit, calls: calls.length } : undefined;
   const resolved = calls.map((call) => resolveToolCall(directory, call));
-  const locally = readsLocally(beyond ? resolved.slice(0, limit) : resolved);
+  const running = beyond ? resolved.slice(0, limit) : resolved;
+  const locally = readsLocally(running);
+  if (locally) await makeRoomFor(running);
   return Promise.all(
     calls.map((call, index) =>
       runCall(round, shared, call, resolved[index]!, index, index >= limit ? beyond : undefined, locally),
