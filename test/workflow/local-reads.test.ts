@@ -6,6 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decideUpdate, type QueryRoundResult } from '../../workflows/contract.ts';
@@ -24,6 +26,7 @@ import { TEST_SIGNING, signedDecision, testSigner } from '../../testkit/signing.
 import { historyShape } from '../support/history-shape.ts';
 import { startHarness, waitForPendingApprovals, type Harness, type RoundHandle } from '../support/round-harness.ts';
 
+const { HistoryEvent } = temporal.api.history.v1;
 const alice = { id: 'alice', channel: 'http' } as const;
 const retry = { maxAttempts: 3, initialDelay: '100ms', maxDelay: '500ms' };
 // `write_record` runs without approval, but is neither read-only nor idempotent.
@@ -52,7 +55,7 @@ describe('reads as local activities', () => {
 
   beforeAll(async () => {
     k8s = await startHttpMcpServer({ name: 'k8s' });
-    harness = await startHarness({ servers: [k8sServer(k8s.url)] });
+    harness = await startHarness({ servers: [k8sServer(k8s.url)], round: { maxSteps: 12 } });
   });
 
   afterAll(async () => {
@@ -188,6 +191,30 @@ describe('reads as local activities', () => {
     const shape = await shapeOf(handle);
     expect(shape.activities).toEqual([]);
     expect(shape.workflowTasks).toBeGreaterThanOrEqual(3);
+  });
+
+  it('ends a workflow task before its local results could pass the completion size limit', async () => {
+    const reads = Array.from({ length: 8 }, (_, call) => ({ name: 'big_output', arguments: { chars: 16_000 - call } }));
+    harness.routes['l-big'] = (_request, index) => (index < 10 ? { toolCalls: reads } : { content: 'big' });
+    const handle = await harness.start({ query: 'l-big' });
+    const result = await handle.result();
+    expect(result.toolCalls.filter((call) => call.outcome === 'succeeded')).toHaveLength(80);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(historyShape(events).activities).toEqual([]);
+    const ends = events.filter(
+      (event) =>
+        event.timerStartedEventAttributes &&
+        event.userMetadata?.summary &&
+        defaultPayloadConverter.fromPayload<string>(event.userMetadata.summary).startsWith('end the workflow task'),
+    );
+    expect(ends.length).toBeGreaterThanOrEqual(1);
+    // What each task's completion recorded: well below the 4 MB a completion may carry.
+    const recorded: number[] = [0];
+    for (const event of events) {
+      if (event.workflowTaskCompletedEventAttributes) recorded.push(0);
+      else recorded[recorded.length - 1]! += HistoryEvent.encode(event).finish().length;
+    }
+    expect(Math.max(...recorded)).toBeLessThan(2 * 1024 * 1024);
   });
 
   it('replays every round of this file', async () => {
