@@ -47,6 +47,7 @@ export function createListTools(config: ToolgateConfig, connections: McpConnecti
       maxSteps: config.round.maxSteps,
       maxToolCallsPerReply: config.round.maxToolCallsPerReply,
       transcriptChars: config.round.transcriptChars,
+      toolOutputChars: config.round.toolOutputChars,
       notifications,
       configFingerprint: fingerprint,
     };

@@ -26,6 +26,7 @@ import { runToolCalls } from './tool-calls.ts';
 import { isPatched, settleRoundPatches } from './round-patches.ts';
 import { TOKEN_QUOTA_PATCH, quotaExhausted } from './token-quota.ts';
 import { buildToolDirectory, type ToolDirectory } from './tool-names.ts';
+import { boundResults, gatheredLocally } from './local-reads.ts';
 
 const NOTIFICATION_GRACE: Duration = '1 minute';
 
@@ -148,6 +149,7 @@ async function askModel(round: RoundContext, directory: ToolDirectory, access: M
     ? await local.callLlm.executeWithOptions({ ...localOptions, summary }, [request])
     : await callLlm.executeWithOptions({ ...llmOptions, summary }, [request]);
   round.addUsage(reply.usage);
+  if (access.locally) gatheredLocally(JSON.stringify(reply).length);
   round.events.emit({
     type: 'llm_step',
     step: round.step,
@@ -216,6 +218,7 @@ export async function queryRound(rawInput: QueryRoundInput): Promise<QueryRoundR
       ? await Promise.all([requireSignatures(round), local.listTools(listing)])
       : [signed ? await requireSignatures(round) : undefined, await (locally ? local.listTools : listTools)(listing)];
     const directory = buildToolDirectory(catalog.tools);
+    boundResults(catalog.toolOutputChars);
     round.begin(
       catalog,
       directory.definitions.map((definition) => definition.name),

@@ -15,7 +15,8 @@ import { CLOSED_POLICY_PATCH, isRetrySafe, requiresApproval } from './policy.ts'
 import type { RoundContext } from './round-context.ts';
 import { credentialFor } from './user-credential.ts';
 import { executeToolCall, type ExecutionProgress, type ExecutionResult } from './tool-execution.ts';
-import { resolveToolCall, type ToolDirectory } from './tool-names.ts';
+import { resolveToolCall, type ResolvedCall, type ToolDirectory } from './tool-names.ts';
+import { makeRoomFor, readsLocally } from './local-reads.ts';
 import { toolCallSettled } from './round-metrics.ts';
 import { inSpan } from './round-spans.ts';
 
@@ -38,7 +39,7 @@ type SharedCalls = Map<string, { toolCallId: string; result: Promise<ExecutionRe
  */
 export const CALLS_PER_REPLY_PATCH = 'calls-per-reply';
 
-export function runToolCalls(
+export async function runToolCalls(
   round: RoundContext,
   directory: ToolDirectory,
   calls: LlmToolCall[],
@@ -47,8 +48,14 @@ export function runToolCalls(
   const limit = round.maxToolCallsPerReply;
   const beyond: OverLimit | undefined =
     calls.length > limit && isPatched(CALLS_PER_REPLY_PATCH) ? { limit, calls: calls.length } : undefined;
+  const resolved = calls.map((call) => resolveToolCall(directory, call));
+  const running = beyond ? resolved.slice(0, limit) : resolved;
+  const locally = readsLocally(running);
+  if (locally) await makeRoomFor(running);
   return Promise.all(
-    calls.map((call, index) => runCall(round, directory, shared, call, index, index >= limit ? beyond : undefined)),
+    calls.map((call, index) =>
+      runCall(round, shared, call, resolved[index]!, index, index >= limit ? beyond : undefined, locally),
+    ),
   );
 }
 
@@ -60,11 +67,12 @@ interface OverLimit {
 
 async function runCall(
   round: RoundContext,
-  directory: ToolDirectory,
   shared: SharedCalls,
   call: LlmToolCall,
+  resolved: ResolvedCall,
   callIndex: number,
   overLimit: OverLimit | undefined,
+  locally: boolean,
 ): Promise<SettledCall> {
   const record: ToolCallRecord = {
     step: round.step,
@@ -77,7 +85,6 @@ async function runCall(
     attempts: 0,
   };
   round.toolCalls.push(record);
-  const resolved = resolveToolCall(directory, call);
   const viewed = isPatched(FULL_ARGUMENTS_PATCH);
   // Unresolved, no schema or configured path names its secrets; such a call never runs.
   const shown = resolved.ok ? argumentsFacts(resolved.tool, resolved.args) : undefined;
@@ -128,7 +135,7 @@ async function runCall(
         'toolgate.tool.call_id': call.id,
         'toolgate.round.step': round.step,
       },
-      () => gateAndRun({ round, tool, args, call, callIndex, record, progress }),
+      () => gateAndRun({ round, tool, args, call, callIndex, record, progress }, locally),
       (done) => ({ 'toolgate.tool.outcome': done.outcome, 'toolgate.tool.attempts': done.attempts }),
     );
   if (!earlier && isRetrySafe(tool)) shared.set(key, { toolCallId: call.id, result, progress });
@@ -141,12 +148,14 @@ async function runCall(
   }
 }
 
-async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
+/** `locally`: the reply's calls run as local activities (local-reads.ts), which only an ungated call can. */
+async function gateAndRun(site: CallSite, locally: boolean): Promise<ExecutionResult> {
   const { round, tool, args, call, progress } = site;
   const before = credentialFor(round.input.credentials, tool, Date.now());
   if (!before.ok) return notRun(before.content);
   let edit: { arguments: Record<string, unknown>; approver: string } | undefined;
-  if (requiresApproval(tool, args, isPatched(CLOSED_POLICY_PATCH))) {
+  const gated = requiresApproval(tool, args, isPatched(CLOSED_POLICY_PATCH));
+  if (gated) {
     const underGrant = passUnderGrant(site);
     const verdict = (underGrant && (await underGrant)) || (await passGate(site));
     if (!verdict.cleared) return verdict.result;
@@ -157,7 +166,9 @@ async function gateAndRun(site: CallSite): Promise<ExecutionResult> {
   const after = credentialFor(round.input.credentials, tool, Date.now());
   if (!after.ok) return notRun(after.content);
   const ids = { roundId: round.roundId, toolCallId: call.id, step: round.step };
-  const result = await executeToolCall(tool, edit?.arguments ?? args, ids, progress, after.credential);
+  const result = await executeToolCall(tool, edit?.arguments ?? args, ids, progress, after.credential, {
+    locally: locally && !gated,
+  });
   if (!edit) return result;
   const told = editedCallMessage(edit.approver, canonicalJson(args), canonicalJson(edit.arguments), result.content);
   return { ...result, content: told };

@@ -7,9 +7,18 @@ import {
   TimeoutFailure,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
+  type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { SealedCredential, ToolCallOutcome, ToolDescriptor, ToolgateActivities } from './contract.ts';
+import type {
+  SealedCredential,
+  ToolCallOutcome,
+  ToolCallRequest,
+  ToolDescriptor,
+  ToolgateActivities,
+} from './contract.ts';
 import { FailureType } from './contract/failures.ts';
 import { failedMessage, invalidCallMessage, outcomeUnknownMessage, unauthorizedMessage } from './model-messages.ts';
 import { isRetrySafe } from './policy.ts';
@@ -80,20 +89,33 @@ function backoffMs(tool: ToolDescriptor, attempt: number): number {
   return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
+/**
+ * One attempt: an activity, or with `locally` a local activity of the same deadline. Either has one attempt of its
+ * own: retries are the workflow's, below. A local attempt needs no heartbeat: it lives inside its workflow task,
+ * which the worker keeps alive, and a lost worker times the task out and the next worker runs the attempt again.
+ */
+function runAttempt(tool: ToolDescriptor, locally: boolean, summary: string, request: ToolCallRequest) {
+  const startToCloseTimeout = tool.policy.callTimeoutMs + ACTIVITY_MARGIN_MS;
+  const retry = { maximumAttempts: 1 };
+  if (locally) {
+    const options: LocalActivityOptions = { startToCloseTimeout, retry };
+    return proxyLocalActivities<ToolgateActivities>(options).callTool.executeWithOptions({ ...options, summary }, [
+      request,
+    ]);
+  }
+  const options: ActivityOptions = { startToCloseTimeout, heartbeatTimeout: HEARTBEAT_TIMEOUT_MS, retry };
+  return proxyActivities<ToolgateActivities>(options).callTool.executeWithOptions({ ...options, summary }, [request]);
+}
+
 export async function executeToolCall(
   tool: ToolDescriptor,
   args: Record<string, unknown>,
   ids: { roundId: string; toolCallId: string; step: number },
   progress: ExecutionProgress,
   credential?: SealedCredential,
+  { locally = false }: { locally?: boolean } = {},
 ): Promise<ExecutionResult> {
   const retrySafe = isRetrySafe(tool);
-  const activityOptions = {
-    startToCloseTimeout: tool.policy.callTimeoutMs + ACTIVITY_MARGIN_MS,
-    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-    retry: { maximumAttempts: 1 },
-  };
-  const { callTool } = proxyActivities<ToolgateActivities>(activityOptions);
   const request = {
     server: tool.server,
     tool: tool.name,
@@ -110,7 +132,7 @@ export async function executeToolCall(
     progress.mayHaveRun = true;
     try {
       const summary = `step ${ids.step}: ${displayTool(tool.server, tool.name)}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
-      const result = await callTool.executeWithOptions({ ...activityOptions, summary }, [request]);
+      const result = await runAttempt(tool, locally, summary, request);
       return {
         outcome: result.isError ? 'tool_error' : 'succeeded',
         content: result.text,

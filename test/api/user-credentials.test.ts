@@ -159,7 +159,8 @@ describe('per-user credentials toward MCP servers', () => {
       'workflowExecutionStartedEventAttributes.input',
       'activityTaskScheduledEventAttributes.input',
       'activityTaskCompletedEventAttributes.result',
-      'activityTaskFailedEventAttributes.failure',
+      // The refused read's failure, on its local activity's marker.
+      'markerRecordedEventAttributes.failure',
       'workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input',
       'upsertedMemo.fields',
       'searchAttributes.indexedFields',

@@ -435,6 +435,23 @@ export const KINDS: Record<string, Kind> = {
       await (await rounds.start('granted')).result();
     },
   },
+  'local-reads': {
+    about:
+      'reads needing no approval as local activities: 4 in one reply (one slower, one shared, a tool error), then one retried on 502s until it fails',
+    script: scriptedSteps(
+      {
+        toolCalls: [
+          { name: 'k8s__slow_read', arguments: { ms: 40 } },
+          { name: 'k8s__echo', arguments: { message: 'local' } },
+          { name: 'k8s__fail', arguments: { reason: 'no such pod' } },
+          { name: 'k8s__echo', arguments: { message: 'local' } },
+        ],
+      },
+      // Alone: a 502 discards the worker's connection to the server, and calls in flight on it with it.
+      { toolCalls: [{ name: 'k8s__read_record', arguments: { key: 'local-reads', fault: '502' } }] },
+      { content: 'read locally' },
+    ),
+  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),

@@ -102,6 +102,8 @@ export interface ToolCatalog {
   maxToolCallsPerReply?: number;
   /** Budget of the conversation the round carries, in characters (round.transcriptChars). */
   transcriptChars: number;
+  /** Characters a tool result keeps (round.toolOutputChars; absent before local reads: the default, 16,000). */
+  toolOutputChars?: number;
   /** Fingerprint of the worker's policy-relevant configuration (absent before pending approvals followed policy). */
   configFingerprint?: string;
 }
