@@ -76,7 +76,7 @@ export function runsReadsLocally(running: readonly ResolvedCall[]): boolean {
   );
 }
 
-/** The reply's decision, asking the patch only of a reply that would take it. */
+/** The reply's decision (the patch is settled by the round's first task: round-patches.ts). */
 export function readsLocally(running: readonly ResolvedCall[]): boolean {
   return runsReadsLocally(running) && patched(LOCAL_READS_PATCH);
 }

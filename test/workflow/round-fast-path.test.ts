@@ -1,6 +1,6 @@
-// A round asks one patch (`round-fast-path`) and takes every older patched() branch without a marker: its
-// history is that much shorter (one TemporalChangeVersion upsert instead of one per patch), and it behaves as a
-// round that asked each one (signed input checked, tools and tokens search attributes, full arguments on the
+// A round asks one patch (`local-reads`, which implies `round-fast-path`) and takes every older patched() branch
+// without a marker: its history is that much shorter (one TemporalChangeVersion upsert instead of one per patch),
+// and it behaves as a round that asked each one (signed input checked, tools and tokens search attributes, full arguments on the
 // approval, closed policy), and replays.
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +61,7 @@ describe('rounds on the fast path', () => {
     expect(result.answer).toBe('done');
     expect(result.toolCalls.map((call) => call.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     const history = await historyOf(handle.workflowId);
-    expect(history.patches).toEqual(['round-fast-path']);
+    expect(history.patches).toEqual(['local-reads']);
     // The six older patches a round of this shape asked made six upserts (and six markers).
     expect(history.changeVersionUpserts).toBe(1);
     // TOOLS_ATTRIBUTE_PATCH's branch, taken without a marker.
@@ -91,7 +91,7 @@ describe('rounds on the fast path', () => {
     );
     expect((await handle.result()).answer).toBe('deleted');
     expect(mcp.calls.slice(before).map((call) => call.tool)).toEqual(['delete_pod']);
-    expect((await historyOf(handle.workflowId)).patches).toEqual(['round-fast-path']);
+    expect((await historyOf(handle.workflowId)).patches).toEqual(['local-reads']);
     expect(await harness.replayRounds()).toBeGreaterThan(0);
   });
 });
