@@ -1,7 +1,8 @@
 // A decision (HTTP API, CLI or Slack) is checked against what the round published (its memo, no worker
-// needed) before anything reaches it: approver, digest and expiry. It then goes to the round as the `decide`
-// update, so the answer is the workflow's own verdict. When no worker answers in time it is sent as the
-// `decide` signal instead: durable in history, applied when a worker returns, and reported as queued.
+// needed): approver, digest and expiry. It goes to the round as the `decide` update, so the answer is the
+// workflow's own verdict; by approval id (HTTP, CLI) the update is sent beside that check instead of after it,
+// since its validator checks the same. When no worker answers in time it is sent as the `decide` signal
+// instead, once the check passed: durable in history, applied when a worker returns, and reported as queued.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { approvalSummary } from '../workflows/shared/approval-summary.ts';
@@ -15,11 +16,14 @@ import {
   FailureType,
   decideSignal,
   decideUpdate,
+  parseApprovalId,
   type ApprovalRecord,
   type ApprovalSummary,
   type Approver,
   type DecisionRecord,
   type DecisionRequest,
+  type DecisionResult,
+  type RememberRequest,
 } from '../workflows/contract.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
@@ -165,34 +169,67 @@ export async function pendingApproval(
   throw await closedVerdict(context, facts.roundId, approvalId);
 }
 
-export async function decide(
+/** What became of the `decide` update: the round's own verdict, or why it gave none. */
+type UpdateOutcome =
+  | { kind: 'decided'; result: DecisionResult }
+  | { kind: 'refused'; failure: unknown }
+  /** The round is closed (completed, cancelled) or never existed. */
+  | { kind: 'gone' }
+  /** No worker answered within the API's wait. */
+  | { kind: 'unanswered' };
+
+async function sendUpdate(context: ApiContext, roundId: string, request: DecisionRequest): Promise<UpdateOutcome> {
+  const handle = context.client.workflow.getHandle(roundId);
+  try {
+    const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
+      handle.executeUpdate(decideUpdate, { args: [request] }),
+    );
+    return { kind: 'decided', result };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) return { kind: 'refused', failure: error.cause };
+    if (isNotFound(error)) return { kind: 'gone' };
+    if (isWorkerTimeout(error)) return { kind: 'unanswered' };
+    throw error;
+  }
+}
+
+/** The answer to a decision once its summary check passed: the round's verdict, or queued as the signal. */
+async function answer(
+  context: ApiContext,
+  roundId: string,
+  request: DecisionRequest,
+  outcome: UpdateOutcome,
+): Promise<DecisionResponse> {
+  const { approvalId } = request;
+  switch (outcome.kind) {
+    case 'decided':
+      return { ...outcome.result, queued: false };
+    case 'refused':
+      throw refusal(outcome.failure, approvalId);
+    case 'gone':
+      // The round closed between the check and the update.
+      throw await closedVerdict(context, roundId, approvalId);
+    case 'unanswered':
+      await context.client.workflow
+        .getHandle(roundId)
+        .signal(decideSignal, request)
+        .catch((error: unknown) => {
+          throw toApiError(error, roundId);
+        });
+      return { approvalId, status: 'pending', applied: false, queued: true };
+  }
+}
+
+/** Signed: the round learns who decided, when and for which arguments from the API, not from the message. */
+function signedRequest(
   context: ApiContext,
   approvalId: string,
   approver: Approver,
   body: DecisionInput,
-): Promise<DecisionResponse> {
-  const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
-  return submitDecision(context, facts.roundId, pending, approver, body);
-}
-
-/**
- * A decision on an approval found pending: checked against what the round published, then sent as the update
- * (the workflow's own verdict) or, when no worker answers in time, as the signal (queued).
- */
-export async function submitDecision(
-  context: ApiContext,
-  roundId: string,
-  pending: ApprovalSummary,
-  approver: Approver,
-  body: DecisionInput,
-): Promise<DecisionResponse> {
-  const { approvalId } = pending;
-  const now = Date.now();
-  precheck(pending, approver, body, now);
-  if (body.remember) refuseUnrememberable(context, pending);
-  const remember = body.remember && (await rememberRequest(context, pending, body.remember));
-  // Signed: the round learns who decided, when and for which arguments from the API, not from the message.
-  const request: DecisionRequest = context.signer.decision({
+  now: number,
+  remember: RememberRequest | undefined,
+): DecisionRequest {
+  return context.signer.decision({
     approvalId,
     decision: body.decision,
     approver,
@@ -206,22 +243,57 @@ export async function submitDecision(
     ...(body.previewDigest === undefined ? {} : { previewDigest: body.previewDigest }),
     ...(remember ? { remember } : {}),
   });
-  const handle = context.client.workflow.getHandle(roundId);
-  try {
-    const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
-      handle.executeUpdate(decideUpdate, { args: [request] }),
-    );
-    return { ...result, queued: false };
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw refusal(error.cause, approvalId);
-    // The round closed between the check and the update (completed, cancelled).
-    if (isNotFound(error)) throw await closedVerdict(context, roundId, approvalId);
-    if (!isWorkerTimeout(error)) throw error;
+}
+
+/**
+ * A decision by approval id (HTTP API). The update goes out at once, while the round's published summary is read
+ * beside it: the update's validator checks the same things, so the summary no longer stands in front of it. The
+ * answer to a bad decision is still the one the summary gives (same order of checks, same 4xx, and at once while
+ * no worker runs); with no worker the summary is what clears the decision to be queued as the signal.
+ */
+export async function decide(
+  context: ApiContext,
+  approvalId: string,
+  approver: Approver,
+  body: DecisionInput,
+): Promise<DecisionResponse> {
+  const ids = parseApprovalId(approvalId);
+  if (!ids) throw approvalNotFound(approvalId);
+  // Remembering needs the summary to sign (requester, tool); an oversized edit is not even signed.
+  if (body.remember || (body.arguments && oversizedEdit(body.arguments))) {
+    const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
+    return submitDecision(context, facts.roundId, pending, approver, body);
   }
-  await handle.signal(decideSignal, request).catch((error: unknown) => {
-    throw toApiError(error, roundId);
-  });
-  return { approvalId, status: 'pending', applied: false, queued: true };
+  const now = Date.now();
+  const request = signedRequest(context, approvalId, approver, body, now, undefined);
+  const updated = sendUpdate(context, ids.roundId, request);
+  const checked = pendingApproval(context, approvalId, approver.id).then(({ pending }) =>
+    precheck(pending, approver, body, now),
+  );
+  // A refusal the summary shows wins as soon as it is known; an update the round took wins even before that.
+  const outcome = await Promise.race([updated, checked.then(() => updated)]);
+  if (outcome.kind === 'decided') return { ...outcome.result, queued: false };
+  await checked;
+  return answer(context, ids.roundId, request, outcome);
+}
+
+/**
+ * A decision on an approval found pending: checked against what the round published, then sent as the update
+ * (the workflow's own verdict) or, when no worker answers in time, as the signal (queued).
+ */
+export async function submitDecision(
+  context: ApiContext,
+  roundId: string,
+  pending: ApprovalSummary,
+  approver: Approver,
+  body: DecisionInput,
+): Promise<DecisionResponse> {
+  const now = Date.now();
+  precheck(pending, approver, body, now);
+  if (body.remember) refuseUnrememberable(context, pending);
+  const remember = body.remember && (await rememberRequest(context, pending, body.remember));
+  const request = signedRequest(context, pending.approvalId, approver, body, now, remember || undefined);
+  return answer(context, roundId, request, await sendUpdate(context, roundId, request));
 }
 
 /** The full arguments as the round holds them (already redacted by its rules), and their text for people. */
