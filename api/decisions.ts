@@ -1,8 +1,9 @@
 // A decision (HTTP API, CLI or Slack) is checked against what the round published (its memo, no worker
 // needed): approver, digest and expiry. It goes to the round as the `decide` update, so the answer is the
-// workflow's own verdict; by approval id (HTTP, CLI) the update is sent beside that check instead of after it,
-// since its validator checks the same. When no worker answers in time it is sent as the `decide` signal
-// instead, once the check passed: durable in history, applied when a worker returns, and reported as queued.
+// workflow's own verdict; by approval id (HTTP, CLI) the update goes first and the memo is read only when the
+// round does not simply take it, since its validator checks the same. When no worker answers in time it is sent
+// as the `decide` signal instead, once the check passed: durable in history, applied when a worker returns, and
+// reported as queued.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { approvalSummary } from '../workflows/shared/approval-summary.ts';
@@ -246,10 +247,42 @@ function signedRequest(
 }
 
 /**
- * A decision by approval id (HTTP API). The update goes out at once, while the round's published summary is read
- * beside it: the update's validator checks the same things, so the summary no longer stands in front of it. The
- * answer to a bad decision is still the one the summary gives (same order of checks, same 4xx, and at once while
- * no worker runs); with no worker the summary is what clears the decision to be queued as the signal.
+ * How long a decision by approval id waits for the round's own answer before the API reads the summary as well. A
+ * worker answers an update in tens of milliseconds, so a decision it takes costs one round trip; past this wait the
+ * summary answers a bad decision while no worker runs, and clears a good one to be queued as the signal.
+ */
+const SUMMARY_AFTER_MS = 100;
+
+/**
+ * Refusals the validator words exactly as the summary check would: it makes them only after the checks the
+ * summary check makes first (digest, preview, expiry; approver before quorum), so no summary is needed to answer.
+ */
+const AS_THE_SUMMARY_SAYS: ReadonlySet<string> = new Set([
+  FailureType.NotAnApprover,
+  FailureType.AlreadyDecided,
+  FailureType.DecisionNotNeeded,
+  FailureType.InvalidEdit,
+  FailureType.EditNotAllowed,
+]);
+
+/** The promise's value when it settles within `ms`, else undefined (it keeps running). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A decision by approval id (HTTP API, CLI). It goes to the round as the update at once, since the update's
+ * validator checks what the summary check does; the summary is read only when the round refuses, is gone or has
+ * not answered within {@link SUMMARY_AFTER_MS}, and a refusal it shows is the answer as before (same 4xx, the same
+ * one of several, and at once while no worker runs). With no worker it clears the decision to be queued.
  */
 export async function decide(
   context: ApiContext,
@@ -267,11 +300,16 @@ export async function decide(
   const now = Date.now();
   const request = signedRequest(context, approvalId, approver, body, now, undefined);
   const updated = sendUpdate(context, ids.roundId, request);
+  const early = await within(updated, SUMMARY_AFTER_MS);
+  if (early?.kind === 'decided') return { ...early.result, queued: false };
+  if (early?.kind === 'refused' && early.failure instanceof ApplicationFailure) {
+    if (AS_THE_SUMMARY_SAYS.has(early.failure.type ?? '')) throw refusal(early.failure, approvalId);
+  }
   const checked = pendingApproval(context, approvalId, approver.id).then(({ pending }) =>
     precheck(pending, approver, body, now),
   );
-  // A refusal the summary shows wins as soon as it is known; an update the round took wins even before that.
-  const outcome = await Promise.race([updated, checked.then(() => updated)]);
+  // Still waiting for a worker: a refusal the summary shows wins as soon as it is known, the round's word otherwise.
+  const outcome = early ?? (await Promise.race([updated, checked.then(() => updated)]));
   if (outcome.kind === 'decided') return { ...outcome.result, queued: false };
   await checked;
   return answer(context, ids.roundId, request, outcome);
