@@ -1,7 +1,9 @@
 // A decision (HTTP API, CLI or Slack) is checked against what the round published (its memo, no worker
-// needed) before anything reaches it: approver, digest and expiry. It then goes to the round as the `decide`
-// update, so the answer is the workflow's own verdict. When no worker answers in time it is sent as the
-// `decide` signal instead: durable in history, applied when a worker returns, and reported as queued.
+// needed): approver, digest and expiry. It goes to the round as the `decide` update, so the answer is the
+// workflow's own verdict; by approval id (HTTP, CLI) the update goes first and the memo is read only when the
+// round does not simply take it, since its validator checks the same. When no worker answers in time it is sent
+// as the `decide` signal instead, once the check passed: durable in history, applied when a worker returns, and
+// reported as queued.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { approvalSummary } from '../workflows/shared/approval-summary.ts';
@@ -15,11 +17,14 @@ import {
   FailureType,
   decideSignal,
   decideUpdate,
+  parseApprovalId,
   type ApprovalRecord,
   type ApprovalSummary,
   type Approver,
   type DecisionRecord,
   type DecisionRequest,
+  type DecisionResult,
+  type RememberRequest,
 } from '../workflows/contract.ts';
 import { ApiError } from '../runtime/api-error.ts';
 import type { ApiContext } from './api-context.ts';
@@ -165,34 +170,67 @@ export async function pendingApproval(
   throw await closedVerdict(context, facts.roundId, approvalId);
 }
 
-export async function decide(
+/** What became of the `decide` update: the round's own verdict, or why it gave none. */
+type UpdateOutcome =
+  | { kind: 'decided'; result: DecisionResult }
+  | { kind: 'refused'; failure: unknown }
+  /** The round is closed (completed, cancelled) or never existed. */
+  | { kind: 'gone' }
+  /** No worker answered within the API's wait. */
+  | { kind: 'unanswered' };
+
+async function sendUpdate(context: ApiContext, roundId: string, request: DecisionRequest): Promise<UpdateOutcome> {
+  const handle = context.client.workflow.getHandle(roundId);
+  try {
+    const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
+      handle.executeUpdate(decideUpdate, { args: [request] }),
+    );
+    return { kind: 'decided', result };
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) return { kind: 'refused', failure: error.cause };
+    if (isNotFound(error)) return { kind: 'gone' };
+    if (isWorkerTimeout(error)) return { kind: 'unanswered' };
+    throw error;
+  }
+}
+
+/** The answer to a decision once its summary check passed: the round's verdict, or queued as the signal. */
+async function answer(
+  context: ApiContext,
+  roundId: string,
+  request: DecisionRequest,
+  outcome: UpdateOutcome,
+): Promise<DecisionResponse> {
+  const { approvalId } = request;
+  switch (outcome.kind) {
+    case 'decided':
+      return { ...outcome.result, queued: false };
+    case 'refused':
+      throw refusal(outcome.failure, approvalId);
+    case 'gone':
+      // The round closed between the check and the update.
+      throw await closedVerdict(context, roundId, approvalId);
+    case 'unanswered':
+      await context.client.workflow
+        .getHandle(roundId)
+        .signal(decideSignal, request)
+        .catch((error: unknown) => {
+          throw toApiError(error, roundId);
+        });
+      return { approvalId, status: 'pending', applied: false, queued: true };
+  }
+}
+
+/** Signed: the round learns who decided, when and for which arguments from the API, not from the message. */
+function signedRequest(
   context: ApiContext,
   approvalId: string,
   approver: Approver,
   body: DecisionInput,
-): Promise<DecisionResponse> {
-  const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
-  return submitDecision(context, facts.roundId, pending, approver, body);
-}
-
-/**
- * A decision on an approval found pending: checked against what the round published, then sent as the update
- * (the workflow's own verdict) or, when no worker answers in time, as the signal (queued).
- */
-export async function submitDecision(
-  context: ApiContext,
-  roundId: string,
-  pending: ApprovalSummary,
-  approver: Approver,
-  body: DecisionInput,
-): Promise<DecisionResponse> {
-  const { approvalId } = pending;
-  const now = Date.now();
-  precheck(pending, approver, body, now);
-  if (body.remember) refuseUnrememberable(context, pending);
-  const remember = body.remember && (await rememberRequest(context, pending, body.remember));
-  // Signed: the round learns who decided, when and for which arguments from the API, not from the message.
-  const request: DecisionRequest = context.signer.decision({
+  now: number,
+  remember: RememberRequest | undefined,
+): DecisionRequest {
+  return context.signer.decision({
     approvalId,
     decision: body.decision,
     approver,
@@ -206,22 +244,94 @@ export async function submitDecision(
     ...(body.previewDigest === undefined ? {} : { previewDigest: body.previewDigest }),
     ...(remember ? { remember } : {}),
   });
-  const handle = context.client.workflow.getHandle(roundId);
-  try {
-    const result = await context.client.withDeadline(Date.now() + context.workerWaitMs, () =>
-      handle.executeUpdate(decideUpdate, { args: [request] }),
-    );
-    return { ...result, queued: false };
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw refusal(error.cause, approvalId);
-    // The round closed between the check and the update (completed, cancelled).
-    if (isNotFound(error)) throw await closedVerdict(context, roundId, approvalId);
-    if (!isWorkerTimeout(error)) throw error;
-  }
-  await handle.signal(decideSignal, request).catch((error: unknown) => {
-    throw toApiError(error, roundId);
+}
+
+/**
+ * How long a decision by approval id waits for the round's own answer before the API reads the summary as well. A
+ * worker answers an update in tens of milliseconds, so a decision it takes costs one round trip; past this wait the
+ * summary answers a bad decision while no worker runs, and clears a good one to be queued as the signal.
+ */
+const SUMMARY_AFTER_MS = 100;
+
+/**
+ * Refusals the validator words exactly as the summary check would: it makes them only after the checks the
+ * summary check makes first (digest, preview, expiry; approver before quorum), so no summary is needed to answer.
+ */
+const AS_THE_SUMMARY_SAYS: ReadonlySet<string> = new Set([
+  FailureType.NotAnApprover,
+  FailureType.AlreadyDecided,
+  FailureType.DecisionNotNeeded,
+  FailureType.InvalidEdit,
+  FailureType.EditNotAllowed,
+]);
+
+/** The promise's value when it settles within `ms`, else undefined (it keeps running). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
-  return { approvalId, status: 'pending', applied: false, queued: true };
+  try {
+    return await Promise.race([promise, elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A decision by approval id (HTTP API, CLI). It goes to the round as the update at once, since the update's
+ * validator checks what the summary check does; the summary is read only when the round refuses, is gone or has
+ * not answered within {@link SUMMARY_AFTER_MS}, and a refusal it shows is the answer as before (same 4xx, the same
+ * one of several, and at once while no worker runs). With no worker it clears the decision to be queued.
+ */
+export async function decide(
+  context: ApiContext,
+  approvalId: string,
+  approver: Approver,
+  body: DecisionInput,
+): Promise<DecisionResponse> {
+  const ids = parseApprovalId(approvalId);
+  if (!ids) throw approvalNotFound(approvalId);
+  // Remembering needs the summary to sign (requester, tool); an oversized edit is not even signed.
+  if (body.remember || (body.arguments && oversizedEdit(body.arguments))) {
+    const { facts, pending } = await pendingApproval(context, approvalId, approver.id);
+    return submitDecision(context, facts.roundId, pending, approver, body);
+  }
+  const now = Date.now();
+  const request = signedRequest(context, approvalId, approver, body, now, undefined);
+  const updated = sendUpdate(context, ids.roundId, request);
+  const early = await within(updated, SUMMARY_AFTER_MS);
+  if (early?.kind === 'decided') return { ...early.result, queued: false };
+  if (early?.kind === 'refused' && early.failure instanceof ApplicationFailure) {
+    if (AS_THE_SUMMARY_SAYS.has(early.failure.type ?? '')) throw refusal(early.failure, approvalId);
+  }
+  const checked = pendingApproval(context, approvalId, approver.id).then(({ pending }) =>
+    precheck(pending, approver, body, now),
+  );
+  // Still waiting for a worker: a refusal the summary shows wins as soon as it is known, the round's word otherwise.
+  const outcome = early ?? (await Promise.race([updated, checked.then(() => updated)]));
+  if (outcome.kind === 'decided') return { ...outcome.result, queued: false };
+  await checked;
+  return answer(context, ids.roundId, request, outcome);
+}
+
+/**
+ * A decision on an approval found pending: checked against what the round published, then sent as the update
+ * (the workflow's own verdict) or, when no worker answers in time, as the signal (queued).
+ */
+export async function submitDecision(
+  context: ApiContext,
+  roundId: string,
+  pending: ApprovalSummary,
+  approver: Approver,
+  body: DecisionInput,
+): Promise<DecisionResponse> {
+  const now = Date.now();
+  precheck(pending, approver, body, now);
+  if (body.remember) refuseUnrememberable(context, pending);
+  const remember = body.remember && (await rememberRequest(context, pending, body.remember));
+  const request = signedRequest(context, pending.approvalId, approver, body, now, remember || undefined);
+  return answer(context, roundId, request, await sendUpdate(context, roundId, request));
 }
 
 /** The full arguments as the round holds them (already redacted by its rules), and their text for people. */

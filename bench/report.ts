@@ -1,5 +1,6 @@
 // The bench's output: one JSON document (bench/results/) and the same numbers as markdown tables.
 import type { DecisionLatencyResult } from './scenarios/decision-latency.ts';
+import { DECISION_STAGES } from './decision-stages.ts';
 import type { GatewayResult } from './scenarios/gateway.ts';
 import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
 import type { BusyReadResult } from './scenarios/busy-read.ts';
@@ -248,6 +249,19 @@ export function toMarkdown(result: BenchResult): string {
         ]),
       ),
     );
+    const staged = result.decisionLatency.filter((entry) => entry.stages);
+    if (staged.length) {
+      out.push('', "Where a decision's time goes, from each round's history (ms, p50 / p99)", '');
+      out.push(
+        table(
+          ['stage', ...staged.map((entry) => entry.path)],
+          DECISION_STAGES.map((stage) => [
+            stage,
+            ...staged.map((entry) => `${ms(entry.stages![stage].p50)} / ${ms(entry.stages![stage].p99)}`),
+          ]),
+        ),
+      );
+    }
   }
 
   if (result.throughput?.length) {

@@ -13,6 +13,7 @@ import { FailureType } from './contract/failures.ts';
 import { mayDecide } from './shared/decide-rights.ts';
 import { quorumOutcome, quorumRefusal, quorumState } from './shared/quorum.ts';
 import { decisionSigningText, signatureProblem } from './shared/signatures.ts';
+import { DecisionSignatures } from './decision-signatures.ts';
 import { rememberRefusal } from './grants/remember-terms.ts';
 import { displayTool } from './shared/display-name.ts';
 import { approvalClosed } from './round-metrics.ts';
@@ -48,6 +49,7 @@ export class ApprovalBook {
   private readonly remembered = new Map<string, DecisionRequest>();
   /** Set once the round loaded its keys (patch `signed-decisions`): from then on only signed decisions count. */
   private keys: readonly SigningPublicKey[] | undefined;
+  private signatures: DecisionSignatures | undefined;
   /** The tool of each approval opened in this run, against which an edit is checked (not part of the record). */
   private readonly tools = new Map<string, ToolDescriptor>();
 
@@ -71,6 +73,7 @@ export class ApprovalBook {
   /** Only decisions signed by one of these keys apply from now on (approver, channel and time are the API's word). */
   requireSignatures(keys: readonly SigningPublicKey[]): void {
     this.keys = keys;
+    this.signatures = new DecisionSignatures(keys);
   }
 
   /** The tool an approval is for: without it, the approval takes no edits. */
@@ -87,7 +90,7 @@ export class ApprovalBook {
     const shapeError = malformed(request);
     if (shapeError) return { type: FailureType.InvalidDecision, message: `Malformed decision: ${shapeError}` };
     const valid = request as DecisionRequest;
-    const unsigned = this.keys && signatureProblem(decisionSigningText(valid), valid.signature, this.keys);
+    const unsigned = this.signatures?.problem(valid);
     if (unsigned) return { type: FailureType.UnsignedDecision, message: `Decision refused: ${unsigned}` };
     const record = this.records.get(valid.approvalId);
     if (!record) return { type: FailureType.ApprovalNotFound, message: `Approval ${valid.approvalId} not found` };

@@ -51,8 +51,8 @@ export function approvalRoutes(context: ApiContext, metrics: ApiMetrics): Fastif
           summary: 'Approve or reject a pending tool call',
           description:
             'argsDigest is required: the digest of the approval the approver reviewed. ' +
-            'Checked against what the round published (approver, digest, expiry) before anything reaches it, then answered by ' +
-            'the round itself (a workflow update). When no worker answers within a few seconds the decision is signalled ' +
+            'Answered by the round itself (a workflow update) and checked against what the round published (approver, ' +
+            'digest, expiry): while no worker runs, that check refuses a bad decision and nothing is queued. When no worker answers within a few seconds the decision is signalled ' +
             'instead and the answer says queued: true; it is applied, or recorded as ignored, when a worker returns. ' +
             "Edit on approve: `decision: approve` with `arguments` runs that call instead of the model's; a refused edit is " +
             '422 invalid_edit (schema, depth, size) or 403 edit_not_allowed (editable: false, quorum, secrets, policy), with `reasons`. ' +

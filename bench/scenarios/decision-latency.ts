@@ -17,6 +17,7 @@ import { APPROVER, REQUESTER, TOKENS, trimLlmLog, type BenchEnv } from '../setup
 import { summarize, type Summary } from '../stats.ts';
 import { sleep } from '../system.ts';
 import { signedDecision } from '../../testkit/signing.ts';
+import { decisionStages, summarizeStages, type DecisionStage, type DecisionStages } from '../decision-stages.ts';
 
 export type DecisionPath = 'baseline' | 'http' | 'update' | 'signal';
 
@@ -27,6 +28,8 @@ export interface DecisionLatencyResult {
   toCall: Summary;
   /** From just before sending to the sender's answer (HTTP 202, update result, signal accepted). */
   ack: Summary;
+  /** Toolgate's paths: where the time to the call went, from each round's history. */
+  stages?: Record<DecisionStage, Summary>;
 }
 
 const GAP_MS = 10;
@@ -84,6 +87,7 @@ async function toolgatePath(
 ): Promise<DecisionLatencyResult> {
   const toCall: number[] = [];
   const ack: number[] = [];
+  const stages: DecisionStages[] = [];
   while (toCall.length < count) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(BATCH, count - toCall.length) }, () => env.startRound('gated')),
@@ -100,12 +104,15 @@ async function toolgatePath(
       const call = await received;
       toCall.push(call.hrAt - sentAt);
       await handle.result();
+      const { events } = await handle.fetchHistory();
+      const staged = decisionStages(events ?? [], performance.timeOrigin + sentAt, performance.timeOrigin + call.hrAt);
+      if (staged) stages.push(staged);
       await sleep(GAP_MS);
     }
     process.stderr.write(`  decision -> call via ${path}: ${toCall.length}/${count}\n`);
     trimLlmLog(env);
   }
-  return { path, decisions: count, toCall: summarize(toCall), ack: summarize(ack) };
+  return { path, decisions: count, toCall: summarize(toCall), ack: summarize(ack), stages: summarizeStages(stages) };
 }
 
 async function baselinePath(env: BenchEnv, count: number): Promise<DecisionLatencyResult> {

@@ -139,6 +139,32 @@ describe('decisions at the API edges', () => {
     expect(count(await historyTypes(roundId), EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)).toBe(1);
   });
 
+  it('queues a decision while no worker runs, however many refused ones came before it', async () => {
+    const { roundId, approvalId } = await gatedRound('e-crowd');
+    const path = `/v1/approvals/${approvalId}`;
+    const { argsDigest } = (await api.request('alice', 'GET', path)).body as { argsDigest: string };
+    await harness.stopWorker();
+    try {
+      // Each is refused from the memo while its update still waits on the server for a worker: more of them than
+      // history.maxInFlightUpdates (10) must crowd out no decision, and none may be taken when the worker returns.
+      for (let refused = 0; refused < 12; refused++) {
+        expect(await api.request('mallory', 'POST', path, { decision: 'approve', argsDigest })).toMatchObject({
+          status: 403,
+          body: { error: { code: 'not_an_approver' } },
+        });
+      }
+      expect(await api.request('alice', 'POST', path, { decision: 'approve', argsDigest })).toMatchObject({
+        status: 202,
+        body: { queued: true, applied: false },
+      });
+    } finally {
+      await harness.startWorker();
+    }
+    const round: QueryRoundResult = await harness.client.workflow.getHandle(roundId).result();
+    expect(round.approvals[0]).toMatchObject({ status: 'approved', decision: { approver: { id: 'alice' } } });
+    expect(count(await historyTypes(roundId), EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)).toBe(0);
+  });
+
   it('answers a non-approver deciding a closed approval 404, exactly as for one that never existed', async () => {
     const { roundId, approvalId } = await gatedRound('e-closed');
     const { argsDigest } = (await api.request('alice', 'GET', `/v1/approvals/${approvalId}`)).body as {
