@@ -62,6 +62,8 @@ export interface BenchEnv {
   mcp: HttpMcpServer;
   recorder: McpRecorder;
   config: ToolgateConfig;
+  /** The YAML file of `config`, which the worker and API children read. */
+  configPath: string;
   worker: ChildService;
   workerOptions: Record<string, unknown>;
   api: ChildService;
@@ -228,6 +230,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     mcp,
     recorder,
     config,
+    configPath,
     get worker() {
       return worker;
     },
