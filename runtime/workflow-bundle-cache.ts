@@ -1,5 +1,8 @@
 // The workflow bundle, built once per set of inputs and kept on disk: webpack costs seconds and a few hundred MB
 // of a process's memory, so every worker, the replayer and the tests load what the first of them built.
+//
+// `node runtime/workflow-bundle-cache.ts <dir>` builds it into `dir`: what a process that finds no bundle runs.
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   mkdirSync,
@@ -154,9 +157,30 @@ function store(dir: string, key: string, code: string, logger: Logger): string |
   }
 }
 
+/** Builds into `dir` in a child process (same working directory, so the same key); true when it exited cleanly. */
+function buildInChild(dir: string): Promise<boolean> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return new Promise((resolve) => {
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+async function buildHere(dir: string, key: string, logger: Logger): Promise<CachedWorkflowBundle> {
+  const started = performance.now();
+  const { bundleWorkflows } = await import('./workflow-bundle.ts');
+  const { code } = await bundleWorkflows(logger);
+  const path = store(dir, key, code, logger);
+  logger.info({ ms: Math.round(performance.now() - started), path }, 'bundled the workflow code');
+  return { code, path, built: true };
+}
+
 /**
  * The workflow bundle of this checkout: from the cache in `dir` when it holds one of the same inputs, else built
- * (webpack is loaded only then) and stored there. The build id stays the hash of the code (runtime/deployment.ts).
+ * there by a child process, so that webpack's memory leaves with it; in this process only when the child could
+ * not store it (a read-only cache). The build id stays the hash of the code (runtime/deployment.ts).
  */
 export async function cachedWorkflowBundle(
   logger: Logger,
@@ -165,10 +189,18 @@ export async function cachedWorkflowBundle(
   const key = bundleKey();
   const cached = readCached(dir, key, logger);
   if (cached) return cached;
-  const started = performance.now();
-  const { bundleWorkflows } = await import('./workflow-bundle.ts');
-  const { code } = await bundleWorkflows(logger);
-  const path = store(dir, key, code, logger);
-  logger.info({ ms: Math.round(performance.now() - started), path }, 'bundled the workflow code');
-  return { code, path, built: true };
+  logger.info({ dir }, 'no workflow bundle of this code in the cache: bundling');
+  if (await buildInChild(dir)) {
+    const built = readCached(dir, key, logger);
+    if (built) return { ...built, built: true };
+  }
+  return buildHere(dir, key, logger);
+}
+
+if (import.meta.main) {
+  const { createLogger } = await import('./logger.ts');
+  const logger = createLogger('toolgate-bundle');
+  const dir = process.argv[2] ?? defaultBundleCache();
+  const { path } = await buildHere(dir, bundleKey(), logger);
+  if (!path) process.exitCode = 1;
 }
