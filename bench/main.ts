@@ -74,7 +74,8 @@ const settings = {
   gatewayGated: int(values.decisions, values.quick ? 5 : 50),
   startCold: values.quick ? 1 : 3,
   startWarm: values.quick ? 2 : 6,
-  startIdleMs: values.quick ? 5_000 : 20_000,
+  // Past the 10 s the SDK keeps its main-isolate copy of the evaluated bundle (parseWorkflowCode).
+  startIdleMs: values.quick ? 15_000 : 20_000,
 };
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
