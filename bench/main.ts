@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits,streaming,gateway] [--tuning JSON] [--fast-sqlite] [--out F]`
+// `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits,streaming,gateway,start] [--tuning JSON] [--fast-sqlite] [--out F]`
 //
 // Runs every scenario on the in-process baseline and on toolgate (worker + API child processes, Temporal dev
 // server on a temp SQLite file) in the same invocation; prints markdown tables and writes the JSON document
@@ -19,9 +19,10 @@ import { roundLatency } from './scenarios/round-latency.ts';
 import { streaming } from './scenarios/streaming.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { startBenchEnv } from './setup.ts';
+import { workerStart } from './scenarios/worker-start.ts';
 import { machineInfo } from './system.ts';
 
-const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits', 'streaming', 'gateway'] as const;
+const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits', 'streaming', 'gateway', 'start'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -44,7 +45,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits,streaming,gateway] [--tuning JSON] [--fast-sqlite]\n' +
+    'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits,streaming,gateway,start] [--tuning JSON] [--fast-sqlite]\n' +
       '                      [--out FILE] [--pending N] [--decisions N] [--rounds N] [--throughput-seconds S] [--throughput-shape one-call|three-step]\n' +
       '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]',
   );
@@ -71,6 +72,10 @@ const settings = {
   gatewayCalls: int(values.rounds, values.quick ? 20 : 200),
   gatewayWarmup: values.quick ? 3 : 10,
   gatewayGated: int(values.decisions, values.quick ? 5 : 50),
+  startCold: values.quick ? 1 : 3,
+  startWarm: values.quick ? 2 : 6,
+  // Past the 10 s the SDK keeps its main-isolate copy of the evaluated bundle (parseWorkflowCode).
+  startIdleMs: values.quick ? 15_000 : 20_000,
 };
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -156,6 +161,16 @@ try {
       calls: settings.gatewayCalls,
       warmup: settings.gatewayWarmup,
       gated: settings.gatewayGated,
+    });
+  }
+  if (only.has('start')) {
+    log(
+      `== worker start: ${settings.startCold} cold and ${settings.startWarm} warm workflow-bundle caches, RSS after ${settings.startIdleMs / 1000} s idle`,
+    );
+    result.workerStart = await workerStart(env, {
+      cold: settings.startCold,
+      warm: settings.startWarm,
+      idleMs: settings.startIdleMs,
     });
   }
   result.durationSeconds = (performance.now() - clock) / 1000;

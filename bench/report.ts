@@ -8,6 +8,7 @@ import type { LimitChecksResult } from './scenarios/limit-checks.ts';
 import type { RoundLatencyResult } from './scenarios/round-latency.ts';
 import type { StreamingResult } from './scenarios/streaming.ts';
 import type { ThroughputResult } from './scenarios/throughput.ts';
+import type { WorkerStartResult } from './scenarios/worker-start.ts';
 import { ratio } from './stats.ts';
 import type { MachineInfo } from './system.ts';
 
@@ -26,6 +27,7 @@ export interface BenchResult {
   limitChecks?: LimitChecksResult;
   streaming?: StreamingResult;
   gateway?: GatewayResult;
+  workerStart?: WorkerStartResult;
   targets: Target[];
 }
 
@@ -140,6 +142,21 @@ export function targetsOf(result: Omit<BenchResult, 'targets'>): Target[] {
       target: '<= 400 MB',
       measured: `${worker.toFixed(0)} MB`,
       met: worker <= 400,
+    });
+  }
+  const start = result.workerStart;
+  if (start?.warm.readyMs.n) {
+    targets.push({
+      what: 'worker ready after spawn, warm bundle cache, p50',
+      target: '<= 3 s',
+      measured: `${(start.warm.readyMs.p50 / 1000).toFixed(2)} s`,
+      met: start.warm.readyMs.p50 <= 3000,
+    });
+    targets.push({
+      what: `worker RSS ${start.idleSeconds} s idle after ready, warm bundle cache, p50`,
+      target: '<= 200 MB',
+      measured: `${start.warm.idleRssMb.p50.toFixed(0)} MB`,
+      met: start.warm.idleRssMb.p50 <= 200,
     });
   }
   return targets;
@@ -426,6 +443,29 @@ export function toMarkdown(result: BenchResult): string {
           ]),
           ['added by the gateway (read-only)', '', ms(gateway.addedMs.p50), '', ms(gateway.addedMs.p99), ''],
         ],
+      ),
+    );
+  }
+
+  const start = result.workerStart;
+  if (start) {
+    out.push(
+      '',
+      `**Worker start**: worker/main.ts spawned on a task queue of its own, on an empty workflow-bundle cache ` +
+        `(cold: it runs webpack) and on the cache the cold start left (warm); RSS after ${start.idleSeconds} s idle`,
+      '',
+    );
+    out.push(
+      table(
+        ['cache', 'bundled', 'spawn -> "worker running"', 'CPU until then', 'idle RSS', 'peak RSS'],
+        start.runs.map((run) => [
+          run.cache,
+          run.bundled ? 'yes' : 'no',
+          `${ms(run.readyMs)} ms`,
+          `${ms(run.cpuMsToReady)} ms`,
+          `${run.idleRssMb.toFixed(0)} MB`,
+          `${run.peakRssMb.toFixed(0)} MB`,
+        ]),
       ),
     );
   }

@@ -23,7 +23,7 @@ import { startHttpMcpServer, type HttpMcpServer } from '../testkit/mcp-test-serv
 import { startScriptedLlmServer, type ScriptedLlmServer } from '../testkit/scripted-llm-server.ts';
 import { parseConfig, type ToolgateConfig } from '../runtime/config.ts';
 import { type WorkerTuning } from '../worker/create-worker.ts';
-import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { cachedWorkflowBundle } from '../runtime/workflow-bundle-cache.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { McpClientPool } from '../mcp/client-pool.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
@@ -62,6 +62,8 @@ export interface BenchEnv {
   mcp: HttpMcpServer;
   recorder: McpRecorder;
   config: ToolgateConfig;
+  /** The YAML file of `config`, which the worker and API children read. */
+  configPath: string;
   worker: ChildService;
   workerOptions: Record<string, unknown>;
   api: ChildService;
@@ -131,10 +133,10 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
   writeFileSync(configPath, stringify(rawConfig));
   const config = parseConfig(rawConfig, configPath);
 
-  log('bundling workflow code');
+  log('loading the workflow bundle (bundled once per set of inputs)');
   const logger = createLogger('bench-baseline');
   logger.level = 'warn';
-  const bundle = await bundleWorkflows(logger);
+  const bundle = await cachedWorkflowBundle(logger);
   const bundlePath = join(folder, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
@@ -228,6 +230,7 @@ export async function startBenchEnv(options: EnvOptions): Promise<BenchEnv> {
     mcp,
     recorder,
     config,
+    configPath,
     get worker() {
       return worker;
     },

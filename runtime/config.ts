@@ -531,6 +531,12 @@ export const ConfigSchema = z
             url: z.url().optional(),
           })
           .prefault({}),
+        /**
+         * Folder where the workflow bundle is kept per set of inputs (workflow sources, installed packages), so
+         * that a worker loads it instead of running webpack (runtime/workflow-bundle-cache.ts). Default
+         * $TOOLGATE_BUNDLE_CACHE, else .tools/workflow-bundles in the checkout.
+         */
+        bundleCache: z.string().min(1).optional(),
         /** A Prometheus endpoint (`/metrics`) for the worker: Temporal's worker metrics and toolgate's domain metrics. */
         metrics: z
           .strictObject({

@@ -4,6 +4,7 @@ import { isGrpcServiceError, type Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import protos from '@temporalio/proto'; // CommonJS without named exports Node can detect
 import { SEARCH_ATTRIBUTES } from '../workflows/contract.ts';
+import { cliTypeName } from './search-attribute-names.ts';
 
 const { IndexedValueType } = protos.temporal.api.enums.v1;
 const GRPC_ALREADY_EXISTS = 6;
@@ -12,11 +13,6 @@ const GRPC_PERMISSION_DENIED = 7;
 /** A problem that waiting will not cure: a name registered with another type, or no right to register. */
 export class SearchAttributeError extends Error {
   override readonly name = 'SearchAttributeError';
-}
-
-/** "KEYWORD_LIST" → "KeywordList", as the Temporal CLI spells types (`--search-attribute Name=KeywordList`). */
-export function cliTypeName(type: string): string {
-  return type.toLowerCase().replace(/(?:^|_)([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
 function indexedValueType(type: SearchAttributeType): number {

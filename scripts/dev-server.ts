@@ -8,9 +8,9 @@ import { closeSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../workflows/contract.ts';
-import { SearchAttributeError, cliTypeName, ensureSearchAttributes } from '../runtime/search-attributes.ts';
+import { SEARCH_ATTRIBUTES } from '../workflows/contract/names.ts';
+import { cliTypeName } from '../runtime/search-attribute-names.ts';
+import { childProcessCheck, inProcessCheck } from './dev-server-attributes.ts';
 import { HOST, canConnect, freePort, portIsFree } from './ports.ts';
 import { ensureTemporalBinary } from './temporal-binary.ts';
 
@@ -58,6 +58,11 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, unknown>;
   /** SQLite pragmas (`--sqlite-pragma NAME=VALUE`) for the file; default WAL with synchronous=FULL (durable). */
   sqlitePragmas?: Record<string, string>;
+  /**
+   * Where the readiness check (search attributes, through the Temporal client) runs: 'in-process' (default), or
+   * 'child-process' for a caller that should not keep the client's memory (scripts/dev-server-attributes.ts).
+   */
+  attributeCheck?: 'in-process' | 'child-process';
 }
 
 export interface DevServer {
@@ -273,10 +278,11 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
   if (spawnError) return fail(exitDescription);
   const pid = child.pid ?? 0;
 
-  // Readiness: the gRPC port accepts connections, then the namespace lists our search attributes. A lazy connection
-  // (Connection.connect minus its one-shot check) connects on the first call, so calls to a server still starting
-  // fail and are retried on the same channel. On loopback: never through an http(s)_proxy from the environment.
-  const connection = Connection.lazy({ address, channelArgs: { 'grpc.enable_http_proxy': 0 } });
+  // Readiness: the gRPC port accepts connections, then the namespace lists our search attributes.
+  const attributes =
+    options.attributeCheck === 'child-process'
+      ? childProcessCheck(address, namespace, log)
+      : await inProcessCheck(address, namespace, log);
   const deadline = startedAt + READY_TIMEOUT_MS;
   let portOpen = false;
   let lastProblem = 'the gRPC port never accepted connections';
@@ -298,24 +304,24 @@ async function startDevServerOnce(options: DevServerOptions): Promise<DevServer>
       try {
         const callDeadline = Date.now() + Math.max(1000, Math.min(10_000, remaining));
         // `--search-attribute` applies only when the namespace is created: an older database lacks new ones.
-        const missing = await connection.withDeadline(callDeadline, () =>
-          ensureSearchAttributes(connection, namespace, log),
-        );
-        if (missing.length === 0) break;
-        lastProblem = `search attributes still missing after registration: ${missing.join(', ')}`;
-      } catch (error) {
-        if (error instanceof SearchAttributeError) {
+        const outcome = await attributes.ensure(callDeadline);
+        if ('refused' in outcome) {
           const hint = dbFilename
             ? ` (the database ${dbFilename} was created with a different definition; delete it to start over)`
             : '';
-          return await fail(`cannot be used: ${error.message}${error.message.includes('registered as') ? hint : ''}`);
+          return await fail(
+            `cannot be used: ${outcome.refused}${outcome.refused.includes('registered as') ? hint : ''}`,
+          );
         }
+        if (outcome.missing.length === 0) break;
+        lastProblem = `search attributes still missing after registration: ${outcome.missing.join(', ')}`;
+      } catch (error) {
         lastProblem = `listing or registering search attributes failed: ${error instanceof Error ? error.message : String(error)}`;
       }
       await sleep(250);
     }
   } finally {
-    await connection.close();
+    await attributes.close();
   }
 
   const uiUrl = withUi ? `http://${HOST}:${uiPort}` : '';

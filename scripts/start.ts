@@ -1,17 +1,18 @@
 // `npm start`: the whole product on this machine. Ensures the Temporal CLI, starts the dev server on a SQLite
 // file (pending approvals survive a restart of everything), the demo model when configured, the worker and
 // the API; prints where everything is; stops it all on Ctrl-C. With TEMPORAL_ADDRESS set it uses that
-// cluster and starts no dev server.
+// cluster and starts no dev server. It stays a small process: what needs the Temporal client runs in its
+// children (the readiness check of the dev server too, scripts/dev-server-attributes.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_MODEL_NAME, startDemoModel } from '../demo/demo-model.ts';
-import { ConfigError, loadConfig } from '../runtime/config.ts';
-import { generateSigningKeys } from '../runtime/signing.ts';
 import { configPath, onStopSignal } from '../runtime/process-lifecycle.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
+import { StartConfigError, readStartSettings } from './start-settings.ts';
 
 const DATA = resolve('.data');
 const log = (line: string) => process.stdout.write(`[toolgate] ${line}\n`);
@@ -26,9 +27,11 @@ function ensureApiToken(): string {
 }
 
 /** The key pair config/toolgate.yaml names: the API signs decisions and rounds, the worker's rounds verify them. */
-function ensureSigningKeys(): void {
+async function ensureSigningKeys(): Promise<void> {
   const file = join(DATA, 'signing-key');
   if (existsSync(file)) return;
+  // Only on the first start: the Ed25519 library stays out of the supervisor otherwise.
+  const { generateSigningKeys } = await import('../runtime/signing.ts');
   const { privateKey, publicKey } = generateSigningKeys();
   writeFileSync(file, `${privateKey}\n`, { mode: 0o600 });
   writeFileSync(`${file}.pub`, `${publicKey}\n`);
@@ -43,10 +46,14 @@ function ensureScratch(): void {
 }
 
 function spawnService(name: string, script: string, configFile: string): ChildProcess {
-  const child = spawn(process.execPath, [script, '--config', configFile], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL(`../${script}`, import.meta.url)), '--config', configFile],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: process.env,
+    },
+  );
   child.once('exit', (code, signal) => {
     if (!stopping) {
       log(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
@@ -96,14 +103,14 @@ async function main(): Promise<void> {
   const configFile = configPath(values.config);
   mkdirSync(DATA, { recursive: true });
   const tokenSource = ensureApiToken();
-  ensureSigningKeys();
+  await ensureSigningKeys();
   ensureScratch();
-  const config = loadConfig(configFile);
+  const config = await readStartSettings(configFile);
   onStopSignal(() => void stop(0));
 
   let devServer: DevServer | undefined;
   if (!process.env.TEMPORAL_ADDRESS) {
-    const port = Number(config.temporal.address.split(':').at(-1));
+    const port = config.temporalPort;
     log(`starting the Temporal dev server (state in ${join(DATA, 'temporal.sqlite')})...`);
     devServer = await startDevServer({
       port,
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
       dbFilename: join(DATA, 'temporal.sqlite'),
       logOutput: join(DATA, 'temporal.log'),
       log,
+      attributeCheck: 'child-process',
     });
     cleanups.push(() => devServer!.stop());
   } else {
@@ -125,13 +133,13 @@ async function main(): Promise<void> {
 
   children.push(spawnService('worker', 'worker/main.ts', configFile));
   children.push(spawnService('API', 'api/main.ts', configFile));
-  const apiUrl = config.api.publicUrl ?? `http://${config.api.host}:${config.api.port}`;
+  const { apiUrl } = config;
   await waitForHealthy(apiUrl, 60_000);
 
   log('ready');
   log(`  API            ${apiUrl}  (bearer token in ${tokenSource})`);
   log(`  OpenAPI        ${apiUrl}/openapi.json`);
-  if (config.api.ui.enabled) log(`  Console        ${apiUrl}/ui  (sign in with the same token)`);
+  if (config.console) log(`  Console        ${apiUrl}/ui  (sign in with the same token)`);
   if (devServer) log(`  Temporal UI    ${devServer.uiUrl}`);
   log(`  Temporal gRPC  ${devServer?.address ?? process.env.TEMPORAL_ADDRESS}`);
   log(
@@ -143,6 +151,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.stderr.write(
+    `${error instanceof StartConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`,
+  );
   void stop(1);
 });

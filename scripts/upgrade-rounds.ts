@@ -13,7 +13,7 @@ import { connectWithConfig } from '../runtime/temporal-connection.ts';
 import { buildIdOf } from '../runtime/deployment.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { configPath } from '../runtime/process-lifecycle.ts';
-import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { cachedWorkflowBundle } from '../runtime/workflow-bundle-cache.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { WORKFLOW_TYPE } from '../workflows/contract.ts';
 
@@ -91,8 +91,10 @@ async function main(): Promise<number> {
   }
   const { config, connection } = await connectWithConfig(loadConfig(configPath(values.config)));
   const deployment = config.temporal.deployment;
-  console.log('bundling the workflow code of this checkout...');
-  const workflowBundle = await bundleWorkflows(createLogger('toolgate-upgrade'));
+  console.log('loading the workflow bundle of this checkout...');
+  const workflowBundle = {
+    code: (await cachedWorkflowBundle(createLogger('toolgate-upgrade'), config.worker.bundleCache)).code,
+  };
   const toBuildId = deployment.buildId ?? buildIdOf(workflowBundle.code);
   try {
     const dataConverter = dataConverterFor(config.codec);

@@ -15,7 +15,7 @@ import { identityWithLiveUrl } from '../runtime/live-identity.ts';
 import { dataConverterFor } from '../runtime/payload-codec.ts';
 import { loadPublicKeys } from '../runtime/signing.ts';
 import type { Tracing } from '../runtime/tracing.ts';
-import { bundleWorkflows } from '../runtime/workflow-bundle.ts';
+import { cachedWorkflowBundle } from '../runtime/workflow-bundle-cache.ts';
 import { rememberTtl } from '../runtime/config.ts';
 import { workflowSpanSinks } from '../runtime/workflow-span-sink.ts';
 import { McpClientPool } from '../mcp/client-pool.ts';
@@ -78,8 +78,10 @@ export async function createToolgateWorker(options: {
   // Before the bundle is built: a worker without keys fails at once (closed), not at its first round.
   const keys = loadPublicKeys(config.signing);
   const deployment = config.temporal.deployment;
-  // Bundled here rather than by Worker.create, so that the bundle's content can name the version.
-  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows(logger));
+  // Loaded here rather than by Worker.create, so that the bundle's content can name the version.
+  const workflowBundle = options.workflowBundle ?? {
+    code: (await cachedWorkflowBundle(logger, config.worker.bundleCache)).code,
+  };
   const buildId =
     deployment.buildId ??
     buildIdOf('code' in workflowBundle ? workflowBundle.code : readFileSync(workflowBundle.codePath, 'utf8'));

@@ -13,7 +13,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection } from '@temporalio/worker';
 import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
+import { cachedWorkflowBundle } from '../../runtime/workflow-bundle-cache.ts';
 import { startDevServer } from '../../scripts/dev-server.ts';
 import { createToolgateWorker } from '../../worker/create-worker.ts';
 import {
@@ -542,7 +542,7 @@ async function record(kinds: string[]): Promise<void> {
   const slack = await startFakeSlackApi();
   const connection = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection });
-  const bundle = await bundleWorkflows(logger);
+  const bundle = { code: (await cachedWorkflowBundle(logger)).code };
   const workers = [];
   try {
     for (const withSlack of [false, true]) {

@@ -1,4 +1,5 @@
-// Starts one real Temporal server for the whole test run, bundles the workflows once and finds (or installs)
+// Starts one real Temporal server for the whole test run, loads the workflow bundle (built once per set of
+// inputs, runtime/workflow-bundle-cache.ts) and finds (or installs)
 // the Chromium that browser tests drive. The dev server by
 // default; with TOOLGATE_TEST_TEMPORAL=cluster, the multi-service cluster on PostgreSQL with mTLS, which every
 // test and every process it spawns then reaches through the TEMPORAL_* variables set here.
@@ -11,7 +12,7 @@ import { startDevServer } from '../../scripts/dev-server.ts';
 import { startTemporalCluster } from '../../scripts/temporal-cluster.ts';
 import { TEST_POSTGRES_ENV } from '../../testkit/temporal-store.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import { bundleWorkflows } from '../../runtime/workflow-bundle.ts';
+import { cachedWorkflowBundle } from '../../runtime/workflow-bundle-cache.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -44,7 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const logger = createLogger('test-bundle');
   logger.level = 'warn';
-  const bundle = await bundleWorkflows(logger);
+  const bundle = await cachedWorkflowBundle(logger);
   const bundlePath = join(folder, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.value.address);
