@@ -7,18 +7,12 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 const INTERCEPTORS_PATH = fileURLToPath(new URL('../workflows/trace-interceptors.ts', import.meta.url));
 
 /**
- * Loaded once per worker thread and shared by every workflow: otherwise each round evaluates them anew (zod;
- * the OpenTelemetry SDK of the tracing interceptors, whose semantic conventions alone are thousands of
- * constants: 18 ms of every round before). Temporal freezes preloaded modules, so only these are: the
- * OpenTelemetry API, which keeps the workflow's tracer provider and context manager, stays per workflow.
+ * Loaded once per worker thread and shared by every workflow (workflows/shared-modules.ts says which and why). A
+ * package named here directly would be dropped by webpack (a side-effect-free `require` whose result is unused), so
+ * the list names that module only. Temporal freezes preloaded modules: the OpenTelemetry packages, whose tracer
+ * provider and context manager are the workflow's own, stay per workflow.
  */
-export const PRELOADED_MODULES = [
-  fileURLToPath(new URL('../workflows/shared-modules.ts', import.meta.url)),
-  'zod',
-  '@opentelemetry/core',
-  '@opentelemetry/resources',
-  '@opentelemetry/sdk-trace-base',
-];
+export const PRELOADED_MODULES = [fileURLToPath(new URL('../workflows/shared-modules.ts', import.meta.url))];
 
 const INLINE_SOURCE_MAP = '//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
 
