@@ -149,7 +149,8 @@ describe('toolgate CLI', () => {
   }
 
   beforeAll(async () => {
-    stack = await startK8sApi({ approvers: ['alice', 'bob'] });
+    // `slow` runs without an approval: a remote activity whose wait keeps a round running after its first events.
+    stack = await startK8sApi({ approvers: ['alice', 'bob'], tools: { slow: { approval: 'never' } } });
     ({ mcp, harness, api } = stack);
   });
 
@@ -218,9 +219,10 @@ describe('toolgate CLI', () => {
   });
 
   it('ask resumes a dropped event stream with Last-Event-ID, missing and repeating nothing', async () => {
-    // A slow read keeps the round running after its first events, so the drop lands mid-round.
+    // A slow call keeps the round running after its first events, so the drop lands mid-round (a read would run
+    // inside the round's one workflow task, its events all written at once).
     harness.routes['c-drop'] = scriptedSteps(
-      { toolCalls: [{ name: 'slow_read', arguments: { ms: 1500 } }] },
+      { toolCalls: [{ name: 'slow', arguments: { ms: 1500 } }] },
       { content: 'survived' },
     );
     const proxy = await startDroppingProxy(api.url);
