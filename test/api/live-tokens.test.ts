@@ -82,7 +82,7 @@ describe('live tokens', () => {
   }
 
   beforeAll(async () => {
-    stack = await startK8sApi({ approvers: ['alice'] });
+    stack = await startK8sApi({ approvers: ['alice'], tools: { slow: { approval: 'never' } } });
     ({ harness, mcp, api: apiA } = stack);
     apiB = await startApi(harness);
     // The same Worker Deployment version as the in-process worker: a round pinned to it may move between them.
@@ -95,7 +95,10 @@ describe('live tokens', () => {
       llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
       approvals: { approvers: ['alice'] },
       signing: TEST_SIGNING,
-      servers: [{ name: 'k8s', transport: 'http', url: mcp.url, trusted: true }],
+      // `slow` needs no approval here: a remote call whose step's events are written before the next LLM call.
+      servers: [
+        { name: 'k8s', transport: 'http', url: mcp.url, trusted: true, tools: { slow: { approval: 'never' } } },
+      ],
     });
     child = await spawnWorker(configPath, 150_000);
   });
@@ -247,9 +250,10 @@ describe('live tokens', () => {
 
   it('a reconnecting client gets the durable events as before and the current step’s tokens still held', async () => {
     const text = words('held', 10);
-    // A tool call first: its step's durable events are out before the answer streams.
+    // A remote tool call first: its step's durable events are out before the answer streams (reads would run in
+    // the same workflow task as the answer's LLM call, their events written with it).
     harness.routes['l-resume'] = scriptedSteps(
-      { toolCalls: [{ name: 'echo', arguments: { message: 'first' } }] },
+      { toolCalls: [{ name: 'slow', arguments: { ms: 1 } }] },
       streamed(text, 200, 0),
     );
     const roundId = await start(apiA, 'l-resume');
