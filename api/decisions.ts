@@ -249,8 +249,7 @@ function signedRequest(
 /**
  * How long a decision by approval id waits for the round's own answer before the API reads the summary as well. A
  * worker answers an update in tens of milliseconds, so a decision it takes costs one round trip; past this wait the
- * summary is read to answer a bad decision the round does not take, and to clear a good one to be queued as the
- * signal while no worker runs.
+ * summary answers a bad decision while no worker runs, and clears a good one to be queued as the signal.
  */
 const SUMMARY_AFTER_MS = 100;
 
@@ -283,8 +282,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
  * A decision by approval id (HTTP API, CLI). It goes to the round as the update at once, since the update's
  * validator checks what the summary check does; the summary is read only when the round refuses, is gone or has
  * not answered within {@link SUMMARY_AFTER_MS}, and a refusal it shows is the answer as before (same 4xx, the same
- * one of several) unless the round took the decision; while no worker runs it comes after the wait for one. With no
- * worker it clears the decision to be queued.
+ * one of several, and at once while no worker runs). With no worker it clears the decision to be queued.
  */
 export async function decide(
   context: ApiContext,
@@ -310,18 +308,10 @@ export async function decide(
   const checked = pendingApproval(context, approvalId, approver.id).then(({ pending }) =>
     precheck(pending, approver, body, now),
   );
-  // The update is on its way and cannot be called back: a refusal the summary shows is the answer only once the
-  // round did not take the decision (the summary may lag the round, e.g. an escalation that added this approver),
-  // so with no worker it comes after the API's wait for one.
-  const [outcome, summaryRefusal] = await Promise.all([
-    early ?? updated,
-    checked.then(
-      () => undefined,
-      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
-    ),
-  ]);
+  // Still waiting for a worker: a refusal the summary shows wins as soon as it is known, the round's word otherwise.
+  const outcome = early ?? (await Promise.race([updated, checked.then(() => updated)]));
   if (outcome.kind === 'decided') return { ...outcome.result, queued: false };
-  if (summaryRefusal !== undefined) throw summaryRefusal;
+  await checked;
   return answer(context, ids.roundId, request, outcome);
 }
 
