@@ -26,6 +26,11 @@ export interface RoundPlan {
 export const GATED: ReadonlySet<ToolName> = new Set(['delete_pod', 'scale_deployment']);
 /** Not safe to run twice after an unknown outcome (neither read-only nor idempotent). */
 export const NON_IDEMPOTENT: ReadonlySet<ToolName> = new Set(['slow', 'delete_pod']);
+/**
+ * Read-only from a trusted server, needing no approval: they run as local activities inside the workflow task, so a
+ * worker lost mid-task repeats them, and the step's LLM call, whose new reply may name them anew (docs/rounds.md).
+ */
+export const LOCAL_READS: ReadonlySet<ToolName> = new Set(['echo', 'slow_read']);
 
 /**
  * Every this-many-th plan fails on purpose, so the run shows that a failed round is reported as such and that a

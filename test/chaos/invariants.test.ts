@@ -216,6 +216,24 @@ describe('chaos invariants', () => {
     });
   });
 
+  it('accept a read of a workflow task lost with its worker, but not a write without a record', () => {
+    const run = cleanRun();
+    const { at } = find(run.rounds, 'delete_pod', 'succeeded');
+    for (const tool of ['echo', 'slow'] as const) {
+      at.calls.push({
+        roundId: at.state.roundId,
+        toolCallId: `lost-${tool}`,
+        tool,
+        arguments: {},
+        receivedAt: at.calls[0]!.receivedAt + 100,
+        hrAt: 0,
+      });
+    }
+    expect(violations(run.input())).toEqual({
+      [INVARIANT.runs]: [`MCP call ${at.state.roundId}/lost-slow has no tool-call record in its round`],
+    });
+  });
+
   it('report a gated call that reached the MCP server before its approval was decided', () => {
     const run = cleanRun();
     const { at } = find(run.rounds, 'delete_pod', 'succeeded');
