@@ -1,18 +1,13 @@
 // An API process SIGKILLed while MCP gateway calls wait for approval: the task and the plain call survive (they
 // are rounds in Temporal), another replica serves the task, and each tool runs once after its approval.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../scripts/ports.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { spawnApiReplica } from '../support/api-replica.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { spawnApi, writeConfig } from '../../testkit/services.ts';
-import { TEST_SIGNING } from '../../testkit/signing.ts';
 
 type Notice = { progress: number; _meta?: Record<string, unknown> };
 
@@ -44,15 +39,7 @@ describe('MCP gateway failover', () => {
   });
 
   it('keeps a waiting task and a waiting call through a SIGKILL of the API that took them', async () => {
-    const port = await freePort();
-    const configPath = writeConfig(join(mkdtempSync(join(tmpdir(), 'toolgate-gateway-failover-')), 'api.yaml'), {
-      temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
-      llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
-      approvals: { approvers: ['alice', 'bob'] },
-      signing: TEST_SIGNING,
-      api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
-    });
-    const doomed = await spawnApi(configPath);
+    const { port, api: doomed } = await spawnApiReplica(harness, 'gateway-failover');
     const doomedUrl = `http://127.0.0.1:${port}`;
     const before = mcp.calls.length;
     const client = await connected(doomedUrl, TOKENS.carol);

@@ -2,19 +2,14 @@
 // waits"): keep-alive progress resets a short request timeout while a human decides, and a response stream whose
 // API replica is SIGKILLed is resumed by the SDK client with Last-Event-ID on another replica, which follows the
 // round in Temporal and answers the ORIGINAL request.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../scripts/ports.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { spawnApiReplica } from '../support/api-replica.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
-import { spawnApi, writeConfig } from '../../testkit/services.ts';
-import { TEST_SIGNING } from '../../testkit/signing.ts';
 import { forwarder } from '../support/tcp-forwarder.ts';
 
 /** A progress notification as the client's `onprogress` gets it (the SDK's type leaves out `_meta`). */
@@ -108,15 +103,7 @@ describe('MCP gateway: keep-alive and resumable streams', () => {
   });
 
   it('resumes waiting calls on another replica after a SIGKILL: the original requests resolve, each tool runs once', async () => {
-    const port = await freePort();
-    const configPath = writeConfig(join(mkdtempSync(join(tmpdir(), 'toolgate-gateway-resume-')), 'api.yaml'), {
-      temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
-      llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
-      approvals: { approvers: ['alice', 'bob'] },
-      signing: TEST_SIGNING,
-      api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
-    });
-    const doomed = await spawnApi(configPath);
+    const { port, api: doomed } = await spawnApiReplica(harness, 'gateway-resume');
     const balancer = await forwarder(port);
     const before = mcp.calls.length;
     const client = await connected(balancer.url, TOKENS.carol);

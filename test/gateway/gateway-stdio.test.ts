@@ -5,15 +5,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ElicitRequestSchema, type ElicitRequestFormParams } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
+import { spawnApiReplica } from '../support/api-replica.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { bridgeProcess, runCli, type BridgeProcess } from '../support/stdio-bridge.ts';
 import { forwarder } from '../support/tcp-forwarder.ts';
 import { freePort } from '../../scripts/ports.ts';
-import { spawnApi, writeConfig } from '../../testkit/services.ts';
-import { TEST_SIGNING } from '../../testkit/signing.ts';
 import { RECONNECTION, RESUME_WINDOW_MS } from '../../cli/gateway-resumption.ts';
 
 const modules = join(process.cwd(), 'node_modules/@modelcontextprotocol');
@@ -208,15 +207,7 @@ describe('toolgate gateway --stdio', () => {
 
   it('resumes a waiting call on another replica when its API is SIGKILLed: the original call resolves, runs once', async () => {
     // Two replicas behind one address: a spawned API the test kills, and the harness's API that survives.
-    const port = await freePort();
-    const configPath = writeConfig(join(mkdtempSync(join(tmpdir(), 'toolgate-gateway-stdio-resume-')), 'api.yaml'), {
-      temporal: { address: inject('temporalAddress'), taskQueue: harness.config.temporal.taskQueue },
-      llm: { baseURL: harness.llm.baseURL, model: 'scripted' },
-      approvals: { approvers: ['alice', 'bob'] },
-      signing: TEST_SIGNING,
-      api: { port, tokens: Object.entries(TOKENS).map(([principal, token]) => ({ principal, token })) },
-    });
-    const doomed = await spawnApi(configPath);
+    const { port, api: doomed } = await spawnApiReplica(harness, 'gateway-stdio-resume');
     const balancer = await forwarder(port);
     try {
       const bridge = await bridgeProcess({ url: balancer.url, token: TOKENS.carol });
