@@ -81,11 +81,14 @@ function fromHttpStatus(status: number, message: string, retryAfterMs?: number):
   return outcomeUnknown(message);
 }
 
-/** True when the pooled connection should be dropped and made anew on the next attempt. */
+/**
+ * True when the pooled connection itself is gone: closed (a stdio server exited), or its HTTP session unknown to
+ * the server (404). Over Streamable HTTP each request is its own exchange: a 5xx, a reset or a refused connection
+ * fails that request only, and the session serves the next one (or answers 404 if the server lost it).
+ */
 export function isConnectionLevel(error: unknown): boolean {
   if (error instanceof McpError) return (error.code as ErrorCode) === ErrorCode.ConnectionClosed;
-  if (error instanceof StreamableHTTPError) return error.code === 404 || error.code === 400 || (error.code ?? 0) >= 500;
-  return errorCode(error) !== undefined;
+  return error instanceof StreamableHTTPError && error.code === 404;
 }
 
 /** A failure while connecting (before `tools/call` was sent): nothing can have run. */

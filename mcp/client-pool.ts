@@ -1,9 +1,12 @@
 // One MCP client per configured server, connected on first use and reused by every activity of the
-// worker; a broken connection is dropped and made anew on the next call.
+// worker; a broken connection is dropped and made anew on the next call, and closed once the calls still
+// in flight on it have ended.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { Logger } from 'pino';
 import { HttpStatusError } from './call-errors.ts';
 import { requestHeaders } from './request-headers.ts';
@@ -56,9 +59,35 @@ function createTransport(server: ServerConfig, logger: Logger): Transport {
   return transport;
 }
 
+/** A client that knows how many requests it has in flight, so that retiring it need not cut them off. */
+class PooledClient extends Client {
+  private inFlight = 0;
+  private retired = false;
+
+  override async request<T extends AnySchema>(
+    request: Parameters<Client['request']>[0],
+    resultSchema: T,
+    options?: RequestOptions,
+  ): Promise<SchemaOutput<T>> {
+    this.inFlight++;
+    try {
+      return await super.request(request, resultSchema, options);
+    } finally {
+      this.inFlight--;
+      if (this.retired && this.inFlight === 0) void this.close().catch(() => undefined);
+    }
+  }
+
+  /** Closes now if idle, else when the last request in flight ends. */
+  async retire(): Promise<void> {
+    this.retired = true;
+    if (this.inFlight === 0) await this.close().catch(() => undefined);
+  }
+}
+
 export class McpClientPool implements McpConnections {
   private readonly servers: Map<string, ServerConfig>;
-  private readonly clients = new Map<string, Promise<Client>>();
+  private readonly clients = new Map<string, Promise<PooledClient>>();
   private readonly logger: Logger;
 
   constructor(servers: ServerConfig[], logger: Logger) {
@@ -87,20 +116,25 @@ export class McpClientPool implements McpConnections {
     return connecting;
   }
 
-  /** Forgets a connection after a connection-level failure, so the next call reconnects. */
+  /**
+   * Forgets a connection after a connection-level failure, so the next call reconnects; the calls still in
+   * flight on it finish on it (over HTTP each is its own exchange, and may well succeed).
+   */
   async discard(name: string): Promise<void> {
     const existing = this.clients.get(name);
     this.clients.delete(name);
     const client = await existing?.catch(() => undefined);
-    await client?.close().catch(() => undefined);
+    await client?.retire();
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clients.keys()].map((name) => this.discard(name)));
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map(async (connecting) => (await connecting.catch(() => undefined))?.close()));
   }
 
-  private async connect(server: ServerConfig): Promise<Client> {
-    const client = new Client(CLIENT_INFO);
+  private async connect(server: ServerConfig): Promise<PooledClient> {
+    const client = new PooledClient(CLIENT_INFO);
     const transport = createTransport(server, this.logger);
     client.onclose = () => {
       this.logger.info({ server: server.name }, 'MCP connection closed');

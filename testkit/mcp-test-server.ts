@@ -269,6 +269,8 @@ function asToolCall(body: unknown): ToolCallMessage | undefined {
 export interface HttpMcpServer {
   url: string;
   calls: RecordedToolCall[];
+  /** Answers 404 to every session known so far (as a restarted server would); calls under way still finish. */
+  forgetSessions(): void;
   close(): Promise<void>;
 }
 
@@ -282,6 +284,7 @@ export async function startHttpMcpServer(options: {
 }): Promise<HttpMcpServer> {
   const calls: RecordedToolCall[] = [];
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const forgotten: StreamableHTTPServerTransport[] = [];
 
   const jsonRpcError = (res: ServerResponse, status: number, code: number, message: string, headers = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -387,8 +390,12 @@ export async function startHttpMcpServer(options: {
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     calls,
+    forgetSessions() {
+      forgotten.push(...sessions.values());
+      sessions.clear();
+    },
     async close() {
-      await Promise.allSettled([...sessions.values()].map((transport) => transport.close()));
+      await Promise.allSettled([...sessions.values(), ...forgotten].map((transport) => transport.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

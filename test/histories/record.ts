@@ -447,7 +447,7 @@ export const KINDS: Record<string, Kind> = {
           { name: 'k8s__echo', arguments: { message: 'local' } },
         ],
       },
-      // Alone: a 502 discards the worker's connection to the server, and calls in flight on it with it.
+      // Alone in its step: when this kind was recorded, a 502 dropped the connection with the calls in flight on it.
       { toolCalls: [{ name: 'k8s__read_record', arguments: { key: 'local-reads', fault: '502' } }] },
       { content: 'read locally' },
     ),

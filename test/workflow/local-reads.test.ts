@@ -123,7 +123,7 @@ describe('reads as local activities', () => {
       { name: 'fail', arguments: { reason: 'no such pod l-fail' } },
       { name: 'strict_echo', arguments: { message: 'reject l-fail' } },
     ];
-    // Alone in their step: a 502 discards the connection to the server, and the calls in flight on it.
+    // Alone in their step, as in the stored history of this shape.
     const retried = { name: 'read_record', arguments: { key: 'l-fail', fault: '502' } };
     const gate = (name: string) => ({ name: 'delete_pod', arguments: { namespace: 'dev', name } });
     harness.routes['l-fail-local'] = scriptedSteps(
