@@ -161,6 +161,7 @@ describe('stored history corpus', () => {
       'expired',
       'forged-decision',
       'gateway-approved',
+      'local-grant-lookup',
       'odd-key',
       'outcome-unknown',
       'previewed',
