@@ -19,7 +19,8 @@ import { limitChecks } from './scenarios/limit-checks.ts';
 import { roundLatency } from './scenarios/round-latency.ts';
 import { streaming } from './scenarios/streaming.ts';
 import { throughput } from './scenarios/throughput.ts';
-import { parseCounts, SCALE_OUT_CONCURRENCY, scaleOut, temporalServerBinary } from './scenarios/scale-out.ts';
+import { SCALE_OUT_CONCURRENCY, scaleOut, temporalServerBinary } from './scenarios/scale-out.ts';
+import { describeScaleOut, scaleOutSettings } from './scenarios/scale-out-settings.ts';
 import { startBenchEnv } from './setup.ts';
 import { workerStart } from './scenarios/worker-start.ts';
 import { machineInfo } from './system.ts';
@@ -106,15 +107,15 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const startedAt = new Date();
 const clock = performance.now();
 if (only.has('scale-out')) {
-  const scaleOutSettings = {
-    historyShards: parseCounts(values['history-shards'] ?? '1,4', 'history-shards'),
-    workers: parseCounts(values.workers ?? '1,2', 'workers'),
-    durationMs: int(values['throughput-seconds'], values.quick ? 3 : 15) * 1000,
-    warmupMs: values.quick ? 1000 : 3000,
-  };
+  const scale = scaleOutSettings({
+    historyShards: values['history-shards'],
+    workers: values.workers,
+    seconds: values['throughput-seconds'],
+    quick: values.quick,
+  });
   log(
-    `== scale-out: concurrency ${SCALE_OUT_CONCURRENCY}, history shards ${scaleOutSettings.historyShards.join(', ')} x ` +
-      `workers ${scaleOutSettings.workers.join(', ')}, ${scaleOutSettings.durationMs / 1000} s per cell`,
+    `== scale-out: concurrency ${SCALE_OUT_CONCURRENCY}, history shards ${scale.historyShards.join(', ')} x ` +
+      `workers ${scale.workers.join(', ')}, ${scale.durationMs / 1000} s per cell`,
   );
   try {
     const machine = machineInfo(await temporalServerBinary());
@@ -123,18 +124,8 @@ if (only.has('scale-out')) {
       mode,
       startedAt: startedAt.toISOString(),
       machine,
-      settings: {
-        ...scaleOutSettings,
-        throughputShape: SHAPES['one-call'].text,
-        cluster:
-          `Cluster: scripts/temporal-cluster.ts, temporal-server ${machine.temporalCli} as four processes (frontend, ` +
-          'history, matching, worker) on PostgreSQL (fsync on) with mTLS, one cluster per history shard count; ' +
-          `the machine's ${machine.cpus} CPUs run all of it, the workers and the bench.`,
-        worker:
-          'Worker: child processes (bench/worker-child.ts = createToolgateWorker, prebuilt bundle, default tuning) on one ' +
-          'task queue, started fresh per cell.',
-      },
-      scaleOut: await scaleOut(scaleOutSettings, log),
+      settings: { ...scale, throughputShape: SHAPES['one-call'].text, ...describeScaleOut(machine) },
+      scaleOut: await scaleOut(scale, log),
       durationSeconds: (performance.now() - clock) / 1000,
     };
     writeResult({ ...result, targets: [] }, 'bench/results/scale-out.json');

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { stringify } from 'yaml';
-import { z } from 'zod';
 import { parseConfig, type ToolgateConfig } from '../../runtime/config.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import { connectToTemporal } from '../../runtime/temporal-connection.ts';
@@ -27,34 +26,13 @@ import type { queryRound } from '../../workflows/query-round.ts';
 import { benchModel, queryFor } from '../llm-script.ts';
 import { APPROVER, REQUESTER } from '../setup.ts';
 import { round2, type Summary } from '../stats.ts';
+import type { ScaleOutSettings } from './scale-out-settings.ts';
 import { closedLoop } from './throughput.ts';
 
 export const SCALE_OUT_CONCURRENCY = 16;
 const SHAPE = 'one-call';
 const TASK_QUEUE = 'toolgate-scale-out';
 const PROGRESS_MS = 5000;
-
-/** `--history-shards 1,4` / `--workers 1,2`: distinct positive counts, in the order given. */
-export const CountList = z
-  .string()
-  .transform((text) => text.split(',').map((part) => Number(part.trim())))
-  .pipe(z.array(z.number().int().min(1).max(64)).min(1))
-  .refine((counts) => new Set(counts).size === counts.length, 'each count once');
-
-export function parseCounts(text: string, flag: string): number[] {
-  const parsed = CountList.safeParse(text);
-  if (!parsed.success) {
-    throw new Error(`--${flag} takes a comma-separated list of counts from 1 to 64 (e.g. 1,4): got "${text}"`);
-  }
-  return parsed.data;
-}
-
-export interface ScaleOutSettings {
-  historyShards: number[];
-  workers: number[];
-  durationMs: number;
-  warmupMs: number;
-}
 
 export interface ScaleOutCell {
   historyShards: number;
@@ -86,21 +64,6 @@ interface Shared {
   bundlePath: string;
   folder: string;
   log: (line: string) => void;
-}
-
-/** Starts the cluster, then `stop()` tears it down and removes its folder even when later steps fail. */
-async function clusterWith(
-  shared: Shared,
-  historyShards: number,
-): Promise<{ cluster: TemporalCluster; folder: string }> {
-  const folder = join(shared.folder, `cluster-${historyShards}-shards`);
-  shared.log(`  starting the cluster with ${historyShards} history shard(s): PostgreSQL, schemas, 4 services, mTLS`);
-  const cluster = await startTemporalCluster({
-    folder,
-    historyShards,
-    log: (line) => shared.log(`    ${line}`),
-  });
-  return { cluster, folder };
 }
 
 function writeConfig(shared: Shared, cluster: TemporalCluster): { path: string; config: ToolgateConfig } {
@@ -232,6 +195,18 @@ export async function scaleOut(settings: ScaleOutSettings, log: (line: string) =
   const llm = await startScriptedLlmServer(model.script);
   const mcp = await startHttpMcpServer({ name: 'k8s' });
   const cells: ScaleOutCell[] = [];
+  let cluster: TemporalCluster | undefined;
+  // Worker children die with us (spawnService), but a kill of this process alone would leave the four services
+  // and PostgreSQL running.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`  ${signal}: stopping the cluster`);
+    void (cluster?.stop() ?? Promise.resolve()).finally(() => {
+      rmSync(folder, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     log('  loading the workflow bundle');
     const logger = createLogger('bench-scale-out');
@@ -240,7 +215,9 @@ export async function scaleOut(settings: ScaleOutSettings, log: (line: string) =
     writeFileSync(bundlePath, (await cachedWorkflowBundle(logger)).code);
     const shared: Shared = { llm, mcp, bundlePath, folder, log };
     for (const historyShards of settings.historyShards) {
-      const { cluster, folder: clusterFolder } = await clusterWith(shared, historyShards);
+      log(`  starting the cluster with ${historyShards} history shard(s): PostgreSQL, schemas, 4 services, mTLS`);
+      const clusterFolder = join(folder, `cluster-${historyShards}-shards`);
+      cluster = await startTemporalCluster({ folder: clusterFolder, historyShards, log: (line) => log(`    ${line}`) });
       let connection: NativeConnection | undefined;
       try {
         const { path: configPath, config } = writeConfig(shared, cluster);
@@ -253,10 +230,13 @@ export async function scaleOut(settings: ScaleOutSettings, log: (line: string) =
         await connection?.close();
         log(`  stopping the ${historyShards}-shard cluster`);
         await cluster.stop();
+        cluster = undefined;
         rmSync(clusterFolder, { recursive: true, force: true });
       }
     }
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await llm.close();
     await mcp.close();
     rmSync(folder, { recursive: true, force: true });
