@@ -498,6 +498,7 @@ export function toMarkdown(result: BenchResult): string {
           'PostgreSQL',
           'bench',
           'total',
+          'CPU ms per round: total (workers)',
           'load before',
           'failed',
         ],
@@ -514,6 +515,7 @@ export function toMarkdown(result: BenchResult): string {
             cpu('postgres'),
             cpu('bench'),
             cpu('total'),
+            `${ms(cell.cpuMsPerRound.total)} (${ms(cell.cpuMsPerRound.workers)})`,
             cell.loadBefore.join(' '),
             String(cell.failed),
           ];

@@ -50,6 +50,11 @@ export interface ScaleOutCell {
    * scripted LLM, MCP server) and `total`.
    */
   cpuPercent: Record<string, number>;
+  /**
+   * CPU time per completed round (all processes above; the toolgate workers alone): the cost of a round, which
+   * the other work on a shared machine changes far less than it changes rounds/s.
+   */
+  cpuMsPerRound: { total: number; workers: number };
 }
 
 export interface ScaleOutResult {
@@ -150,12 +155,14 @@ async function measureCell(
       clearInterval(ticker),
     );
     const after = cpuNow();
-    const percent = (name: string): number => Math.round((after[name]! - before[name]!) / (side.seconds * 10));
-    const cpuPercent: Record<string, number> = Object.fromEntries(
-      Object.keys(after).map((name) => [name, percent(name)]),
+    const usedMs: Record<string, number> = Object.fromEntries(
+      Object.keys(after).map((name) => [name, after[name]! - before[name]!]),
     );
-    cpuPercent.workers = workers.reduce((sum, worker) => sum + cpuPercent[worker.name]!, 0);
-    cpuPercent.total = Object.keys(after).reduce((sum, name) => sum + cpuPercent[name]!, 0);
+    usedMs.workers = workers.reduce((sum, worker) => sum + usedMs[worker.name]!, 0);
+    usedMs.total = Object.keys(after).reduce((sum, name) => sum + usedMs[name]!, 0);
+    const cpuPercent = Object.fromEntries(
+      Object.entries(usedMs).map(([name, ms]) => [name, Math.round(ms / (side.seconds * 10))]),
+    );
     log(`  ${side.roundsPerSecond} rounds/s, p50 ${side.latency.p50.toFixed(1)} ms, ${side.failed} failed`);
     return {
       historyShards,
@@ -167,6 +174,10 @@ async function measureCell(
       failed: side.failed,
       loadBefore,
       cpuPercent,
+      cpuMsPerRound: {
+        total: round2(usedMs.total / side.rounds),
+        workers: round2(usedMs.workers / side.rounds),
+      },
     };
   } finally {
     await Promise.all(workers.map((worker) => worker.stop('SIGTERM')));
