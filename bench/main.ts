@@ -58,7 +58,7 @@ if (values.help) {
       '       npm run bench -- --only scale-out [--history-shards 1,4] [--workers 1,2] [--throughput-seconds S] [--out FILE]\n' +
       '                      opt-in, runs alone: one-call rounds/s at concurrency 16 on the multi-service cluster (PostgreSQL,\n' +
       '                      mTLS; needs `npm run setup:cluster`), one cluster per history shard count; default out\n' +
-      '                      bench/results/scale-out.json',
+      '                      bench/results/scale-out.json (scale-out-quick.json with --quick)',
   );
   process.exit(0);
 }
@@ -118,17 +118,19 @@ if (only.has('scale-out')) {
       `workers ${scale.workers.join(', ')}, ${scale.durationMs / 1000} s per cell`,
   );
   try {
-    const machine = machineInfo(await temporalServerBinary());
+    const server = machineInfo(await temporalServerBinary());
+    // No CLI runs here: the version the report shows is the cluster's server.
+    const machine = { ...server, temporalCli: `none (temporal-server ${server.temporalCli})` };
     const result: Omit<BenchResult, 'targets'> = {
       kind: 'toolgate-bench',
       mode,
       startedAt: startedAt.toISOString(),
       machine,
-      settings: { ...scale, throughputShape: SHAPES['one-call'].text, ...describeScaleOut(machine) },
+      settings: { ...scale, throughputShape: SHAPES['one-call'].text, ...describeScaleOut(server) },
       scaleOut: await scaleOut(scale, log),
       durationSeconds: (performance.now() - clock) / 1000,
     };
-    writeResult({ ...result, targets: [] }, 'bench/results/scale-out.json');
+    writeResult({ ...result, targets: [] }, `bench/results/scale-out${values.quick ? '-quick' : ''}.json`);
     process.exit(0);
   } catch (error) {
     log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
