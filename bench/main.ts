@@ -1,4 +1,5 @@
 // `npm run bench [-- --quick] [--only round,decision,throughput,pending,limits,streaming,gateway,start] [--tuning JSON] [--fast-sqlite] [--out F]`
+// `npm run bench -- --only scale-out [--history-shards 1,4] [--workers 1,2] [--throughput-seconds S]` (opt-in, runs alone)
 //
 // Runs every scenario on the in-process baseline and on toolgate (worker + API child processes, Temporal dev
 // server on a temp SQLite file) in the same invocation; prints markdown tables and writes the JSON document
@@ -18,12 +19,16 @@ import { limitChecks } from './scenarios/limit-checks.ts';
 import { roundLatency } from './scenarios/round-latency.ts';
 import { streaming } from './scenarios/streaming.ts';
 import { throughput } from './scenarios/throughput.ts';
+import { SCALE_OUT_CONCURRENCY, scaleOut, temporalServerBinary } from './scenarios/scale-out.ts';
+import { describeScaleOut, scaleOutSettings } from './scenarios/scale-out-settings.ts';
 import { startBenchEnv } from './setup.ts';
 import { workerStart } from './scenarios/worker-start.ts';
 import { machineInfo } from './system.ts';
 
 const SCENARIOS = ['round', 'decision', 'throughput', 'pending', 'limits', 'streaming', 'gateway', 'start'] as const;
-type Scenario = (typeof SCENARIOS)[number];
+// Never part of a default run: each starts Temporal clusters of its own (minutes, and more than CI's budget).
+const OPT_IN = ['scale-out'] as const;
+type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +45,8 @@ const { values } = parseArgs({
     levels: { type: 'string' },
     'dynamic-config': { type: 'string' },
     'worker-node-options': { type: 'string' },
+    'history-shards': { type: 'string' },
+    workers: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -47,15 +54,21 @@ if (values.help) {
   console.log(
     'usage: npm run bench -- [--quick] [--only round,decision,throughput,pending,limits,streaming,gateway,start] [--tuning JSON] [--fast-sqlite]\n' +
       '                      [--out FILE] [--pending N] [--decisions N] [--rounds N] [--throughput-seconds S] [--throughput-shape one-call|three-step]\n' +
-      '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]',
+      '                      [--levels 1,16,64] [--dynamic-config JSON (extra dev-server dynamic config)] [--worker-node-options OPTS]\n' +
+      '       npm run bench -- --only scale-out [--history-shards 1,4] [--workers 1,2] [--throughput-seconds S] [--out FILE]\n' +
+      '                      opt-in, runs alone: one-call rounds/s at concurrency 16 on the multi-service cluster (PostgreSQL,\n' +
+      '                      mTLS; needs `npm run setup:cluster`), one cluster per history shard count; default out\n' +
+      '                      bench/results/scale-out.json (scale-out-quick.json with --quick)',
   );
   process.exit(0);
 }
 
 const mode = values.quick ? 'quick' : 'full';
 const only = new Set<Scenario>(values.only ? (values.only.split(',') as Scenario[]) : SCENARIOS);
+const known: readonly Scenario[] = [...SCENARIOS, ...OPT_IN];
 for (const name of only)
-  if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; use ${SCENARIOS.join(', ')}`);
+  if (!known.includes(name)) throw new Error(`unknown scenario ${name}; use ${known.join(', ')}`);
+if (only.has('scale-out') && only.size > 1) throw new Error('scale-out runs alone: --only scale-out');
 const int = (value: string | undefined, fallback: number): number =>
   value === undefined ? fallback : Number.parseInt(value, 10);
 const settings = {
@@ -80,11 +93,50 @@ const settings = {
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+function writeResult(final: BenchResult, defaultOut: string): void {
+  const out = resolve(values.out ?? defaultOut);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(final, null, 2)}\n`);
+  console.log(toMarkdown(final));
+  log(`\nJSON: ${out}`);
+}
+
 // The bench process's own Temporal runtime (client connection) logs warnings only.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const startedAt = new Date();
 const clock = performance.now();
+if (only.has('scale-out')) {
+  const scale = scaleOutSettings({
+    historyShards: values['history-shards'],
+    workers: values.workers,
+    seconds: values['throughput-seconds'],
+    quick: values.quick,
+  });
+  log(
+    `== scale-out: concurrency ${SCALE_OUT_CONCURRENCY}, history shards ${scale.historyShards.join(', ')} x ` +
+      `workers ${scale.workers.join(', ')}, ${scale.durationMs / 1000} s per cell`,
+  );
+  try {
+    const server = machineInfo(await temporalServerBinary());
+    // No CLI runs here: the version the report shows is the cluster's server.
+    const machine = { ...server, temporalCli: `none (temporal-server ${server.temporalCli})` };
+    const result: Omit<BenchResult, 'targets'> = {
+      kind: 'toolgate-bench',
+      mode,
+      startedAt: startedAt.toISOString(),
+      machine,
+      settings: { ...scale, throughputShape: SHAPES['one-call'].text, ...describeScaleOut(server) },
+      scaleOut: await scaleOut(scale, log),
+      durationSeconds: (performance.now() - clock) / 1000,
+    };
+    writeResult({ ...result, targets: [] }, `bench/results/scale-out${values.quick ? '-quick' : ''}.json`);
+    process.exit(0);
+  } catch (error) {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  }
+}
 const dynamicConfig = JSON.parse(values['dynamic-config'] ?? '{}') as Record<string, unknown>;
 const workerNodeOptions = values['worker-node-options'] ?? '';
 const env = await startBenchEnv({ tuning, fastSqlite: values['fast-sqlite'], dynamicConfig, workerNodeOptions, log });
@@ -174,12 +226,7 @@ try {
     });
   }
   result.durationSeconds = (performance.now() - clock) / 1000;
-  const final: BenchResult = { ...result, targets: targetsOf(result) };
-  const out = resolve(values.out ?? `bench/results/${mode}.json`);
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(final, null, 2)}\n`);
-  console.log(toMarkdown(final));
-  log(`\nJSON: ${out}`);
+  writeResult({ ...result, targets: targetsOf(result) }, `bench/results/${mode}.json`);
 } catch (error) {
   exitCode = 1;
   log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

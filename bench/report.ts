@@ -2,6 +2,7 @@
 import type { DecisionLatencyResult } from './scenarios/decision-latency.ts';
 import { DECISION_STAGES } from './decision-stages.ts';
 import type { GatewayResult } from './scenarios/gateway.ts';
+import type { ScaleOutResult } from './scenarios/scale-out.ts';
 import type { PendingApprovalsResult } from './scenarios/pending-approvals.ts';
 import type { BusyReadResult } from './scenarios/busy-read.ts';
 import type { LimitChecksResult } from './scenarios/limit-checks.ts';
@@ -28,6 +29,7 @@ export interface BenchResult {
   streaming?: StreamingResult;
   gateway?: GatewayResult;
   workerStart?: WorkerStartResult;
+  scaleOut?: ScaleOutResult;
   targets: Target[];
 }
 
@@ -169,8 +171,14 @@ export function toMarkdown(result: BenchResult): string {
     `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB, Linux ${m.kernel}; Node ${m.node}; Temporal CLI ${m.temporalCli}; ` +
       `TypeScript SDK ${m.temporalSdk}; MCP SDK ${m.mcpSdk}. Mode: ${result.mode}, ${result.durationSeconds.toFixed(0)} s.`,
   );
-  const s = result.settings as { devServer?: string; worker?: string; api?: string; baseline?: string };
-  for (const line of [s.devServer, s.worker, s.api, s.baseline]) if (line) out.push(line);
+  const s = result.settings as {
+    devServer?: string;
+    cluster?: string;
+    worker?: string;
+    api?: string;
+    baseline?: string;
+  };
+  for (const line of [s.devServer, s.cluster, s.worker, s.api, s.baseline]) if (line) out.push(line);
 
   if (result.roundLatency?.length) {
     out.push('', `**Round latency**, sequential rounds: ${String(result.settings.roundShape)} (ms)`, '');
@@ -466,6 +474,52 @@ export function toMarkdown(result: BenchResult): string {
           `${run.idleRssMb.toFixed(0)} MB`,
           `${run.peakRssMb.toFixed(0)} MB`,
         ]),
+      ),
+    );
+  }
+
+  const scale = result.scaleOut;
+  if (scale) {
+    out.push(
+      '',
+      `**Scale-out on the cluster**, closed loop at concurrency ${scale.concurrency}: ` +
+        `${String(result.settings.throughputShape)}, LLM latency 0 ms; CPU % of one core during the measured phase`,
+      '',
+    );
+    out.push(
+      table(
+        [
+          'history shards',
+          'workers',
+          'rounds/s',
+          'latency p50 / p99',
+          'CPU % workers (each)',
+          'frontend, history, matching, worker service',
+          'PostgreSQL',
+          'bench',
+          'total',
+          'CPU ms per round: total (workers)',
+          'load before',
+          'failed',
+        ],
+        scale.cells.map((cell) => {
+          const cpu = (name: string): string => String(cell.cpuPercent[name] ?? 'n/a');
+          const each = Array.from({ length: cell.workers }, (_, index) => cpu(`worker ${index + 1}`));
+          return [
+            String(cell.historyShards),
+            String(cell.workers),
+            cell.roundsPerSecond.toFixed(1),
+            `${ms(cell.latency.p50)} / ${ms(cell.latency.p99)}`,
+            `${cpu('workers')} (${each.join(', ')})`,
+            ['frontend', 'history', 'matching', 'worker'].map(cpu).join(', '),
+            cpu('postgres'),
+            cpu('bench'),
+            cpu('total'),
+            `${ms(cell.cpuMsPerRound.total)} (${ms(cell.cpuMsPerRound.workers)})`,
+            cell.loadBefore.join(' '),
+            String(cell.failed),
+          ];
+        }),
       ),
     );
   }

@@ -2,8 +2,8 @@
 // workflow code) with a prebuilt workflow bundle and optional tuning, so that its memory is its own.
 // `node bench/worker-child.ts --config F --bundle F [--tuning JSON]`; prints `READY {effective options}`.
 import { parseArgs } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../runtime/config.ts';
+import { connectToTemporal } from '../runtime/temporal-connection.ts';
 import { createToolgateWorker, type WorkerTuning } from '../worker/create-worker.ts';
 import { createLogger } from '../runtime/logger.ts';
 import { installTemporalRuntime } from '../worker/temporal-logging.ts';
@@ -19,7 +19,8 @@ const { values } = parseArgs({
 });
 const config = loadConfig(values.config!);
 const tuning = JSON.parse(values.tuning ?? '{}') as WorkerTuning;
-const connection = await NativeConnection.connect({ address: config.temporal.address });
+// As the real worker connects: TLS and mTLS from `temporal.tls` (the scale-out scenario's cluster).
+const { connection } = await connectToTemporal(config.temporal);
 const { worker, pool, promote } = await createToolgateWorker({
   config,
   connection,

@@ -101,6 +101,12 @@ export async function ensureTemporalServerBinaries(
   return { server, sqlTool };
 }
 
+/** The server binaries `npm run setup:cluster` built, or undefined: for callers that must not build them. */
+export async function builtTemporalServerBinaries(): Promise<{ server: string; sqlTool: string } | undefined> {
+  const [server, sqlTool] = SERVER_TOOL.executables as [string, string];
+  return (await allExecutable(SERVER_TOOL)) ? { server, sqlTool } : undefined;
+}
+
 async function allExecutable(tool: GoTool): Promise<boolean> {
   for (const path of tool.executables) if (!(await isExecutableFile(path))) return false;
   return true;

@@ -21,7 +21,7 @@ import { canConnect, freeLowPort, HOST } from './ports.ts';
 import { ensureTemporalServerBinaries } from './temporal-binary.ts';
 
 const NAMESPACE = 'default';
-const HISTORY_SHARDS = 4;
+const DEFAULT_HISTORY_SHARDS = 4;
 const READY_TIMEOUT_MS = 120_000;
 const GRPC_ALREADY_EXISTS = 6;
 
@@ -33,6 +33,8 @@ export interface TemporalCluster {
   postgres: Postgres;
   /** The TEMPORAL_* variables that point toolgate, the Temporal CLI and the SDKs at this cluster. */
   env: Record<string, string>;
+  /** Process ids of the services now (a restarted service has a new one). */
+  pids(): Record<ServiceName, number>;
   /** SIGKILLs (or SIGTERMs) services together and starts them again on the same ports. */
   restartServices(services: ServiceName[], signal: 'SIGKILL' | 'SIGTERM', downMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -141,7 +143,12 @@ async function prepareNamespace(address: string, tls: ClusterCertificates, log: 
 }
 
 export async function startTemporalCluster(
-  options: { folder?: string; log?: (line: string) => void } = {},
+  options: {
+    folder?: string;
+    log?: (line: string) => void;
+    /** Fixed when the cluster's database is made; the benchmark's scale-out scenario varies it. */
+    historyShards?: number;
+  } = {},
 ): Promise<TemporalCluster> {
   const log = options.log ?? (() => {});
   const folder = resolve(options.folder ?? mkdtempSync(join(tmpdir(), 'toolgate-cluster-')));
@@ -160,7 +167,13 @@ export async function startTemporalCluster(
     writeFileSync(dynamicConfigFile, 'system.enableActivityEagerExecution:\n  - value: true\n');
     writeFileSync(
       join(configDir, 'development.yaml'),
-      serverConfigYaml({ postgres, certificates, ports, dynamicConfigFile, historyShards: HISTORY_SHARDS }),
+      serverConfigYaml({
+        postgres,
+        certificates,
+        ports,
+        dynamicConfigFile,
+        historyShards: options.historyShards ?? DEFAULT_HISTORY_SHARDS,
+      }),
     );
     const logFile = (service: ServiceName) => join(folder, `${service}.log`);
     const startService = (service: ServiceName): ChildProcess => {
@@ -231,6 +244,12 @@ export async function startTemporalCluster(
         TEMPORAL_TLS_SERVER_CA_CERT_PATH: certificates.ca,
         TEMPORAL_TLS_CLIENT_CERT_PATH: certificates.clientCert,
         TEMPORAL_TLS_CLIENT_KEY_PATH: certificates.clientKey,
+      },
+      pids() {
+        return Object.fromEntries(SERVICES.map((service) => [service, children.get(service)?.pid ?? 0])) as Record<
+          ServiceName,
+          number
+        >;
       },
       async restartServices(services, signal, downMs) {
         await Promise.all(services.map((service) => stopChild(service, signal)));

@@ -1,5 +1,5 @@
 // Memory and CPU time of a child process, read from /proc (Linux).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** VmRSS (resident) and VmHWM (peak resident) of a process in MB, or undefined when it is gone. */
 export function processMemory(pid: number): { rssMb: number; peakMb: number } | undefined {
@@ -22,4 +22,19 @@ export function cpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time of a process and its direct children (e.g. PostgreSQL's postmaster and its backends), in ms. */
+export function treeCpuMs(pid: number): number {
+  let total = cpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const raw = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(raw.slice(raw.lastIndexOf(') ') + 2).split(' ')[1]) === pid) total += cpuMs(Number(entry));
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
 }

@@ -23,7 +23,7 @@ export interface ThroughputResult {
   toolgate: ThroughputSide;
 }
 
-async function closedLoop(
+export async function closedLoop(
   concurrency: number,
   durationMs: number,
   pids: Record<string, number>,

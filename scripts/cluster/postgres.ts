@@ -23,6 +23,8 @@ export interface Postgres {
   user: string;
   password: string;
   dataDir: string;
+  /** The postmaster; each connection is served by a child of it. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startPostgres(log: (line: string) => void): Promise<Postgr
     user,
     password,
     dataDir,
+    pid: child.pid ?? 0,
     async stop() {
       if (!exited) {
         const gone = new Promise((resolve) => child.once('exit', resolve));
