@@ -16,6 +16,11 @@ export interface HistoryCosts {
   /** Per round: history events and workflow tasks. */
   events: Summary;
   workflowTasks: Summary;
+  /**
+   * Per round: the worker's time, every workflow task and every activity STARTED → COMPLETED summed. Comparable
+   * across shapes: a round whose reads run inside one task has one long task where bare Temporal has four.
+   */
+  workerMs: Summary;
 }
 
 type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
@@ -31,28 +36,34 @@ const millis = (event: HistoryEvent | undefined): number | undefined => {
 export function costsOf(
   history: History,
   activityType: string,
-): { workflowTasks: number[]; activities: number[]; events: number } {
+): { workflowTasks: number[]; activities: number[]; events: number; workerMs: number } {
   const events = history.events ?? [];
   const byId = new Map(events.map((event) => [Number(event.eventId), event]));
   const workflowTasks: number[] = [];
   const activities: number[] = [];
+  let workerMs = 0;
   for (const event of events) {
     const task = event.workflowTaskCompletedEventAttributes;
     if (task) {
       const started = millis(byId.get(Number(task.startedEventId)));
       const completed = millis(event);
-      if (started !== undefined && completed !== undefined) workflowTasks.push(completed - started);
+      if (started !== undefined && completed !== undefined) {
+        workflowTasks.push(completed - started);
+        workerMs += completed - started;
+      }
     }
     const activity = event.activityTaskCompletedEventAttributes;
     if (activity) {
       const scheduled = byId.get(Number(activity.scheduledEventId))?.activityTaskScheduledEventAttributes;
       const started = millis(byId.get(Number(activity.startedEventId)));
       const completed = millis(event);
-      if (scheduled?.activityType?.name === activityType && started !== undefined && completed !== undefined)
-        activities.push(completed - started);
+      if (started !== undefined && completed !== undefined) {
+        workerMs += completed - started;
+        if (scheduled?.activityType?.name === activityType) activities.push(completed - started);
+      }
     }
   }
-  return { workflowTasks, activities, events: events.length };
+  return { workflowTasks, activities, events: events.length, workerMs };
 }
 
 /** Reads the rounds' histories one by one (after the timed loop, so that reading them times nothing). */
@@ -61,12 +72,14 @@ export async function historyCosts(client: Client, workflowIds: string[], activi
   const activities: number[] = [];
   const events: number[] = [];
   const perRound: number[] = [];
+  const workerMs: number[] = [];
   for (const workflowId of workflowIds) {
     const costs = costsOf(await client.workflow.getHandle(workflowId).fetchHistory(), activityType);
     tasks.push(...costs.workflowTasks);
     activities.push(...costs.activities);
     events.push(costs.events);
     perRound.push(costs.workflowTasks.length);
+    workerMs.push(costs.workerMs);
   }
   return {
     rounds: workflowIds.length,
@@ -75,5 +88,6 @@ export async function historyCosts(client: Client, workflowIds: string[], activi
     activityType,
     events: summarize(events),
     workflowTasks: summarize(perRound),
+    workerMs: summarize(workerMs),
   };
 }
