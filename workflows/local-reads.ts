@@ -1,11 +1,18 @@
 // Which replies run their tool calls as local activities: inside the workflow task that got the model's reply, on
 // the same worker, with no dispatch through the server. Only reads qualify: a lost worker makes the next one run
 // the call again (no attempt is on record), which is harmless only for a call that changes nothing.
-import { sleep } from '@temporalio/workflow';
+import { patched, sleep } from '@temporalio/workflow';
 import { requiresApproval } from './policy.ts';
-import { readsRunLocally } from './round-patches.ts';
 import { trustedHint } from './shared/read-only-waiver.ts';
 import type { ResolvedCall } from './tool-names.ts';
+
+/**
+ * Since this patch, a reply whose every call that runs is a read needing no approval runs them as local activities
+ * (a 3-step round of reads: one workflow task instead of four; a call is one marker instead of three activity
+ * events). Asked only of such a reply; rounds before it ran every call as an activity. A gateway round asks it
+ * first thing instead of `gateway-fast-path`, which it implies (round-patches.ts): one marker either way.
+ */
+export const LOCAL_READS_PATCH = 'local-reads';
 
 /**
  * A read the round may run without asking anyone: `readOnlyHint` from a trusted server (the round's own notion of
@@ -71,5 +78,5 @@ export function runsReadsLocally(running: readonly ResolvedCall[]): boolean {
 
 /** The reply's decision (the patch is settled by the round's first task: round-patches.ts). */
 export function readsLocally(running: readonly ResolvedCall[]): boolean {
-  return runsReadsLocally(running) && readsRunLocally();
+  return runsReadsLocally(running) && patched(LOCAL_READS_PATCH);
 }

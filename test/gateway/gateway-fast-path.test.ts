@@ -1,4 +1,4 @@
-// A gateway round asks one patch (`local-grant-lookup`; before it `local-reads`, before that `gateway-fast-path`) and takes every older patched()
+// A gateway round asks one patch (`local-reads`, before it `gateway-fast-path`) and takes every older patched()
 // branch without a marker: its history is that much shorter, and it behaves as a round that asked each one (full
 // arguments on the approval, signed input checked).
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -6,7 +6,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_GRANT_LOOKUP_PATCH } from '../../workflows/round-patches.ts';
 import { approveShown, startApi, TOKENS, type ApiHarness } from '../support/api-harness.ts';
 import { historyShape } from '../support/history-shape.ts';
 import { startHarness, type Harness } from '../support/round-harness.ts';
@@ -61,8 +60,8 @@ describe('gateway rounds on the fast path', () => {
     expect(result.content).toEqual([{ type: 'text', text: 'echo: fast' }]);
     const roundId = result._meta?.['toolgate/roundId'] as string;
     const history = await historyOf(roundId);
-    // The newest patch implies the fast path: the call runs as a local activity of the round's only workflow task.
-    expect(history.patches).toEqual([LOCAL_GRANT_LOOKUP_PATCH]);
+    // `local-reads` implies the fast path: the call runs as a local activity of the round's only workflow task.
+    expect(history.patches).toEqual(['local-reads']);
     // The patch's TemporalChangeVersion, and the round's closing status.
     expect(history.upserts).toBe(2);
     expect(history.workflowTasks).toBe(1);
@@ -90,7 +89,7 @@ describe('gateway rounds on the fast path', () => {
     expect(result._meta).toMatchObject({ 'toolgate/approvalId': approvalId, 'toolgate/outcome': 'succeeded' });
     expect(mcp.calls.slice(before).map((call) => call.tool)).toEqual(['delete_pod']);
     const history = await historyOf(result._meta?.['toolgate/roundId'] as string);
-    expect(history.patches).toEqual([LOCAL_GRANT_LOOKUP_PATCH]);
+    expect(history.patches).toEqual(['local-reads']);
     // Gated: the approved call is an activity, as every gated call is.
     expect(history.activities.filter((type) => type === 'callTool')).toHaveLength(1);
   });

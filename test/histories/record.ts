@@ -452,23 +452,6 @@ export const KINDS: Record<string, Kind> = {
       { content: 'read locally' },
     ),
   },
-  'local-grant-lookup': {
-    about: "a gated call whose requester's grants are looked up in a local activity (none covers it), then approved",
-    script: scriptedSteps({ toolCalls: [deletePod('local-grant-lookup')] }, { content: 'deleted' }),
-    drive: async (round) => {
-      const [approvalId] = await pendingApprovalIds(round);
-      await round.executeUpdate(decideUpdate, {
-        args: [
-          signedDecision({
-            approvalId: approvalId!,
-            decision: 'approve',
-            approver: alice,
-            receivedAt: new Date().toISOString(),
-          }),
-        ],
-      });
-    },
-  },
   'multi-turn': {
     about: 'a round that continues the transcript of an earlier one',
     script: (request) => ({ content: request.body.messages.length > 1 ? 'and the follow-up' : 'first answer' }),

@@ -161,7 +161,6 @@ describe('stored history corpus', () => {
       'expired',
       'forged-decision',
       'gateway-approved',
-      'local-grant-lookup',
       'odd-key',
       'outcome-unknown',
       'previewed',

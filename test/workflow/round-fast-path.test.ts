@@ -1,12 +1,10 @@
-// A round asks one patch (`local-grant-lookup`, which implies `local-reads` and `round-fast-path`) and takes every older patched() branch
+// A round asks one patch (`local-reads`, which implies `round-fast-path`) and takes every older patched() branch
 // without a marker: its history is that much shorter (one TemporalChangeVersion upsert instead of one per patch),
 // and it behaves as a round that asked each one (signed input checked, tools and tokens search attributes, full arguments on the
 // approval, closed policy), and replays.
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_GRANT_LOOKUP_PATCH } from '../../workflows/round-patches.ts';
 import { StatusAttribute, ToolsAttribute, decideSignal } from '../../workflows/contract.ts';
-import { historyShape } from '../support/history-shape.ts';
 import { startHarness, waitForPendingApprovals, type Harness } from '../support/round-harness.ts';
 import { startHttpMcpServer, type HttpMcpServer } from '../../testkit/mcp-test-server.ts';
 import { scriptedSteps } from '../../testkit/scripted-llm-server.ts';
@@ -63,7 +61,7 @@ describe('rounds on the fast path', () => {
     expect(result.answer).toBe('done');
     expect(result.toolCalls.map((call) => call.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     const history = await historyOf(handle.workflowId);
-    expect(history.patches).toEqual([LOCAL_GRANT_LOOKUP_PATCH]);
+    expect(history.patches).toEqual(['local-reads']);
     // The six older patches a round of this shape asked made six upserts (and six markers).
     expect(history.changeVersionUpserts).toBe(1);
     // TOOLS_ATTRIBUTE_PATCH's branch, taken without a marker.
@@ -93,13 +91,7 @@ describe('rounds on the fast path', () => {
     );
     expect((await handle.result()).answer).toBe('deleted');
     expect(mcp.calls.slice(before).map((call) => call.tool)).toEqual(['delete_pod']);
-    expect((await historyOf(handle.workflowId)).patches).toEqual([LOCAL_GRANT_LOOKUP_PATCH]);
-    // The grant lookup ran inside the task that met the call: the approval opened in the round's first task.
-    const shape = historyShape((await handle.fetchHistory()).events ?? []);
-    expect(shape.localActivities).toContain('findGrant');
-    expect(shape.activities).toEqual(['callTool']);
-    // Opening (the lookup's activity made it two), the decision, the call's result.
-    expect(shape.workflowTasks).toBe(3);
+    expect((await historyOf(handle.workflowId)).patches).toEqual(['local-reads']);
     expect(await harness.replayRounds()).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,7 @@
 // Remembered grants in the round: a gated call a live grant of its requester covers runs without asking anyone
 // (recorded as approved by that grant), and an approval whose decision asked to remember becomes a grant once
-// it closed approved. Both go through activities (the lookup a local one since LOCAL_GRANT_LOOKUP_PATCH): only the
-// worker's answer from the requester's grants workflow counts, never anything a signal could carry.
+// it closed approved. Both go through activities: only the worker's answer from the requester's grants
+// workflow counts, never anything a signal could carry.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -9,11 +9,9 @@ import {
   log,
   metricMeter,
   proxyActivities,
-  proxyLocalActivities,
   type ActivityOptions,
-  type LocalActivityOptions,
 } from '@temporalio/workflow';
-import { isPatched, looksUpGrantsLocally } from '../round-patches.ts';
+import { isPatched } from '../round-patches.ts';
 import type { CallSite } from '../call-site.ts';
 import { argsDigest } from '../canonical-json.ts';
 import { argumentsFacts } from '../argument-facts.ts';
@@ -51,11 +49,6 @@ const createOptions: ActivityOptions = {
   },
 };
 const { findGrant, createGrant } = proxyActivities<ToolgateActivities>(lookupOptions);
-const localLookupOptions: LocalActivityOptions = {
-  startToCloseTimeout: lookupOptions.startToCloseTimeout,
-  retry: lookupOptions.retry,
-};
-const local = proxyLocalActivities<ToolgateActivities>(localLookupOptions);
 
 const grantsUsed = metricMeter.createCounter(
   'toolgate_grants_used',
@@ -89,6 +82,31 @@ async function lookUpGrant(
   const { round, args, call, callIndex } = site;
   const digest = argsDigest(args);
   const approvalId = approvalIdFor(round.roundId, round.step, callIndex);
+  let grant: Grant | null;
+  try {
+    grant = await findGrant.executeWithOptions(
+      {
+        ...lookupOptions,
+        summary: `grants of ${markdownName(round.requester)} for ${displayTool(tool.server, tool.name)}`,
+      },
+      [
+        {
+          approvalId,
+          requester: round.requester,
+          server: tool.server,
+          tool: tool.name,
+          arguments: args,
+          argsDigest: digest,
+          toolFingerprint: tool.fingerprint,
+        },
+      ],
+    );
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    log.warn('grant lookup failed; a person decides', { server: tool.server, tool: tool.name });
+    return undefined;
+  }
+  if (!grant) return undefined;
   const lookup = {
     approvalId,
     requester: round.requester,
@@ -98,18 +116,6 @@ async function lookUpGrant(
     argsDigest: digest,
     toolFingerprint: tool.fingerprint,
   };
-  const summary = `grants of ${markdownName(round.requester)} for ${displayTool(tool.server, tool.name)}`;
-  let grant: Grant | null;
-  try {
-    grant = looksUpGrantsLocally()
-      ? await local.findGrant.executeWithOptions({ ...localLookupOptions, summary }, [lookup])
-      : await findGrant.executeWithOptions({ ...lookupOptions, summary }, [lookup]);
-  } catch (error) {
-    if (isCancellation(error)) throw error;
-    log.warn('grant lookup failed; a person decides', { server: tool.server, tool: tool.name });
-    return undefined;
-  }
-  if (!grant) return undefined;
   if (!grantProven(grant, lookup, (proof) => round.book.signedByKnownKey(proof))) {
     log.warn('a grant without a valid signed decision was ignored', { grantId: grant.grantId });
     return undefined;
