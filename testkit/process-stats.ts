@@ -13,28 +13,35 @@ export function processMemory(pid: number): { rssMb: number; peakMb: number } | 
   }
 }
 
-/** CPU time (user + system) a process has used so far, in ms; NaN when it is gone. */
-export function cpuMs(pid: number): number {
+/** The fields of /proc/PID/stat after the command name (state first), or undefined when the process is gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+    return raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 
-/** CPU time of a process and its direct children (e.g. PostgreSQL's postmaster and its backends), in ms. */
+/** utime + stime of stat's fields, in ms (clock ticks of 10 ms). */
+const ticksMs = (fields: string[]): number => (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+
+/** CPU time (user + system) a process has used so far, in ms; NaN when it is gone. */
+export function cpuMs(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? ticksMs(fields) : Number.NaN;
+}
+
+/**
+ * CPU time of a process and its direct children (e.g. PostgreSQL's postmaster and its backends), in ms; a child
+ * that ends between the listing and the read counts for nothing.
+ */
 export function treeCpuMs(pid: number): number {
   let total = cpuMs(pid);
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const raw = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(raw.slice(raw.lastIndexOf(') ') + 2).split(' ')[1]) === pid) total += cpuMs(Number(entry));
-    } catch {
-      // the process ended between the listing and the read
-    }
+    const fields = statFields(entry);
+    if (fields && Number(fields[1]) === pid) total += ticksMs(fields);
   }
   return total;
 }
